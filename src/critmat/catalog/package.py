@@ -1,0 +1,283 @@
+"""Data packages: spec (``resources.yaml``), generated Frictionless descriptor, validated loading.
+
+A package folder holds ``resources.yaml`` (which resources, which fields from the dictionary, keys and
+cross-row checks), the CSV files and a generated ``datapackage.json`` (``critmat data package DIR``
+writes it; a test checks it is in sync). Loading enforces, in order: UTF-8 encoding, header, per-cell
+types and constraints and primary key (Frictionless), foreign keys (to any resource loaded before,
+including other packages and the source registry) and group sums (``sum_at_most``). The first failures
+become one :class:`~critmat.errors.DataError` naming file, line and column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import frictionless as fl
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from critmat.catalog.fields import Field, get_field
+from critmat.errors import DataError
+
+MAX_REPORTED = 5
+
+
+class ForeignKey(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fields: list[str]
+    resource: str
+    reference: list[str] | None = None  # default: the same names
+
+
+class SumCheck(BaseModel):
+    """Within each group ``by``, ``sum(column) <= limit`` (parts cannot exceed the whole)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    column: str
+    by: list[str]
+    limit: float = 1.0
+    tolerance: float = 0.005
+
+
+class ResourceSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    path: str
+    title: str
+    description: str = ""
+    fields: list[str]
+    required: list[str] = []
+    primary_key: list[str] = []
+    foreign_keys: list[ForeignKey] = []
+    sum_at_most: list[SumCheck] = []
+    source_id: str | None = None  # package-level source when rows carry none
+
+    def field_defs(self) -> list[Field]:
+        return [get_field(f) for f in self.fields]
+
+
+class PackageSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    title: str
+    description: str = ""
+    version: str = "1.0.0"
+    licenses: list[dict[str, str]] = [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0"}]
+    resources: list[ResourceSpec]
+
+
+def read_spec(pkg_dir: Path) -> PackageSpec:
+    path = Path(pkg_dir) / "resources.yaml"
+    if not path.exists():
+        raise DataError("not a critmat data package (no resources.yaml)", file=str(pkg_dir))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return PackageSpec.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise DataError(f"cannot parse: {exc}", file=str(path)) from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise DataError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", file=str(path)) from exc
+
+
+def table_schema(res: ResourceSpec) -> dict[str, Any]:
+    """Frictionless Table Schema generated from the field dictionary."""
+    req = set(res.required) | set(res.primary_key)
+    schema: dict[str, Any] = {"fields": [f.frictionless(f.name in req) for f in res.field_defs()],
+                              "missingValues": [""]}
+    if res.primary_key:
+        schema["primaryKey"] = list(res.primary_key)
+    fks = [fk for fk in res.foreign_keys if fk.resource in {"__self__", res.name}]
+    if fks:
+        schema["foreignKeys"] = [{"fields": fk.fields, "reference": {"resource": "", "fields": fk.reference or fk.fields}}
+                                 for fk in fks]
+    return schema
+
+
+def descriptor(spec: PackageSpec) -> dict[str, Any]:
+    """The ``datapackage.json`` descriptor of a package."""
+    return {
+        "name": spec.name,
+        "title": spec.title,
+        "description": spec.description,
+        "version": spec.version,
+        "licenses": spec.licenses,
+        "resources": [
+            {"name": r.name, "path": r.path, "title": r.title, "description": r.description,
+             "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
+             "encoding": "utf-8", "schema": table_schema(r)}
+            for r in spec.resources
+        ],
+    }
+
+
+def write_datapackage(pkg_dir: Path) -> Path:
+    """(Re)generate ``datapackage.json`` from ``resources.yaml`` and the field dictionary."""
+    out = Path(pkg_dir) / "datapackage.json"
+    out.write_text(json.dumps(descriptor(read_spec(pkg_dir)), indent=2, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
+    return out
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class LoadedResource:
+    spec: ResourceSpec
+    frame: pd.DataFrame
+    path: Path
+    sha256: str
+
+
+def _check_encoding(path: Path) -> bytes:
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(f"not valid UTF-8 (byte {data[exc.start]:#x} at offset {exc.start}); "
+                        "re-save the file as UTF-8", file=str(path), row=line) from None
+    return data
+
+
+def _check_header(path: Path, data: bytes, res: ResourceSpec) -> None:
+    first = data.split(b"\n", 1)[0].decode("utf-8").strip().lstrip("\ufeff")
+    header = [h.strip().strip('"') for h in first.split(",")] if first else []
+    missing = [f for f in res.fields if f not in header]
+    extra = [h for h in header if h not in res.fields]
+    if missing:
+        raise DataError(f"missing column(s) {missing} required by resource '{res.name}'",
+                        file=str(path), row=1, column=missing[0])
+    if extra:
+        raise DataError(f"unexpected column(s) {extra}: not in resource '{res.name}' "
+                        "(add them to resources.yaml and the field dictionary)", file=str(path), row=1, column=extra[0])
+    if not data.endswith(b"\n"):
+        # A file cut mid-write usually lacks the final newline; Frictionless finds short rows, this
+        # names the likely cause.
+        last = data.rsplit(b"\n", 1)[-1].decode("utf-8")
+        if last.count(",") < len(header) - 1 or last.count('"') % 2:
+            raise DataError("file looks truncated (last line incomplete, no final newline)",
+                            file=str(path), row=data.count(b"\n") + 1)
+
+
+def _frictionless_errors(path: Path, res: ResourceSpec) -> None:
+    resource = fl.Resource(path=str(path), schema=fl.Schema.from_descriptor(table_schema(res)),
+                           encoding="utf-8", format="csv")
+    report = resource.validate(limit_errors=MAX_REPORTED)
+    if report.valid:
+        return
+    errs = [e for task in report.tasks for e in task.errors] or list(report.errors)
+    lines = []
+    for e in errs[:MAX_REPORTED]:
+        row = getattr(e, "row_number", None)
+        col = getattr(e, "field_name", None)
+        cell = getattr(e, "cell", None)
+        where = ", ".join(x for x in [f"line {row}" if row else "", f"column '{col}'" if col else ""] if x)
+        what = f"value {cell!r}: " if cell not in (None, "") else ""
+        lines.append(f"{where}: {what}{e.note or e.message}")
+    first = errs[0]
+    more = f" (+{len(errs) - 1} more)" if len(errs) > 1 else ""
+    raise DataError(f"{len(errs) if len(errs) < MAX_REPORTED else str(MAX_REPORTED) + '+'} schema error(s){more}:\n  "
+                    + "\n  ".join(lines), file=str(path), row=getattr(first, "row_number", None),
+                    column=getattr(first, "field_name", None))
+
+
+_DTYPES = {"string": "string", "number": "Float64", "integer": "Int64", "year": "Int64", "boolean": "boolean"}
+
+
+def _read_frame(path: Path, res: ResourceSpec) -> pd.DataFrame:
+    defs = {f.name: f for f in res.field_defs()}
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    df = df.replace({"": None})
+    for name, f in defs.items():
+        if f.type in ("number", "integer", "year"):
+            df[name] = pd.to_numeric(df[name]).astype(_DTYPES[f.type])
+        elif f.type == "boolean":
+            df[name] = df[name].map({"true": True, "false": False, "True": True, "False": False,
+                                     "1": True, "0": False, None: None}).astype("boolean")
+        elif f.type == "date":
+            df[name] = pd.to_datetime(df[name]).dt.date
+        else:
+            df[name] = df[name].astype("string")
+    return df[list(res.fields)]
+
+
+def _check_foreign_keys(path: Path, res: ResourceSpec, df: pd.DataFrame,
+                        known: dict[str, pd.DataFrame]) -> None:
+    for fk in res.foreign_keys:
+        target = df if fk.resource in ("__self__", res.name) else known.get(fk.resource)
+        if target is None:
+            raise DataError(f"foreign key to resource '{fk.resource}' which is not loaded",
+                            file=str(path), column=fk.fields[0])
+        ref = fk.reference or fk.fields
+        sub = df[fk.fields].dropna()
+        if sub.empty:
+            continue
+        keys = set(map(tuple, target[ref].astype(str).itertuples(index=False, name=None)))
+        bad = [i for i, row in zip(sub.index, sub.astype(str).itertuples(index=False, name=None)) if row not in keys]
+        if bad:
+            i = bad[0]
+            vals = ", ".join(str(df.at[i, c]) for c in fk.fields)
+            raise DataError(f"unknown {'/'.join(fk.fields)} '{vals}' (not in {fk.resource}.{'/'.join(ref)})"
+                            + (f"; {len(bad) - 1} more row(s) like it" if len(bad) > 1 else ""),
+                            file=str(path), row=int(i) + 2, column=fk.fields[0])
+
+
+def check_sums(df: pd.DataFrame, checks: list[SumCheck], file: str) -> None:
+    """Parts cannot exceed the whole: ``sum(column) <= limit`` within each group."""
+    for chk in checks:
+        sums = df.groupby(chk.by, dropna=False)[chk.column].sum()
+        over = sums[sums > chk.limit + chk.tolerance]
+        if len(over):
+            key = over.index[0] if isinstance(over.index[0], tuple) else (over.index[0],)
+            mask = (df[chk.by].astype(str) == pd.Series(dict(zip(chk.by, map(str, key))))).all(axis=1)
+            row = int(df.index[mask][-1]) + 2
+            raise DataError(f"{chk.column} of group {dict(zip(chk.by, key))} sums to {over.iloc[0]:.4f}, "
+                            f"above {chk.limit} (parts cannot exceed the whole)", file=file, row=row,
+                            column=chk.column)
+
+
+def load_resource(path: Path, res: ResourceSpec, known: dict[str, pd.DataFrame] | None = None) -> LoadedResource:
+    """Validate and read one CSV resource; raises :class:`DataError` naming file, line and column."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"file of resource '{res.name}' is missing", file=str(path))
+    data = _check_encoding(path)
+    _check_header(path, data, res)
+    _frictionless_errors(path, res)
+    df = _read_frame(path, res)
+    _check_foreign_keys(path, res, df, known or {})
+    check_sums(df, list(res.sum_at_most), str(path))
+    return LoadedResource(res, df, path, hashlib.sha256(data).hexdigest())
+
+
+def load_package(pkg_dir: Path, known: dict[str, pd.DataFrame] | None = None) -> dict[str, LoadedResource]:
+    """Load every resource of a package in the order of ``resources.yaml``.
+
+    ``known`` holds frames already loaded (other packages, the source registry as ``sources``) that
+    foreign keys may point to; it is not modified.
+    """
+    pkg_dir = Path(pkg_dir)
+    spec = read_spec(pkg_dir)
+    seen = dict(known or {})
+    out: dict[str, LoadedResource] = {}
+    for res in spec.resources:
+        loaded = load_resource(pkg_dir / res.path, res, seen)
+        out[res.name] = loaded
+        seen[res.name] = loaded.frame
+    return out
