@@ -44,3 +44,7 @@ class ModelError(CritmatError, ValueError):
 
 class RegionError(CritmatError):
     """A region pack or asset registry is invalid."""
+
+
+class DataWarning(UserWarning):
+    """A publisher file has a flaw critmat can repair unambiguously (the repair is named in the message)."""

@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import frictionless as fl
 import pandas as pd
@@ -72,6 +72,9 @@ class PackageSpec(BaseModel):
     description: str = ""
     version: str = "1.0.0"
     licenses: list[dict[str, str]] = [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0"}]
+    # How a resource of this package meets one of the same name loaded earlier: ``replace`` it (an
+    # imported complete dataset replacing a curated one) or ``append`` rows (region packs).
+    combine: Literal["replace", "append"] = "replace"
     resources: list[ResourceSpec]
 
 
@@ -176,8 +179,8 @@ def _check_header(path: Path, data: bytes, res: ResourceSpec) -> None:
 
 
 def _frictionless_errors(path: Path, res: ResourceSpec) -> None:
-    resource = fl.Resource(path=str(path), schema=fl.Schema.from_descriptor(table_schema(res)),
-                           encoding="utf-8", format="csv")
+    resource = fl.Resource(path=path.name, basepath=str(path.parent),
+                           schema=fl.Schema.from_descriptor(table_schema(res)), encoding="utf-8", format="csv")
     report = resource.validate(limit_errors=MAX_REPORTED)
     if report.valid:
         return
@@ -217,10 +220,19 @@ def _read_frame(path: Path, res: ResourceSpec) -> pd.DataFrame:
     return df[list(res.fields)]
 
 
+def sources_frame() -> pd.DataFrame:
+    """The bundled source registry as a frame (what ``resource: sources`` foreign keys point to)."""
+    from critmat.catalog.sources import source_registry
+
+    return pd.DataFrame([s.model_dump() for s in source_registry().values()]).rename(columns={"id": "source_id"})
+
+
 def _check_foreign_keys(path: Path, res: ResourceSpec, df: pd.DataFrame,
                         known: dict[str, pd.DataFrame]) -> None:
     for fk in res.foreign_keys:
         target = df if fk.resource in ("__self__", res.name) else known.get(fk.resource)
+        if target is None and fk.resource == "sources":
+            target = sources_frame()
         if target is None:
             raise DataError(f"foreign key to resource '{fk.resource}' which is not loaded",
                             file=str(path), column=fk.fields[0])

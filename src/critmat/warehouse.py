@@ -1,0 +1,213 @@
+"""The warehouse: every data package, validated, in one embedded DuckDB file.
+
+``build()`` loads the bundled packages (``critmat/data/packages``, ``critmat/data/regions``) and the
+imported ones (``<home>/packages``, written by ``critmat data import``) in dependency order, validates each
+resource (see :mod:`critmat.catalog.package`), and writes the tables plus ``sources``, ``fields`` and a
+``provenance`` table (dataset, package, source, vintage, sha256, rows) into a new file beside the target,
+which then replaces the old one in one atomic rename. A failed build leaves the previous warehouse as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from critmat import __version__
+from critmat.catalog.fields import field_dictionary
+from critmat.catalog.package import PackageSpec, load_resource, read_spec, sha256_file, sources_frame
+from critmat.catalog.sources import source_registry
+from critmat.errors import CritmatError, DataError, UnknownIdError
+from critmat.paths import bundled_data, default_db, imported_dir
+
+Progress = Callable[[str], None]
+
+
+def discover_packages() -> list[Path]:
+    """Package folders: bundled packages, bundled region packs, then imported packages."""
+    found: list[Path] = []
+    for root in (bundled_data() / "packages", bundled_data() / "regions", imported_dir()):
+        if root.is_dir():
+            found += sorted(p for p in root.iterdir() if (p / "resources.yaml").exists())
+    return found
+
+
+def _order(specs: list[tuple[Path, PackageSpec]]) -> list[tuple[Path, PackageSpec]]:
+    """Bundled before imported; within each, providers of foreign-key targets first (stable)."""
+    provides = {name: i for i, (_, s) in enumerate(specs) for name in (r.name for r in s.resources)}
+    deps = {i: {provides[fk.resource] for r in s.resources for fk in r.foreign_keys
+                if fk.resource in provides and provides[fk.resource] != i}
+            for i, (_, s) in enumerate(specs)}
+    ordered: list[int] = []
+    visiting: set[int] = set()
+
+    def visit(i: int) -> None:
+        if i in ordered:
+            return
+        if i in visiting:
+            raise DataError(f"packages depend on each other in a cycle (at {specs[i][1].name})")
+        visiting.add(i)
+        for d in sorted(deps[i]):
+            if d < i or specs[d][0].parent == specs[i][0].parent:
+                visit(d)
+        visiting.discard(i)
+        ordered.append(i)
+
+    for i in range(len(specs)):
+        visit(i)
+    return [specs[i] for i in ordered]
+
+
+def fingerprint(packages: list[Path]) -> str:
+    """Hash of critmat's version, the metadata and every package file: a changed input means rebuild."""
+    h = hashlib.sha256(__version__.encode())
+    meta = [*sorted((bundled_data() / "sources").glob("*.yaml")), *sorted((bundled_data() / "fields").glob("*.yaml"))]
+    for p in meta + [f for pkg in packages for f in sorted(pkg.iterdir()) if f.is_file()]:
+        h.update(str(p.name).encode())
+        h.update(sha256_file(p).encode())
+    return h.hexdigest()
+
+
+@dataclass
+class BuildReport:
+    path: Path
+    tables: dict[str, int]
+    seconds: float
+
+
+def build(db: str | Path | None = None, packages: list[Path] | None = None,
+          progress: Progress | None = None) -> BuildReport:
+    """Validate every package and (re)write the warehouse atomically; returns table row counts."""
+    t0 = dt.datetime.now()
+    target = Path(db) if db else default_db()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    packages = discover_packages() if packages is None else [Path(p) for p in packages]
+    specs = _order([(p, read_spec(p)) for p in packages])
+    say = progress or (lambda _m: None)
+
+    tables: dict[str, pd.DataFrame] = {"sources": sources_frame()}
+    prov: dict[str, dict] = {}
+    registry = source_registry()
+    for pkg_dir, spec in specs:
+        for res in spec.resources:
+            say(f"{spec.name}/{res.name}")
+            loaded = load_resource(pkg_dir / res.path, res, tables)
+            frame = loaded.frame
+            if res.name in tables and res.name in prov and spec.combine == "append":
+                frame = pd.concat([tables[res.name], frame], ignore_index=True)
+                if res.primary_key and frame.duplicated(res.primary_key).any():
+                    dup = frame[frame.duplicated(res.primary_key)].iloc[0]
+                    raise DataError(f"{res.primary_key} {tuple(dup[res.primary_key])} also in another package",
+                                    file=str(loaded.path))
+            tables[res.name] = frame
+            src_ids = sorted(set(frame["source_id"].dropna())) if "source_id" in frame else (
+                [res.source_id] if res.source_id else [])
+            vintages = sorted({registry[s].vintage for s in src_ids if s in registry})
+            entry = {"dataset": res.name, "package": spec.name, "title": res.title, "path": str(loaded.path),
+                     "source_ids": ", ".join(src_ids), "vintage": "; ".join(vintages), "sha256": loaded.sha256,
+                     "rows": len(frame)}
+            if res.name in prov and spec.combine == "append":
+                old = prov[res.name]
+                entry.update(package=f"{old['package']} + {spec.name}", sha256=f"{old['sha256']} + {loaded.sha256}",
+                             path=f"{old['path']} + {loaded.path}")
+            elif res.name in prov:
+                entry["title"] += f" (replaces {prov[res.name]['package']})"
+            prov[res.name] = entry
+
+    fields = pd.DataFrame([f.model_dump(exclude={"constraints"}) for f in field_dictionary().values()])
+    meta = pd.DataFrame({"key": ["critmat_version", "built_at", "fingerprint"],
+                         "value": [__version__, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                                   fingerprint(packages)]})
+    tmp = target.with_name(target.name + f".building-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            for name, frame in {**tables, "fields": fields, "meta": meta,
+                                "provenance": pd.DataFrame(prov.values())}.items():
+                say(f"write {name}")
+                con.register("_frame", frame)
+                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
+                con.unregister("_frame")
+        finally:
+            con.close()
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return BuildReport(target, {k: len(v) for k, v in tables.items()},
+                       (dt.datetime.now() - t0).total_seconds())
+
+
+class Warehouse:
+    """Read access to a built warehouse: ``wh.table("materials")``, ``wh.materials``, ``wh.sql(...)``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._con = duckdb.connect(str(self.path), read_only=True)
+        self._tables = set(self._con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"])
+
+    def tables(self) -> list[str]:
+        return sorted(self._tables)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A whole table as a DataFrame."""
+        if name not in self._tables:
+            raise UnknownIdError(f"no table '{name}' in the warehouse {self.path} (tables: {', '.join(self.tables())})")
+        return self._con.execute(f'SELECT * FROM "{name}"').df()
+
+    def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
+        """Run a read-only SQL query (DuckDB dialect) and return a DataFrame."""
+        return self._con.execute(query, params or []).df()
+
+    def has(self, name: str) -> bool:
+        return name in self._tables
+
+    @property
+    def provenance(self) -> pd.DataFrame:
+        return self.table("provenance")
+
+    def meta(self, key: str) -> str | None:
+        row = self._con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self.__dict__.get("_tables", set()):
+            return self.table(name)
+        raise AttributeError(f"Warehouse has no table or attribute '{name}'")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | self._tables)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> "Warehouse":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_warehouse(db: str | Path | None = None, rebuild: bool = False,
+                   progress: Progress | None = None) -> Warehouse:
+    """Open the warehouse, building it first if it is missing, stale (inputs changed) or ``rebuild``."""
+    path = Path(db) if db else default_db()
+    stale = rebuild or not path.exists()
+    if not stale:
+        try:
+            with Warehouse(path) as wh:
+                stale = wh.meta("fingerprint") != fingerprint(discover_packages())
+        except (duckdb.Error, CritmatError):
+            stale = True
+    if stale:
+        build(path, progress=progress)
+    return Warehouse(path)
