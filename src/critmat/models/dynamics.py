@@ -95,7 +95,7 @@ def _check_values(values: np.ndarray, name: str, years: np.ndarray | None = None
         if bad.any():
             idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), arr.shape))
             yr = f" (year {years[idx[0]]})" if years is not None and len(years) == arr.shape[0] else ""
-            raise ModelError(f"{name} {rule}: value {arr[idx]!r} at index {idx}{yr}")
+            raise ModelError(f"{name} {rule}: value {float(arr[idx])!r} at index {idx}{yr}")
     return arr
 
 
@@ -307,7 +307,7 @@ def stock_driven(stock: np.ndarray, lifetime: Lifetime, years: np.ndarray | list
         if very.any() and negative_inflow == "error":
             t, j = np.unravel_index(int(np.argmax(very)), inflow2.shape)
             idx = (int(t),) + tuple(int(i) for i in np.unravel_index(int(j), trailing))
-            raise ModelError(f"stock-driven model needs negative inflow {inflow2[t, j]!r} at index {idx} "
+            raise ModelError(f"stock-driven model needs negative inflow {float(inflow2[t, j])!r} at index {idx} "
                              f"(year {yrs[t]}): the stock falls faster than its cohorts retire under "
                              f"{lifetime!r}; pass negative_inflow='allow' to keep it")
         if negative_inflow == "error":
