@@ -690,6 +690,8 @@ def _apply_events(events: pd.DataFrame, index: dict[str, int], ids: np.ndarray, 
                 raise ModelError(f"{where}: units_removed must be > 0, got {rm!r}")
             if not np.isfinite(units[i]) or units[i] <= 0:
                 raise ModelError(f"{where}: units_removed needs the asset's 'units' (> 0) in the assets frame")
+            if rm > units[i]:
+                raise ModelError(f"{where}: units_removed {rm:g} exceeds the asset's units {units[i]:g}")
             if rm < units[i]:
                 partial.append((i, float(rm / units[i]), y))
                 continue
