@@ -14,7 +14,7 @@ from rich.console import Console
 
 from critmat.errors import CritmatError
 
-TOPICS = ["core", "materials", "risk", "regional", "flows", "capabilities"]
+TOPICS = ["core", "materials", "risk", "regional", "flows", "capabilities", "stock"]
 
 app = typer.Typer(
     name="critmat",

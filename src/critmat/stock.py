@@ -1,0 +1,127 @@
+"""Regional CRM stock: load a region's assets and the intensities, run :mod:`critmat.models.inventory`.
+
+Thin glue (the numbers are computed in the model): assets come from the region pack through
+:func:`critmat.regions.load_region`, technologies and intensities from the bundled ``intensities``
+package, material groups from the reference package. Data centres without a published IT capacity get
+the per-type assumption :data:`DATACENTRE_MW_BY_TYPE` (source ``critmat_assumption_datacentre``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from critmat.errors import UnknownIdError
+from critmat.intensities import load_intensities
+from critmat.models import inventory
+
+#: EU-list groups the stock is aggregated to by default.
+DEFAULT_GROUPS = ("rare_earth_elements_light", "rare_earth_elements_heavy", "platinum_group_metals")
+#: Assumed IT capacity (MW) of a data centre without a published figure — critmat_assumption_datacentre.
+DATACENTRE_MW_BY_TYPE = {"hyperscale": 60.0, "colocation": 5.0, "enterprise": 1.0}
+BY_CHOICES = ("material", "asset_class", "municipality", "province")
+
+
+@dataclass
+class StockInputs:
+    """Everything the stock model needs for one region."""
+
+    region_id: str
+    assets: pd.DataFrame
+    municipalities: pd.DataFrame
+    technologies: pd.DataFrame
+    intensities: pd.DataFrame
+    groups: dict[str, list[str]]
+
+    @property
+    def municipality_province(self) -> dict[str, str]:
+        m = self.municipalities
+        return dict(zip(m["municipality_code"].astype(str), m["province_code"].astype(str)))
+
+
+def material_groups(group_ids: Iterable[str] = DEFAULT_GROUPS) -> dict[str, list[str]]:
+    """Members of EU-list material groups from the reference package (``material_groups``)."""
+    from critmat.regions import reference_frames
+
+    known = reference_frames()
+    if "material_groups" not in known:
+        raise UnknownIdError("the reference package has no 'material_groups' resource")
+    mg = known["material_groups"]
+    out: dict[str, list[str]] = {}
+    for gid in group_ids:
+        members = sorted(mg.loc[mg["group_id"] == gid, "material_id"].astype(str))
+        if not members:
+            raise UnknownIdError(f"unknown material group '{gid}' (not in reference material_groups)")
+        out[gid] = members
+    return out
+
+
+def fill_datacentre_capacity(assets: pd.DataFrame,
+                             mw_by_type: Mapping[str, float] = DATACENTRE_MW_BY_TYPE) -> pd.DataFrame:
+    """Data centres without ``capacity_mw`` get the assumed MW of their ``datacentre_type`` (enterprise when
+    the type is unknown); the column ``capacity_imputed`` marks them."""
+    out = assets.copy()
+    dc = (out["asset_class"] == "datacentre") & out["capacity_mw"].isna()
+    kind = out.get("datacentre_type", pd.Series(index=out.index, dtype="object"))
+    out["capacity_imputed"] = dc
+    if dc.any():
+        types = kind[dc].astype("object").where(kind[dc].notna(), "enterprise")
+        out.loc[dc, "capacity_mw"] = types.map(lambda t: mw_by_type.get(str(t), mw_by_type["enterprise"])).astype(float)
+    return out
+
+
+def load_inputs(region: str | Path = "nh-fl", groups: Iterable[str] = DEFAULT_GROUPS) -> StockInputs:
+    """Assets and municipalities of ``region`` (validated pack), technologies, intensities and groups."""
+    from critmat.regions import load_region
+
+    reg = load_region(region)
+    techs, ints = load_intensities()
+    return StockInputs(region_id=reg.config.id, assets=fill_datacentre_capacity(reg.table("assets")),
+                       municipalities=reg.table("municipalities"), technologies=techs, intensities=ints,
+                       groups=material_groups(groups))
+
+
+def regional_stock(inputs: StockInputs, *, n_draws: int = 1000, seed: int = 0, pipeline: bool = False,
+                   progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Long-format stock (or pipeline) of a region; raises :class:`ModelError` if parts do not sum up."""
+    fn = inventory.pipeline if pipeline else inventory.stock
+    res = fn(inputs.assets, inputs.technologies, inputs.intensities, groups=inputs.groups, n_draws=n_draws,
+             seed=seed, progress=progress)
+    if len(res):
+        inventory.assert_aggregate(res, inputs.municipality_province)
+    return res
+
+
+def summarize(result: pd.DataFrame, by: str = "material", material: str | None = None,
+              municipalities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows for display: ``--by material`` (region totals per material), ``asset_class`` (region, per class and
+    material), ``municipality`` / ``province`` (per area and material, all classes). Sorted by mass_t."""
+    if by not in BY_CHOICES:
+        raise UnknownIdError(f"unknown --by '{by}' (use one of {', '.join(BY_CHOICES)})")
+    w = inventory.wide(result) if len(result) else pd.DataFrame(
+        columns=["region", "area_type", "area", "asset_class", "material", "mass_t", "low_t", "high_t"])
+    if material is not None:
+        if material not in set(w["material"]):
+            raise UnknownIdError(f"material '{material}' is not in the stock (materials: "
+                                 f"{', '.join(sorted(set(w['material'])))})")
+        w = w[w["material"] == material]
+    if by == "material":
+        w = w[(w["area_type"] == "region") & (w["asset_class"] == inventory.ALL_CLASSES)]
+        cols = ["material"]
+    elif by == "asset_class":
+        w = w[(w["area_type"] == "region") & (w["asset_class"] != inventory.ALL_CLASSES)]
+        cols = ["asset_class", "material"]
+    else:
+        types = ["municipality", "unallocated"] if by == "municipality" else ["province"]
+        w = w[w["area_type"].isin(types) & (w["asset_class"] == inventory.ALL_CLASSES)].copy()
+        if by == "municipality" and municipalities is not None:
+            names = dict(zip(municipalities["municipality_code"], municipalities["municipality_name"]))
+            w["name"] = w["area"].map(names).fillna("(unallocated: " + w["area"] + ")")
+            w["area"] = w["area"].where(w["area_type"] == "municipality", "")
+            cols = ["area", "name", "material"]
+        else:
+            cols = ["area", "material"]
+    return w.sort_values("mass_t", ascending=False)[cols + ["mass_t", "low_t", "high_t"]].reset_index(drop=True)
