@@ -119,18 +119,26 @@ def statuses_on(measures: pd.DataFrame, on: dt.date | str) -> pd.Series:
 
 
 def related_materials(material_id: str, groups: Groups | None = None) -> set[str]:
-    """The material itself, the groups it belongs to and, for a group, its members.
+    """Ids whose measures affect ``material_id``: itself, its members and every overlapping group.
 
     ``groups`` maps a group id (e.g. ``rare_earth_elements_heavy``) to its member ids
-    (``dysprosium``, ...). A measure on any related id affects ``material_id``.
+    (``dysprosium``, ...). For an element: the groups containing it. For a group: its members and
+    every group sharing a member with it (so a measure on ``rare_earth_elements`` or
+    ``rare_earth_elements_for_magnets`` affects ``rare_earth_elements_heavy``).
     """
-    out = {material_id}
-    for group, members in (groups or {}).items():
-        if material_id in members:
+    groups = groups or {}
+    core = {material_id} | set(groups.get(material_id, ()))
+    out = set(core)
+    for group, members in groups.items():
+        if core & set(members):
             out.add(group)
-        if group == material_id:
-            out.update(members)
     return out
+
+
+def group_map(material_groups: pd.DataFrame) -> dict[str, list[str]]:
+    """``{group_id: [material_id, ...]}`` from a ``material_groups`` frame (reference package)."""
+    return {str(g): sorted(map(str, sub["material_id"]))
+            for g, sub in material_groups.groupby("group_id", sort=True)}
 
 
 def controls_for(material_id: str, measures: pd.DataFrame, measure_materials: pd.DataFrame,
