@@ -1,0 +1,703 @@
+"""Regions: a frozen config plus a validated data package of municipalities and strategic assets.
+
+A region pack is a folder ``<region_id>/`` holding ``region.yaml`` (:class:`RegionConfig`),
+``resources.yaml`` (the data-package spec: ``municipalities``, ``assets``, ``asset_events``,
+``goods_categories``, ``goods_category_materials``), the CSV files and a generated
+``datapackage.json``. Bundled packs live in ``critmat/data/regions/``; packs built with
+``critmat region build`` from publisher files live in ``<CRITMAT_HOME>/regions/`` and take precedence
+over a bundled pack of the same id.
+
+Loading (:func:`load_region`) runs the generic package checks (types, enums, primary and foreign keys
+against the source registry, the materials table and the ``technologies`` resource of the intensities
+package) and then the regional rules of :func:`check_region` (coordinates inside the Netherlands,
+capacity per unit within physical limits, asset class consistent with its technology, province
+consistent with its municipality, a quantity for every asset). Conventions: WGS84 lat/lon in degrees,
+capacity in MW (MWp for PV, MW IT for data centres), cable length in km, units as counts.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from critmat.catalog.package import load_package, read_spec, write_datapackage
+from critmat.catalog.sources import source_registry
+from critmat.errors import RegionError, UnknownIdError
+from critmat.paths import bundled_data, bundled_packages, home
+
+# Bounding boxes (WGS84). Land: the 12 provinces incl. the Wadden islands. Sea: the Dutch EEZ of the North Sea.
+NL_LAND_BBOX = (50.70, 53.60, 3.30, 7.25)  # lat_min, lat_max, lon_min, lon_max
+NL_EEZ_BBOX = (51.20, 55.80, 2.50, 7.25)
+OFFSHORE_CLASSES = {"wind_offshore"}
+
+# Physical upper limits per unit / per asset, to catch unit errors (kW typed as MW, a park typed as a turbine).
+MAX_MW_PER_UNIT = {"wind_onshore": 10.0, "wind_offshore": 25.0}
+MAX_MW_PER_ASSET = {"wind_onshore": 1_500.0, "wind_offshore": 5_000.0, "solar_pv": 2_000.0, "datacentre": 1_500.0}
+
+# Which quantity each asset class must carry (the stock model multiplies intensities by it).
+QUANTITY_OF_CLASS = {
+    "wind_onshore": "capacity_mw", "wind_offshore": "capacity_mw", "solar_pv": "capacity_mw",
+    "datacentre": "capacity_mw", "grid_cable": "length_km", "grid_transformer": "units", "vehicle": "units",
+}
+
+#: CLI / API aliases of asset classes.
+CLASS_ALIASES: dict[str, tuple[str, ...]] = {
+    "wind": ("wind_onshore", "wind_offshore"),
+    "solar": ("solar_pv",),
+    "datacentre": ("datacentre",),
+    "datacenter": ("datacentre",),
+    "grid": ("grid_cable", "grid_transformer"),
+    "vehicles": ("vehicle",),
+    "vehicle": ("vehicle",),
+}
+
+REGION_TABLES = ("municipalities", "assets", "asset_events", "goods_categories", "goods_category_materials")
+TEMPLATE_REGION = "nh-fl"  # its resources.yaml is the spec of every region pack
+
+
+class RegionConfig(BaseModel):
+    """A region: id, name, CBS province codes, NUTS codes and the boundary year of its municipality codes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9\-]*$")
+    name: str
+    provinces: tuple[str, ...] = Field(min_length=1)
+    nuts2: tuple[str, ...] = ()
+    nuts3: tuple[str, ...] = ()
+    boundary_year: int = Field(ge=1990, le=2100)
+    description: str = ""
+    source_id: str | None = None  # source of the municipality list
+
+    def model_post_init(self, __context: Any) -> None:
+        bad = [p for p in self.provinces if not (len(p) == 4 and p.startswith("PV") and p[2:].isdigit())]
+        if bad:
+            raise ValueError(f"province codes must be CBS codes like PV27, got {bad}")
+
+
+@dataclass
+class Region:
+    """A loaded, validated region pack."""
+
+    config: RegionConfig
+    path: Path
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:
+            raise UnknownIdError(f"region '{self.config.id}' has no table '{name}' (has: {sorted(self.tables)})")
+        return self.tables[name]
+
+
+# ---------------------------------------------------------------- where packs live
+
+def bundled_regions_dir() -> Path:
+    return bundled_data() / "regions"
+
+
+def user_regions_dir() -> Path:
+    """Where ``critmat region build`` writes packs (``<CRITMAT_HOME>/regions``)."""
+    return home() / "regions"
+
+
+def _pack_dirs() -> dict[str, tuple[Path, str]]:
+    out: dict[str, tuple[Path, str]] = {}
+    for base, origin in ((bundled_regions_dir(), "bundled"), (user_regions_dir(), "built")):
+        if base.is_dir():
+            for d in sorted(base.iterdir()):
+                if (d / "region.yaml").is_file():
+                    out[d.name] = (d, origin)  # built overrides bundled
+    return out
+
+
+def region_path(region_id: str) -> Path:
+    """Folder of the region pack ``region_id`` (a built pack overrides the bundled one)."""
+    packs = _pack_dirs()
+    if region_id not in packs:
+        raise UnknownIdError(f"unknown region '{region_id}' (known: {', '.join(sorted(packs)) or 'none'}; "
+                             "see `critmat region list`, or build one with `critmat region build`)")
+    return packs[region_id][0]
+
+
+def read_region_config(pack_dir: Path) -> RegionConfig:
+    path = Path(pack_dir) / "region.yaml"
+    if not path.is_file():
+        raise RegionError(f"{pack_dir}: not a region pack (no region.yaml)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return RegionConfig.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise RegionError(f"{path}: cannot parse: {exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(map(str, first["loc"])) or "region"
+        raise RegionError(f"{path}: {loc}: {first['msg']}") from exc
+
+
+def list_regions() -> pd.DataFrame:
+    """Known region packs: id, name, provinces, origin (bundled | built), path."""
+    rows = []
+    for rid, (d, origin) in _pack_dirs().items():
+        cfg = read_region_config(d)
+        rows.append({"region_id": rid, "name": cfg.name, "provinces": " ".join(cfg.provinces),
+                     "boundary_year": cfg.boundary_year, "origin": origin, "path": str(d)})
+    return pd.DataFrame(rows, columns=["region_id", "name", "provinces", "boundary_year", "origin", "path"])
+
+
+# ---------------------------------------------------------------- reference frames for foreign keys
+
+def _sources_frame() -> pd.DataFrame:
+    return pd.DataFrame({"source_id": sorted(source_registry())})
+
+
+@lru_cache(maxsize=1)
+def _cached_reference() -> tuple[tuple[str, pd.DataFrame], ...]:
+    known: dict[str, pd.DataFrame] = {"sources": _sources_frame()}
+    ref = bundled_packages() / "reference"
+    if (ref / "resources.yaml").is_file():
+        for name, res in load_package(ref, known=known).items():
+            known[name] = res.frame
+    intens = bundled_packages() / "intensities"
+    if (intens / "resources.yaml").is_file():
+        for name, res in load_package(intens, known=known).items():
+            known[name] = res.frame
+    return tuple(known.items())
+
+
+def reference_frames() -> dict[str, pd.DataFrame]:
+    """Frames region packs point to: ``sources``, ``materials`` (reference package), ``technologies``
+    (intensities package). Raises :class:`RegionError` when a needed package is missing."""
+    known = dict(_cached_reference())
+    for name, pkg in (("materials", "reference"), ("technologies", "intensities")):
+        if name not in known:
+            raise RegionError(f"resource '{name}' not found: the bundled package "
+                              f"'{bundled_packages() / pkg}' is missing or has no such resource")
+    return known
+
+
+# ---------------------------------------------------------------- loading and checks
+
+def load_region(region: str | Path, known: dict[str, pd.DataFrame] | None = None) -> Region:
+    """Load and validate a region pack by id (``nh-fl``) or folder; the one loading function of critmat.
+
+    ``known`` overrides the reference frames (tests); by default :func:`reference_frames`.
+    """
+    pack_dir = Path(region) if isinstance(region, Path) or "/" in str(region) else region_path(str(region))
+    config = read_region_config(pack_dir)
+    loaded = load_package(pack_dir, known=known if known is not None else reference_frames())
+    reg = Region(config=config, path=pack_dir,
+                 tables={n: r.frame for n, r in loaded.items()}, files={n: r.path for n, r in loaded.items()})
+    check_region(reg)
+    return reg
+
+
+def _fail(reg: Region, table: str, idx: Any, column: str, value: Any, rule: str) -> None:
+    row = int(idx) + 2  # header is line 1
+    raise RegionError(f"{reg.files.get(table, table)}, row {row}, column '{column}': value {value!r}: {rule}")
+
+
+def _in_bbox(lat: float, lon: float, bbox: tuple[float, float, float, float]) -> bool:
+    return bbox[0] <= lat <= bbox[1] and bbox[2] <= lon <= bbox[3]
+
+
+def check_region(reg: Region, technologies: pd.DataFrame | None = None) -> None:
+    """Regional rules beyond the schema; the first violation raises :class:`RegionError` naming the row."""
+    cfg = reg.config
+    for name, df in reg.tables.items():
+        if "region_id" in df.columns:
+            bad = df.index[df["region_id"] != cfg.id]
+            if len(bad):
+                _fail(reg, name, bad[0], "region_id", df.at[bad[0], "region_id"],
+                      f"every row of a region pack must carry region_id '{cfg.id}'")
+    mun = reg.tables.get("municipalities")
+    if mun is not None:
+        bad = mun.index[~mun["province_code"].isin(cfg.provinces)]
+        if len(bad):
+            _fail(reg, "municipalities", bad[0], "province_code", mun.at[bad[0], "province_code"],
+                  f"province not in the region's provinces {list(cfg.provinces)}")
+        for i, r in mun.iterrows():
+            if pd.notna(r["lat"]) and not _in_bbox(r["lat"], r["lon"], NL_LAND_BBOX):
+                _fail(reg, "municipalities", i, "lat", (r["lat"], r["lon"]), "centroid outside the Netherlands")
+    assets = reg.tables.get("assets")
+    if assets is None:
+        return
+    mun_prov = dict(zip(mun["municipality_code"], mun["province_code"])) if mun is not None else {}
+    if technologies is None:
+        technologies = dict(_cached_reference()).get("technologies")
+    tech_class = (dict(zip(technologies["technology_id"], technologies["asset_class"]))
+                  if technologies is not None and "asset_class" in technologies.columns else {})
+    for i, r in assets.iterrows():
+        cls = r["asset_class"]
+        if pd.notna(r["lat"]) and pd.notna(r["lon"]):
+            bbox = NL_EEZ_BBOX if cls in OFFSHORE_CLASSES else NL_LAND_BBOX
+            if not _in_bbox(float(r["lat"]), float(r["lon"]), bbox):
+                _fail(reg, "assets", i, "lat", (float(r["lat"]), float(r["lon"])),
+                      f"coordinates outside the Netherlands ({'EEZ' if cls in OFFSHORE_CLASSES else 'land'} "
+                      f"box lat {bbox[0]}..{bbox[1]}, lon {bbox[2]}..{bbox[3]})")
+        elif pd.notna(r["lat"]) != pd.notna(r["lon"]):
+            _fail(reg, "assets", i, "lon", r["lon"], "lat and lon must both be given or both be empty")
+        qty = QUANTITY_OF_CLASS[cls]
+        # data centres: capacity_mw where sourced, else the stock model's per-type assumption; planned,
+        # under-construction and decommissioned assets may lack their size (they hold no stock today)
+        if cls != "datacentre" and r["status"] == "operational" and pd.isna(r[qty]):
+            _fail(reg, "assets", i, qty, None, f"an operational asset of class '{cls}' needs {qty}")
+        cap = r["capacity_mw"]
+        if pd.notna(cap):
+            if cls in MAX_MW_PER_ASSET and cap > MAX_MW_PER_ASSET[cls]:
+                _fail(reg, "assets", i, "capacity_mw", float(cap),
+                      f"above {MAX_MW_PER_ASSET[cls]:g} MW, implausible for one {cls} asset (unit error?)")
+            if cls in MAX_MW_PER_UNIT and pd.notna(r["units"]) and r["units"] > 0:
+                per_unit = float(cap) / int(r["units"])
+                if per_unit > MAX_MW_PER_UNIT[cls]:
+                    _fail(reg, "assets", i, "capacity_mw", float(cap),
+                          f"{per_unit:g} MW per turbine is absurd for {cls} (limit {MAX_MW_PER_UNIT[cls]:g} MW)")
+        tech = r["technology_id"]
+        if pd.isna(tech):
+            _fail(reg, "assets", i, "technology_id", None, "every asset needs a technology_id")
+        if tech_class and tech in tech_class and _family(tech_class[tech]) != _family(cls):
+            _fail(reg, "assets", i, "technology_id", tech,
+                  f"technology of class '{tech_class[tech]}' used for an asset of class '{cls}'")
+        code = r["municipality_code"]
+        if pd.notna(code) and code in mun_prov and pd.notna(r["province_code"]) and mun_prov[code] != r["province_code"]:
+            _fail(reg, "assets", i, "province_code", r["province_code"],
+                  f"municipality {code} lies in {mun_prov[code]}")
+        if pd.notna(r["province_code"]) and r["province_code"] not in cfg.provinces:
+            _fail(reg, "assets", i, "province_code", r["province_code"],
+                  f"province not in the region's provinces {list(cfg.provinces)}")
+        if r["status"] == "decommissioned" and pd.isna(r["decommissioning_year"]):
+            _fail(reg, "assets", i, "decommissioning_year", None, "a decommissioned asset needs its decommissioning_year")
+        if pd.notna(r["commissioning_year"]) and pd.notna(r["decommissioning_year"]) \
+                and r["decommissioning_year"] < r["commissioning_year"]:
+            _fail(reg, "assets", i, "decommissioning_year", int(r["decommissioning_year"]),
+                  f"before commissioning_year {int(r['commissioning_year'])}")
+    events = reg.tables.get("asset_events")
+    if events is not None:
+        ids = set(assets["asset_id"])
+        for i, e in events.iterrows():
+            if e["event"] == "lifetime_extension" and pd.isna(e["extension_years"]):
+                _fail(reg, "asset_events", i, "extension_years", None, "a lifetime extension needs extension_years")
+            if e["event"] == "repowering" and pd.notna(e["replacement_asset_id"]) and e["replacement_asset_id"] not in ids:
+                _fail(reg, "asset_events", i, "replacement_asset_id", e["replacement_asset_id"], "not an asset_id of the region")
+
+
+def _family(cls: str) -> str:
+    """Wind technologies apply on and off shore; other classes must match exactly."""
+    return "wind" if cls.startswith("wind") else "solar" if cls == "solar_pv" else cls
+
+
+# ---------------------------------------------------------------- queries
+
+def resolve_classes(asset_class: str | None) -> tuple[str, ...] | None:
+    """Map a CLI alias (``wind``, ``solar``, ``grid`` ...) or an asset_class value to asset_class values."""
+    if asset_class is None:
+        return None
+    key = asset_class.strip().lower()
+    if key in CLASS_ALIASES:
+        return CLASS_ALIASES[key]
+    if key in QUANTITY_OF_CLASS:
+        return (key,)
+    raise UnknownIdError(f"unknown asset class '{asset_class}' "
+                         f"(use one of {', '.join(sorted(set(CLASS_ALIASES) | set(QUANTITY_OF_CLASS)))})")
+
+
+def assets(region: str | Path = "nh-fl", asset_class: str | None = None) -> pd.DataFrame:
+    """The asset registry of a region, optionally filtered by class or alias (``wind``, ``grid`` ...)."""
+    df = load_region(region).table("assets")
+    classes = resolve_classes(asset_class)
+    if classes is not None:
+        df = df[df["asset_class"].isin(classes)]
+    return df.reset_index(drop=True)
+
+
+def summary(reg: Region) -> pd.DataFrame:
+    """Per asset class: rows, units, capacity (MW), cable length (km)."""
+    a = reg.table("assets")
+    out = a.groupby(["asset_class", "status"], dropna=False).agg(
+        rows=("asset_id", "size"), units=("units", "sum"), capacity_mw=("capacity_mw", "sum"),
+        length_km=("length_km", "sum")).reset_index()
+    return out
+
+
+# ---------------------------------------------------------------- writing packs
+
+def write_region_pack(out_dir: Path, config: RegionConfig, tables: dict[str, pd.DataFrame],
+                      known: dict[str, pd.DataFrame] | None = None) -> Path:
+    """Write a region pack atomically: build in a temporary folder, validate it, then move it into place.
+
+    A failed validation leaves ``out_dir`` as it was.
+    """
+    out_dir = Path(out_dir)
+    template = read_spec(bundled_regions_dir() / TEMPLATE_REGION)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{config.id}-", dir=out_dir.parent))
+    try:
+        (tmp / "region.yaml").write_text(
+            yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8")
+        spec = template.model_dump(mode="json", exclude_defaults=False)
+        spec["name"] = f"region-{config.id}"
+        spec["title"] = f"Region pack {config.name}"
+        spec["description"] = f"Municipalities and strategic assets of {config.name} (built by critmat region build)."
+        (tmp / "resources.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        for res in template.resources:
+            df = tables.get(res.name)
+            if df is None:
+                df = pd.DataFrame(columns=res.fields)
+            missing = [c for c in res.fields if c not in df.columns]
+            if missing:
+                raise RegionError(f"table '{res.name}' lacks column(s) {missing}")
+            df[list(res.fields)].to_csv(tmp / res.path, index=False, lineterminator="\n")
+        write_datapackage(tmp)
+        load_region(tmp, known=known)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+__all__ = [
+    "CLASS_ALIASES", "Region", "RegionConfig", "assets", "check_region", "list_regions", "load_region",
+    "read_region_config", "reference_frames", "region_path", "resolve_classes", "summary",
+    "user_regions_dir", "write_region_pack", "build_region", "discover_sources", "import_boundaries",
+    "region_geometries",
+]
+
+
+# ---------------------------------------------------------------- building packs from publisher files
+
+#: NUTS 2021 level-2 code of each province (Eurostat NUTS 2021 classification).
+PROVINCE_NUTS2 = {"PV20": "NL11", "PV21": "NL12", "PV22": "NL13", "PV23": "NL21", "PV24": "NL23", "PV25": "NL22",
+                  "PV26": "NL31", "PV27": "NL32", "PV28": "NL33", "PV29": "NL34", "PV30": "NL41", "PV31": "NL42"}
+
+#: Source ids of rows loaded by :func:`build_region` (entries of data/sources/regional.yaml).
+BUILD_SOURCES = {"ppm": "ppm_v060", "datacentres": "nl_datacenter_atlas_2020", "solar_list": "wikipedia_nl_solar_parks",
+                 "boundaries": "cbs_gebiedsindelingen", "municipalities": "cbs_gemeenten_2025"}
+#: When a loaded row lies this close (km) to a curated row of the same class family, the curated row wins.
+DEDUP_KM = {"wind": 3.0, "solar": 1.0, "datacentre": 0.25}
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with open(path, "rb") as fh:
+            return fh.readline(20000).decode("utf-8-sig", errors="replace")
+    except OSError:
+        return ""
+
+
+def _year_in_name(path: Path) -> int:
+    import re
+
+    years = [int(y) for y in re.findall(r"(?<!\d)(19\d\d|20\d\d)(?!\d)", path.name)]
+    return max(years) if years else 0
+
+
+def discover_sources(src: Path) -> dict[str, Path]:
+    """Find publisher files in ``src`` (recursively) by their format: CBS municipality list, CBS/PDOK
+    municipality boundaries (GeoJSON), powerplantmatching CSV, data-centre atlas GeoJSON, solar-park list."""
+    from critmat.loaders import cbs, nl_solar_parks, powerplantmatching
+
+    found: dict[str, list[Path]] = {}
+    for path in sorted(Path(src).rglob("*")):
+        if not path.is_file():
+            continue
+        head = _first_line(path)
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            cols = {c.strip().strip('"') for c in head.replace(";", ",").split(",")}
+            if set(powerplantmatching.REQUIRED) <= cols:
+                found.setdefault("powerplants", []).append(path)
+            elif set(nl_solar_parks.COLUMNS) <= cols:
+                found.setdefault("solar_list", []).append(path)
+            elif cbs.sniff_municipalities(path):
+                found.setdefault("municipalities", []).append(path)
+        elif suffix in (".geojson", ".json"):
+            text = path.read_text(encoding="utf-8", errors="replace")[:4000]
+            if '"statcode"' in text and '"GM' in text:
+                found.setdefault("boundaries", []).append(path)
+            elif '"Point"' in text and '"address"' in text and '"owner"' in text:
+                found.setdefault("datacentres", []).append(path)
+    out: dict[str, Path] = {}
+    for kind, paths in found.items():
+        if kind == "powerplants":  # prefer the full release file over country extracts (same format)
+            out[kind] = max(paths, key=lambda p: p.stat().st_size)
+        else:  # the newest edition
+            out[kind] = max(paths, key=lambda p: (_year_in_name(p), p.stat().st_size))
+    return out
+
+
+def _slug(text: str) -> str:
+    import re
+    import unicodedata
+
+    t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", t).strip("-")[:48] or "x"
+
+
+def _select_provinces(mun: pd.DataFrame, provinces: list[str]) -> pd.DataFrame:
+    import unicodedata
+
+    def norm(s: str) -> str:
+        return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode().lower().replace(" ", "").replace("-", "")
+
+    aliases = {"friesland": "fryslan"}
+    wanted = set()
+    table = mun[["province_code", "province_name"]].drop_duplicates()
+    for p in provinces:
+        key = aliases.get(norm(p), norm(p))
+        hit = table[(table["province_code"].str.lower() == p.lower()) | (table["province_name"].map(norm) == key)]
+        if hit.empty:
+            raise RegionError(f"unknown province '{p}' (known: {', '.join(sorted(table['province_name']))})")
+        wanted |= set(hit["province_code"])
+    return mun[mun["province_code"].isin(wanted)].reset_index(drop=True)
+
+
+def _status(year_in: Any, year_out: Any, now: int) -> str:
+    if pd.notna(year_out) and int(year_out) <= now:
+        return "decommissioned"
+    if pd.notna(year_in) and int(year_in) > now:
+        return "planned"
+    return "operational"
+
+
+def _assign_area(points: pd.DataFrame, mun: pd.DataFrame, polygons: pd.DataFrame | None) -> pd.Series:
+    """Municipality code of each point: polygon test when boundaries are given, else the nearest centroid
+    within 8 km (a coarse fallback, flagged in the row notes)."""
+    from critmat.loaders import pdok
+
+    if polygons is not None and not polygons.empty:
+        return pdok.locate(points, polygons)
+    import numpy as np
+
+    codes = []
+    for lat, lon in zip(points["lat"], points["lon"]):
+        if pd.isna(lat) or pd.isna(lon) or mun["lat"].isna().all():
+            codes.append(None)
+            continue
+        d = pdok._km(float(lat), float(lon), mun["lat"].to_numpy(float), mun["lon"].to_numpy(float))
+        j = int(np.nanargmin(d))
+        codes.append(mun["municipality_code"].iloc[j] if d[j] <= 8.0 else None)
+    return pd.Series(codes, index=points.index, dtype="object")
+
+
+def _loaded_assets(files: dict[str, Path], mun: pd.DataFrame, polygons: pd.DataFrame | None,
+                   region_id: str, now: int) -> pd.DataFrame:
+    from critmat.loaders import datacentres, nl_solar_parks, powerplantmatching
+
+    prov_of = dict(zip(mun["municipality_code"], mun["province_code"]))
+    how = "CBS polygon" if polygons is not None and not polygons.empty else "nearest municipality centroid (no polygons)"
+    frames = []
+    if "powerplants" in files:
+        pp = powerplantmatching.renewables(powerplantmatching.read_powerplants(files["powerplants"]))
+        pp["municipality_code"] = _assign_area(pp, mun, polygons)
+        pp = pp[pp["municipality_code"].notna()].copy()
+        lake = pp["asset_class"] == "wind_offshore"  # inside a province: a lake (nearshore) farm, not North Sea
+        pp.loc[lake, "asset_class"] = "wind_onshore"
+        is_wind = pp["asset_class"] == "wind_onshore"
+        frames.append(pd.DataFrame({
+            "asset_id": [f"{'wind' if w else 'solar'}-ppm-{i}" for w, i in zip(is_wind, pp["ppm_id"])],
+            "name": pp["name"], "asset_class": pp["asset_class"],
+            "technology_id": ["wind_gb_dfig" if w else "pv_csi" for w in is_wind],
+            "status": [_status(a, b, now) for a, b in zip(pp["year_in"], pp["year_out"])],
+            "commissioning_year": pp["year_in"], "decommissioning_year": pp["year_out"],
+            "capacity_mw": pp["capacity_mw"].round(3), "lat": pp["lat"].round(5), "lon": pp["lon"].round(5),
+            "municipality_code": pp["municipality_code"], "source_id": BUILD_SOURCES["ppm"],
+            "note": [("lake/nearshore farm (powerplantmatching: Offshore); " if lk else "")
+                     + ("generator technology not in source: wind_gb_dfig assumed (critmat_build_assumptions); "
+                        if w else "cell technology not in source: pv_csi assumed; ")
+                     + f"municipality by {how}" for lk, w in zip(lake, is_wind)],
+        }))
+    if "datacentres" in files:
+        dc = datacentres.read_datacentres(files["datacentres"])
+        dc["municipality_code"] = _assign_area(dc, mun, polygons)
+        dc = dc[dc["municipality_code"].notna()].reset_index(drop=True)
+        frames.append(pd.DataFrame({
+            "asset_id": [f"dc-atlas-{k + 1:03d}-{_slug(n)}" for k, n in enumerate(dc["name"])],
+            "name": dc["name"], "asset_class": "datacentre", "technology_id": "datacentre_generic",
+            "status": "operational", "units": 1, "lat": dc["lat"].round(5), "lon": dc["lon"].round(5),
+            "municipality_code": dc["municipality_code"],
+            "datacentre_type": [datacentres.classify(n, o) for n, o in zip(dc["name"], dc["owner"])],
+            "source_id": BUILD_SOURCES["datacentres"],
+            "note": [f"owner {o}; {s} {c}; type from owner (critmat_build_assumptions); MW not in source; "
+                     f"municipality by {how}" for o, s, c in zip(dc["owner"], dc["street"], dc["city"])],
+        }))
+    if "solar_list" in files:
+        sp = nl_solar_parks.read_solar_parks(files["solar_list"])
+        sp["municipality_code"] = _assign_area(sp, mun, polygons)
+        sp = sp[sp["municipality_code"].notna()].reset_index(drop=True)
+        frames.append(pd.DataFrame({
+            "asset_id": [f"solar-list-{_slug(n)}" for n in sp["name"]],
+            "name": sp["name"], "asset_class": "solar_pv", "technology_id": "pv_csi", "status": "operational",
+            "capacity_mw": sp["capacity_mw"], "lat": sp["lat"].round(5), "lon": sp["lon"].round(5),
+            "municipality_code": sp["municipality_code"], "source_id": BUILD_SOURCES["solar_list"],
+            "note": [f"operator {o or 'n/a'}; status and year not in source (operational assumed); location geocoded "
+                     f"from the park name; municipality by {how}" for o in sp["operator"]],
+        }))
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    out["region_id"] = region_id
+    out["province_code"] = out["municipality_code"].map(prov_of)
+    return _dedup(out)
+
+
+
+
+def _dedup(df: pd.DataFrame, keep: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Drop rows of ``df`` that duplicate an earlier row (or a row of ``keep``): same class family and within
+    :data:`DEDUP_KM`, or the same asset_id. Earlier rows and ``keep`` win."""
+    from critmat.loaders import pdok
+
+    kept: list[int] = []
+    ref = keep.copy() if keep is not None else pd.DataFrame(columns=df.columns)
+    ids = set(ref["asset_id"]) if len(ref) else set()
+    ref_pts = {fam: ref[ref["asset_class"].map(_family) == fam][["lat", "lon"]].dropna().to_numpy(float)
+               for fam in DEDUP_KM} if len(ref) else {fam: None for fam in DEDUP_KM}
+    import numpy as np
+
+    for i, r in df.iterrows():
+        fam = _family(r["asset_class"])
+        if r["asset_id"] in ids:
+            continue
+        pts = ref_pts.get(fam)
+        if fam in DEDUP_KM and pd.notna(r["lat"]) and pts is not None and len(pts):
+            if float(pdok._km(float(r["lat"]), float(r["lon"]), pts[:, 0], pts[:, 1]).min()) <= DEDUP_KM[fam]:
+                continue
+        kept.append(i)
+        ids.add(r["asset_id"])
+        if fam in DEDUP_KM and pd.notna(r["lat"]):
+            new = np.array([[float(r["lat"]), float(r["lon"])]])
+            ref_pts[fam] = new if ref_pts.get(fam) is None or not len(ref_pts[fam]) else np.vstack([ref_pts[fam], new])
+    return df.loc[kept].reset_index(drop=True)
+
+
+def build_region(provinces: list[str], src: Path, out: Path | None = None, region_id: str | None = None,
+                 name: str | None = None, boundary_year: int | None = None, now: int | None = None) -> Path:
+    """Build a region pack for one or more Dutch provinces from local copies of the publishers' files.
+
+    ``src`` is searched for a CBS municipality list (required), CBS/PDOK municipality boundaries
+    (centroids and point-in-polygon; without them assets go to the nearest municipality centroid and
+    maps fall back to points), powerplantmatching (wind and solar), the data-centre atlas GeoJSON and
+    the solar-park list. If ``region_id`` names a bundled pack (``nh-fl``) its curated rows are kept and
+    loaded rows that duplicate them are dropped. Writes atomically to ``out`` (default
+    ``<CRITMAT_HOME>/regions/<id>``) and returns that folder.
+    """
+    import datetime
+
+    from critmat.loaders import cbs, pdok
+
+    now = now or datetime.date.today().year
+    files = discover_sources(Path(src))
+    if "municipalities" not in files:
+        raise RegionError(f"{src}: no CBS municipality list found (a CSV with columns GemeentecodeGM, Gemeentenaam, "
+                          "ProvinciecodePV, Provincienaam, or gemeentecode_gm, gemeentenaam, provinciecode_pv, "
+                          "provincienaam)")
+    mun = _select_provinces(cbs.read_municipalities(files["municipalities"]), provinces)
+    codes = tuple(dict.fromkeys(mun["province_code"]))
+    region_id = region_id or "-".join(c.lower() for c in codes)
+    polygons = None
+    if "boundaries" in files:
+        b = pdok.read_boundaries(files["boundaries"])
+        polygons = b[b["code"].isin(set(mun["municipality_code"]))].reset_index(drop=True)
+        cent = polygons.set_index("code")[["lat", "lon"]]
+        mun = mun.join(cent, on="municipality_code")
+    else:
+        mun["lat"] = mun["lon"] = float("nan")
+    mun["lat"], mun["lon"] = mun["lat"].round(4), mun["lon"].round(4)
+    mun.insert(0, "region_id", region_id)
+    mun["source_id"] = BUILD_SOURCES["municipalities"]
+    byear = boundary_year or _year_in_name(files["municipalities"]) or now
+    bundled = bundled_regions_dir() / region_id
+    tables: dict[str, pd.DataFrame] = {"municipalities": mun}
+    loaded = _loaded_assets(files, mun, polygons, region_id, now)
+    if (bundled / "region.yaml").is_file():
+        config = read_region_config(bundled)
+        cur = load_region(bundled)
+        curated = cur.table("assets")
+        loaded = _dedup(loaded, keep=curated) if len(loaded) else loaded
+        tables["assets"] = pd.concat([curated, loaded], ignore_index=True) if len(loaded) else curated
+        for t in ("asset_events", "goods_categories", "goods_category_materials"):
+            tables[t] = cur.table(t)
+        cur_mun = cur.table("municipalities")
+        if set(cur_mun["municipality_code"]) != set(mun["municipality_code"]):
+            raise RegionError(f"municipalities of {files['municipalities']} differ from the bundled pack '{region_id}' "
+                              f"(boundary year {config.boundary_year}); build under another --id")
+        tables["municipalities"] = cur_mun
+    else:
+        names = list(dict.fromkeys(mun["province_name"]))
+        config = RegionConfig(id=region_id, name=name or " and ".join(names), provinces=codes,
+                              nuts2=tuple(PROVINCE_NUTS2[c] for c in codes if c in PROVINCE_NUTS2),
+                              boundary_year=byear, source_id=BUILD_SOURCES["municipalities"],
+                              description=f"Built by critmat region build from {', '.join(sorted(files))}.")
+        tables["assets"] = loaded
+    target = Path(out) if out else user_regions_dir() / region_id
+    path = write_region_pack(target, config, tables)
+    if polygons is not None and not polygons.empty:
+        write_boundaries(path, polygons)
+    return path
+
+
+# ---------------------------------------------------------------- boundaries (polygons or points)
+
+BOUNDARIES_FILE = "boundaries.geojson"
+
+
+def write_boundaries(pack_dir: Path, polygons: pd.DataFrame) -> Path:
+    """Write municipality polygons (frame from :func:`critmat.loaders.pdok.read_boundaries`) next to a pack."""
+    import json
+
+    feats = [{"type": "Feature", "properties": {"municipality_code": c, "municipality_name": n}, "geometry": g}
+             for c, n, g in zip(polygons["code"], polygons["name"], polygons["geometry"])]
+    out = Path(pack_dir) / BOUNDARIES_FILE
+    out.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    return out
+
+
+def import_boundaries(region_id: str, geojson: Path | None = None, year: int | None = None) -> Path:
+    """Store the region's municipality polygons under ``<CRITMAT_HOME>/regions/<id>/boundaries.geojson``,
+    from a local CBS/PDOK GeoJSON or (``geojson=None``) downloaded from the PDOK WFS."""
+    from critmat.loaders import pdok
+
+    reg = load_region(region_id)
+    path = Path(geojson) if geojson else pdok.download_boundaries(year or reg.config.boundary_year, "gemeente")
+    b = pdok.read_boundaries(path)
+    codes = set(reg.table("municipalities")["municipality_code"])
+    poly = b[b["code"].isin(codes)].reset_index(drop=True)
+    missing = sorted(codes - set(poly["code"]))
+    if missing:
+        raise RegionError(f"{path}: no polygon for {len(missing)} municipality(ies) of '{region_id}', e.g. {missing[:3]} "
+                          f"(boundary year {reg.config.boundary_year}?)")
+    target = user_regions_dir() / region_id if reg.path.parent != user_regions_dir() else reg.path
+    target.mkdir(parents=True, exist_ok=True)
+    return write_boundaries(target, poly)
+
+
+def region_geometries(region: str | Path = "nh-fl") -> dict[str, Any]:
+    """GeoJSON FeatureCollection of the region's municipalities: polygons when imported (built pack or
+    ``critmat region boundaries``), else Points at the municipality centroids (property ``geometry_kind``)."""
+    import json
+
+    reg = load_region(region)
+    for d in (reg.path, user_regions_dir() / reg.config.id):
+        f = d / BOUNDARIES_FILE
+        if f.is_file():
+            data = json.loads(f.read_text(encoding="utf-8"))
+            for feat in data["features"]:
+                feat["properties"]["geometry_kind"] = "polygon"
+            return data
+    mun = reg.table("municipalities")
+    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(lo), float(la)]},
+              "properties": {"municipality_code": c, "municipality_name": n, "geometry_kind": "centroid"}}
+             for c, n, la, lo in zip(mun["municipality_code"], mun["municipality_name"], mun["lat"], mun["lon"])
+             if pd.notna(la) and pd.notna(lo)]
+    return {"type": "FeatureCollection", "features": feats}
