@@ -24,8 +24,7 @@ from critmat.loaders import ec_crm, wgi
 from critmat.materials import MaterialIndex
 
 REF = Path(__file__).resolve().parents[1] / "src/critmat/data/packages/reference"
-EU27 = ["AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN", "IRL", "ITA",
-        "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE"]
+from critmat.models.countries import EU27  # noqa: E402
 
 
 def main() -> None:
@@ -64,7 +63,7 @@ def main() -> None:
 
     g = wgi.read_wgi(args.wgi)
     g = g[g.wgi_year == g.wgi_year.max()]
-    isos = sorted(set(supply.country_iso3) | set(EU27))
+    isos = sorted(set(supply.country_iso3) | EU27)
     names = coco.convert(isos, src="ISO3", to="name_short", not_found=None)
     countries = pd.DataFrame({"country_iso3": isos, "country_name": names})
     countries["eu_member"] = countries.country_iso3.isin(EU27)

@@ -1,9 +1,96 @@
-"""CLI commands for the core topic (registered by critmat.cli)."""
+"""Core commands: ``build``, ``sources``, ``data import|package|validate``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from critmat.cli.common import DbOption, FormatOption, err, warehouse
+from critmat.cli.output import Format, emit
+
+data_app = typer.Typer(help="Import publisher files and manage data packages.", no_args_is_help=True)
+
+
+def build(db: DbOption = None) -> None:
+    """Validate every data package and (re)build the warehouse atomically.
+
+    A failed build names the file, line and column at fault and leaves the previous warehouse intact.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from critmat.warehouse import build as do_build
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
+        task = bar.add_task("building")
+        report = do_build(db, progress=lambda m: bar.update(task, description=f"building: {m}"))
+    err.print(f"[green]built[/] {report.path} ({sum(report.tables.values()):,} rows in {len(report.tables)} "
+              f"tables, {report.seconds:.1f} s)")
+
+
+def sources(db: DbOption = None, fmt: FormatOption = Format.table,
+            sources_only: Annotated[bool, typer.Option("--registry", help="List the source registry instead of "
+                                                       "the provenance of each table.")] = False) -> None:
+    """Where every table comes from: dataset, source, vintage, sha256 and rows (the provenance table)."""
+    wh = warehouse(db)
+    if sources_only:
+        df = wh.table("sources")[["source_id", "kind", "publisher", "title", "vintage", "licence", "url"]]
+        emit(df, fmt, title="Source registry")
+    else:
+        df = wh.provenance[["dataset", "package", "source_ids", "vintage", "rows", "sha256"]].copy()
+        if fmt is Format.table:
+            df["sha256"] = df["sha256"].str.slice(0, 12) + "…"
+        emit(df, fmt, title="Provenance of the warehouse tables",
+             caption=f"{wh.path} · `critmat sources --registry` lists the full citations")
+
+
+@data_app.command("import")
+def data_import(
+    from_dir: Annotated[Path | None, typer.Option("--from", help="Folder with local copies of publisher files "
+                                                  "(searched recursively), e.g. ../shared/data.")] = None,
+    download: Annotated[bool, typer.Option("--download", help="Download the EC datasets (cached, checksummed) "
+                                           "instead of reading a folder.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Import the complete EC CRM 2023 datasets and the WGI from publisher files, then rebuild.
+
+    The imported tables replace the curated ones (supply_shares with every country, criticality for every
+    assessed material, countries with governance). Nothing changes if any file fails validation.
+    """
+    from critmat.imports import import_publisher_files
+    from critmat.warehouse import build as do_build
+
+    if not from_dir and not download:
+        raise typer.BadParameter("give --from DIR or --download")
+    with err.status("importing…") as status:
+        dest = import_publisher_files(from_dir, download=download, progress=lambda m: status.update(m))
+        status.update("rebuilding the warehouse…")
+        report = do_build(db)
+    err.print(f"[green]imported[/] {dest}; warehouse rebuilt at {report.path}")
+
+
+@data_app.command("package")
+def data_package(folder: Annotated[Path, typer.Argument(help="Data package folder with resources.yaml.")]) -> None:
+    """(Re)generate a package's datapackage.json from resources.yaml and the field dictionary."""
+    from critmat.catalog.package import write_datapackage
+
+    err.print(f"wrote {write_datapackage(folder)}")
+
+
+@data_app.command("validate")
+def data_validate(folder: Annotated[Path, typer.Argument(help="Data package folder with resources.yaml.")]) -> None:
+    """Validate one data package (schemas, keys, group sums) against the bundled reference data."""
+    from critmat.catalog.package import load_package
+    from critmat.paths import bundled_packages
+
+    known = {k: v.frame for k, v in load_package(bundled_packages() / "reference").items()}
+    loaded = load_package(folder, known)
+    for name, res in loaded.items():
+        err.print(f"[green]ok[/] {name}: {len(res.frame)} rows")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this topic's commands to the root app."""
+    app.command()(build)
+    app.command()(sources)
+    app.add_typer(data_app, name="data")

@@ -1,9 +1,118 @@
-"""CLI commands for the materials topic (registered by critmat.cli)."""
+"""``critmat materials list|show``: the EU CRM knowledge base, with sources."""
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated
+
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from critmat.cli.common import DbOption, FormatOption, warehouse
+from critmat.cli.output import Format, emit, to_json
+
+app = typer.Typer(help="The EU critical raw materials: lists, criticality, suppliers, controls.",
+                  no_args_is_help=True)
 
 
-def register(app: typer.Typer) -> None:
-    """Add this topic's commands to the root app."""
+@app.command("list")
+def list_cmd(
+    which: Annotated[str, typer.Option("--list", help="2023 (the 34 CRMs), srm (the 17 strategic raw "
+                                       "materials, Reg. (EU) 2024/1252) or all.")] = "2023",
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List materials with their list memberships and 2023 supply risk (SR) and economic importance (EI)."""
+    from critmat.knowledge import list_materials
+
+    if which not in ("2023", "srm", "all"):
+        raise typer.BadParameter(f"'{which}' is not one of 2023, srm, all", param_hint="--list")
+    df = list_materials(warehouse(db), which)  # type: ignore[arg-type]
+    titles = {"2023": "EU critical raw materials 2023 (COM(2023)160; Reg. (EU) 2024/1252 Annex II)",
+              "srm": "Strategic raw materials (Reg. (EU) 2024/1252 Annex I)", "all": "All materials"}
+    emit(df, fmt, title=f"{titles[which]} — {len(df)}",
+         caption="SR/EI: EC 2023 CRM study, Annex 4. `critmat materials show NAME` for a profile.")
+
+
+@app.command("show")
+def show_cmd(
+    name: Annotated[str, typer.Argument(help="Material id, name or symbol, case-insensitive (gallium, Ga, "
+                                        "'heavy rare earth elements').")],
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Profile of one material: lists, SR/EI 2011-2023, suppliers per stage, HHI, China's share, CRMA check,
+    export controls, sources."""
+    from critmat.knowledge import material_profile
+
+    prof = material_profile(warehouse(db), name)
+    if fmt is Format.json:
+        sys.stdout.write(to_json(prof) + "\n")
+    elif fmt is Format.csv:
+        emit(pd.DataFrame(prof["supply"]), fmt)
+    else:
+        _print_profile(prof)
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f} %"
+
+
+def _print_profile(p: dict) -> None:
+    con = Console()
+    lists = ", ".join(map(str, p["lists"])) or "never on an EU CRM list"
+    head = (f"[bold]{p['name']}[/] ({p['id']}{', ' + p['symbol'] if p['symbol'] else ''}) · {p['kind']}\n"
+            f"EU CRM lists: {lists}" + (" · [bold]strategic[/] (2024)" if p["strategic"] else ""))
+    if p["members"]:
+        head += f"\nMembers: {', '.join(p['members'])}"
+    if p["note"]:
+        head += f"\n[dim]{p['note']}[/]"
+    con.print(Panel(head, expand=False))
+    if p["criticality"]:
+        t = Table(title="Criticality (EC assessments; 2011/2014 old method)")
+        for c in ("year", "supply risk", "economic importance"):
+            t.add_column(c, justify="right")
+        for c in p["criticality"]:
+            t.add_row(str(c["year"]), f"{c['sr']:.2f}" if c["sr"] is not None else "—",
+                      f"{c['ei']:.2f}" if c["ei"] is not None else "—")
+        con.print(t)
+    t = Table(title="Concentration of global supply")
+    for c in ("stage", "HHI (0–1)", "top supplier", "China", "CRMA ≤65 % single third country"):
+        t.add_column(c)
+    for st in ("extraction", "processing"):
+        top = p["top_supplier"].get(st)
+        crma = p["crma"].get(st)
+        flag = "—" if crma is None else (f"[red]exceeds[/]: {crma['country']} {_pct(crma['share'])} ({crma['basis']})"
+                                         if crma["exceeds"] else f"ok: max {crma['country']} {_pct(crma['share'])} ({crma['basis']})")
+        t.add_row(st, "—" if p["hhi"][st] is None else f"{p['hhi'][st]:.3f}",
+                  "—" if not top else f"{top['country']} {_pct(top['share'])}",
+                  _pct(p["china_share"].get(st)), flag)
+    con.print(t)
+    sup = [s for s in p["supply"] if s["scope"] == "global"]
+    if sup:
+        t = Table(title="Main suppliers (share of global supply)")
+        for c in ("stage", "country", "share"):
+            t.add_column(c)
+        for s in sup:
+            t.add_row(s["stage"], f"{s['country_name']} ({s['country']})", _pct(s["share"]))
+        con.print(t)
+    con.print(f"[dim]Supply coverage: {p['supply_coverage']}[/]")
+    if p["export_controls"]:
+        t = Table(title="Export controls and bans")
+        for c in ("measure", "by", "instrument", "effective", "status today", "destinations", "products"):
+            t.add_column(c, overflow="fold")
+        for m in p["export_controls"]:
+            t.add_row(str(m.get("title", m["measure_id"])), m.get("country_iso3", ""), str(m.get("instrument", "")),
+                      str(m.get("effective_date", "")), str(m.get("status_on_date", m.get("status", ""))),
+                      str(m.get("destinations", "")), str(m.get("products") or ""))
+        con.print(t)
+    else:
+        con.print("[dim]No export controls recorded for this material.[/]")
+    con.print(f"[dim]Sources: {', '.join(p['sources'])} — `critmat sources --registry` for citations.[/]")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="materials")

@@ -1,0 +1,142 @@
+"""``critmat data import``: turn publisher files into a validated data package in ``<home>/packages``.
+
+Recognised publisher files (searched recursively in the folder given, or downloaded when ``download``):
+the EC 2023 CRM study datasets (global and EU-sourcing supply shares with the trade parameter t, SR/EI
+2011-2023) and the World Bank WGI. The package ``ec_crm_2023`` replaces the curated ``supply_shares``,
+``criticality`` and ``countries`` tables at the next build. The package is written aside, validated,
+then moved into place; the warehouse is rebuilt. Any failure leaves both the previous package and the
+previous warehouse as they were.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from critmat.catalog.package import load_package, load_resource, read_spec, write_datapackage
+from critmat.errors import DataError
+from critmat.loaders import ec_crm, wgi
+from critmat.materials import MaterialIndex
+from critmat.paths import bundled_packages, imported_dir
+
+PACKAGE = "ec_crm_2023"
+WGI_NAMES = ["wgi_2022_mean6_normalised_0_1.csv", "WGI_csv.csv", "wgi_databank.csv"]
+
+
+def _find(folder: Path, names: list[str]) -> Path | None:
+    for name in names:
+        hits = sorted(folder.rglob(name))
+        if hits:
+            return hits[0]
+    return None
+
+
+def _reference() -> dict[str, pd.DataFrame]:
+    pkg = bundled_packages() / "reference"
+    return {k: v.frame for k, v in load_package(pkg).items()}
+
+
+def _countries(ref: pd.DataFrame, governance: pd.DataFrame | None, needed: set[str]) -> pd.DataFrame:
+    """Bundled countries, plus every country the imported shares or the WGI name, with WGI where known."""
+    import country_converter as coco
+
+    from critmat.models.countries import EU27
+
+    isos = sorted(set(ref.country_iso3) | needed | (set(governance.country_iso3) if governance is not None else set()))
+    out = pd.DataFrame({"country_iso3": isos})
+    out = out.merge(ref[["country_iso3", "country_name"]], how="left", on="country_iso3")
+    missing = out.country_name.isna()
+    if missing.any():
+        names = coco.convert(out.loc[missing, "country_iso3"].tolist(), src="ISO3", to="name_short", not_found=None)
+        out.loc[missing, "country_name"] = names if isinstance(names, list) else [names]
+    out["country_name"] = out["country_name"].fillna(out["country_iso3"])
+    out["eu_member"] = out.country_iso3.isin(EU27)
+    if governance is not None:
+        g = governance[governance.wgi_year == governance.wgi_year.max()]
+        out = out.merge(g, how="left", on="country_iso3")
+    else:
+        out = out.merge(ref[["country_iso3", "wgi_estimate", "wgi_year"]], how="left", on="country_iso3")
+    out["source_id"] = out["wgi_estimate"].notna().map({True: "wgi_2023", False: "iso_3166"})
+    return out[["country_iso3", "country_name", "eu_member", "wgi_estimate", "wgi_year", "source_id"]]
+
+
+def import_publisher_files(folder: Path | None = None, download: bool = False,
+                           progress: Callable[[str], None] | None = None) -> Path:
+    """Build the ``ec_crm_2023`` package from local publisher files (or downloads); returns its folder."""
+    say = progress or (lambda _m: None)
+    files: dict[str, Path | None] = {}
+    if download:
+        from critmat.loaders.fetch import fetch
+
+        for key, (names, sha) in ec_crm.FILES.items():
+            say(f"download {names[0]}")
+            files[key] = fetch(ec_crm.BASE_URL + names[0].replace("&", "%26"), sha, names[0])
+        files["wgi"] = None
+    else:
+        if folder is None or not Path(folder).is_dir():
+            raise DataError("folder to import from does not exist", file=str(folder))
+        folder = Path(folder)
+        for key, (names, _sha) in ec_crm.FILES.items():
+            files[key] = _find(folder, names)
+        files["wgi"] = _find(folder, WGI_NAMES)
+    if not any(files.values()):
+        raise DataError("no publisher file recognised (expected EC CRM files such as "
+                        f"{ec_crm.FILES['global_supply'][0]} or a WGI file {WGI_NAMES})", file=str(folder))
+    ref = _reference()
+    idx = MaterialIndex(ref["materials"], ref["material_aliases"], ref["material_lists"])
+    resources = []
+    frames: dict[str, pd.DataFrame] = {}
+    shares = []
+    for key, scope in (("global_supply", "global"), ("eu_sourcing", "eu_sourcing")):
+        if files.get(key):
+            say(f"read {files[key]}")
+            shares.append(ec_crm.read_supply_shares(files[key], scope, idx))
+    if shares:
+        frames["supply_shares"] = pd.concat(shares, ignore_index=True)
+    if files.get("sr_ei"):
+        say(f"read {files['sr_ei']}")
+        frames["criticality"] = ec_crm.read_sr_ei(files["sr_ei"], idx)
+    governance = None
+    if files.get("wgi"):
+        say(f"read {files['wgi']}")
+        governance = wgi.read_wgi(files["wgi"])
+    needed = set(frames["supply_shares"].country_iso3) if "supply_shares" in frames else set()
+    if governance is not None or needed - set(ref["countries"].country_iso3):
+        frames["countries"] = _countries(ref["countries"], governance, needed)
+
+    ref_spec = {r.name: r for r in read_spec(bundled_packages() / "reference").resources}
+    order = [n for n in ("countries", "criticality", "supply_shares") if n in frames]
+    for name in order:
+        spec = ref_spec[name].model_dump()
+        spec["title"] += " (imported, complete)"
+        resources.append(spec)
+    used = [str(p) for p in files.values() if p]
+    pkg = {"name": PACKAGE, "title": "EC CRM 2023 study datasets and WGI (imported from publisher files)",
+           "description": "Imported by `critmat data import` from: " + "; ".join(used),
+           "resources": resources}
+    dest = imported_dir() / PACKAGE
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{PACKAGE}-", dir=dest.parent))
+    try:
+        (tmp / "resources.yaml").write_text(yaml.safe_dump(pkg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        for name in order:
+            frames[name].to_csv(tmp / ref_spec[name].path, index=False, lineterminator="\n")
+        write_datapackage(tmp)
+        known = dict(ref)
+        for res in read_spec(tmp).resources:  # validate exactly as the build will
+            known[res.name] = load_resource(tmp / res.path, res, known).frame
+        old = dest.with_name(dest.name + ".old")
+        if dest.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            dest.rename(old)
+        tmp.rename(dest)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
