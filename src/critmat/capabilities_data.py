@@ -1,0 +1,152 @@
+"""Reading the capabilities data: the bundled package, the region it belongs to, the stream specs.
+
+The one I/O module of the capabilities topic (models stay pure). It loads
+``critmat/data/packages/capabilities`` with the generic package checks (schema, keys, foreign keys to the
+source registry and the reference package's ``materials`` and ``countries``), then the registry rules of
+:func:`critmat.models.capabilities.validate_registry` against the region: its provinces from the region
+pack's ``region.yaml`` and, when the pack exists, its ``municipalities`` table. Until the lead moves this
+data into the warehouse, the CLI reads it here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from critmat.catalog.package import load_package
+from critmat.catalog.sources import source_registry
+from critmat.errors import DataError, UnknownIdError
+from critmat.models.capabilities import validate_registry
+from critmat.models.matching import StreamSpec, check_spec
+from critmat.paths import bundled_packages
+
+#: Provinces of the bundled regions, used only when the region pack (critmat.regions) is not installed.
+FALLBACK_PROVINCES: dict[str, tuple[str, ...]] = {"nh-fl": ("PV27", "PV24")}
+STREAMS_FILE = "eol_streams.yaml"
+
+
+def package_dir() -> Path:
+    """Folder of the bundled capabilities package."""
+    return bundled_packages() / "capabilities"
+
+
+@lru_cache(maxsize=1)
+def _reference() -> tuple[tuple[str, pd.DataFrame], ...]:
+    known: dict[str, pd.DataFrame] = {"sources": pd.DataFrame({"source_id": sorted(source_registry())})}
+    ref = bundled_packages() / "reference"
+    if (ref / "resources.yaml").is_file():
+        for name, res in load_package(ref, known=known).items():
+            known[name] = res.frame
+    return tuple(known.items())
+
+
+def reference_frames() -> dict[str, pd.DataFrame]:
+    """Frames the package's foreign keys point to: ``sources`` and the reference package's tables."""
+    known = dict(_reference())
+    for name in ("materials", "countries"):
+        if name not in known:
+            raise DataError(f"resource '{name}' not found: the bundled reference package "
+                            f"({bundled_packages() / 'reference'}) is missing or incomplete")
+    return known
+
+
+@dataclass(frozen=True)
+class RegionContext:
+    """What the capability registry is checked against: the region's provinces and municipalities."""
+
+    region_id: str
+    provinces: tuple[str, ...]
+    municipalities: pd.DataFrame | None  # municipality_code, province_code; None without a region pack
+
+
+def region_context(region_id: str) -> RegionContext:
+    """Provinces and municipalities of a region from its region pack (:mod:`critmat.regions`).
+
+    Without a region pack, the provinces of :data:`FALLBACK_PROVINCES` and no municipality table.
+    """
+    try:
+        from critmat import regions
+    except ImportError:  # pragma: no cover - region packs are part of critmat
+        regions = None
+    if regions is not None:
+        try:
+            path = regions.region_path(region_id)
+        except UnknownIdError:
+            path = None
+        if path is not None:
+            cfg = regions.read_region_config(path)
+            mun = regions.load_region(path).tables["municipalities"][["municipality_code", "province_code"]]
+            return RegionContext(region_id, tuple(cfg.provinces), mun)
+    if region_id not in FALLBACK_PROVINCES:
+        raise UnknownIdError(f"unknown region '{region_id}' (known: {', '.join(sorted(FALLBACK_PROVINCES))})")
+    return RegionContext(region_id, FALLBACK_PROVINCES[region_id], None)
+
+
+def load_tables(pkg_dir: Path | None = None) -> dict[str, pd.DataFrame]:
+    """All resources of a capabilities package as validated frames (package schema and keys only)."""
+    loaded = load_package(pkg_dir or package_dir(), known=reference_frames())
+    return {name: res.frame for name, res in loaded.items()}
+
+
+def load_capabilities(region_id: str = "nh-fl", pkg_dir: Path | None = None,
+                      context: RegionContext | None = None) -> dict[str, pd.DataFrame]:
+    """The package's tables for ``region_id``, checked against the region (see module docstring).
+
+    Raises :class:`UnknownIdError` when the package holds no company of that region and
+    :class:`DataError` naming table, row and column when a rule is broken.
+    """
+    tables = load_tables(pkg_dir)
+    regions_in_pkg = sorted(set(tables["companies"]["region_id"]))
+    if region_id not in regions_in_pkg:
+        raise UnknownIdError(f"no capability registry for region '{region_id}' "
+                             f"(known: {', '.join(regions_in_pkg) or 'none'})")
+    for name in ("companies", "towns"):
+        tables[name] = tables[name][tables[name]["region_id"] == region_id].reset_index(drop=True)
+    ctx = context or region_context(region_id)
+    validate_registry(tables, region_id=region_id, provinces=ctx.provinces, municipalities=ctx.municipalities)
+    return tables
+
+
+def read_stream_specs(path: Path, streams: pd.Series | list[str] | None = None) -> dict[str, StreamSpec]:
+    """Stream specs from a YAML list (see ``eol_streams.yaml``), checked against the source registry and,
+    when given, the stream vocabulary. Errors name the file, the spec and the field."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read stream specs: {exc}", file=str(path)) from exc
+    if not isinstance(raw, list):
+        raise DataError("stream specs must be a YAML list of mappings", file=str(path))
+    registry = source_registry()
+    out: dict[str, StreamSpec] = {}
+    for i, entry in enumerate(raw, start=1):
+        label = entry.get("name", "?") if isinstance(entry, dict) else "?"
+        try:
+            spec = StreamSpec.model_validate(entry)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(map(str, first["loc"])) or "spec"
+            raise DataError(f"stream spec {i} ('{label}'): {loc}: {first['msg']}", file=str(path),
+                            column=str(first["loc"][0]) if first["loc"] else None) from exc
+        if spec.name in out:
+            raise DataError(f"stream spec '{spec.name}' defined twice", file=str(path), row=i, column="name")
+        if spec.source_id not in registry:
+            raise DataError(f"stream spec '{spec.name}': unknown source '{spec.source_id}'", file=str(path),
+                            row=i, column="source_id")
+        if streams is not None:
+            try:
+                check_spec(spec, streams)
+            except DataError as exc:
+                raise DataError(str(exc), file=str(path), row=i, column="stream_id") from None
+        out[spec.name] = spec
+    return out
+
+
+def bundled_stream_specs(streams: pd.Series | list[str] | None = None) -> dict[str, StreamSpec]:
+    """The bundled end-of-life stream specs (placeholder tonnages until the flows model provides them)."""
+    return read_stream_specs(package_dir() / STREAMS_FILE, streams)
