@@ -321,9 +321,12 @@ def assets(region: str | Path = "nh-fl", asset_class: str | None = None) -> pd.D
 def summary(reg: Region) -> pd.DataFrame:
     """Per asset class: rows, units, capacity (MW), cable length (km)."""
     a = reg.table("assets")
+    def total(s: pd.Series) -> Any:
+        return s.sum(min_count=1)
+
     out = a.groupby(["asset_class", "status"], dropna=False).agg(
-        rows=("asset_id", "size"), units=("units", "sum"), capacity_mw=("capacity_mw", "sum"),
-        length_km=("length_km", "sum")).reset_index()
+        rows=("asset_id", "size"), units=("units", total), capacity_mw=("capacity_mw", total),
+        length_km=("length_km", total)).reset_index()
     return out
 
 
@@ -351,10 +354,11 @@ def write_region_pack(out_dir: Path, config: RegionConfig, tables: dict[str, pd.
             df = tables.get(res.name)
             if df is None:
                 df = pd.DataFrame(columns=res.fields)
-            missing = [c for c in res.fields if c not in df.columns]
-            if missing:
-                raise RegionError(f"table '{res.name}' lacks column(s) {missing}")
-            df[list(res.fields)].to_csv(tmp / res.path, index=False, lineterminator="\n")
+            df = df.reindex(columns=list(res.fields))  # optional columns a loader does not fill stay empty
+            for f in res.field_defs():
+                if f.type in ("integer", "year"):
+                    df[f.name] = pd.to_numeric(df[f.name]).astype("Int64")
+            df.to_csv(tmp / res.path, index=False, lineterminator="\n")
         write_datapackage(tmp)
         load_region(tmp, known=known)
         if out_dir.exists():
@@ -535,27 +539,40 @@ def _loaded_assets(files: dict[str, Path], mun: pd.DataFrame, polygons: pd.DataF
         sp = nl_solar_parks.read_solar_parks(files["solar_list"])
         sp["municipality_code"] = _assign_area(sp, mun, polygons)
         sp = sp[sp["municipality_code"].notna()].reset_index(drop=True)
-        frames.append(pd.DataFrame({
+        listed = pd.DataFrame({
             "asset_id": [f"solar-list-{_slug(n)}" for n in sp["name"]],
             "name": sp["name"], "asset_class": "solar_pv", "technology_id": "pv_csi", "status": "operational",
             "capacity_mw": sp["capacity_mw"], "lat": sp["lat"].round(5), "lon": sp["lon"].round(5),
             "municipality_code": sp["municipality_code"], "source_id": BUILD_SOURCES["solar_list"],
             "note": [f"operator {o or 'n/a'}; status and year not in source (operational assumed); location geocoded "
                      f"from the park name; municipality by {how}" for o in sp["operator"]],
-        }))
+        })
+        if frames:  # a park in both lists: powerplantmatching (with year) wins
+            listed = _dedup(listed, keep=pd.concat(frames, ignore_index=True))
+        frames.append(listed)
     if not frames:
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True)
     out["region_id"] = region_id
     out["province_code"] = out["municipality_code"].map(prov_of)
-    return _dedup(out)
+    return _dedup(out)  # drops repeated asset_ids only
 
 
+
+
+_STOP = {"windpark", "zonnepark", "wind", "farm", "solar", "park", "de", "het", "the", "onshore", "offshore", "x", ""}
+
+
+def _name_key(name: Any) -> str:
+    """First distinctive word of an asset name (``Zuidwester Onshore Wind Farm`` → ``zuidwester``)."""
+    words = [w for w in _slug(str(name)).split("-") if w not in _STOP]
+    return words[0] if words else ""
 
 
 def _dedup(df: pd.DataFrame, keep: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Drop rows of ``df`` that duplicate an earlier row (or a row of ``keep``): same class family and within
-    :data:`DEDUP_KM`, or the same asset_id. Earlier rows and ``keep`` win."""
+    """Drop rows of ``df`` that duplicate a row of ``keep``: same class family and within :data:`DEDUP_KM`,
+    or the same first distinctive name word, or an asset_id seen before. Rows of ``df`` are not compared
+    with each other (co-located data centres are separate facilities)."""
     from critmat.loaders import pdok
 
     kept: list[int] = []
@@ -565,9 +582,10 @@ def _dedup(df: pd.DataFrame, keep: pd.DataFrame | None = None) -> pd.DataFrame:
                for fam in DEDUP_KM} if len(ref) else {fam: None for fam in DEDUP_KM}
     import numpy as np
 
+    ref_keys = {(_family(c), _name_key(n)) for c, n in zip(ref["asset_class"], ref["name"])} if len(ref) else set()
     for i, r in df.iterrows():
         fam = _family(r["asset_class"])
-        if r["asset_id"] in ids:
+        if r["asset_id"] in ids or (fam, _name_key(r["name"])) in ref_keys:
             continue
         pts = ref_pts.get(fam)
         if fam in DEDUP_KM and pd.notna(r["lat"]) and pts is not None and len(pts):
@@ -575,9 +593,6 @@ def _dedup(df: pd.DataFrame, keep: pd.DataFrame | None = None) -> pd.DataFrame:
                 continue
         kept.append(i)
         ids.add(r["asset_id"])
-        if fam in DEDUP_KM and pd.notna(r["lat"]):
-            new = np.array([[float(r["lat"]), float(r["lon"])]])
-            ref_pts[fam] = new if ref_pts.get(fam) is None or not len(ref_pts[fam]) else np.vstack([ref_pts[fam], new])
     return df.loc[kept].reset_index(drop=True)
 
 

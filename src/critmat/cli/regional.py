@@ -1,9 +1,97 @@
-"""CLI commands for the regional topic (registered by critmat.cli)."""
+"""CLI commands ``critmat assets`` and ``critmat region list|show|build|boundaries`` (registered by critmat.cli)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from critmat.cli.output import Format, emit
+
+ASSET_COLUMNS = ["asset_id", "name", "asset_class", "technology_id", "status", "commissioning_year", "capacity_mw",
+                 "length_km", "units", "municipality_code", "province_code", "source_id"]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this topic's commands to the root app."""
+    """Add ``assets`` and the ``region`` group to the root app."""
+    region_app = typer.Typer(help="Region packs: list, show, build from publisher files, import boundaries.",
+                             no_args_is_help=True)
+    app.add_typer(region_app, name="region")
+
+    @app.command("assets")
+    def assets_cmd(
+        region: str = typer.Option("nh-fl", "--region", "-r", help="Region pack id (see `critmat region list`)."),
+        asset_class: str | None = typer.Option(None, "--class", "-c",
+                                               help="wind | solar | datacentre | grid | vehicles, or an asset_class."),
+        status: str | None = typer.Option(None, "--status", help="operational | under_construction | planned | decommissioned"),
+        all_columns: bool = typer.Option(False, "--all-columns", help="Every column (lat/lon, model, note ...)."),
+        fmt: Format = typer.Option(Format.table, "--format", "-f", help="table | csv | json"),
+    ) -> None:
+        """The strategic asset registry of a region (wind, solar, data centres, grid, cars), with sources."""
+        from critmat.regions import assets
+
+        df = assets(region, asset_class)
+        if status:
+            df = df[df["status"] == status]
+        if not all_columns and fmt is Format.table:
+            df = df[ASSET_COLUMNS]
+        emit(df, fmt, title=f"Assets of {region}" + (f" ({asset_class})" if asset_class else ""),
+             caption=f"{len(df)} rows; capacity MW (MWp for PV), length km, units = turbines/stations/cars")
+
+    @region_app.command("list")
+    def list_cmd(fmt: Format = typer.Option(Format.table, "--format", "-f", help="table | csv | json")) -> None:
+        """Known region packs (bundled, and built into CRITMAT_HOME/regions)."""
+        from critmat.regions import list_regions
+
+        emit(list_regions(), fmt, title="Region packs")
+
+    @region_app.command("show")
+    def show_cmd(
+        region: str = typer.Argument(..., help="Region id, e.g. nh-fl."),
+        table: str = typer.Option("summary", "--table", "-t",
+                                  help="summary | municipalities | assets | asset_events | goods_categories | "
+                                       "goods_category_materials"),
+        fmt: Format = typer.Option(Format.table, "--format", "-f", help="table | csv | json"),
+    ) -> None:
+        """A region's config and asset summary, or one of its tables."""
+        from critmat.regions import load_region, summary
+
+        reg = load_region(region)
+        if table == "summary":
+            c = reg.config
+            if fmt is Format.table:
+                typer.echo(f"{c.id}: {c.name} | provinces {', '.join(c.provinces)} | NUTS2 {', '.join(c.nuts2) or '-'} "
+                           f"| boundary year {c.boundary_year} | {len(reg.table('municipalities'))} municipalities "
+                           f"| {reg.path}")
+            emit(summary(reg), fmt, title=f"Assets of {c.id} by class and status")
+        else:
+            emit(reg.table(table), fmt, title=f"{region}: {table}")
+
+    @region_app.command("build")
+    def build_cmd(
+        province: list[str] = typer.Option(..., "--province", "-p", help="Province name or CBS code (repeatable)."),
+        src: Path = typer.Option(..., "--from", exists=True, file_okay=False, help="Folder with the publisher files."),
+        out: Path | None = typer.Option(None, "--out", help="Output folder (default CRITMAT_HOME/regions/<id>)."),
+        region_id: str | None = typer.Option(None, "--id", help="Region id (default from the province codes, e.g. pv28)."),
+        name: str | None = typer.Option(None, "--name", help="Display name."),
+    ) -> None:
+        """Build a region pack for Dutch provinces from local copies of CBS, PDOK, powerplantmatching,
+        data-centre and solar-park files (found in --from by their format)."""
+        from critmat.regions import build_region, load_region, summary
+
+        path = build_region(province, src, out=out, region_id=region_id, name=name)
+        reg = load_region(path)
+        typer.echo(f"built {reg.config.id} ({reg.config.name}) at {path}")
+        emit(summary(reg), Format.table, title="Assets by class and status")
+
+    @region_app.command("boundaries")
+    def boundaries_cmd(
+        region: str = typer.Argument(..., help="Region id."),
+        src: Path | None = typer.Option(None, "--from", exists=True, dir_okay=False,
+                                        help="Local CBS/PDOK municipality GeoJSON; without it, download from PDOK."),
+        year: int | None = typer.Option(None, "--year", help="Boundary year to download (default: the region's)."),
+    ) -> None:
+        """Import municipality polygons for maps (otherwise maps use municipality centroids)."""
+        from critmat.regions import import_boundaries
+
+        typer.echo(f"wrote {import_boundaries(region, src, year)}")
