@@ -46,7 +46,7 @@ def test_shares_not_summing_to_one_are_used_as_reported() -> None:
 
 
 def test_rounded_shares_slightly_above_one_are_accepted_but_not_far_above() -> None:
-    risk.hhi([0.5, 0.539])  # EC rounding: iron ore sums to 103.9 %
+    risk.hhi([0.5, 0.5205])  # EC rounding: hydrogen extraction sums to 102.05 %
     with pytest.raises(ModelError, match="sum to 1.2000"):
         risk.hhi([0.6, 0.6])
 

@@ -171,10 +171,27 @@ def test_implied_recycling_and_substitution_factor_is_plausible(table: pd.DataFr
 
 @pytest.mark.shared_data
 def test_gallium_is_reproduced_by_the_concentration_terms(table: pd.DataFrame) -> None:
-    # gallium: EoL-RIR ~0 and hardly any substitute, so the bound nearly equals the published 3.9
+    # gallium's published 3.9 is matched by the concentration terms alone: (1 - EoL-RIR)·SI_SR is about 1
     ga = table.set_index("material_id").loc["gallium"]
     assert ga["stage"] == "processing"
     assert ga["sr_upper"] == pytest.approx(3.9, abs=0.1)
+
+
+@pytest.mark.shared_data
+def test_crma_check_on_eu_sourcing_2023(shared_data: Path) -> None:
+    """The 65 % single-third-country check on the EC's EU-sourcing shares (2023 study, Annex 7)."""
+    supply = read_supply(shared_data)
+    out = risk.concentration_table(supply[supply["scope"] == "eu_sourcing"], eu_members=EU27)
+    out = out.set_index(["material_id", "stage"])
+    flagged = {k for k, v in out["crma_exceeds"].items() if v}
+    # China: magnesium 97 %, gallium 69 %, germanium 83 %; Turkey: borates 99 %; Chile: lithium 79 %
+    assert {("magnesium", "processing"), ("gallium", "processing"), ("germanium", "processing"),
+            ("boron", "extraction"), ("lithium", "processing")} <= flagged
+    assert out.loc[("magnesium", "processing"), "crma_country"] == "CHN"
+    assert out.loc[("boron", "extraction"), "crma_country"] == "TUR"
+    # hafnium: 76 % from France, an EU member, is not a third-country dependency
+    hf = out.loc[("hafnium", "processing")]
+    assert hf["top_country"] == "FRA" and not hf["crma_exceeds"]
 
 
 def markdown(table: pd.DataFrame) -> str:

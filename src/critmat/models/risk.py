@@ -8,7 +8,7 @@ Pure functions on numbers, mappings, Series and frames; no I/O. Conventions (see
   the HHI is ``Σ s_i²`` over the listed countries. Unlisted supply (the EC's EU-sourcing tables list only
   countries with ≥ 1 %; ``"<0.1%"`` entries are 0.0005 in critmat's loaders) therefore adds nothing, so the
   HHI of an incomplete list is a lower bound of the full one. Rounded shares may sum slightly above 1
-  (the EC's own sum up to 1.039); a sum above ``1 + SUM_TOLERANCE`` is an error.
+  (EC 2023 files: up to 1.02); a sum above ``1 + SUM_TOLERANCE`` is an error.
 * **Stages** are ``extraction`` and ``processing`` (:data:`STAGES`); anything else is a ModelError.
 * **Governance.** The WGI *estimate* is on its native scale (about −2.5..2.5, higher = better).
   :func:`wgi_eu_scaled` maps it to the EC's 0..10 (higher = worse), :func:`wgi_instability` to GeoPolRisk's
@@ -44,7 +44,7 @@ from critmat.errors import ModelError
 Stage = Literal["extraction", "processing"]
 STAGES: tuple[str, ...] = ("extraction", "processing")
 
-#: Reported shares may sum above 1 by rounding (EC 2023: up to 1.039); beyond this the input is wrong.
+#: Reported shares may sum above 1 by rounding (EC 2023 files: up to 1.02); beyond this the input is wrong.
 SUM_TOLERANCE = 0.05
 #: Regulation (EU) 2024/1252 Art. 5(1)(b): at most 65 % of EU consumption from one third country.
 CRMA_SINGLE_COUNTRY_LIMIT = 0.65
@@ -273,7 +273,7 @@ def hhi_wgi_t(shares: SharesLike, wgi_scaled: Mapping[str, float] | pd.Series,
     """Governance- and trade-weighted concentration ``Σ_i s_i² · WGI_i · t_i`` (s as fractions).
 
     ``shares`` maps country → share; ``wgi_scaled`` country → EC-scaled WGI (0..10, :func:`wgi_eu_scaled`);
-    ``trade_factor`` country → t (default 1 for every country). The result equals the EC's
+    ``trade_factor`` country → t (default 1 for every country; a country missing from it gets 1). The result equals the EC's
     Σ (S[%])² · WGI · t / 10,000 and lies in 0..10·max(t). A listed country without WGI is an error unless
     ``missing_wgi`` gives the value to use.
     """
