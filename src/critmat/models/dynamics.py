@@ -91,6 +91,9 @@ def _check_values(values: np.ndarray, name: str, years: np.ndarray | None = None
         raise ModelError(f"{name} must have a time axis (axis 0), got a scalar")
     if arr.shape[0] == 0:
         raise ModelError(f"{name} has an empty time axis")
+    with np.errstate(invalid="ignore", over="ignore"):
+        if arr.min() >= 0 and np.isfinite(arr.sum()):  # fast path: two reductions, no temporaries
+            return arr
     for bad, rule in ((~np.isfinite(arr), "must be finite"), (arr < 0, "must be >= 0")):
         if bad.any():
             idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), arr.shape))
@@ -212,13 +215,13 @@ class StockModelResult:
     survival: np.ndarray
 
     def _by_age(self, by_age: np.ndarray) -> np.ndarray:
+        """``out[t, c, ...] = by_age[t - c] * inflow[c]`` for ``t >= c``, else 0."""
         n_t = len(self.years)
-        age = np.subtract.outer(np.arange(n_t), np.arange(n_t))  # (t, c)
         trail = self.inflow.ndim - 1
-        table = by_age[np.clip(age, 0, None)]  # (t, c, *P)
-        table = table.reshape((n_t, n_t) + (1,) * (trail - (by_age.ndim - 1)) + by_age.shape[1:])
-        mask = (age >= 0).reshape((n_t, n_t) + (1,) * trail)
-        out = table * mask * self.inflow[np.newaxis]
+        table = by_age.reshape((n_t,) + (1,) * (trail - (by_age.ndim - 1)) + by_age.shape[1:])
+        out = np.zeros((n_t, n_t) + self.inflow.shape[1:], dtype=float)
+        for t in range(n_t):  # row t: cohorts 0..t have ages t..0
+            np.multiply(table[t::-1], self.inflow[: t + 1], out=out[t, : t + 1])
         return _readonly(out)
 
     @cached_property
