@@ -26,7 +26,7 @@ from critmat.errors import CritmatError, DataError
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # keep the extension (GDAL checks it)
     try:
         write(tmp)
         os.replace(tmp, path)
