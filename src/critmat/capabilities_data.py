@@ -150,3 +150,54 @@ def read_stream_specs(path: Path, streams: pd.Series | list[str] | None = None) 
 def bundled_stream_specs(streams: pd.Series | list[str] | None = None) -> dict[str, StreamSpec]:
     """The bundled end-of-life stream specs (placeholder tonnages until the flows model provides them)."""
     return read_stream_specs(package_dir() / STREAMS_FILE, streams)
+
+
+def resolve_material(query: str) -> str:
+    """A material id from an id, name, symbol or alias (reference package); :class:`UnknownIdError` if none."""
+    from critmat.materials import MaterialIndex
+
+    ref = reference_frames()
+    return MaterialIndex(ref["materials"], ref.get("material_aliases")).resolve(query)
+
+
+def _json_value(v: object) -> object:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def write_geojson(df: pd.DataFrame, path: Path) -> Path:
+    """Write rows with ``lat``/``lon`` (WGS84) as a GeoJSON FeatureCollection of points (RFC 7946:
+    coordinates ``[lon, lat]``); the other columns become properties. Written atomically."""
+    import json
+    import os
+
+    for col in ("lat", "lon"):
+        if col not in df.columns:
+            raise DataError(f"no column '{col}' to place the features", column=col)
+    props = [c for c in df.columns if c not in ("lat", "lon")]
+    feats = []
+    for rec in df.to_dict(orient="records"):
+        lat, lon = _json_value(rec["lat"]), _json_value(rec["lon"])
+        geom = None if lat is None or lon is None else {"type": "Point", "coordinates": [float(lon), float(lat)]}
+        feats.append({"type": "Feature", "geometry": geom, "properties": {c: _json_value(rec[c]) for c in props}})
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, indent=1),
+                       encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise DataError(f"cannot write GeoJSON: {exc}", file=str(path)) from exc
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def write_gpkg(df: pd.DataFrame, path: Path, layer: str = "companies") -> Path:
+    """Write rows with ``lat``/``lon`` as a GeoPackage point layer (EPSG:4326); needs the optional
+    ``pyogrio`` (a clear :class:`~critmat.errors.CritmatError` otherwise)."""
+    from critmat.export import write_geopackage
+
+    return write_geopackage(df, Path(path), layer=layer)

@@ -1,9 +1,150 @@
-"""CLI commands for the capabilities topic (registered by critmat.cli)."""
+"""CLI commands ``critmat companies``, ``critmat capabilities`` and ``critmat match`` (registered by critmat.cli).
+
+Thin shell: parse options, call :mod:`critmat.capabilities_data` (reading) and the pure models
+:mod:`critmat.models.capabilities` / :mod:`critmat.models.matching`, print with
+:func:`critmat.cli.output.emit`.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+
+from critmat.cli.output import Format, emit
+
+RegionOpt = typer.Option("nh-fl", "--region", "-r", help="Region id (its company registry and region pack).")
+FormatOpt = typer.Option(Format.table, "--format", "-f", help="Output: a table for people, csv or json for tools.")
+
+
+def _activity(tables, value: str | None) -> str | None:
+    """Accept an activity id or its stage label / report name (case-insensitive)."""
+    from critmat.errors import UnknownIdError
+
+    if value is None:
+        return None
+    acts = tables["supply_chain_activities"]
+    q = value.strip().lower()
+    for row in acts.itertuples(index=False):
+        if q in {row.activity_id.lower(), row.stage_label.lower(), row.activity_name.lower()}:
+            return row.activity_id
+    raise UnknownIdError(f"unknown activity '{value}' (Table 4 activities: "
+                         f"{', '.join(acts['activity_id'])})")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this topic's commands to the root app."""
+    """Add ``companies``, ``capabilities`` and ``match`` to the root app."""
+
+    @app.command("companies")
+    def companies_cmd(
+        region: str = RegionOpt,
+        activity: str | None = typer.Option(None, "--activity", "-a", help="Only companies with this activity "
+                                            "(Table 4 id or label, e.g. recycling_collection, 'metal recovery')."),
+        material: str | None = typer.Option(None, "--material", "-m", help="Only companies handling this "
+                                            "material (id, name or symbol), via their streams or named directly."),
+        stream: str | None = typer.Option(None, "--stream", "-s", help="Only companies handling this stream id."),
+        fmt: Format = FormatOpt,
+        geojson: Path | None = typer.Option(None, "--geojson", help="Also write the listed companies as GeoJSON."),
+        gpkg: Path | None = typer.Option(None, "--gpkg", help="Also write them as a GeoPackage (needs pyogrio)."),
+    ) -> None:
+        """The region's companies and institutions in CRM supply chains (HCSS 2025, Table 6 + Figure 10)."""
+        from critmat import capabilities_data as data
+        from critmat.errors import UnknownIdError
+        from critmat.models.capabilities import company_registry
+
+        tables = data.load_capabilities(region)
+        act = _activity(tables, activity)
+        mat = data.resolve_material(material) if material else None
+        if stream is not None and stream not in set(tables["streams"]["stream_id"]):
+            raise UnknownIdError(f"unknown stream '{stream}' (known: {', '.join(sorted(tables['streams']['stream_id']))})")
+        df = company_registry(tables, activity=act, material=mat, stream=stream)
+        if geojson is not None:
+            data.write_geojson(df, geojson)
+        if gpkg is not None:
+            data.write_gpkg(df, gpkg, layer="companies")
+        shown = df if fmt is not Format.table else df[["company_id", "primary_activity_id", "town",
+                                                      "municipality_code", "province_code", "streams"]]
+        filt = ", ".join(x for x in [act and f"activity {act}", mat and f"material {mat}",
+                                     stream and f"stream {stream}"] if x)
+        emit(shown, fmt, title=f"Companies in CRM supply chains, {region}" + (f" ({filt})" if filt else "")
+             + f" — {len(df)}",
+             caption="Source: HCSS (2025) Table 6 and Figure 10, reconciled (see docs/capabilities.md); "
+                     "coordinates are town centres unless location_precision = address.")
+
+    @app.command("capabilities")
+    def capabilities_cmd(
+        region: str = RegionOpt,
+        by: str = typer.Option("stream", "--by", help="stream | material"),
+        fillers: bool = typer.Option(False, "--fillers", help="List the nearest European facilities that fill "
+                                     "each gap (by stream) instead of the matrix."),
+        k: int = typer.Option(3, "--k", min=1, help="Facilities per gap with --fillers."),
+        fmt: Format = FormatOpt,
+    ) -> None:
+        """Stage coverage matrix: how many of the region's companies cover each stage for each stream or
+        material, the missing stages (gaps) and, with --fillers, the nearest facilities filling them."""
+        from critmat import capabilities_data as data
+        from critmat.errors import UnknownIdError
+        from critmat.models import capabilities as cap
+
+        if by not in ("stream", "material"):
+            raise UnknownIdError(f"--by '{by}': expected stream or material")
+        tables = data.load_capabilities(region)
+        cov = cap.coverage(tables, by=by)
+        if fillers:
+            if by != "stream":
+                raise UnknownIdError("--fillers works on gaps by stream (use --by stream)")
+            origin = cap.region_origin(cap.company_locations(tables["companies"], tables["towns"]))
+            df = cap.nearest_fillers(cap.gaps(cov), tables["facilities"], tables["facility_capabilities"], origin, k=k)
+            emit(df, fmt, title=f"Nearest facilities filling the gaps of {region} — origin "
+                 f"{origin[0]:.3f}, {origin[1]:.3f} (mean of company locations)",
+                 caption="Great-circle km; facilities of the curated registry only (an empty row: none known).")
+            return
+        matrix = cap.coverage_matrix(cov, tables["supply_chain_activities"])
+        emit(matrix if fmt is not Format.table else matrix.drop(columns=["gaps"]), fmt,
+             title=f"Stage coverage by {by}, {region} (number of companies)",
+             caption="A company covers (stream, stage) when it has both; stages per Table 4 of HCSS (2025).")
+
+    @app.command("match")
+    def match_cmd(
+        region: str = RegionOpt,
+        stream: list[str] = typer.Option(None, "--stream", "-s", help="Stream spec name (repeatable); default "
+                                         "all bundled streams."),
+        stream_file: Path | None = typer.Option(None, "--stream-file", help="YAML file of stream specs to use "
+                                                "instead of the bundled ones."),
+        role: str | None = typer.Option(None, "--role", help="Only recycler or offtaker."),
+        top: int | None = typer.Option(10, "--top", min=1, help="Rows per stream and role."),
+        fmt: Format = FormatOpt,
+    ) -> None:
+        """Rank recyclers and offtakers for end-of-life streams: region first, then Europe, by capacity
+        headroom, distance and status, with the score broken down."""
+        from critmat import capabilities_data as data
+        from critmat.errors import UnknownIdError
+        from critmat.models import capabilities as cap
+        from critmat.models import matching as mm
+
+        if role not in (None, "recycler", "offtaker"):
+            raise UnknownIdError(f"--role '{role}': expected recycler or offtaker")
+        tables = data.load_capabilities(region)
+        vocab = tables["streams"]["stream_id"]
+        specs = (data.read_stream_specs(stream_file, vocab) if stream_file else data.bundled_stream_specs(vocab))
+        chosen = [mm.get_spec(specs, s) for s in stream] if stream else list(specs.values())
+        foreign = [s.name for s in chosen if s.region_id != region]
+        if foreign:
+            raise UnknownIdError(f"stream '{foreign[0]}' belongs to region "
+                                 f"'{specs[foreign[0]].region_id}', not '{region}'")
+        locs = cap.company_locations(tables["companies"], tables["towns"])
+        cands = mm.candidates(locs, tables["company_activities"], tables["company_streams"],
+                              tables["facilities"], tables["facility_capabilities"])
+        df = mm.match_streams(chosen, cands, top=top)
+        if role:
+            df = df[df["role"] == role].reset_index(drop=True)
+        drop = ["kind", "source_id", "matched_streams", "town", "name"] + (["stream"] if len(chosen) == 1 else [])
+        shown = df if fmt is not Format.table else df.drop(columns=drop)
+        notes = "; ".join(f"{s.name}: {s.tonnes_per_year:,.0f} t/yr {s.year_from}-{s.year_to}"
+                          + (" (ASSUMPTION)" if s.assumption else "") for s in chosen)
+        emit(shown, fmt, title=f"Matches for {region}" + (f": {chosen[0].name}" if len(chosen) == 1 else ""),
+             caption=notes)
+        if fmt is Format.table and any(s.assumption for s in chosen):
+            Console(stderr=True).print("[dim]Stream tonnages marked ASSUMPTION are placeholders "
+                                       "(source cap_eol_stream_placeholders) until the flows model provides them.")

@@ -127,14 +127,17 @@ def candidates(locations: pd.DataFrame, company_activities: pd.DataFrame, compan
             .merge(cs[["company_id", "stream_id", "source_id"]], on="company_id"))
     comp = comp.rename(columns={"company_id": "candidate_id"}).assign(
         kind="company", tier="region", country_iso3="NLD", capacity_t_per_yr=np.nan,
-        facility_status="operational", start_year=pd.NA)
+        facility_status="operational", start_year=np.nan)
     fc = facility_capabilities[facility_capabilities["flow_direction"] == "input"]
     fac = fc.merge(facilities[["facility_id", "name", "country_iso3", "town", "lat", "lon", "company_id"]],
                    on="facility_id")
     linked = fac["company_id"].notna()
     fac = fac.assign(candidate_id=fac["company_id"].where(linked, fac["facility_id"]),
                      kind=np.where(linked, "company", "facility"), tier=np.where(linked, "region", "eu"))
-    out = pd.concat([comp[CANDIDATE_COLUMNS], fac[CANDIDATE_COLUMNS]], ignore_index=True)
+    fac = fac.assign(start_year=pd.to_numeric(fac["start_year"], errors="coerce").astype(float),
+                     capacity_t_per_yr=pd.to_numeric(fac["capacity_t_per_yr"], errors="coerce").astype(float))
+    frames = [f[CANDIDATE_COLUMNS] for f in (comp, fac) if not f.empty]
+    out = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CANDIDATE_COLUMNS))
     out["capacity_t_per_yr"] = pd.to_numeric(out["capacity_t_per_yr"], errors="coerce").astype(float)
     out["lat"] = out["lat"].astype(float)
     out["lon"] = out["lon"].astype(float)
@@ -166,8 +169,8 @@ def match_stream(spec: StreamSpec, cands: pd.DataFrame, weights: MatchWeights = 
     for role in spec.roles:
         sub = cands[cands["activity_id"].isin(role.activities) & cands["stream_id"].isin(role.accepts)
                     & ~cands["facility_status"].isin(EXCLUDED_STATUSES)]
-        starts = pd.to_numeric(sub["start_year"], errors="coerce")
-        sub = sub[~(starts > spec.year_to)].copy()
+        starts = pd.to_numeric(sub["start_year"], errors="coerce").astype(float)
+        sub = sub[~(starts > spec.year_to).to_numpy(dtype=bool, na_value=False)].copy()
         if sub.empty:
             continue
         sub["distance_km"] = great_circle_km(spec.origin_lat, spec.origin_lon, sub["lat"], sub["lon"])
