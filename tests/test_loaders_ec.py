@@ -53,7 +53,7 @@ def test_parse_share(text: str, expected: float) -> None:
 
 @pytest.mark.parametrize("text", ["104%", "abc", "0.5", ""])
 def test_parse_share_rejects(text: str) -> None:
-    with pytest.raises(DataError, match="f, row 7, column 'Share'"):
+    with pytest.raises(DataError, match="f, line 7, column 'Share'"):
         ec_crm.parse_share(text, file="f", row=7)
 
 
@@ -65,7 +65,7 @@ def test_bare_number_is_read_as_percent_with_warning() -> None:
 def test_unknown_material_country_stage_name_the_line(tmp_path: Path, idx: MaterialIndex) -> None:
     bad = tmp_path / "shares.csv"
     bad.write_text("Material,Stage,Country,Share,t\nGallium,P,China,90%,1\nUnobtainium,P,China,5%,1\n")
-    with pytest.raises(DataError, match="row 3") as exc:
+    with pytest.raises(DataError, match="line 3") as exc:
         ec_crm.read_supply_shares(bad, "global", idx)
     assert "Unobtainium" in str(exc.value) and "'Material'" in str(exc.value)
     bad.write_text("Material,Stage,Country,Share,t\nGallium,P,Atlantis,90%,1\n")

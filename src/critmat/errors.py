@@ -20,7 +20,7 @@ class DataError(CritmatError):
         if file:
             where.append(str(file))
         if row is not None:
-            where.append(f"row {row}")
+            where.append(f"line {row}")
         if column:
             where.append(f"column '{column}'")
         self.file, self.row, self.column = file, row, column

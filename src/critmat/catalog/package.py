@@ -178,6 +178,26 @@ def _check_header(path: Path, data: bytes, res: ResourceSpec) -> None:
                             file=str(path), row=data.count(b"\n") + 1)
 
 
+def _describe(e: Any, res: ResourceSpec) -> str:
+    """One frictionless error in words: what is wrong with which value, and the rule broken."""
+    cell = getattr(e, "cell", None)
+    val = f"value {cell!r} " if cell not in (None, "") else ""
+    kind = e.type
+    if kind == "primary-key":
+        return f"duplicated key {tuple(res.primary_key)}: {e.note}"
+    if kind == "type-error":
+        return f"{val}is not of type {e.note.split('is')[-1].strip().strip(chr(34))}"
+    if kind == "constraint-error":
+        return f"{val}breaks the rule {e.note}"
+    if kind == "missing-cell":
+        return "missing value: the row has fewer cells than the header (truncated or malformed row?)"
+    if kind == "extra-cell":
+        return f"{val}is an extra cell beyond the header (unquoted comma?)"
+    if kind == "blank-row":
+        return "blank row"
+    return f"{e.title}: {e.note or e.message}"
+
+
 def _frictionless_errors(path: Path, res: ResourceSpec) -> None:
     resource = fl.Resource(path=path.name, basepath=str(path.parent),
                            schema=fl.Schema.from_descriptor(table_schema(res)), encoding="utf-8", format="csv")
@@ -185,19 +205,17 @@ def _frictionless_errors(path: Path, res: ResourceSpec) -> None:
     if report.valid:
         return
     errs = [e for task in report.tasks for e in task.errors] or list(report.errors)
-    lines = []
-    for e in errs[:MAX_REPORTED]:
-        row = getattr(e, "row_number", None)
-        col = getattr(e, "field_name", None)
-        cell = getattr(e, "cell", None)
-        where = ", ".join(x for x in [f"line {row}" if row else "", f"column '{col}'" if col else ""] if x)
-        what = f"value {cell!r}: " if cell not in (None, "") else ""
-        lines.append(f"{where}: {what}{e.note or e.message}")
     first = errs[0]
-    more = f" (+{len(errs) - 1} more)" if len(errs) > 1 else ""
-    raise DataError(f"{len(errs) if len(errs) < MAX_REPORTED else str(MAX_REPORTED) + '+'} schema error(s){more}:\n  "
-                    + "\n  ".join(lines), file=str(path), row=getattr(first, "row_number", None),
-                    column=getattr(first, "field_name", None))
+    row = getattr(first, "row_number", None)
+    col = getattr(first, "field_name", None)
+    msg = _describe(first, res)
+    if len(errs) > 1:
+        others = [f"line {getattr(e, 'row_number', '?')}"
+                  + (f", column '{e.field_name}'" if getattr(e, "field_name", None) else "")
+                  + f": {_describe(e, res)}" for e in errs[1:]]
+        msg += f"\n  further errors{' (first ' + str(MAX_REPORTED) + ')' if len(errs) >= MAX_REPORTED else ''}:\n  " \
+            + "\n  ".join(others)
+    raise DataError(msg, file=str(path), row=row, column=col)
 
 
 _DTYPES = {"string": "string", "number": "Float64", "integer": "Int64", "year": "Int64", "boolean": "boolean"}
