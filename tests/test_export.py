@@ -150,3 +150,10 @@ def test_cli_export(patched, tmp_path):
     assert r.exit_code == 0, r.output
     assert (tmp_path / "x" / "nh-fl_stock.csv").is_file()
     assert len(r.stdout.strip().splitlines()) == 5
+
+
+def test_assets_without_quantity_are_set_aside(inputs):
+    a = inputs.assets.copy()
+    a.loc[a["asset_id"] == "solar-a", "capacity_mw"] = None
+    usable, excluded = stock_mod.split_missing_quantity(a, inputs.technologies)
+    assert list(excluded["asset_id"]) == ["solar-a"] and "solar-a" not in set(usable["asset_id"])

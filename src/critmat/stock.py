@@ -35,6 +35,7 @@ class StockInputs:
     technologies: pd.DataFrame
     intensities: pd.DataFrame
     groups: dict[str, list[str]]
+    excluded: pd.DataFrame | None = None  # counted assets left out for lack of a quantity (see load_inputs)
 
     @property
     def municipality_province(self) -> dict[str, str]:
@@ -73,15 +74,29 @@ def fill_datacentre_capacity(assets: pd.DataFrame,
     return out
 
 
+def split_missing_quantity(assets: pd.DataFrame, technologies: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(usable, excluded)``: assets whose technology's quantity (capacity_mw, length_km or units) is empty
+    cannot be counted; they are set aside and reported instead of failing the whole region."""
+    basis = assets["technology_id"].map(dict(zip(technologies["technology_id"], technologies["basis"])))
+    missing = pd.Series(False, index=assets.index)
+    for b, col in inventory.QUANTITY.items():
+        missing |= (basis == b) & assets[col].isna()
+    return assets[~missing].reset_index(drop=True), assets[missing].reset_index(drop=True)
+
+
 def load_inputs(region: str | Path = "nh-fl", groups: Iterable[str] = DEFAULT_GROUPS) -> StockInputs:
-    """Assets and municipalities of ``region`` (validated pack), technologies, intensities and groups."""
+    """Assets and municipalities of ``region`` (validated pack), technologies, intensities and groups.
+
+    Data centres without capacity get :data:`DATACENTRE_MW_BY_TYPE`; other assets without their quantity
+    (e.g. solar parks announced without MWp) are moved to ``excluded``.
+    """
     from critmat.regions import load_region
 
     reg = load_region(region)
     techs, ints = load_intensities()
-    return StockInputs(region_id=reg.config.id, assets=fill_datacentre_capacity(reg.table("assets")),
-                       municipalities=reg.table("municipalities"), technologies=techs, intensities=ints,
-                       groups=material_groups(groups))
+    usable, excluded = split_missing_quantity(fill_datacentre_capacity(reg.table("assets")), techs)
+    return StockInputs(region_id=reg.config.id, assets=usable, municipalities=reg.table("municipalities"),
+                       technologies=techs, intensities=ints, groups=material_groups(groups), excluded=excluded)
 
 
 def regional_stock(inputs: StockInputs, *, n_draws: int = 1000, seed: int = 0, pipeline: bool = False,

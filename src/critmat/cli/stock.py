@@ -62,8 +62,13 @@ def register(app: typer.Typer) -> None:
         if top is not None:
             table = table.head(top)
         what = "pipeline (planned)" if pipeline else "stock"
-        emit(table, fmt, title=f"Material {what} of {inputs.region_id} by {by}, tonnes",
-             caption=f"{draws} draws, seed {seed}; low/high = 5th/95th percentile")
+        caption = f"{draws} draws, seed {seed}; low/high = 5th/95th percentile"
+        statuses = ("planned",) if pipeline else ("operational", "under_construction")
+        ex = inputs.excluded
+        if ex is not None and len(ex) and ex["status"].isin(statuses).any():
+            ids = ex.loc[ex["status"].isin(statuses), "asset_id"].tolist()
+            caption += f"; not counted (no capacity/length/units): {', '.join(ids)}"
+        emit(table, fmt, title=f"Material {what} of {inputs.region_id} by {by}, tonnes", caption=caption)
 
     @app.command("export")
     def export_cmd(
