@@ -131,18 +131,17 @@ def read_stream_specs(path: Path, streams: pd.Series | list[str] | None = None) 
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = ".".join(map(str, first["loc"])) or "spec"
-            raise DataError(f"stream spec {i} ('{label}'): {loc}: {first['msg']}", file=str(path),
-                            column=str(first["loc"][0]) if first["loc"] else None) from exc
+            raise DataError(f"entry {i}: stream spec '{label}': {loc}: {first['msg']}", file=str(path)) from exc
         if spec.name in out:
-            raise DataError(f"stream spec '{spec.name}' defined twice", file=str(path), row=i, column="name")
+            raise DataError(f"entry {i}: stream spec '{spec.name}' defined twice", file=str(path))
         if spec.source_id not in registry:
-            raise DataError(f"stream spec '{spec.name}': unknown source '{spec.source_id}'", file=str(path),
-                            row=i, column="source_id")
+            raise DataError(f"entry {i}: stream spec '{spec.name}': unknown source '{spec.source_id}'",
+                            file=str(path))
         if streams is not None:
             try:
                 check_spec(spec, streams)
             except DataError as exc:
-                raise DataError(str(exc), file=str(path), row=i, column="stream_id") from None
+                raise DataError(f"entry {i}: {exc}", file=str(path)) from None
         out[spec.name] = spec
     return out
 

@@ -42,13 +42,14 @@ def great_circle_km(lat1: float | np.ndarray, lon1: float | np.ndarray,
 
 # ---------------------------------------------------------------- validation
 
-def _fail(table: str, row: int, column: str, value: object, rule: str) -> DataError:
-    return DataError(f"value {value!r}: {rule}", file=table, row=row, column=column)
+def _fail(table: str, i: int, column: str, value: object, rule: str) -> DataError:
+    """Error at position ``i`` (0-based) of a table, reported as the line of its CSV (header = line 1)."""
+    return DataError(f"value {value!r}: {rule}", file=f"{table}.csv", row=i + 2, column=column)
 
 
 def validate_registry(tables: dict[str, pd.DataFrame], *, region_id: str, provinces: Iterable[str],
                       municipalities: pd.DataFrame | None = None) -> None:
-    """Rules beyond the package schema, on frames as loaded (rows numbered from 1 as in a table).
+    """Rules beyond the package schema, on frames as loaded (errors give the CSV line: row + 2).
 
     - every company activity is a Table 4 activity; every company has exactly one primary activity, equal to
       ``companies.primary_activity_id``;
@@ -64,37 +65,37 @@ def validate_registry(tables: dict[str, pd.DataFrame], *, region_id: str, provin
     towns = tables["towns"]
     for i, r in towns.reset_index(drop=True).iterrows():
         if r["province_code"] not in provinces:
-            raise _fail("towns", i + 1, "province_code", r["province_code"],
+            raise _fail("towns", i, "province_code", r["province_code"],
                         f"town '{r['town']}' is not in region '{region_id}' (provinces {sorted(provinces)})")
         if r["region_id"] != region_id:
-            raise _fail("towns", i + 1, "region_id", r["region_id"], f"expected region '{region_id}'")
+            raise _fail("towns", i, "region_id", r["region_id"], f"expected region '{region_id}'")
     if municipalities is not None:
         mun = dict(zip(municipalities["municipality_code"], municipalities["province_code"]))
         for i, r in towns.reset_index(drop=True).iterrows():
             code = r["municipality_code"]
             if code not in mun:
-                raise _fail("towns", i + 1, "municipality_code", code,
+                raise _fail("towns", i, "municipality_code", code,
                             f"town '{r['town']}': municipality not in region '{region_id}' (municipalities table)")
             if mun[code] != r["province_code"]:
-                raise _fail("towns", i + 1, "province_code", r["province_code"],
+                raise _fail("towns", i, "province_code", r["province_code"],
                             f"municipality {code} belongs to {mun[code]}")
     comp = tables["companies"].reset_index(drop=True)
     town_set = set(towns["town"])
     for i, r in comp.iterrows():
         if r["town"] not in town_set:
-            raise _fail("companies", i + 1, "town", r["town"],
+            raise _fail("companies", i, "town", r["town"],
                         f"company '{r['company_id']}': town not in the region's towns table (region '{region_id}')")
         if r["region_id"] != region_id:
-            raise _fail("companies", i + 1, "region_id", r["region_id"], f"expected region '{region_id}'")
+            raise _fail("companies", i, "region_id", r["region_id"], f"expected region '{region_id}'")
         if r["primary_activity_id"] not in acts:
-            raise _fail("companies", i + 1, "primary_activity_id", r["primary_activity_id"],
+            raise _fail("companies", i, "primary_activity_id", r["primary_activity_id"],
                         f"not an activity of Table 4 ({', '.join(sorted(acts))})")
         if r["location_precision"] == "address" and (pd.isna(r["lat"]) or pd.isna(r["lon"])):
-            raise _fail("companies", i + 1, "lat", None, "location_precision 'address' needs lat and lon")
+            raise _fail("companies", i, "lat", None, "location_precision 'address' needs lat and lon")
     ca = tables["company_activities"].reset_index(drop=True)
     for i, r in ca.iterrows():
         if r["activity_id"] not in acts:
-            raise _fail("company_activities", i + 1, "activity_id", r["activity_id"],
+            raise _fail("company_activities", i, "activity_id", r["activity_id"],
                         f"company '{r['company_id']}': not an activity of Table 4 ({', '.join(sorted(acts))})")
     primary = ca[ca["is_primary"].astype(bool)]
     counts = primary.groupby("company_id").size()
@@ -103,20 +104,20 @@ def validate_registry(tables: dict[str, pd.DataFrame], *, region_id: str, provin
         n = int(counts.get(cid, 0))
         if n != 1:
             raise DataError(f"company '{cid}' has {n} primary activities (exactly one required)",
-                            file="company_activities", column="is_primary")
+                            file="company_activities.csv", column="is_primary")
         got = primary.loc[primary["company_id"] == cid, "activity_id"].iloc[0]
         if got != pact:
             raise DataError(f"company '{cid}': primary activity '{got}' differs from companies.primary_activity_id "
-                            f"'{pact}'", file="company_activities", column="activity_id")
+                            f"'{pact}'", file="company_activities.csv", column="activity_id")
     fc = tables.get("facility_capabilities")
     if fc is not None:
         for i, r in fc.reset_index(drop=True).iterrows():
             cap = r["capacity_t_per_yr"]
             if pd.notna(cap) and float(cap) < 0:
-                raise _fail("facility_capabilities", i + 1, "capacity_t_per_yr", float(cap),
+                raise _fail("facility_capabilities", i, "capacity_t_per_yr", float(cap),
                             f"facility '{r['facility_id']}': capacity cannot be negative")
             if r["activity_id"] not in acts:
-                raise _fail("facility_capabilities", i + 1, "activity_id", r["activity_id"],
+                raise _fail("facility_capabilities", i, "activity_id", r["activity_id"],
                             f"facility '{r['facility_id']}': not an activity of Table 4")
 
 

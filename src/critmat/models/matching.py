@@ -150,7 +150,7 @@ def check_spec(spec: StreamSpec, streams: Iterable[str]) -> None:
     for sid in (spec.product_stream_id, *[a for r in spec.roles for a in r.accepts]):
         if sid not in known:
             raise DataError(f"stream spec '{spec.name}': unknown stream_id '{sid}' "
-                            f"(known: {', '.join(sorted(known))})", column="stream_id")
+                            f"(known: {', '.join(sorted(known))})")
 
 
 MATCH_COLUMNS = ["stream", "role", "rank", "tier", "candidate_id", "kind", "name", "country_iso3", "town",
