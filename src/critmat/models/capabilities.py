@@ -160,7 +160,7 @@ def company_registry(tables: dict[str, pd.DataFrame], activity: str | None = Non
     comp = comp.assign(_o=comp["primary_activity_id"].map(order)).sort_values(["_o", "name"], kind="stable")
     cols = ["company_id", "name", "primary_activity_id", "activities", "town", "municipality_code", "province_code",
             "lat", "lon", "location_precision", "size_class", "streams", "materials", "source_id", "note"]
-    return comp[cols].reset_index(drop=True)
+    return comp[[c for c in cols if c in comp.columns]].reset_index(drop=True)
 
 
 def company_material_sets(tables: dict[str, pd.DataFrame]) -> dict[str, set[str]]:
