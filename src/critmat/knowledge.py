@@ -65,10 +65,14 @@ def export_controls(wh: Warehouse, mid: str, on: dt.date | None = None) -> list[
     from critmat.models import trade
 
     found = trade.controls_for(mid, wh.table("trade_measures"), wh.table("measure_materials"),
-                               on=on or dt.date.today(), groups=groups(wh), active_only=False)
+                               on=on or dt.date.today(), groups=groups(wh), statuses=trade.STATUSES)
     cols = ["measure_id", "country_iso3", "title", "instrument", "announced_date", "effective_date", "end_date",
-            "status", "status_on_date", "destinations", "stage", "products", "source_id"]
-    return found[[c for c in cols if c in found.columns]].to_dict(orient="records")
+            "status_on", "destinations", "measure_stage", "products", "via", "source_id"]
+    found = found[[c for c in cols if c in found.columns]].copy()
+    for c in ("announced_date", "effective_date", "end_date"):
+        if c in found:
+            found[c] = pd.to_datetime(found[c]).dt.strftime("%Y-%m-%d").where(found[c].notna(), None)
+    return found.to_dict(orient="records")
 
 
 def material_profile(wh: Warehouse, query: str, on: dt.date | None = None) -> dict[str, Any]:

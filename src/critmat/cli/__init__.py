@@ -31,20 +31,9 @@ for _topic in TOPICS:
 
 
 def main() -> None:
-    """Entry point: run the app, turning critmat errors into one clear line and exit code 2."""
+    """Entry point: run the app; a critmat error becomes one red line on stderr and exit code 2."""
     try:
-        app(standalone_mode=False)
+        app()  # standalone mode: usage errors and --help exit through SystemExit as usual
     except CritmatError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True, markup=True)
         sys.exit(2)
-    except typer.Abort:
-        sys.exit(1)
-    except Exception as exc:  # click usage errors keep their own exit codes
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        raise

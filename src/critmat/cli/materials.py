@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from typing import Annotated
 
 import pandas as pd
@@ -101,13 +102,14 @@ def _print_profile(p: dict) -> None:
         con.print(t)
     con.print(f"[dim]Supply coverage: {p['supply_coverage']}[/]")
     if p["export_controls"]:
-        t = Table(title="Export controls and bans")
-        for c in ("measure", "by", "instrument", "effective", "status today", "destinations", "products"):
+        t = Table(title=f"Export controls and bans (status on {date.today()}; --format json for scope and products)")
+        for c in ("measure", "by", "instrument", "effective", "status", "to", "via"):
             t.add_column(c, overflow="fold")
         for m in p["export_controls"]:
-            t.add_row(str(m.get("title", m["measure_id"])), m.get("country_iso3", ""), str(m.get("instrument", "")),
-                      str(m.get("effective_date", "")), str(m.get("status_on_date", m.get("status", ""))),
-                      str(m.get("destinations", "")), str(m.get("products") or ""))
+            title = str(m.get("title") or "")
+            t.add_row(f"{m['measure_id']}\n[dim]{title[:70] + ('…' if len(title) > 70 else '')}[/]",
+                      m.get("country_iso3", ""), str(m.get("instrument", "")), str(m.get("effective_date") or ""),
+                      str(m.get("status_on") or ""), str(m.get("destinations") or ""), str(m.get("via") or ""))
         con.print(t)
     else:
         con.print("[dim]No export controls recorded for this material.[/]")
