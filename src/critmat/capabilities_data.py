@@ -67,8 +67,16 @@ class RegionContext:
 def region_context(region_id: str) -> RegionContext:
     """Provinces and municipalities of a region from its region pack (:mod:`critmat.regions`).
 
-    Without a region pack, the provinces of :data:`FALLBACK_PROVINCES` and no municipality table.
+    Without a region pack, the provinces of :data:`FALLBACK_PROVINCES` and no municipality table. Cached
+    per region and ``CRITMAT_HOME`` (where built packs live) for the life of the process.
     """
+    from critmat.paths import home
+
+    return _region_context(region_id, str(home()))
+
+
+@lru_cache(maxsize=8)
+def _region_context(region_id: str, _home: str) -> RegionContext:
     try:
         from critmat import regions
     except ImportError:  # pragma: no cover - region packs are part of critmat
@@ -88,9 +96,20 @@ def region_context(region_id: str) -> RegionContext:
 
 
 def load_tables(pkg_dir: Path | None = None) -> dict[str, pd.DataFrame]:
-    """All resources of a capabilities package as validated frames (package schema and keys only)."""
-    loaded = load_package(pkg_dir or package_dir(), known=reference_frames())
+    """All resources of a capabilities package as validated frames (package schema and keys only).
+
+    The bundled package (``pkg_dir`` None) is read once per process; callers get copies.
+    """
+    if pkg_dir is None:
+        return {name: df.copy() for name, df in _bundled_tables()}
+    loaded = load_package(pkg_dir, known=reference_frames())
     return {name: res.frame for name, res in loaded.items()}
+
+
+@lru_cache(maxsize=1)
+def _bundled_tables() -> tuple[tuple[str, pd.DataFrame], ...]:
+    loaded = load_package(package_dir(), known=reference_frames())
+    return tuple((name, res.frame) for name, res in loaded.items())
 
 
 def load_capabilities(region_id: str = "nh-fl", pkg_dir: Path | None = None,
