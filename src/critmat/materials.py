@@ -63,6 +63,16 @@ _COUNTRY_FIXES = {"brasilia": "BRA", "brasil": "BRA", "libanon": "LBN", "surinam
                   "congo": "COG"}
 
 
+@lru_cache(maxsize=1)
+def _converter():  # building a CountryConverter reads its tables: do it once
+    import logging
+
+    import country_converter as coco
+
+    logging.getLogger("country_converter").setLevel(logging.CRITICAL)
+    return coco.CountryConverter()
+
+
 @lru_cache(maxsize=4096)
 def country_iso3(name: str) -> str | None:
     """ISO3 code for a country name or code (None when unknown)."""
@@ -71,12 +81,7 @@ def country_iso3(name: str) -> str | None:
         return key
     if key.lower() in _COUNTRY_FIXES:
         return _COUNTRY_FIXES[key.lower()]
-    import logging
-
-    import country_converter as coco
-
-    logging.getLogger("country_converter").setLevel(logging.CRITICAL)
-    code = coco.convert(key, to="ISO3", not_found=None)
+    code = _converter().convert(key, to="ISO3", not_found=None)
     return code if isinstance(code, str) and re.fullmatch(r"[A-Z]{3}", code) else None
 
 
