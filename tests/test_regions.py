@@ -153,7 +153,7 @@ def test_region_rules_name_the_row(tmp_path, edit, rule, column):
     with pytest.raises(RegionError) as exc:
         regions.load_region(pack)
     msg = str(exc.value)
-    assert rule in msg and f"column '{column}'" in msg and "row " in msg and "assets.csv" in msg
+    assert rule in msg and f"column '{column}'" in msg and "line " in msg and "assets.csv" in msg
 
 
 @pytest.mark.parametrize("table, edit, expect", [

@@ -202,7 +202,7 @@ def load_region(region: str | Path, known: dict[str, pd.DataFrame] | None = None
 
 def _fail(reg: Region, table: str, idx: Any, column: str, value: Any, rule: str) -> None:
     row = int(idx) + 2  # header is line 1
-    raise RegionError(f"{reg.files.get(table, table)}, row {row}, column '{column}': value {value!r}: {rule}")
+    raise RegionError(f"{reg.files.get(table, table)}, line {row}, column '{column}': value {value!r}: {rule}")
 
 
 def _in_bbox(lat: float, lon: float, bbox: tuple[float, float, float, float]) -> bool:
