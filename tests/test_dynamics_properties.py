@@ -104,7 +104,9 @@ def test_asset_model_conserves_quantity(case, n_draws, seed) -> None:
     prev = np.concatenate([np.zeros_like(np.asarray(stock)[..., :1]), np.asarray(stock)[..., :-1]], axis=-1)
     np.testing.assert_allclose(np.asarray(stock) - prev, inflow - np.asarray(out), atol=1e-8 * max(total, 1))
     # a full decommissioning or repowering fixes the exit year of what is left of the asset
-    full = events[events["event"].isin(["decommissioning", "repowering"]) & events["units_removed"].isna()]
+    units = events["asset_id"].map(assets.set_index("asset_id")["units"])
+    whole = events["units_removed"].isna() | (events["units_removed"] >= units)
+    full = events[events["event"].isin(["decommissioning", "repowering"]) & whole]
     if len(full):
         first = full.groupby("asset_id")["year"].min()
         idx = {a: i for i, a in enumerate(ex.asset_id)}

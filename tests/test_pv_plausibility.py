@@ -65,13 +65,13 @@ def test_read_cumulative_fixture_and_differences() -> None:
 
 
 @pytest.mark.parametrize("name, text, match", [
-    ("wide_bad_number.csv", ",World\n2020,12x\n", r"row 2, column 'World': not a number: '12x'"),
-    ("wide_bad_year.csv", ",World\n20x0,1\n", r"row 2, column 'year'"),
+    ("wide_bad_number.csv", ",World\n2020,12x\n", r"line 2, column 'World': not a number: '12x'"),
+    ("wide_bad_year.csv", ",World\n20x0,1\n", r"line 2, column 'year'"),
     ("wide_dup_year.csv", ",World\n2020,1\n2020,2\n", "year 2020 appears twice"),
     ("wide_bad_first.csv", "country,World\n2020,1\n", "first column must be the \\(unnamed\\) year column"),
     ("long_missing.csv", "country_or_area,year,cumulative_capacity_MW\nX,2020,1\n", r"missing column\(s\)"),
     ("long_negative.csv", "country_or_area,year,cumulative_capacity_MW,irena_flag\nX,2020,-1,\n",
-     r"row 2, column 'cumulative_capacity_MW': cumulative capacity must be >= 0"),
+     r"line 2, column 'cumulative_capacity_MW': cumulative capacity must be >= 0"),
     ("long_dup.csv", "country_or_area,year,cumulative_capacity_MW,irena_flag\nX,2020,1,\nX,2020,2,\n",
      "'X' 2020 appears twice"),
 ])
