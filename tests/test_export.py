@@ -157,3 +157,16 @@ def test_assets_without_quantity_are_set_aside(inputs):
     a.loc[a["asset_id"] == "solar-a", "capacity_mw"] = None
     usable, excluded = stock_mod.split_missing_quantity(a, inputs.technologies)
     assert list(excluded["asset_id"]) == ["solar-a"] and "solar-a" not in set(usable["asset_id"])
+
+
+def test_bundled_region_stock_integrates():
+    """The bundled nh-fl pack through the whole chain: parts sum to the whole (checked inside), intervals."""
+    from critmat.paths import bundled_data
+
+    if not (bundled_data() / "regions" / "nh-fl" / "assets.csv").is_file():
+        pytest.skip("region pack nh-fl has no assets yet")
+    inp = stock_mod.load_inputs("nh-fl")
+    res = stock_mod.regional_stock(inp, n_draws=100, seed=0)
+    w = stock_mod.summarize(res, "material")
+    assert (w["low_t"] <= w["high_t"]).all() and (w["mass_t"] > 0).all()
+    assert {"neodymium", "copper", "lithium"} <= set(w["material"])

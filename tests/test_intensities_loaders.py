@@ -43,7 +43,7 @@ def test_elma_missing_value_names_component():
 @pytest.mark.parametrize("content, match", [
     ("year,g/MW,Steel,Unobtainium\n2020,Solar PV,1,2\n", "unknown material column"),
     ("year,lb/ft,Steel\n2020,Solar PV,1\n", "unknown unit column"),
-    ("year,g/MW,Steel,Cu\n2020,Solar PV,1,lots\n", "row 2.*column 'Cu'.*not a number"),
+    ("year,g/MW,Steel,Cu\n2020,Solar PV,1,lots\n", "(?:row|line) 2.*column 'Cu'.*not a number"),
     ("year,g/MW,Steel,Cu\n2020,Solar PV,1,-5\n", "negative"),
     ("", "empty"),
 ])
@@ -96,7 +96,7 @@ def test_batpac_reads_and_pack_content():
 def test_batpac_bad_input(tmp_path):
     p = tmp_path / "b.csv"
     p.write_text("mineral,chemistry,kg_per_kwh\nVibranium,NMC 622,0.1\n", encoding="utf-8")
-    with pytest.raises(DataError, match="row 2.*unknown mineral 'Vibranium'"):
+    with pytest.raises(DataError, match="(?:row|line) 2.*unknown mineral 'Vibranium'"):
         batpac.read_mineral_intensity(p)
     p.write_text("mineral,chemistry,kg_per_kwh\nLithium,NMC 622,120\n", encoding="utf-8")
     with pytest.raises(DataError, match="outside 0-50"):
@@ -143,7 +143,7 @@ def test_pv_ice_bad_input(tmp_path):
     with pytest.raises(DataError, match="units row"):
         pv_ice.read_technology(d, "pv_csi")
     f.write_text("\n".join(lines[:2] + ["2008,90,-3,95"]) + "\n", encoding="utf-8")
-    with pytest.raises(DataError, match="row 3.*negative"):
+    with pytest.raises(DataError, match="(?:row|line) 3.*negative"):
         pv_ice.read_technology(d, "pv_csi")
     f.write_text("\n".join([lines[0], "year,%,kg,%"] + lines[2:]) + "\n", encoding="utf-8")
     with pytest.raises(DataError, match="expected 'g'"):
