@@ -158,3 +158,19 @@ def test_bundled_wgi_agrees_with_publisher_file(shared_data: Path, ref: dict[str
     c = ref["countries"].dropna(subset=["wgi_estimate"]).set_index("country_iso3")
     diff = (c.wgi_estimate.astype(float) - g.loc[c.index, "wgi_estimate"]).abs()
     assert diff.max() < 1e-3
+
+
+def test_wgi_api_payload_to_databank(tmp_path: Path) -> None:
+    """The World Bank API JSON (as the online download returns it) becomes the DataBank layout."""
+    pages = {code: [{"page": 1}, [
+        {"indicator": {"id": code, "value": code}, "country": {"id": "CN", "value": "China"},
+         "countryiso3code": "CHN", "date": "2022", "value": -0.4},
+        {"indicator": {"id": code, "value": code}, "country": {"id": "1W", "value": "World"},
+         "countryiso3code": "", "date": "2022", "value": 0.0}]] for code in wgi.SERIES}
+    frame = wgi.api_json_to_databank(pages, 2022)
+    f = tmp_path / "wgi.csv"
+    frame.to_csv(f, index=False)
+    out = wgi.read_wgi(f)
+    assert out.country_iso3.tolist() == ["CHN"] and out.wgi_estimate.item() == pytest.approx(-0.4)
+    with pytest.raises(DataError, match="unexpected World Bank API response"):
+        wgi.api_json_to_databank({"VA.EST": {"message": "error"}}, 2022)

@@ -76,7 +76,8 @@ def import_publisher_files(folder: Path | None = None, download: bool = False,
         for key, (names, sha) in ec_crm.FILES.items():
             say(f"download {names[0]}")
             files[key] = fetch(ec_crm.BASE_URL + names[0].replace("&", "%26"), sha, names[0])
-        files["wgi"] = None
+        say("download WGI (World Bank API)")
+        files["wgi"] = wgi.download_wgi()
     else:
         if folder is None or not Path(folder).is_dir():
             raise DataError("folder to import from does not exist", file=str(folder))

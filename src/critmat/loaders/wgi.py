@@ -76,3 +76,41 @@ def read_wgi(path: Path) -> pd.DataFrame:
     out = out.groupby(["country_iso3", "wgi_year"], as_index=False)["wgi_estimate"].mean()
     out["wgi_estimate"] = out["wgi_estimate"].clip(-2.5, 2.5)
     return out
+
+
+API_URL = "https://api.worldbank.org/v2/country/all/indicator/{code}?source=3&format=json&per_page=20000&date={year}"
+
+
+def api_json_to_databank(pages: dict[str, list], year: int) -> pd.DataFrame:
+    """World Bank API v2 JSON responses (one per series code) → the DataBank layout read by :func:`read_wgi`."""
+    rows = []
+    for code, payload in pages.items():
+        if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[1], list)):
+            raise DataError(f"unexpected World Bank API response for {code}", file=API_URL.format(code=code, year=year))
+        for rec in payload[1]:
+            iso = rec.get("countryiso3code") or ""
+            if re.fullmatch(r"[A-Z]{3}", iso) and rec.get("value") is not None:
+                rows.append({"Country Name": rec["country"]["value"], "Country Code": iso,
+                             "Series Name": rec["indicator"]["value"], "Series Code": code,
+                             f"{year} [YR{year}]": rec["value"]})
+    return pd.DataFrame(rows)
+
+
+def download_wgi(year: int = 2022) -> Path:
+    """Download the six WGI estimates for ``year`` from the World Bank API (online only).
+
+    The responses are cached by :func:`critmat.loaders.fetch.fetch`; the API is not versioned, so no
+    checksum is pinned: the sha256 of the assembled file is recorded in the provenance table instead.
+    """
+    import json
+
+    from critmat.loaders.fetch import fetch
+    from critmat.paths import cache_dir
+
+    pages = {}
+    for code in SERIES:
+        path = fetch(API_URL.format(code=code, year=year), None, f"wgi_{code}_{year}.json")
+        pages[code] = json.loads(path.read_text(encoding="utf-8"))
+    out = cache_dir() / f"wgi_databank_{year}.csv"
+    api_json_to_databank(pages, year).to_csv(out, index=False)
+    return out
