@@ -21,7 +21,8 @@ import pandas as pd
 
 from critmat import __version__
 from critmat.catalog.fields import field_dictionary
-from critmat.catalog.package import PackageSpec, load_resource, read_spec, sha256_file, sources_frame
+from critmat.catalog.package import (LoadedResource, PackageSpec, load_resource, read_spec, run_checks, sha256_file,
+                                     sources_frame)
 from critmat.catalog.sources import source_registry
 from critmat.errors import CritmatError, DataError, UnknownIdError
 from critmat.paths import bundled_data, default_db, imported_dir
@@ -95,9 +96,10 @@ def build(db: str | Path | None = None, packages: list[Path] | None = None,
     prov: dict[str, dict] = {}
     registry = source_registry()
     for pkg_dir, spec in specs:
+        pkg_loaded: dict[str, LoadedResource] = {}
         for res in spec.resources:
             say(f"{spec.name}/{res.name}")
-            loaded = load_resource(pkg_dir / res.path, res, tables)
+            loaded = pkg_loaded[res.name] = load_resource(pkg_dir / res.path, res, tables)
             frame = loaded.frame
             if res.name in tables and res.name in prov and spec.combine == "append":
                 frame = pd.concat([tables[res.name], frame], ignore_index=True)
@@ -119,6 +121,7 @@ def build(db: str | Path | None = None, packages: list[Path] | None = None,
             elif res.name in prov:
                 entry["title"] += f" (replaces {prov[res.name]['package']})"
             prov[res.name] = entry
+        run_checks(spec, pkg_loaded)
 
     fields = pd.DataFrame([f.model_dump(exclude={"constraints"}) for f in field_dictionary().values()])
     meta = pd.DataFrame({"key": ["critmat_version", "built_at", "fingerprint"],

@@ -75,6 +75,9 @@ class PackageSpec(BaseModel):
     # How a resource of this package meets one of the same name loaded earlier: ``replace`` it (an
     # imported complete dataset replacing a curated one) or ``append`` rows (region packs).
     combine: Literal["replace", "append"] = "replace"
+    # Package-level rules beyond one table (e.g. date order across measures): dotted paths
+    # ``module:function`` called with ``{name: LoadedResource}`` after every resource has loaded.
+    checks: list[str] = []
     resources: list[ResourceSpec]
 
 
@@ -310,4 +313,18 @@ def load_package(pkg_dir: Path, known: dict[str, pd.DataFrame] | None = None) ->
         loaded = load_resource(pkg_dir / res.path, res, seen)
         out[res.name] = loaded
         seen[res.name] = loaded.frame
+    run_checks(spec, out)
     return out
+
+
+def run_checks(spec: PackageSpec, loaded: dict[str, LoadedResource]) -> None:
+    """Run the package's cross-table ``checks`` (each raises a DataError naming file, line, column)."""
+    import importlib
+
+    for dotted in spec.checks:
+        module, _, func = dotted.partition(":")
+        try:
+            fn = getattr(importlib.import_module(module), func)
+        except (ImportError, AttributeError) as exc:
+            raise DataError(f"package check '{dotted}' cannot be found ({exc})", file=spec.name) from None
+        fn(loaded)
