@@ -152,12 +152,12 @@ def test_cobalt_suspension_then_quota(measures: pd.DataFrame, links: pd.DataFram
 def test_crma_benchmarks_use_the_regulation(pkg: dict) -> None:
     b = pkg["crma_benchmarks"].frame
     used = b[b["used"]]
-    assert set(used["source_id"]) == {"eu_reg_2024_1252"}
+    assert set(used["source_id"]) == {"eu_2024_1252"}
     assert used_benchmarks(b) == {"crma_2030_extraction": 0.10, "crma_2030_processing": 0.40,
                                   "crma_2030_recycling": 0.25, "crma_2030_single_country": 0.65}
     hcss = b[(b["source_id"] == "hcss_2025") & (b["benchmark_id"] == "crma_2030_processing")]
     assert hcss["value_share"].tolist() == [0.45] and not hcss["used"].any()
-    proposal = b[(b["source_id"] == "ec_crma_proposal_2023") & (b["benchmark_id"] == "crma_2030_recycling")]
+    proposal = b[(b["source_id"] == "com_2023_160") & (b["benchmark_id"] == "crma_2030_recycling")]
     assert proposal["value_share"].tolist() == [0.15]
     assert set(b["target_year"]) == {2030}
 
@@ -236,8 +236,8 @@ def test_measure_without_material_is_named(tmp_path: Path) -> None:
 
 def test_benchmark_given_in_percent_is_rejected(tmp_path: Path) -> None:
     d = _copy(tmp_path)
-    _edit(d / "crma_benchmarks.csv", "min_share_of_eu_consumption,0.40,2030,eu_reg_2024_1252",
-          "min_share_of_eu_consumption,40,2030,eu_reg_2024_1252")
+    _edit(d / "crma_benchmarks.csv", "min_share_of_eu_consumption,0.40,2030,eu_2024_1252",
+          "min_share_of_eu_consumption,40,2030,eu_2024_1252")
     with pytest.raises(DataError, match="value_share") as err:
         load_package(d, known())
     assert err.value.file.endswith("crma_benchmarks.csv")

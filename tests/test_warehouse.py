@@ -165,3 +165,25 @@ def test_bundled_datapackages_are_in_sync_and_valid(tmp_path: Path) -> None:
             f"{pkg}/datapackage.json is stale: run `critmat data package {pkg}`"
         report = frictionless.validate(str(pkg / "datapackage.json"))
         assert report.valid, report.flatten(["rowNumber", "fieldName", "note"])[:5]
+
+
+def test_source_registry_has_one_entry_per_document() -> None:
+    """One home per source: two registry entries may not point to the same document (url)."""
+    from collections import Counter
+
+    from critmat.catalog.sources import source_registry
+
+    urls = Counter((s.url or "").rstrip("/") for s in source_registry().values() if s.url)
+    assert [u for u, n in urls.items() if n > 1] == []
+
+
+def test_every_registered_source_is_used_or_is_an_assumption(tmp_path: Path) -> None:
+    """No orphan sources: each entry is cited by at least one bundled row (assumptions may be cited in notes)."""
+    with open_warehouse(tmp_path / "wh.duckdb") as wh:
+        used: set[str] = set()
+        for name in wh.tables():
+            cols = wh.sql(f"SELECT column_name FROM information_schema.columns WHERE table_name = '{name}'")
+            if name != "sources" and "source_id" in set(cols.column_name):
+                used |= set(wh.sql(f'SELECT DISTINCT source_id FROM "{name}"').source_id.dropna())
+        unknown = used - set(wh.sources.source_id)
+        assert not unknown
