@@ -170,6 +170,7 @@ def test_result_is_frozen_and_readonly() -> None:
     ([["a"]], None, Fixed(3), "numeric"),
     (5.0, None, Fixed(3), "time axis"),
     ([1.0], None, "ten years", "lifetime must be"),
+    (np.ones((3, 0)), None, Fixed(3), r"inflow is empty \(shape \(3, 0\)\)"),
 ])
 def test_bad_input(inflow, years, lt, text: str) -> None:
     with pytest.raises(ModelError, match=text):

@@ -23,6 +23,19 @@ Asset-level mode (:func:`asset_exits`): each asset has its own commissioning yea
 (repowering, lifetime extension, early or partial decommissioning); the result gives, per asset, the year it
 leaves the stock (deterministic) or ``n_draws`` sampled exit years (Monte Carlo), and aggregates outflow,
 inflow and stock per year x material with the material content of each asset.
+
+Example::
+
+    from critmat.models.lifetimes import Weibull, Normal
+    from critmat.models.dynamics import inflow_driven, stock_driven, asset_exits
+
+    r = inflow_driven(inflow_t, Weibull(shape=5.3759, scale=30), years=range(2000, 2051))
+    r.stock, r.outflow, r.stock_by_cohort            # (T, ...), (T, ...), (T, T, ...)
+
+    ex = asset_exits(assets, {"wind_gb_dfig": Normal(22, 4), "pv_csi": Weibull(5.3759, 30)}, events,
+                     n_draws=10_000, rng=42, alive_in=2024)
+    out = ex.outflow(range(2025, 2061), content_t)   # (10_000, 36, n_materials) tonnes
+    low, mid, high = np.percentile(out, [5, 50, 95], axis=0)
 """
 
 from __future__ import annotations
@@ -91,6 +104,8 @@ def _check_values(values: np.ndarray, name: str, years: np.ndarray | None = None
         raise ModelError(f"{name} must have a time axis (axis 0), got a scalar")
     if arr.shape[0] == 0:
         raise ModelError(f"{name} has an empty time axis")
+    if arr.size == 0:
+        raise ModelError(f"{name} is empty (shape {arr.shape})")
     with np.errstate(invalid="ignore", over="ignore"):
         if arr.min() >= 0 and np.isfinite(arr.sum()):  # fast path: two reductions, no temporaries
             return arr
