@@ -57,6 +57,10 @@ SharesLike = pd.Series | Mapping[str, float] | np.ndarray | list[float] | tuple[
 # --------------------------------------------------------------------------- validation helpers
 
 
+FLOAT_TOLERANCE = 1e-9
+"""Rounding slack for fractions computed by sums (a value within it of 0 or 1 is clipped, not rejected)."""
+
+
 def check_stage(stage: str) -> str:
     """Return ``stage`` if it is one of :data:`STAGES`, else raise ModelError naming it."""
     if stage not in STAGES:
@@ -69,9 +73,9 @@ def _check_fraction(value: float, what: str) -> float:
         v = float(value)
     except (TypeError, ValueError):
         raise ModelError(f"{what} is {value!r}, not a number") from None
-    if not math.isfinite(v) or v < 0 or v > 1:
+    if not math.isfinite(v) or v < -FLOAT_TOLERANCE or v > 1 + FLOAT_TOLERANCE:
         raise ModelError(f"{what} is {value!r}, outside 0..1 (shares are fractions, not %)")
-    return v
+    return min(max(v, 0.0), 1.0)  # floating-point sums such as 0.8 + 0.2 may land a hair outside
 
 
 def _check_nonneg(value: float, what: str) -> float:
