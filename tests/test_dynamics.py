@@ -104,6 +104,17 @@ def test_worked_example_fixed_lifetime() -> None:
     assert r.stock_by_cohort[3].tolist() == [0, 0, 5, 0, 0]
 
 
+def test_pandas_input_carries_its_years() -> None:
+    import pandas as pd
+
+    r = inflow_driven(pd.Series([10.0, 0.0, 5.0], index=[2020, 2021, 2022]), Fixed(2))
+    assert r.years.tolist() == [2020, 2021, 2022] and r.outflow.tolist() == [0, 0, 10]
+    s = stock_driven(pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 3.0]}, index=[1999, 2000]), Fixed(5))
+    assert s.years.tolist() == [1999, 2000] and s.inflow.tolist() == [[1, 3], [1, 0]]
+    with pytest.raises(ModelError, match="strictly increasing"):
+        inflow_driven(pd.Series([1.0, 2.0], index=[2001, 2000]), Fixed(2))
+
+
 def test_normal_early_outflow_in_entry_year() -> None:
     """Normal is not truncated: the share with negative lifetime leaves in the year it entered."""
     lt = Normal(1, 1)

@@ -266,11 +266,13 @@ def inflow_driven(inflow: np.ndarray, lifetime: Lifetime,
         inflow: ``(T, ...)``, amount entering the stock each year (>= 0, finite), any unit.
         lifetime: a distribution of :mod:`critmat.models.lifetimes`; array parameters broadcast against
             the trailing dimensions of ``inflow``.
-        years: consecutive years of axis 0 (default ``0..T-1``).
+        years: consecutive years of axis 0 (default: the index of a pandas ``inflow``, else ``0..T-1``).
 
     Returns:
         :class:`StockModelResult` with ``stock[t] = sum_c sf(t - c) * inflow[c]`` and outflow by balance.
     """
+    if years is None and isinstance(inflow, (pd.Series, pd.DataFrame)):
+        years = inflow.index.to_numpy()  # a pandas input indexed by year carries its years
     arr = np.asarray(inflow)
     n_t = arr.shape[0] if arr.ndim else 0
     yrs = _check_years(years, n_t) if arr.ndim else None
@@ -295,7 +297,7 @@ def stock_driven(stock: np.ndarray, lifetime: Lifetime, years: np.ndarray | list
     Args:
         stock: ``(T, ...)``, end-of-year stock (>= 0, finite).
         lifetime: as in :func:`inflow_driven`; ``sf(0)`` must be > 0 (a lifetime of 0 cannot hold a stock).
-        years: consecutive years of axis 0 (default ``0..T-1``).
+        years: consecutive years of axis 0 (default: the index of a pandas ``stock``, else ``0..T-1``).
         negative_inflow: a stock that falls faster than its cohorts retire needs negative inflow;
             ``"error"`` (default) raises ModelError naming year and index, ``"allow"`` keeps it (as flodym).
 
@@ -303,6 +305,8 @@ def stock_driven(stock: np.ndarray, lifetime: Lifetime, years: np.ndarray | list
         :class:`StockModelResult`; its ``stock`` is recomputed from the inflow (equals the input up to
         rounding) so that it is consistent with ``stock_by_cohort``.
     """
+    if years is None and isinstance(stock, (pd.Series, pd.DataFrame)):
+        years = stock.index.to_numpy()  # a pandas input indexed by year carries its years
     arr = np.asarray(stock)
     n_t = arr.shape[0] if arr.ndim else 0
     yrs = _check_years(years, n_t) if arr.ndim else None
