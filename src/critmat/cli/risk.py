@@ -1,9 +1,264 @@
-"""CLI commands for the risk topic (registered by critmat.cli)."""
+"""CLI commands ``critmat risk`` (supply-risk indicators and regional exposure) and ``critmat disrupt``
+(the disruption simulator). Thin shell over :mod:`critmat.risk_report`; numbers come from the models."""
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+from typing import Annotated
+
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.panel import Panel
+
+from critmat.cli.common import DbOption, FormatOption, warehouse
+from critmat.cli.output import Format, emit, records, to_json
+
+RISK_COLUMNS = ["material_id", "name", "sr", "ei", "hhi_extraction", "hhi_processing", "china_extraction",
+                "china_processing", "crma_exceeds", "controls_active"]
+REGION_COLUMNS = ["stock_t", "need_t_per_yr", "exposure_score", "rank"]
+DETAIL_COLUMNS = ["sr_basis", "supply_basis", "top_extraction", "top_processing", "crma_detail", "control_ids",
+                  "replacement_t_per_yr", "pipeline_t_per_yr"]
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date YYYY-MM-DD", param_hint=option) from None
+
+
+def _stage_columns(cols: list[str], stage: str | None) -> list[str]:
+    if stage is None:
+        return cols
+    other = "processing" if stage == "extraction" else "extraction"
+    return [c for c in cols if not c.endswith(f"_{other}")]
+
+
+def _section(df: pd.DataFrame) -> list[dict]:
+    return records(df) if len(df) else []
+
+
+def _risk(material: str | None, stage: str | None, region: str | None, top: int | None, on: str | None,
+          db, fmt: Format) -> None:
+    from critmat import risk_report as rr
+    from critmat.knowledge import material_index
+    from critmat.models.risk import check_stage
+
+    if stage is not None:
+        check_stage(stage)
+    day = _date(on, "--on") or dt.date.today()
+    wh = warehouse(db)
+    data = rr.risk_data(wh)
+    mid = material_index(wh).resolve(material) if material else None
+    if region is None:
+        table = rr.indicators(data, day)
+        table = table[table["sr"].notna() | table["hhi_extraction"].notna() | table["hhi_processing"].notna()]
+        table = table.sort_values(["sr", "material_id"], ascending=[False, True], na_position="last")
+        if mid is not None:
+            table = table[table["material_id"] == mid]
+        cols = _stage_columns(RISK_COLUMNS, stage)
+        table = table.reset_index(drop=True)
+        if top is not None:
+            table = table.head(top)
+        title = f"Supply risk of {len(table)} materials (controls in force on {day})"
+        caption = ("SR/EI: EC 2023 (an element without its own value takes its EU group's); HHI and China share "
+                   "of global supply (0..1); CRMA: one third country > 65 % (EU sourcing, else global proxy); "
+                   "controls: export controls in force that apply to NLD. --region nh-fl for exposure.")
+        if fmt is Format.json:
+            sys.stdout.write(to_json({"on": day.isoformat(), "materials": _section(table[cols + DETAIL_COLUMNS[:6]])})
+                             + "\n")
+        else:
+            emit(table[cols] if fmt is Format.table else table[cols + DETAIL_COLUMNS[:6]], fmt, title=title,
+                 caption=caption)
+        return
+
+    rep = rr.exposure_report(data, region, day)
+    mats = rep.materials
+    mats = mats[mats["sr"].notna() | (mats["need_t_per_yr"] > 0)]
+    projects, companies = rep.projects, rep.companies
+    if mid is not None:
+        mats = mats[mats["material_id"] == mid]
+        projects = projects[projects["material"] == mid]
+        companies = companies[companies["materials"].str.split(";").map(lambda s: mid in s)]
+    cols = _stage_columns(["rank", "material_id", "sr", "ei", "hhi_extraction", "hhi_processing",
+                           "china_extraction", "china_processing", "crma_exceeds", "controls_active", "stock_t",
+                           "need_t_per_yr", "exposure_score"], stage)
+    if top is not None:
+        mats, companies = mats.head(top), companies.head(top)
+    mats = mats.reset_index(drop=True)
+    years = f"{rep.years[0]}–{rep.years[-1]}"
+    if fmt is Format.json:
+        out = {"region": rep.region_id, "on": day.isoformat(), "horizon_years": rep.years,
+               "score": "exposure_score = need_t_per_yr x SR (EC 2023); need = stock/lifetime + planned pipeline",
+               "materials": _section(mats[cols + [c for c in DETAIL_COLUMNS if c in mats]]),
+               "asset_classes": _section(rep.asset_classes), "goods_categories": _section(rep.goods_categories),
+               "companies": _section(companies), "projects_under_controls": _section(projects),
+               "lifetimes": _section(rep.lifetimes), "assets_not_counted": rep.excluded_assets}
+        sys.stdout.write(to_json(out) + "\n")
+        return
+    if fmt is Format.csv:
+        emit(mats[cols + [c for c in DETAIL_COLUMNS if c in mats]], fmt)
+        return
+    con = Console()
+    emit(mats[cols], fmt, console=con,
+         title=f"Exposure of {rep.region_id} by material (need averaged {years}; controls on {day})",
+         caption="exposure_score = need_t_per_yr × SR; need = stock / mean lifetime + planned pipeline (t/yr); "
+                 "HHI, China share: global supply; --format json for every section and the detail columns.")
+    emit(rep.asset_classes[["rank", "asset_class", "need_t_per_yr", "exposure_score", "top_material",
+                            "controlled_need_t_per_yr"]], fmt, console=con,
+         title="Exposure by asset class (Σ need × SR)",
+         caption="controlled_need_t_per_yr: need of materials under export controls in force (list: --format json)")
+    if len(rep.goods_categories):
+        emit(rep.goods_categories[["rank", "goods_category_id", "shares", "materials", "max_sr",
+                                   "controlled_materials", "exposure_score"]], fmt, console=con,
+             title="Goods categories (HCSS Table 3 share of CRM volume × max SR of the Figure 5 materials)")
+    if len(companies):
+        emit(companies[["rank", "company_id", "activity", "exposure_score", "max_sr_material",
+                        "controlled_materials"]], fmt, console=con,
+             title="Companies by the highest SR among the materials they handle")
+    emit(projects, fmt, console=con,
+         title=f"Planned / under-construction projects holding materials under export controls in force on {day}",
+         caption=(f"not counted (no capacity/length/units): {', '.join(rep.excluded_assets)}"
+                  if rep.excluded_assets else None))
+
+
+def _disrupt(shock: str | None, materials: list[str] | None, country: str | None, stage: str | None,
+             share: float | None, months: float | None, start: str | None, destinations: list[str] | None,
+             spare: float | None, leakage: float | None, region: str | None, lead_years: int, db,
+             fmt: Format) -> None:
+    from critmat import risk_report as rr
+    from critmat.shocks import load_shock, shock_from_dict
+
+    base: dict = {}
+    where = "command line"
+    if shock is not None:
+        spec0 = load_shock(shock)
+        base = spec0.model_dump(exclude_none=True)
+        where = f"shock '{spec0.id}' with command-line options"
+    else:
+        base = {"id": "custom", "title": "command-line shock", "start": dt.date.today().isoformat(), "months": 12}
+    given = {"materials": materials or None, "country": country, "stage": stage, "share": share, "months": months,
+             "start": start, "destinations": destinations or None, "spare_capacity": spare, "eu_leakage": leakage}
+    base.update({k: v for k, v in given.items() if v is not None})
+    spec = shock_from_dict(base, where=where)
+    wh = warehouse(db)
+    res = rr.run_shock(wh, spec, region, lead_years=lead_years)
+    flat = res.supply.merge(res.mitigations, left_on="material_id", right_on="material", how="left") \
+        .drop(columns=["material", "alt_cover_y"]).rename(columns={"alt_cover_x": "alt_cover"})
+    assumptions = {"spare_capacity": res.shock.spare_capacity, "eu_leakage": res.shock.eu_leakage,
+                   "lead_years": lead_years,
+                   "secondary_supply": "not available (no end-of-life flows given)",
+                   "sources": ["critmat_assumption_spare_capacity", "critmat_assumption_eu_leakage",
+                               *res.shock.source_ids]}
+    if fmt is Format.json:
+        out = {"shock": res.shock.model_dump(mode="json"), "description": res.shock.describe(),
+               "region": region, "materials": list(res.materials),
+               "year_fraction": {str(k): v for k, v in res.year_fraction.items()},
+               "supply": _section(res.supply), "affected_need": _section(res.affected),
+               "affected_by_year_class": _section(res.affected_by_year_class()),
+               "mitigations": _section(res.mitigations), "companies": _section(res.companies),
+               "projects": _section(res.projects), "totals": res.totals(), "assumptions": assumptions}
+        sys.stdout.write(to_json(out) + "\n")
+        return
+    if fmt is Format.csv:
+        emit(flat, fmt)
+        return
+    con = Console()
+    s = res.shock
+    con.print(Panel(f"[bold]{s.title or s.id}[/] ({s.id})\n{s.describe()}\n"
+                    f"[dim]years touched: {', '.join(f'{y} ({f:.0%})' for y, f in res.year_fraction.items()) or 'none'}"
+                    f"; sources: {', '.join(s.source_ids) or '—'}[/]", expand=False))
+    emit(res.supply[["material_id", "stage", "country_share", "world_lost_share", "eu_share", "eu_basis",
+                     "eu_lost_share", "spare_share", "alt_cover", "note"]], fmt, console=con,
+         title="Supply lost (shares of world supply and of EU sourcing)",
+         caption=f"world lost = country share × {s.share:g}; EU lost also × {1 if res.supply['eu_hit'].all() else s.eu_leakage:g} "
+                 f"(destinations); spare = other listed suppliers × {s.spare_capacity:g} (assumption)")
+    if region is None:
+        con.print("[dim]--region nh-fl for the region's affected need, companies and projects.[/]")
+        return
+    if res.affected.empty or res.totals()["affected_t"] == 0:
+        con.print(f"[yellow]The region's assets need none of {', '.join(res.materials)} in the years of the "
+                  "shock (per critmat's intensity tables).[/]")
+    else:
+        emit(res.affected_by_year_class(), fmt, console=con,
+             title=f"Affected need of {region} per year and asset class (t)",
+             caption="affected = need × EU-sourcing share lost × share of the year inside the shock")
+    emit(res.mitigations, fmt, console=con, title="Affected need and mitigations per material (t over the shock)",
+         caption="alternative = affected × covered fraction (pro rata); secondary supply: not available (no "
+                 "end-of-life flows given); substitution: no EC substitution data in the warehouse")
+    if len(res.companies):
+        emit(res.companies, fmt, console=con, title="Exposed companies (handle a material whose EU supply is cut)")
+    if len(res.projects):
+        emit(res.projects, fmt, console=con,
+             title=f"Exposed projects (commissioning in the shock years or up to {lead_years} year(s) after)")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this topic's commands to the root app."""
+    """Add ``risk`` and ``disrupt`` to the root app."""
+
+    @app.command("risk")
+    def risk_cmd(
+        material: Annotated[str | None, typer.Option("--material", "-m", help="Only this material (id, name "
+                                                     "or symbol).")] = None,
+        stage: Annotated[str | None, typer.Option("--stage", help="Show HHI and China share of one stage: "
+                                                  "extraction or processing.")] = None,
+        region: Annotated[str | None, typer.Option("--region", "-r", help="Add the region's exposure (stock, "
+                                                   "need, score, rank) and its asset classes, goods categories, "
+                                                   "companies and projects under controls.")] = None,
+        top: Annotated[int | None, typer.Option("--top", min=1, help="Only the first N materials "
+                                                "(and companies).")] = None,
+        on: Annotated[str | None, typer.Option("--on", help="Date for export controls in force and the start "
+                                               "of the need horizon, YYYY-MM-DD (default today).")] = None,
+        db: DbOption = None,
+        fmt: FormatOption = Format.table,
+    ) -> None:
+        """Supply risk of every material: EC 2023 SR and EI, HHI and China share per stage, CRMA flag, export
+        controls in force; with --region the region's exposure ranking (JSON: an object with sections; CSV:
+        the materials section)."""
+        _risk(material, stage, region, top, on, db, fmt)
+
+    @app.command("disrupt")
+    def disrupt_cmd(
+        shock: Annotated[str | None, typer.Argument(help="A shock YAML file or a bundled shock name "
+                                                    "(ree-april-2025, ga-ge-2023, "
+                                                    "china-ree-processing-ban-12m). Options override its keys.")] = None,
+        material: Annotated[list[str] | None, typer.Option("--material", "-m", help="Material id, name or "
+                                                           "group (repeat for several).")] = None,
+        country: Annotated[str | None, typer.Option("--country", "-c", help="Supplier country, ISO3 (CHN).")] = None,
+        stage: Annotated[str | None, typer.Option("--stage", help="extraction or processing "
+                                                  "(default processing).")] = None,
+        share: Annotated[float | None, typer.Option("--share", help="Share of the country's supply withheld, "
+                                                    "0..1 (default 1).")] = None,
+        months: Annotated[float | None, typer.Option("--months", help="Duration in months (default 12).")] = None,
+        start: Annotated[str | None, typer.Option("--start", help="First day, YYYY-MM-DD (default today).")] = None,
+        destination: Annotated[list[str] | None, typer.Option("--destination", "-d", help="Only towards these "
+                                                              "destinations (ISO3 or EU; repeat).")] = None,
+        spare: Annotated[float | None, typer.Option("--spare", help="Other suppliers' extra output, fraction of "
+                                                    "their output (default 0.10, an assumption).")] = None,
+        leakage: Annotated[float | None, typer.Option("--eu-leakage", help="Share of a non-EU-aimed loss that "
+                                                      "reaches EU sourcing (default 0).")] = None,
+        region: Annotated[str | None, typer.Option("--region", "-r", help="Region whose need, companies and "
+                                                   "projects are hit.")] = None,
+        lead_years: Annotated[int, typer.Option("--lead-years", min=0, help="Projects commissioning up to N "
+                                                "years after the shock are exposed.")] = 1,
+        list_bundled: Annotated[bool, typer.Option("--list", help="List the bundled shocks and exit.")] = False,
+        db: DbOption = None,
+        fmt: FormatOption = Format.table,
+    ) -> None:
+        """Simulate a supply shock: world and EU-sourcing supply lost, the region's affected need per year and
+        asset class, exposed companies and projects, and mitigations (alternative suppliers, secondary
+        supply, substitution). JSON: an object with sections; CSV: one row per material."""
+        if list_bundled:
+            from critmat.shocks import bundled_shocks, load_shock
+
+            rows = [{"name": n, **{k: v for k, v in load_shock(n).model_dump(mode="json").items()
+                                   if k in ("title", "country", "stage", "share", "start", "months")}}
+                    for n in bundled_shocks()]
+            emit(pd.DataFrame(rows), fmt, title="Bundled shocks (critmat/data/shocks)")
+            return
+        _disrupt(shock, material, country, stage, share, months, start, destination, spare, leakage, region,
+                 lead_years, db, fmt)

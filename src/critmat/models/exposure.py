@@ -1,0 +1,421 @@
+"""Regional exposure: the region's holdings and yearly need of each material, weighted by supply risk.
+
+Pure functions on frames (no I/O). Units: tonnes (``_t``), tonnes per year (``_t_per_yr``), shares as
+fractions, HHI on the 0..1 scale, SR on the EC's published scale (threshold 1).
+
+**Holdings** (``stock_t``): the material content of the region's operational and under-construction assets
+(:func:`critmat.models.inventory.asset_content`, central intensities).
+
+**Yearly need** in year y, per asset class c and material m (:func:`yearly_need`)::
+
+    need_t(y, c, m) = replacement_t(y, c, m) + pipeline_t(y, c, m)
+    replacement_t   = stock_t(c, m) / L(c)          steady-state replacement of outflows (like for like)
+    pipeline_t      = content of the *planned* assets commissioned in year y
+
+``L(c)`` is the mean service life of asset class c (:data:`LIFETIMES`, each with its source). The steady
+state ignores vintages: a fleet built last year needs no replacement yet, an old one more. When a flows
+model supplies outflows per year (``outflows=``), they replace the steady-state term. Planned assets
+without a commissioning year are spread evenly over the years asked for; planned assets whose year has
+passed count in the first year (delayed, still to be built). Under-construction assets are in the stock
+(the inventory's convention) and not in the pipeline.
+
+**Indicators** per material (:func:`material_indicators`): EC 2023 supply risk SR and economic importance
+EI (for an element without its own value, the largest value of an EU group containing it, e.g. dysprosium →
+``rare_earth_elements_heavy``; ``sr_basis`` names it), HHI of global supply per stage, China's share per
+stage, the CRMA single-third-country check (on EU sourcing where the EC reports it, else on global supply
+as a proxy), and the export controls in force on a date (:func:`critmat.models.trade.controls_for`, via
+groups and members) that apply to the region: destinations ``all`` or naming the region's country, and not
+mere technology-export bans (those restrict know-how, not the material).
+
+**Exposure score** of material m (:func:`material_exposure`)::
+
+    exposure_score(m) = need_t_per_yr(m) × SR(m)                 [t/yr, SR-weighted]
+    need_t_per_yr(m)  = mean over the horizon years of Σ_c need_t(y, c, m)
+
+i.e. the region's yearly need weighted by the EC supply risk. Materials without an SR get no score (no
+rank). Because it is tonnage-weighted, bulk metals with moderate SR can outrank scarce ones; the
+components (need, SR, HHI, China share, CRMA flag, controls) are returned beside the score so a reader can
+re-rank. Asset classes score Σ_m need_t_per_yr(c, m) × SR(m); goods categories (HCSS Table 3 shares and
+the Figure 5 material statements) score mean CRM-volume share × the largest SR of their linked materials;
+companies score the largest SR of the materials they handle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from critmat.errors import ModelError
+from critmat.models import risk, trade
+
+STOCK_STATUSES = ("operational", "under_construction")
+PIPELINE_STATUSES = ("planned",)
+PROJECT_STATUSES = ("planned", "under_construction")
+#: Trade-measure stages that restrict know-how, not the material flow; not counted as supply controls.
+NON_MATERIAL_STAGES = ("technology",)
+#: EU groups tried first when an element borrows a group's SR or supply shares.
+PREFERRED_GROUPS = ("rare_earth_elements_heavy", "rare_earth_elements_light", "platinum_group_metals")
+
+
+@dataclass(frozen=True)
+class AssetLifetime:
+    """Mean service life (years) of an asset class, with its source."""
+
+    asset_class: str
+    years: float
+    source_id: str
+    note: str = ""
+
+
+_PV_WEIBULL_SHAPE, _PV_WEIBULL_SCALE = 5.3759, 30.0  # IRENA/IEA-PVPS 2016 regular-loss scenario
+
+#: Mean service lives used for the steady-state replacement need (see docs/disruption.md).
+LIFETIMES: dict[str, AssetLifetime] = {
+    "wind_onshore": AssetLifetime("wind_onshore", 20.0, "iec_61400_1_2019", "design lifetime, at least 20 years"),
+    "wind_offshore": AssetLifetime("wind_offshore", 20.0, "iec_61400_1_2019", "design lifetime, at least 20 years"),
+    "solar_pv": AssetLifetime("solar_pv", round(_PV_WEIBULL_SCALE * math.gamma(1 + 1 / _PV_WEIBULL_SHAPE), 2),
+                              "irena_iea_pvps_2016_pv_eol", "mean of Weibull(shape 5.3759, scale 30 years)"),
+    "grid_cable": AssetLifetime("grid_cable", 40.0, "deetman_2021_elma", "ELMA operational lifetime of lines"),
+    "grid_transformer": AssetLifetime("grid_transformer", 30.0, "deetman_2021_elma",
+                                      "ELMA: transformers 30 years, substations 40; the shorter is used"),
+    "vehicle": AssetLifetime("vehicle", 15.0, "critmat_assumption_lifetime_vehicle", "assumption"),
+    "datacentre": AssetLifetime("datacentre", 15.0, "critmat_assumption_lifetime_datacentre", "assumption"),
+}
+
+INDICATOR_COLUMNS = ["material_id", "name", "sr", "ei", "sr_basis", "hhi_extraction", "hhi_processing",
+                     "china_extraction", "china_processing", "top_extraction", "top_processing", "supply_basis",
+                     "crma_exceeds", "crma_detail", "controls_active", "control_ids"]
+NEED_COLUMNS = ["year", "asset_class", "material", "stock_t", "replacement_t", "pipeline_t", "need_t"]
+
+
+def _require(frame: pd.DataFrame, cols: Iterable[str], what: str) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise ModelError(f"{what}: missing column(s) {missing}; got {list(frame.columns)}")
+
+
+def _lifetime_years(lifetimes: Mapping[str, AssetLifetime | float], asset_class: str) -> float:
+    if asset_class not in lifetimes:
+        raise ModelError(f"no lifetime for asset class {asset_class!r} (known: {sorted(lifetimes)})")
+    lt = lifetimes[asset_class]
+    years = float(lt.years if isinstance(lt, AssetLifetime) else lt)
+    if not math.isfinite(years) or years <= 0:
+        raise ModelError(f"lifetime of asset class {asset_class!r} is {years!r}; it must be > 0 years")
+    return years
+
+
+# ------------------------------------------------------------------------------------------ indicators
+
+
+def _groups_of(material: str, groups: Mapping[str, Sequence[str]]) -> list[str]:
+    """Groups containing ``material``, preferred EU groups first, then by name."""
+    found = [g for g, members in groups.items() if material in members]
+    return sorted(found, key=lambda g: (PREFERRED_GROUPS.index(g) if g in PREFERRED_GROUPS else 99, g))
+
+
+def _shares(supply: pd.DataFrame, material: str, stage: str, scope: str) -> pd.Series:
+    rows = supply[(supply["material_id"] == material) & (supply["stage"] == stage) & (supply["scope"] == scope)]
+    return pd.Series(rows["share"].to_numpy(float), index=rows["country_iso3"].to_numpy())
+
+
+def supply_for(supply: pd.DataFrame, material: str, stage: str, scope: str,
+               groups: Mapping[str, Sequence[str]]) -> tuple[pd.Series, str | None]:
+    """Shares of ``material`` at ``stage`` and ``scope`` (country → share) and their basis: the material
+    itself, else the first group containing it that has rows (``(empty, None)`` when none has)."""
+    s = _shares(supply, material, stage, scope)
+    if len(s):
+        return s, material
+    for g in _groups_of(material, groups):
+        s = _shares(supply, g, stage, scope)
+        if len(s):
+            return s, g
+    return pd.Series(dtype=float), None
+
+
+def _applies(destinations: object, destination: str | None) -> bool:
+    if destination is None:
+        return True
+    text = "" if destinations is None or (isinstance(destinations, float) and math.isnan(destinations)) \
+        else str(destinations)
+    return text in ("", "all") or destination in text.split(";")
+
+
+def active_controls(material: str, measures: pd.DataFrame, measure_materials: pd.DataFrame, on: dt.date | str,
+                    groups: Mapping[str, Sequence[str]], destination: str | None = "NLD") -> pd.DataFrame:
+    """Measures in force on ``on`` that restrict the material's supply to ``destination``.
+
+    :func:`critmat.models.trade.controls_for` (status ``active``; via groups and members), keeping measures
+    whose ``destinations`` are ``all`` or name ``destination`` (None: every measure) and whose stage is not
+    a technology-export ban.
+    """
+    found = trade.controls_for(material, measures, measure_materials, on=on, groups=groups)
+    if found.empty:
+        return found
+    keep = found["destinations"].map(lambda d: _applies(d, destination)) if "destinations" in found else True
+    if "measure_stage" in found:
+        keep = keep & ~found["measure_stage"].isin(NON_MATERIAL_STAGES)
+    return found[keep].reset_index(drop=True)
+
+
+def material_indicators(materials: pd.DataFrame, supply_shares: pd.DataFrame, criticality: pd.DataFrame, *,
+                        groups: Mapping[str, Sequence[str]], measures: pd.DataFrame | None = None,
+                        measure_materials: pd.DataFrame | None = None, on: dt.date | str | None = None,
+                        eu_members: Collection[str] = (), sr_year: int = 2023,
+                        destination: str | None = "NLD") -> pd.DataFrame:
+    """Risk indicators per material (columns :data:`INDICATOR_COLUMNS`; see the module docstring).
+
+    ``materials`` needs ``material_id`` (``name`` optional); ``supply_shares`` the reference package's
+    columns (material_id, stage, scope, country_iso3, share); ``criticality`` material_id, year,
+    supply_risk, economic_importance. Controls are counted only when ``measures``, ``measure_materials``
+    and ``on`` are given (else 0).
+    """
+    _require(materials, ["material_id"], "materials")
+    _require(supply_shares, ["material_id", "stage", "scope", "country_iso3", "share"], "supply shares")
+    _require(criticality, ["material_id", "year", "supply_risk", "economic_importance"], "criticality")
+    members = frozenset(eu_members)
+    crit = criticality[criticality["year"] == sr_year].set_index("material_id")
+    names = dict(zip(materials["material_id"], materials["name"])) if "name" in materials else {}
+    rows = []
+    for mid in materials["material_id"].astype(str):
+        sr = ei = np.nan
+        basis: str | None = None
+        for cand in [mid, *_groups_of(mid, groups)]:
+            if cand in crit.index and pd.notna(crit.at[cand, "supply_risk"]):
+                sr, ei, basis = float(crit.at[cand, "supply_risk"]), float(crit.at[cand, "economic_importance"]), cand
+                break
+        rec: dict[str, object] = {"material_id": mid, "name": names.get(mid, mid), "sr": sr, "ei": ei,
+                                  "sr_basis": basis}
+        bases, crma_parts, exceeds = set(), [], False
+        for st in risk.STAGES:
+            g, gb = supply_for(supply_shares, mid, st, "global", groups)
+            rec[f"hhi_{st}"] = risk.hhi(g) if len(g) else np.nan
+            rec[f"china_{st}"] = risk.country_share(g) if len(g) else np.nan
+            top = risk.top_share(g) if len(g) else (None, 0.0)
+            rec[f"top_{st}"] = f"{top[0]} {top[1]:.0%}" if top[0] is not None else None
+            if gb:
+                bases.add(gb)
+            e, eb = supply_for(supply_shares, mid, st, "eu_sourcing", groups)
+            s, label = (e, "EU sourcing") if len(e) else (g, "global proxy")
+            if len(s):
+                chk = risk.crma_check(s, eu_members=members)
+                exceeds |= chk.exceeds
+                if chk.country is not None:
+                    crma_parts.append(f"{st}: {chk.country} {chk.share:.0%} ({label})")
+        rec["supply_basis"] = ";".join(sorted(bases)) or None
+        rec["crma_exceeds"] = bool(exceeds) if crma_parts else None
+        rec["crma_detail"] = "; ".join(crma_parts) or None
+        ids: list[str] = []
+        if measures is not None and measure_materials is not None and on is not None:
+            ids = list(active_controls(mid, measures, measure_materials, on, groups, destination)["measure_id"])
+        rec["controls_active"] = len(ids)
+        rec["control_ids"] = ";".join(ids) or None
+        rows.append(rec)
+    return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+
+
+# ------------------------------------------------------------------------------------------ need
+
+
+def _years(years: Iterable[int]) -> list[int]:
+    ys = sorted({int(y) for y in years})
+    if not ys:
+        raise ModelError("years: give at least one year")
+    return ys
+
+
+def yearly_need(content: pd.DataFrame, assets: pd.DataFrame, years: Iterable[int], *,
+                lifetimes: Mapping[str, AssetLifetime | float] = LIFETIMES,
+                outflows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Need per year × asset class × material (columns :data:`NEED_COLUMNS`, tonnes), see module docstring.
+
+    ``content``: ``asset_id, material, mass_t`` per asset (e.g. ``inventory.asset_content``); ``assets``:
+    ``asset_id, asset_class, status, commissioning_year``. ``outflows`` (optional): ``year, asset_class,
+    material, outflow_t`` from a flows model, used instead of the steady-state replacement.
+    """
+    _require(content, ["asset_id", "material", "mass_t"], "content")
+    _require(assets, ["asset_id", "asset_class", "status", "commissioning_year"], "assets")
+    ys = _years(years)
+    if (pd.to_numeric(content["mass_t"], errors="coerce").fillna(-1) < 0).any():
+        bad = content.loc[pd.to_numeric(content["mass_t"], errors="coerce").fillna(-1) < 0].iloc[0]
+        raise ModelError(f"content: mass_t of asset {bad['asset_id']!r}, material {bad['material']!r} is "
+                         f"{bad['mass_t']!r}; it must be a number >= 0")
+    a = assets[["asset_id", "asset_class", "status", "commissioning_year"]]
+    c = content[["asset_id", "material", "mass_t"]].merge(a, on="asset_id", how="inner", validate="many_to_one")
+    stock = (c[c["status"].isin(STOCK_STATUSES)].groupby(["asset_class", "material"], as_index=False)["mass_t"].sum()
+             .rename(columns={"mass_t": "stock_t"}))
+    frames = []
+    if outflows is None:
+        rep = stock.copy()
+        rep["replacement_t"] = [s / _lifetime_years(lifetimes, cl) for cl, s in zip(rep["asset_class"], rep["stock_t"])]
+        rep = rep.merge(pd.DataFrame({"year": ys}), how="cross")
+        frames.append(rep[["year", "asset_class", "material", "replacement_t"]])
+    else:
+        _require(outflows, ["year", "asset_class", "material", "outflow_t"], "outflows")
+        o = outflows[outflows["year"].isin(ys)].rename(columns={"outflow_t": "replacement_t"})
+        frames.append(o[["year", "asset_class", "material", "replacement_t"]])
+    pipe = c[c["status"].isin(PIPELINE_STATUSES)].copy()
+    if len(pipe):
+        cy = pd.to_numeric(pipe["commissioning_year"], errors="coerce")
+        dated = pipe[cy.notna()].assign(year=cy[cy.notna()].astype(int).clip(lower=ys[0]))
+        undated = pipe[cy.isna()]
+        parts = [dated[dated["year"].isin(ys)][["year", "asset_class", "material", "mass_t"]]]
+        if len(undated):
+            spread = undated.assign(mass_t=undated["mass_t"] / len(ys)).merge(pd.DataFrame({"year": ys}), how="cross")
+            parts.append(spread[["year", "asset_class", "material", "mass_t"]])
+        p = pd.concat(parts, ignore_index=True).rename(columns={"mass_t": "pipeline_t"})
+        frames.append(p)
+    out = pd.concat(frames, ignore_index=True)
+    for col in ("replacement_t", "pipeline_t"):
+        if col not in out:
+            out[col] = 0.0
+    out = out.groupby(["year", "asset_class", "material"], as_index=False)[["replacement_t", "pipeline_t"]].sum()
+    out = out.merge(stock, on=["asset_class", "material"], how="left")
+    out["stock_t"] = out["stock_t"].fillna(0.0)
+    out["need_t"] = out["replacement_t"] + out["pipeline_t"]
+    return out[NEED_COLUMNS].sort_values(["year", "asset_class", "material"]).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------ rankings
+
+
+def _rank(score: pd.Series) -> pd.Series:
+    return score.rank(ascending=False, method="min").astype("Int64")
+
+
+def material_exposure(need: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+    """Per material: stock, mean yearly replacement/pipeline/need over the years of ``need``, the
+    indicators, ``exposure_score = need_t_per_yr × sr`` and its ``rank`` (1 = most exposed).
+
+    Materials of the indicators without need get need 0 (score 0 where SR is known); materials needed but
+    unknown to the indicators keep NaN indicators and no score.
+    """
+    _require(need, NEED_COLUMNS, "need")
+    _require(indicators, ["material_id", "sr"], "indicators")
+    n_years = need["year"].nunique() or 1
+    first = need[need["year"] == need["year"].min()] if len(need) else need
+    stock = first.groupby("material")["stock_t"].sum()
+    agg = need.groupby("material")[["replacement_t", "pipeline_t", "need_t"]].sum() / n_years
+    per = pd.DataFrame({"stock_t": stock}).join(agg, how="outer").fillna(0.0)
+    per = per.rename(columns={"replacement_t": "replacement_t_per_yr", "pipeline_t": "pipeline_t_per_yr",
+                              "need_t": "need_t_per_yr"})
+    per.index.name = "material_id"
+    out = indicators.merge(per.reset_index(), on="material_id", how="outer")
+    for col in ("stock_t", "replacement_t_per_yr", "pipeline_t_per_yr", "need_t_per_yr"):
+        out[col] = out[col].fillna(0.0)
+    out["name"] = out["name"].fillna(out["material_id"]) if "name" in out else out["material_id"]
+    out["exposure_score"] = out["need_t_per_yr"] * out["sr"]
+    out["rank"] = _rank(out["exposure_score"])
+    out = out.sort_values(["rank", "sr", "material_id"], ascending=[True, False, True], na_position="last")
+    return out.reset_index(drop=True)
+
+
+def asset_class_exposure(need: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+    """Per asset class: yearly need, ``exposure_score = Σ_m need_t_per_yr(c, m) × SR(m)``, the material
+    contributing most, and the yearly need of materials under active controls."""
+    _require(need, NEED_COLUMNS, "need")
+    n_years = need["year"].nunique() or 1
+    ind = indicators.set_index("material_id")
+    per = need.groupby(["asset_class", "material"], as_index=False)["need_t"].sum()
+    per["need_t_per_yr"] = per["need_t"] / n_years
+    per["sr"] = per["material"].map(ind["sr"])
+    per["score"] = per["need_t_per_yr"] * per["sr"]
+    per["controlled"] = per["material"].map(ind["controls_active"]).fillna(0) > 0
+    rows = []
+    for cls, g in per.groupby("asset_class"):
+        top = g.sort_values("score", ascending=False, na_position="last").iloc[0]
+        ctrl = g[g["controlled"]]
+        rows.append({"asset_class": cls, "need_t_per_yr": float(g["need_t_per_yr"].sum()),
+                     "exposure_score": float(g["score"].sum(min_count=1)) if g["score"].notna().any() else np.nan,
+                     "top_material": top["material"] if pd.notna(top["score"]) else None,
+                     "top_material_score": float(top["score"]) if pd.notna(top["score"]) else np.nan,
+                     "controlled_need_t_per_yr": float(ctrl["need_t_per_yr"].sum()),
+                     "controlled_materials": ";".join(sorted(ctrl["material"])) or None})
+    out = pd.DataFrame(rows, columns=["asset_class", "need_t_per_yr", "exposure_score", "top_material",
+                                      "top_material_score", "controlled_need_t_per_yr", "controlled_materials"])
+    out["rank"] = _rank(out["exposure_score"])
+    return out.sort_values(["rank", "asset_class"], na_position="last").reset_index(drop=True)
+
+
+def goods_category_exposure(goods_categories: pd.DataFrame, goods_category_materials: pd.DataFrame,
+                            indicators: pd.DataFrame) -> pd.DataFrame:
+    """Per goods category (HCSS Table 3; materials from the Figure 5 text): provinces and shares of the CRM
+    volume, linked materials, the largest SR among them, controlled materials, and
+    ``exposure_score = mean share × max SR`` (NaN when no material is linked)."""
+    _require(goods_categories, ["goods_category_id", "goods_category_name", "province_code", "share"],
+             "goods categories")
+    _require(goods_category_materials, ["goods_category_id", "material_id"], "goods category materials")
+    ind = indicators.set_index("material_id")
+    rows = []
+    for gid, g in goods_categories.groupby("goods_category_id", sort=True):
+        mats = sorted(goods_category_materials.loc[goods_category_materials["goods_category_id"] == gid,
+                                                   "material_id"].astype(str))
+        srs = ind["sr"].reindex(mats).dropna()
+        ctrl = [m for m in mats if m in ind.index and ind.at[m, "controls_active"] > 0]
+        share = float(g["share"].mean())
+        max_sr = float(srs.max()) if len(srs) else np.nan
+        rows.append({"goods_category_id": gid, "name": g["goods_category_name"].iloc[0],
+                     "shares": "; ".join(f"{p} {s:.1%}" for p, s in zip(g["province_code"], g["share"])),
+                     "share_mean": share, "materials": ";".join(mats) or None, "max_sr": max_sr,
+                     "max_sr_material": srs.idxmax() if len(srs) else None,
+                     "controlled_materials": ";".join(ctrl) or None, "exposure_score": share * max_sr})
+    out = pd.DataFrame(rows, columns=["goods_category_id", "name", "shares", "share_mean", "materials", "max_sr",
+                                      "max_sr_material", "controlled_materials", "exposure_score"])
+    out["rank"] = _rank(out["exposure_score"])
+    return out.sort_values(["rank", "share_mean"], ascending=[True, False], na_position="last").reset_index(drop=True)
+
+
+def company_exposure(company_materials: pd.DataFrame, indicators: pd.DataFrame,
+                     needed: Collection[str] = ()) -> pd.DataFrame:
+    """Per company (long input ``company_id, name, primary_activity_id, material_id``): the materials it
+    handles, the largest SR among them (``exposure_score``), its materials under active controls and those
+    the region's assets also need (``needed``). Ranked by score, then by the number of controlled materials."""
+    _require(company_materials, ["company_id", "name", "primary_activity_id", "material_id"], "company materials")
+    ind = indicators.set_index("material_id")
+    need_set = set(needed)
+    rows = []
+    for cid, g in company_materials.groupby("company_id", sort=True):
+        mats = sorted(set(g["material_id"].astype(str)))
+        srs = ind["sr"].reindex(mats).dropna()
+        ctrl = [m for m in mats if m in ind.index and ind.at[m, "controls_active"] > 0]
+        rows.append({"company_id": cid, "name": g["name"].iloc[0], "activity": g["primary_activity_id"].iloc[0],
+                     "materials": ";".join(mats), "exposure_score": float(srs.max()) if len(srs) else np.nan,
+                     "max_sr_material": srs.idxmax() if len(srs) else None, "n_controlled": len(ctrl),
+                     "controlled_materials": ";".join(ctrl) or None,
+                     "needed_by_region": ";".join(m for m in mats if m in need_set) or None})
+    out = pd.DataFrame(rows, columns=["company_id", "name", "activity", "materials", "exposure_score",
+                                      "max_sr_material", "n_controlled", "controlled_materials", "needed_by_region"])
+    out = out.sort_values(["exposure_score", "n_controlled", "company_id"], ascending=[False, False, True],
+                          na_position="last").reset_index(drop=True)
+    out["rank"] = _rank(out["exposure_score"])
+    return out
+
+
+def projects_under_controls(assets: pd.DataFrame, content: pd.DataFrame, indicators: pd.DataFrame,
+                            statuses: Sequence[str] = PROJECT_STATUSES) -> pd.DataFrame:
+    """Planned and under-construction assets holding materials under active export controls: one row per
+    asset × controlled material with its content (t) and the measures."""
+    _require(assets, ["asset_id", "asset_class", "status"], "assets")
+    _require(content, ["asset_id", "material", "mass_t"], "content")
+    ctrl = indicators[indicators["controls_active"] > 0].set_index("material_id")
+    sel = assets[assets["status"].isin(list(statuses))]
+    cols = ["asset_id", "name", "asset_class", "status", "commissioning_year", "material", "mass_t", "control_ids"]
+    c = content[content["asset_id"].isin(sel["asset_id"]) & content["material"].isin(ctrl.index)]
+    if c.empty:
+        return pd.DataFrame(columns=cols)
+    keep = [k for k in ("asset_id", "name", "asset_class", "status", "commissioning_year") if k in sel.columns]
+    out = c[["asset_id", "material", "mass_t"]].merge(sel[keep], on="asset_id", how="left")
+    out["control_ids"] = out["material"].map(ctrl["control_ids"])
+    for k in cols:
+        if k not in out:
+            out[k] = None
+    return out[cols].sort_values(["asset_id", "mass_t"], ascending=[True, False]).reset_index(drop=True)
+
+
+__all__ = ["LIFETIMES", "AssetLifetime", "active_controls", "asset_class_exposure", "company_exposure",
+           "goods_category_exposure", "material_exposure", "material_indicators", "projects_under_controls",
+           "supply_for", "yearly_need"]
