@@ -126,7 +126,7 @@ def _pos(out: pd.DataFrame, cid: str) -> tuple[int, float]:
     return int(r["rank"]), float(r["score"])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(facility, min_size=1, max_size=8), st.data(), st.floats(1, 1000))
 def test_more_capacity_never_ranks_lower(facs, draw, tonnes) -> None:
     i = draw.draw(st.integers(0, len(facs) - 1))
@@ -142,12 +142,13 @@ def test_more_capacity_never_ranks_lower(facs, draw, tonnes) -> None:
     (r0, s0), (r1, s1) = _pos(before, cid), _pos(after, cid)
     if not np.isnan(old):
         assert s1 >= s0 - 1e-12 and r1 <= r0
-        if old < tonnes and new > old * 1.01 + 1e-6:
+        # a strict gain is only visible above the score's 4-decimal rounding: ask for >= 1 % of the stream
+        if old < tonnes and min(new, tonnes) > old + 0.01 * tonnes:
             assert s1 > s0
     assert after.iloc[0]["tier"] == "region"  # region first whatever the scores
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(facility, min_size=1, max_size=8), st.data())
 def test_nearer_never_ranks_lower(facs, draw) -> None:
     i = draw.draw(st.integers(0, len(facs) - 1))
