@@ -1,4 +1,4 @@
-"""Small helpers shared by the material-intensity loaders (ELMA, CAwindMFA, BatPaC, PV_ICE)."""
+"""Small helpers shared by the publisher loaders (EC CRM, WGI, CBS, ELMA, CAwindMFA, BatPaC, PV_ICE ...)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,34 @@ import pandas as pd
 from critmat.errors import DataError
 
 
-def read_text_csv(path: Path, header: bool = True) -> pd.DataFrame:
-    """Read a publisher CSV as strings (UTF-8, optional BOM); a missing or malformed file is a DataError."""
+def read_text_csv(path: Path, header: bool = True, encodings: tuple[str, ...] = ("utf-8-sig",),
+                  sniff_separator: bool = False) -> pd.DataFrame:
+    """Read a publisher CSV as strings; a missing, undecodable, empty or malformed file is a DataError.
+
+    ``encodings`` are tried in order (add ``"cp1252"`` for Excel exports such as the EC's);
+    ``sniff_separator`` picks ``;`` over ``,`` when the header has more of them (CBS downloads).
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError("file not found", file=str(path))
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not valid UTF-8 (offset {exc.start})", file=str(path)) from None
+    raw = path.read_bytes()
+    text = None
+    for enc in encodings:
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError as exc:
+            err = exc
+    if text is None:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataError(f"not valid {' or '.join(encodings)} (byte offset {err.start})", file=str(path),
+                        row=line) from None
     if not text.strip():
         raise DataError("file is empty", file=str(path))
+    first = text.split("\n", 1)[0]
+    sep = ";" if sniff_separator and first.count(";") > first.count(",") else ","
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                            header=0 if header else None)
     except pd.errors.ParserError as exc:
         raise DataError(f"malformed CSV: {exc}", file=str(path)) from None

@@ -18,7 +18,6 @@ CBS data are CC BY 4.0.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from critmat.errors import DataError
+from critmat.loaders._tables import read_text_csv
 from critmat.paths import cache_dir
 
 ODATA_URL = "https://opendata.cbs.nl/ODataApi/odata/{table}/{dataset}"
@@ -39,19 +39,7 @@ _MUNI_FORMATS = {
 
 
 def _read_text_table(path: Path) -> pd.DataFrame:
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read: {exc}", file=str(path)) from exc
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    first = text.split("\n", 1)[0]
-    sep = ";" if first.count(";") > first.count(",") else ","
-    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    return read_text_csv(path, encodings=("utf-8-sig", "cp1252"), sniff_separator=True)
 
 
 def sniff_municipalities(path: Path) -> str | None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from critmat.errors import DataError, DataWarning, UnknownIdError
+from critmat.loaders._tables import read_text_csv
 from critmat.materials import MaterialIndex, resolve_country
 
 BASE_URL = ("https://raw.githubusercontent.com/erikemilsson/EU-Critical-Raw-Materials-CRM-Reports-Datasets/"
@@ -38,21 +39,7 @@ _PCT = re.compile(r"^\s*(<)?\s*(\d+(?:[.,]\d+)?)\s*%\s*$")
 
 def read_csv_text(path: Path) -> pd.DataFrame:
     """Read a publisher CSV as text, accepting UTF-8 (with BOM) or the EC's cp1252 export."""
-    raw = Path(path).read_bytes()
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes almost anything
-        raise DataError("cannot decode file (neither UTF-8 nor cp1252)", file=str(path))
-    import io
-
-    try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as exc:
-        raise DataError(f"malformed CSV: {exc}", file=str(path)) from exc
+    return read_text_csv(path, encodings=("utf-8-sig", "cp1252"))
 
 
 def _require(df: pd.DataFrame, cols: list[str], path: Path) -> None:
