@@ -1,9 +1,173 @@
-"""CLI commands for the flows topic (registered by critmat.cli)."""
+"""CLI commands ``critmat flows`` (end-of-life flows and circularity indicators) and ``critmat scenario``
+(list, show, validate flow scenarios). A thin shell over :mod:`critmat.flows` and :mod:`critmat.scenarios`."""
 
 from __future__ import annotations
 
+import sys
+from enum import Enum
+from pathlib import Path
+
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from critmat.cli.common import DbOption, err, warehouse
+from critmat.cli.output import Format, emit, records, to_json
+
+PROGRESS_MIN_DRAWS = 2000  # show a progress bar for Monte Carlo runs at least this large (on a terminal)
+LEVELS = ("region", "province", "municipality", "all")
+BY = ("material", "year", "asset_class")
+TABLE_VARIABLES = ["outflow", "reused", "recovered", "lost", "demand", "eol_rir"]
+
+
+class FlowFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    iamc = "iamc"
+
+
+def _choice(value: str, choices: tuple[str, ...], option: str) -> str:
+    if value not in choices:
+        raise typer.BadParameter(f"'{value}' is not one of {', '.join(choices)}", param_hint=option)
+    return value
+
+
+def _run(region: str, scenario: str, material: str | None, start: int | None, end: int | None, draws: int,
+         seed: int, db: Path | None):
+    from critmat.flows import run_flows
+    from critmat.knowledge import groups, material_index
+
+    wh = warehouse(db)
+    mats = None
+    if material is not None:
+        g = groups(wh)
+        mid = material if material in g else material_index(wh).resolve(material)
+        mats = g.get(mid, [mid])
+    console = Console(stderr=True)
+    kwargs = dict(wh=wh, start=start, end=end, materials=mats, n_draws=draws or None, seed=seed)
+    if draws >= PROGRESS_MIN_DRAWS and console.is_terminal:
+        with Progress(TextColumn("Monte Carlo"), BarColumn(), TextColumn("{task.completed}/{task.total} asset classes"),
+                      TimeElapsedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("mc", total=None)
+            res = run_flows(region, scenario,
+                            progress=lambda done, total: bar.update(task, completed=done, total=total), **kwargs)
+    else:
+        res = run_flows(region, scenario, **kwargs)
+    names = dict(zip(wh.table("materials")["material_id"], wh.table("materials")["name"]))
+    return res, names
+
+
+def _table(res, by: str) -> pd.DataFrame:
+    f = res.flows
+    reg = f[f["area_type"] == "region"]
+    if by == "material":
+        return res.summary.sort_values("demand_t", ascending=False).reset_index(drop=True)
+    if by == "asset_class":
+        sel = reg[(reg["asset_class"] != "all") & reg["variable"].isin(TABLE_VARIABLES[:-1])]
+        t = sel.pivot_table(index=["asset_class", "material"], columns="variable", values="value", aggfunc="sum")
+        return t.reindex(columns=TABLE_VARIABLES[:-1]).add_suffix("_t").reset_index().sort_values(
+            ["asset_class", "outflow_t"], ascending=[True, False]).reset_index(drop=True)
+    cols = TABLE_VARIABLES + [f"{v}_{q}" for v in ("recovered", "eol_rir") for q in ("p05", "p95")]
+    sel = reg[(reg["asset_class"] == "all") & reg["variable"].isin(cols)]
+    t = sel.pivot_table(index=["material", "year"], columns="variable", values="value", aggfunc="first")
+    return t.reindex(columns=[c for c in cols if c in set(sel["variable"])]).reset_index()
 
 
 def register(app: typer.Typer) -> None:
-    """Add this topic's commands to the root app."""
+    """Add ``flows`` and ``scenario`` to the root app."""
+    scenario_app = typer.Typer(help="Flow scenarios (recovery policies, lifetimes, pipeline): list, show, "
+                                    "validate.", no_args_is_help=True)
+
+    @app.command("flows")
+    def flows_cmd(
+        region: str = typer.Option("nh-fl", "--region", "-r", help="Region pack id."),
+        scenario: str = typer.Option("baseline", "--scenario", "-s", help="Bundled scenario name or a YAML file."),
+        material: str | None = typer.Option(None, "--material", "-m",
+                                            help="Only this material (id, name, symbol) or group (e.g. "
+                                                 "rare_earth_elements_heavy)."),
+        start: int | None = typer.Option(None, "--from", help="First year (default: the scenario's, 2025)."),
+        end: int | None = typer.Option(None, "--to", help="Last year (default: the scenario's, 2050)."),
+        draws: int = typer.Option(0, "--draws", min=0, help="Monte Carlo draws of asset lifetimes (0: none)."),
+        seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same bands."),
+        level: str = typer.Option("region", "--level",
+                                  help="Areas in csv/json/iamc: region | province | municipality | all."),
+        by: str = typer.Option("material", "--by", help="Table rows: material (window totals) | year | asset_class."),
+        fmt: FlowFormat = typer.Option(FlowFormat.table, "--format", "-f", help="table | csv | json | iamc"),
+        db: DbOption = None,
+    ) -> None:
+        """End-of-life flows of a region: outflow, export for reuse, collection, secondary supply and losses
+        per material, asset class, area and year, against the region's own demand (replacement + pipeline).
+
+        table: per material over the window (or --by year / asset_class), with the end-of-life recycling
+        input rate beside the CRMA 25 % recycling benchmark. csv/json: the long format. iamc: model, scenario,
+        region, variable ("Secondary Supply|Neodymium"), unit (t/yr), year, value — loads with pyam.
+        """
+        _choice(level, LEVELS, "--level")
+        _choice(by, BY, "--by")
+        res, names = _run(region, scenario, material, start, end, draws, seed, db)
+        flows = res.flows
+        if level != "all":
+            keep = ["region"] if level == "region" else [level] + (["unallocated"] if level == "municipality" else [])
+            flows = flows[flows["area_type"].isin(keep)]
+        if fmt is FlowFormat.iamc:
+            from critmat.flows import to_iamc
+
+            to_iamc(flows, names).to_csv(sys.stdout, index=False)
+            return
+        if fmt is FlowFormat.json and by == "material":
+            sys.stdout.write(to_json({"region": res.region, "scenario": res.scenario.name,
+                                      "years": [int(res.years[0]), int(res.years[-1])],
+                                      "benchmark": res.benchmark, "draws": res.n_draws, "notes": res.notes,
+                                      "summary": records(res.summary), "flows": records(flows)}) + "\n")
+            return
+        if fmt is FlowFormat.csv:
+            emit(flows, Format.csv)
+            return
+        if fmt is FlowFormat.json:
+            emit(flows, Format.json)
+            return
+        table = _table(res, by)
+        y0, y1 = int(res.years[0]), int(res.years[-1])
+        bench = f"CRMA recycling benchmark {res.benchmark:.0%}" if res.benchmark is not None else "no benchmark"
+        caption = (f"tonnes {'summed over' if by != 'year' else 'per year,'} {y0}-{y1}; eol_rir = secondary "
+                   f"supply / own demand (replacement + new assets), capped at 1; {bench}"
+                   + (f"; {res.n_draws} lifetime draws, seed {seed}: p05/p95" if res.n_draws else ""))
+        if res.notes:
+            caption += "; notes: " + "; ".join(res.notes)
+        emit(table, Format.table, title=f"End-of-life flows of {res.region}, scenario {res.scenario.name}",
+             caption=caption)
+
+    @scenario_app.command("list")
+    def scenario_list(fmt: Format = typer.Option(Format.table, "--format", "-f", help="table | csv | json")) -> None:
+        """The bundled scenarios."""
+        from critmat.scenarios import list_scenarios
+
+        table = list_scenarios()
+        if fmt is Format.table:
+            table = table.drop(columns="description")
+        emit(table, fmt, title="Flow scenarios", caption="critmat scenario show NAME; critmat flows --scenario NAME")
+
+    @scenario_app.command("show")
+    def scenario_show(name: str = typer.Argument(..., help="Scenario name or YAML file."),
+                      fmt: str = typer.Option("yaml", "--format", "-f", help="yaml | json")) -> None:
+        """A scenario with `extends` resolved, as YAML (or JSON)."""
+        from critmat.scenarios import load_scenario
+
+        sc = load_scenario(name)
+        if _choice(fmt, ("yaml", "json"), "--format") == "json":
+            sys.stdout.write(to_json(sc.to_dict()) + "\n")
+        else:
+            sys.stdout.write(sc.to_yaml())
+
+    @scenario_app.command("validate")
+    def scenario_validate(path: Path = typer.Argument(..., help="Scenario YAML file.")) -> None:
+        """Check a scenario file: unknown keys, shares outside 0..1, years out of order, `extends`."""
+        from critmat.scenarios import load_scenario
+
+        sc = load_scenario(path)
+        err.print(f"[green]ok[/]: {path} is a valid scenario '{sc.name}'"
+                  + (f" (extends {sc.extends})" if sc.extends else ""), highlight=False)
+
+    app.add_typer(scenario_app, name="scenario")

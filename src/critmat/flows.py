@@ -1,0 +1,572 @@
+"""End-of-life flows of a region: region pack + circularity parameters + scenario → long-format results.
+
+Glue only; the numbers come from :mod:`critmat.models.dynamics` (when assets leave), :mod:`critmat.models.
+inventory` (what they contain) and :mod:`critmat.models.circularity` (where it goes). Conventions:
+
+* **Years.** Results are per calendar year ``start..end`` (default: the scenario's window, 2025-2050),
+  tonnes per year of each material. ``registry_year`` (scenario) is the year the registry describes:
+  operational assets are known to be in use at its end, so nothing they hold leaves before ``registry_year
+  + 1`` and their lifetimes are drawn conditional on that.
+* **Single assets** (wind farms, solar parks: every asset outside :data:`POPULATION_CLASSES` that has a
+  commissioning year) leave whole, at a year drawn from their technology's lifetime
+  (:func:`critmat.models.dynamics.asset_exits`, deterministic exit at the mean, or ``n_draws`` Monte Carlo
+  draws), after the region pack's events (repowering, lifetime extension, decommissioning). What leaves is
+  replaced like for like (share ``replacement``) at the intensity of the year it is replaced; a repowering
+  whose successor is itself a registered asset is not counted twice. Replacements do not leave again
+  within the window (lifetimes of wind and PV are 20-30 years).
+* **Fleets and aggregates** (data centres, grid cables and stations, cars — classes in
+  :data:`POPULATION_CLASSES` — and any operational asset without a commissioning year) are populations
+  whose registered stock is held constant: stationary (steady-state age structure; inflow = outflow =
+  stock / sum of sf) or, with a ``fleet_buildup`` row, grown linearly from zero since ``stock_since_year``
+  to the registry year (stock-driven model). Components with their own lifetime (``material_lifetimes``:
+  servers, UPS batteries) turn over at that rate. Pipeline data centres join as a step in the stock in their
+  commissioning year. Fleets are deterministic (no Monte Carlo: thousands of cars average out).
+* **Demand** for a material = ``demand_replacement`` (what replaces the outflow) + ``demand_new`` (assets
+  commissioned within the window: the pipeline and this year's new parks).
+* **Pathways** per asset class, material and year from the circularity package with the scenario's
+  overrides; ``outflow = reused + recovered + lost`` holds per cell and year (checked after every run).
+* **Output** (:attr:`FlowsResult.flows`): long format ``region, area_type, area, scenario, asset_class,
+  material, year, variable, unit, value``; area types ``region``, ``province``, ``municipality`` and
+  ``unallocated`` (aggregates without a municipality, under their province code), asset class ``all`` =
+  the sum of the classes. Variables: :data:`FLOW_VARIABLES` (t) and, at region level, ``eol_rir`` and
+  ``secondary_to_demand`` (fraction); with ``n_draws``, ``<variable>_p05`` / ``_p95`` (5th/95th
+  percentiles over the draws, region level) beside the deterministic central values.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from critmat.errors import ModelError, ScenarioError, UnknownIdError
+from critmat.models import circularity as circ
+from critmat.models import inventory
+from critmat.models.dynamics import asset_exits, inflow_driven, stock_driven
+from critmat.models.lifetimes import Lifetime
+from critmat.scenarios import Scenario, load_scenario
+
+POPULATION_CLASSES = ("datacentre", "grid_cable", "grid_transformer", "vehicle")
+DEMAND_VARIABLES = ("demand_replacement", "demand_new", "demand")
+FLOW_VARIABLES = (*circ.PATHWAY_VARIABLES, *DEMAND_VARIABLES)
+RATE_VARIABLES = ("eol_rir", "secondary_to_demand")
+BAND_VARIABLES = ("outflow", "reused", "recovered", "lost", "demand", "eol_rir")
+PERCENTILES = (5.0, 95.0)
+COLUMNS = ["region", "area_type", "area", "scenario", "asset_class", "material", "year", "variable", "unit",
+           "value"]
+TABLES = ("lifetimes", "material_lifetimes", "fleet_buildup", "eol_pathways", "recovery_rates")
+STATIONARY_AGES = 2000  # ages summed for a stationary fleet's sum of sf (far beyond any lifetime)
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class FlowsResult:
+    """Output of :func:`run_flows` (see the module docstring)."""
+
+    region: str
+    scenario: Scenario
+    years: np.ndarray
+    flows: pd.DataFrame
+    indicators: pd.DataFrame
+    summary: pd.DataFrame
+    benchmark: float | None
+    n_draws: int | None
+    notes: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------ parameters
+def circularity_tables(wh: Any = None) -> dict[str, pd.DataFrame]:
+    """The circularity package's tables: from the warehouse when it has them, else the bundled package."""
+    if wh is not None and all(wh.has(t) for t in TABLES):
+        return {t: wh.table(t) for t in TABLES}
+    from critmat.catalog.package import load_package
+    from critmat.intensities import known_frames, load_intensities
+    from critmat.paths import bundled_packages
+
+    known = dict(known_frames())
+    known["technologies"] = load_intensities()[0]
+    loaded = load_package(bundled_packages() / "circularity", known=known)
+    return {t: loaded[t].frame for t in TABLES}
+
+
+def recycling_benchmark(wh: Any = None) -> float | None:
+    """The CRMA recycling benchmark (share) from ``crma_benchmarks`` where ``used`` is true, if present."""
+    if wh is None or not wh.has("crma_benchmarks"):
+        return None
+    b = wh.table("crma_benchmarks")
+    sel = b[(b["benchmark_stage"] == "recycling") & (b["used"].astype(bool))]
+    return float(sel["value_share"].iloc[0]) if len(sel) else None
+
+
+def _lifetimes(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, Lifetime], dict[tuple[str, str], Lifetime]]:
+    by_tech = {r["technology_id"]: circ.lifetime_from_row(r, f"lifetimes row {r['technology_id']}")
+               for r in tables["lifetimes"].to_dict(orient="records")}
+    by_mat = {(r["technology_id"], r["material_id"]):
+              circ.lifetime_from_row(r, f"material_lifetimes row {r['technology_id']}/{r['material_id']}")
+              for r in tables["material_lifetimes"].to_dict(orient="records")}
+    return by_tech, by_mat
+
+
+# ---------------------------------------------------------------------------------------------- assets
+def _quantity(assets: pd.DataFrame, technologies: pd.DataFrame) -> np.ndarray:
+    basis = assets["technology_id"].map(dict(zip(technologies["technology_id"], technologies["basis"])))
+    q = np.full(len(assets), np.nan)
+    for b, col in inventory.QUANTITY.items():
+        m = (basis == b).to_numpy()
+        q[m] = pd.to_numeric(assets.loc[m, col], errors="coerce").to_numpy(dtype=float)
+    return q
+
+
+def prepare_assets(assets: pd.DataFrame, excluded: pd.DataFrame | None, sc: Scenario, region: str,
+                   start: int) -> tuple[pd.DataFrame, list[str]]:
+    """Apply the scenario to the registry: commissioning years, pipeline, dropped assets; adds ``mode``."""
+    notes: list[str] = []
+    a = assets.copy()
+    known = set(a["asset_id"]) | (set(excluded["asset_id"]) if excluded is not None else set())
+    strict = sc.region == region
+    for what, ids in (("commissioning_years", sc.commissioning_years), ("pipeline", sc.pipeline)):
+        for aid in ids:
+            if aid not in known:
+                if strict:
+                    raise ScenarioError(f"scenario '{sc.name}': {what}: '{aid}' is not an asset of region "
+                                        f"'{region}'")
+                notes.append(f"scenario {what} entry '{aid}' is not an asset of {region}: ignored")
+            elif excluded is not None and aid in set(excluded["asset_id"]) and aid not in set(a["asset_id"]):
+                if what == "commissioning_years" or sc.pipeline[aid].include:
+                    notes.append(f"'{aid}' has no capacity, length or units in the region pack: not counted")
+    a["commissioning_year"] = pd.to_numeric(a["commissioning_year"], errors="coerce")
+    a["decommissioning_year"] = pd.to_numeric(a["decommissioning_year"], errors="coerce")
+    for aid, year in sc.commissioning_years.items():
+        a.loc[a["asset_id"] == aid, "commissioning_year"] = year
+    keep = np.ones(len(a), dtype=bool)
+    for i, r in enumerate(a.itertuples(index=False)):
+        if r.status in ("planned", "under_construction"):
+            entry = sc.pipeline.get(r.asset_id)
+            if entry is not None and not entry.include:
+                keep[i] = False
+                notes.append(f"pipeline asset '{r.asset_id}' left out by the scenario ({entry.note or 'include: false'})")
+                continue
+            if entry is not None and entry.commissioning_year is not None:
+                a.iat[i, a.columns.get_loc("commissioning_year")] = entry.commissioning_year
+            elif pd.isna(r.commissioning_year):
+                keep[i] = False
+                notes.append(f"pipeline asset '{r.asset_id}' has no expected commissioning year (give one in the "
+                             "scenario's pipeline): left out")
+        elif r.status == "decommissioned":
+            if pd.isna(r.decommissioning_year) or r.decommissioning_year < start or pd.isna(r.commissioning_year):
+                keep[i] = False
+    a = a[keep].reset_index(drop=True)
+    no_year = a["commissioning_year"].isna()
+    a["mode"] = np.where(a["asset_class"].isin(POPULATION_CLASSES) | no_year, "population", "single")
+    odd = a[no_year & ~a["asset_class"].isin(POPULATION_CLASSES)]
+    for aid in odd["asset_id"]:
+        notes.append(f"'{aid}' has no commissioning year: treated as a stationary population")
+    return a, notes
+
+
+def vintage_content(technologies: pd.DataFrame, intensities: pd.DataFrame, techs: Iterable[str],
+                    years: Sequence[int], materials: Sequence[str]) -> dict[str, np.ndarray]:
+    """Tonnes per basis unit (MW, km, unit) of each material for a technology built in each year:
+    ``{technology_id: (Y, M)}`` (the inventory's vintage rule)."""
+    techs = sorted(set(techs))
+    cls = dict(zip(technologies["technology_id"], technologies["asset_class"]))
+    rows = [{"asset_id": f"{t}@{y}", "region_id": "x", "asset_class": cls[t], "technology_id": t,
+             "status": "planned", "commissioning_year": int(y), "capacity_mw": 1.0, "length_km": 1.0,
+             "units": 1.0, "municipality_code": None, "province_code": "x"} for t in techs for y in years]
+    if not rows:
+        return {}
+    content = inventory.asset_content(pd.DataFrame(rows), technologies, intensities)
+    wide = content.pivot_table(index="asset_id", columns="material", values="mass_t", aggfunc="sum")
+    wide = wide.reindex(columns=list(materials), fill_value=0.0).fillna(0.0)
+    out = {}
+    for t in techs:
+        ids = [f"{t}@{y}" for y in years]
+        out[t] = wide.reindex(ids, fill_value=0.0).to_numpy(dtype=float)
+    return out
+
+
+# ----------------------------------------------------------------------------------------- population
+def _population_flows(stock_q: float, lt: Lifetime, years: np.ndarray, commissioning: float | None,
+                      since: int | None, registry_year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Quantity ``(outflow, replacement, new)`` per window year of one population asset (see docstring)."""
+    end = int(years[-1])
+    if commissioning is None and since is None:
+        sf_sum = float(np.sum(lt.sf(np.arange(STATIONARY_AGES))))
+        rate = stock_q / sf_sum if sf_sum > 0 else 0.0
+        n_hist = STATIONARY_AGES
+        hist = np.arange(end - n_hist + 1, end + 1)
+        res = inflow_driven(np.full(n_hist, rate), lt, hist)
+        sel = np.isin(hist, years)
+        return res.outflow[sel], res.inflow[sel], np.zeros(len(years))
+    y0 = min(int(commissioning) if commissioning is not None else end, since if since is not None else end,
+             int(years[0]))
+    hist = np.arange(y0, end + 1)
+    if commissioning is not None:
+        path = np.where(hist >= int(commissioning), stock_q, 0.0)
+    else:
+        span = max(registry_year - since, 1)
+        path = stock_q * np.clip((hist - since) / span, 0.0, 1.0)
+    res = stock_driven(path, lt, hist)
+    new = np.maximum(np.diff(path, prepend=0.0), 0.0)
+    repl = np.maximum(res.inflow - new, 0.0)
+    sel = np.isin(hist, years)
+    return res.outflow[sel], repl[sel], new[sel]
+
+
+# --------------------------------------------------------------------------------------------- the run
+def _area_cells(a: pd.DataFrame, region: str) -> tuple[list[tuple[str, str, str]], np.ndarray]:
+    """Output cells (area_type, area, asset_class) and the membership matrix (cells x assets)."""
+    muni = a["municipality_code"].astype("object")
+    has_muni = muni.notna() & (muni.astype(str) != "")
+    level = {"region": np.full(len(a), region, dtype=object), "province": a["province_code"].to_numpy(object),
+             "municipality": np.where(has_muni, muni, None),
+             "unallocated": np.where(~has_muni, a["province_code"], None)}
+    cells: list[tuple[str, str, str]] = []
+    rows: list[np.ndarray] = []
+    classes = a["asset_class"].to_numpy(object)
+    for area_type, areas in level.items():
+        for area in sorted({x for x in areas if x is not None}):
+            in_area = areas == area
+            for cls in [*sorted(set(classes[in_area])), inventory.ALL_CLASSES]:
+                mask = in_area & ((classes == cls) if cls != inventory.ALL_CLASSES else True)
+                cells.append((area_type, str(area), cls))
+                rows.append(mask.astype(float))
+    return cells, np.vstack(rows) if rows else np.zeros((0, len(a)))
+
+
+def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: Any = None,
+              start: int | None = None, end: int | None = None, materials: Sequence[str] | None = None,
+              n_draws: int | None = None, seed: int = 0, progress: Progress | None = None) -> FlowsResult:
+    """End-of-life flows, demand and circularity indicators of ``region`` under ``scenario``.
+
+    Args:
+        region: region pack id or folder.
+        scenario: bundled name, YAML path or a :class:`~critmat.scenarios.Scenario`.
+        wh: an open warehouse (circularity tables, CRMA benchmark); None → the bundled package, no benchmark.
+        start, end: years of the results (default: the scenario's window); ``start <= end``.
+        materials: material ids to keep (default: all).
+        n_draws: Monte Carlo draws of the single assets' lifetimes (None or 0: deterministic only).
+        seed: random seed (same seed, same bands).
+        progress: ``progress(done, total)`` during the Monte Carlo.
+    """
+    from critmat.regions import load_region
+    from critmat.stock import load_inputs
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    start = sc.years.start if start is None else int(start)
+    end = sc.years.end if end is None else int(end)
+    if end < start:
+        raise ModelError(f"years out of order: from {start} is after to {end}")
+    if start <= sc.registry_year - 50 or end > 2200:
+        raise ModelError(f"years {start}..{end} are outside what the model covers "
+                         f"(registry year {sc.registry_year}, up to 2200)")
+    if n_draws is not None and n_draws < 0:
+        raise ModelError(f"n_draws must be >= 0, got {n_draws}")
+    years = np.arange(start, end + 1)
+    inputs = load_inputs(region)
+    region_id = inputs.region_id
+    events = load_region(region).table("asset_events")
+    tables = circularity_tables(wh)
+    benchmark = recycling_benchmark(wh)
+    a, notes = prepare_assets(inputs.assets, inputs.excluded, sc, region_id, start)
+    techs, ints = inputs.technologies, inputs.intensities
+    a["quantity"] = _quantity(a, techs)
+
+    content_long = inventory.asset_content(a, techs, ints)
+    all_mats = sorted(set(content_long["material"]))
+    if materials is not None:
+        unknown = [m for m in materials if m not in all_mats]
+        if unknown:
+            raise UnknownIdError(f"material '{unknown[0]}' is not held by any asset of {region_id} "
+                                 f"(materials: {', '.join(all_mats)})")
+        mats = [m for m in all_mats if m in set(materials)]
+    else:
+        mats = all_mats
+    content = (content_long.pivot_table(index="asset_id", columns="material", values="mass_t", aggfunc="sum")
+               .reindex(index=a["asset_id"], columns=mats).fillna(0.0).to_numpy(dtype=float))
+    n, n_m, n_y = len(a), len(mats), len(years)
+    vint = vintage_content(techs, ints, a["technology_id"], years, mats)
+    by_tech, by_mat = _lifetimes(tables)
+    missing = sorted(set(a["technology_id"]) - set(by_tech))
+    if missing:
+        raise ModelError(f"no lifetime for technology '{missing[0]}' in the circularity package (lifetimes)")
+    shift = sc.lifetime_shift_years
+    classes = tuple(sorted(set(a["asset_class"])))
+    params = circ.resolve_parameters(tables["eol_pathways"], tables["recovery_rates"], classes, mats, years,
+                                     pathway_overrides=sc.pathway_overrides(),
+                                     stage_overrides=sc.stage_overrides())
+    unknown_mats = {m for (_, m, _) in sc.stage_overrides()} - set(all_mats) - _known_material_ids(wh)
+    if unknown_mats:
+        raise ScenarioError(f"scenario '{sc.name}': unknown material '{sorted(unknown_mats)[0]}' in "
+                            "pretreatment/recovery")
+    notes += list(params.notes)
+    cls_idx = np.array([params.index(c) for c in a["asset_class"]])
+    repl_share = params.replacement[cls_idx]  # (n, Y)
+
+    out_t = np.zeros((n_y, n, n_m))
+    dem_repl = np.zeros((n_y, n, n_m))
+    dem_new = np.zeros((n_y, n, n_m))
+
+    # -- single assets --------------------------------------------------------------------------------
+    single = np.flatnonzero((a["mode"] == "single").to_numpy())
+    s_frame = a.iloc[single].reset_index(drop=True)
+    ex = None
+    successor = np.zeros(len(s_frame), dtype=bool)
+    s_lts: dict[str, Lifetime] = {}
+    s_events = None
+    if len(s_frame):
+        s_frame = s_frame.assign(lt_key=s_frame["technology_id"] + "|" + s_frame["asset_class"])
+        for key, tech, cls in zip(s_frame["lt_key"], s_frame["technology_id"], s_frame["asset_class"], strict=True):
+            s_lts[key] = circ.shift_lifetime(by_tech[tech], float(shift.get(cls, 0.0)))
+        ev = events[events["asset_id"].isin(set(s_frame["asset_id"]))].copy()
+        if "replacement_asset_id" in ev.columns:
+            ok = ev["replacement_asset_id"].isin(set(s_frame["asset_id"]))
+            ev["replacement_asset_id"] = ev["replacement_asset_id"].where(ok, None)
+            succ_ids = set(ev.loc[(ev["event"] == "repowering") & ok, "asset_id"])
+            successor = s_frame["asset_id"].isin(succ_ids).to_numpy()
+        s_events = ev.reset_index(drop=True)
+        cols = ["asset_id", "commissioning_year", "quantity", "lt_key", "units", "status", "decommissioning_year"]
+        s_frame["commissioning_year"] = s_frame["commissioning_year"].astype("int64")
+        ex = asset_exits(s_frame[cols], s_lts, s_events, by="lt_key", alive_in=sc.registry_year)
+        q_out = ex.outflow_by_asset(years)  # (Y, n_single) in quantity units
+        qty = s_frame["quantity"].to_numpy(dtype=float)
+        share = np.divide(q_out, qty, out=np.zeros_like(q_out), where=qty > 0)
+        out_t[:, single] = share[:, :, None] * content[single][None]
+        for k, (i, tech) in enumerate(zip(single, s_frame["technology_id"], strict=True)):
+            if not successor[k]:
+                dem_repl[:, i] = (q_out[:, k] * repl_share[i])[:, None] * vint[tech]
+
+    # -- populations ----------------------------------------------------------------------------------
+    since = dict(zip(tables["fleet_buildup"]["technology_id"], tables["fleet_buildup"]["stock_since_year"]))
+    for i in np.flatnonzero((a["mode"] == "population").to_numpy()):
+        r = a.iloc[i]
+        tech, cls, q = r["technology_id"], r["asset_class"], float(r["quantity"])
+        if q <= 0:
+            continue
+        cy = None if pd.isna(r["commissioning_year"]) else float(r["commissioning_year"])
+        st = None if cy is not None or tech not in since else int(since[tech])
+        per_unit = content[i] / q
+        groups: dict[int, tuple[Lifetime, list[int]]] = {}
+        for j, m in enumerate(mats):
+            lt = by_mat.get((tech, m), by_tech[tech])
+            groups.setdefault(id(lt), (lt, []))[1].append(j)
+        for lt, js in groups.values():
+            lt_s = circ.shift_lifetime(lt, float(shift.get(cls, 0.0)))
+            o, rp, nw = _population_flows(q, lt_s, years, cy, st, sc.registry_year)
+            out_t[:, i, js] = o[:, None] * per_unit[js][None]
+            dem_repl[:, i, js] = rp[:, None] * vint[tech][:, js]
+            dem_new[:, i, js] = nw[:, None] * per_unit[js][None]
+    # new single assets commissioned within the window
+    for i in single:
+        cy = int(a.at[i, "commissioning_year"])
+        if start <= cy <= end:
+            dem_new[cy - start, i] = content[i]
+
+    # -- pathways per asset, aggregation to cells -----------------------------------------------------
+    er = params.export_reuse[cls_idx].T[:, :, None]          # (Y, n, 1)
+    co = params.collection[cls_idx].T[:, :, None]
+    pt = np.transpose(params.pretreatment[cls_idx], (2, 0, 1))  # (Y, n, M)
+    rc = np.transpose(params.recovery[cls_idx], (2, 0, 1))
+    parts = circ.apply_pathways(out_t, er, co, pt, rc)
+    parts = {k: np.asarray(v) for k, v in parts.items()}
+    parts["demand_replacement"] = dem_repl
+    parts["demand_new"] = dem_new
+    parts["demand"] = dem_repl + dem_new
+    resid = circ.balance_residual(parts)
+    if np.abs(resid).max(initial=0.0) > 1e-9 * max(1.0, float(out_t.max(initial=0.0))):
+        raise ModelError("mass balance broken: outflow != reused + recovered + lost")
+
+    cells, member = _area_cells(a, region_id)
+    frames = []
+    present = None
+    agg = {v: np.einsum("cn,ynm->cmy", member, parts[v], optimize=True) for v in FLOW_VARIABLES}
+    present = np.zeros((len(cells), n_m), dtype=bool)
+    for v in FLOW_VARIABLES:
+        present |= (agg[v] != 0).any(axis=2)
+    ci, mi = np.nonzero(present)
+    for v in FLOW_VARIABLES:
+        vals = agg[v][ci, mi]  # (K, Y)
+        frames.append(_long(cells, ci, mats, mi, years, v, "t", vals))
+
+    # -- indicators (region, all classes) -------------------------------------------------------------
+    reg_all = cells.index(("region", region_id, inventory.ALL_CLASSES))
+    rec = agg["recovered"][reg_all]   # (M, Y)
+    dem = agg["demand"][reg_all]
+    idx = pd.MultiIndex.from_product([mats, years], names=["material", "year"])
+    ind = circ.indicator_frame(pd.Series(rec.ravel(), idx), pd.Series(dem.ravel(), idx), benchmark)
+    summ = circ.summary_frame(pd.Series(rec.ravel(), idx), pd.Series(dem.ravel(), idx), benchmark)
+    for var in ("outflow", "reused", "lost"):
+        summ[f"{var}_t"] = agg[var][reg_all].sum(axis=1)
+    rir, ratio = circ.recycling_input_rate(rec, dem)
+    k = np.flatnonzero(present[reg_all])
+    for v, arr in (("eol_rir", rir), ("secondary_to_demand", ratio)):
+        frames.append(_long(cells, np.full(len(k), reg_all), mats, k, years, v, "fraction", arr[k]))
+
+    # -- Monte Carlo bands ----------------------------------------------------------------------------
+    if n_draws and ex is not None and len(single):
+        band_frames, band_summary = _monte_carlo(
+            a, single, s_frame, s_lts, s_events, successor, content, vint, params, cls_idx, parts, cells,
+            member, region_id, mats, years, int(n_draws), seed, sc.registry_year, progress)
+        frames += band_frames
+        summ = summ.merge(band_summary, on="material", how="left")
+    elif n_draws:
+        notes.append("Monte Carlo asked but the region has no single assets: no bands")
+    flows = pd.concat(frames, ignore_index=True)
+    flows.insert(3, "scenario", sc.name)
+    flows["region"] = region_id
+    flows = flows[COLUMNS]
+    order = ["material", "secondary_supply_t", "demand_t", "eol_rir", "secondary_to_demand", "outflow_t",
+             "reused_t", "lost_t"]
+    summ = summ[[c for c in order if c in summ.columns] + [c for c in summ.columns if c not in order]]
+    return FlowsResult(region=region_id, scenario=sc, years=years, flows=flows, indicators=ind, summary=summ,
+                       benchmark=benchmark, n_draws=int(n_draws) if n_draws else None,
+                       notes=list(dict.fromkeys(notes)))
+
+
+def _known_material_ids(wh: Any) -> set[str]:
+    if wh is not None and wh.has("materials"):
+        return set(wh.table("materials")["material_id"])
+    from critmat.regions import reference_frames
+
+    return set(reference_frames()["materials"]["material_id"])
+
+
+def _long(cells: list[tuple[str, str, str]], ci: np.ndarray, mats: Sequence[str], mi: np.ndarray,
+          years: np.ndarray, variable: str, unit: str, vals: np.ndarray) -> pd.DataFrame:
+    """Long rows for (cell, material) pairs x years."""
+    k, n_y = len(ci), len(years)
+    cell_arr = np.array(cells, dtype=object).reshape(-1, 3) if cells else np.zeros((0, 3), dtype=object)
+    c = cell_arr[np.repeat(ci, n_y)] if k else np.zeros((0, 3), dtype=object)
+    return pd.DataFrame({"region": None, "area_type": c[:, 0], "area": c[:, 1], "asset_class": c[:, 2],
+                         "material": np.asarray(mats, dtype=object)[np.repeat(mi, n_y)] if k else [],
+                         "year": np.tile(years, k), "variable": variable, "unit": unit,
+                         "value": np.asarray(vals, dtype=float).reshape(-1)})
+
+
+def _monte_carlo(a: pd.DataFrame, single: np.ndarray, s_frame: pd.DataFrame, s_lts: dict[str, Lifetime],
+                 s_events: pd.DataFrame | None, successor: np.ndarray, content: np.ndarray,
+                 vint: dict[str, np.ndarray], params: circ.PathwayParameters, cls_idx: np.ndarray,
+                 parts: dict[str, np.ndarray], cells: list[tuple[str, str, str]], member: np.ndarray,
+                 region_id: str, mats: Sequence[str], years: np.ndarray, n_draws: int, seed: int,
+                 registry_year: int, progress: Progress | None) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """Percentile bands (region level, per class and all) over lifetime draws of the single assets."""
+    cols = ["asset_id", "commissioning_year", "quantity", "lt_key", "units", "status", "decommissioning_year"]
+    mc = asset_exits(s_frame[cols], s_lts, s_events, by="lt_key", n_draws=n_draws,
+                     rng=np.random.default_rng(seed), alive_in=registry_year)
+    single_set = set(single.tolist())
+    pop = np.array([i for i in range(len(a)) if i not in single_set], dtype=np.int64)
+    n_y, n_m = len(years), len(mats)
+    classes = sorted(set(a["asset_class"]))
+    totals = {v: np.zeros((n_draws, n_y, n_m)) for v in ("outflow", "reused", "recovered", "lost", "demand")}
+    frames: list[pd.DataFrame] = []
+    s_classes = s_frame["asset_class"].to_numpy()
+    techs = s_frame["technology_id"].to_numpy()
+    qty = s_frame["quantity"].to_numpy(dtype=float)
+
+    def band(cls: str, per: dict[str, np.ndarray]) -> None:
+        key = ("region", region_id, cls)
+        if key not in cells:
+            return
+        rir = circ.recycling_input_rate(per["recovered"], per["demand"])[0]
+        arrays = {**per, "eol_rir": rir}
+        present = np.flatnonzero((per["outflow"] != 0).any(axis=(0, 1)) | (per["demand"] != 0).any(axis=(0, 1)))
+        ci = np.full(len(present), cells.index(key))
+        for v in BAND_VARIABLES:
+            if v == "eol_rir" and cls != inventory.ALL_CLASSES:
+                continue
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo, hi = np.nanpercentile(arrays[v][:, :, present], PERCENTILES, axis=0) if len(present) else \
+                    (np.zeros((n_y, 0)), np.zeros((n_y, 0)))
+            unit = "fraction" if v == "eol_rir" else "t"
+            frames.append(_long(cells, ci, mats, present, years, f"{v}_p05", unit, lo.T))
+            frames.append(_long(cells, ci, mats, present, years, f"{v}_p95", unit, hi.T))
+
+    for step, cls in enumerate(classes):
+        c = params.index(cls)
+        in_s = s_classes == cls
+        per = {v: np.zeros((n_draws, n_y, n_m)) for v in totals}
+        if in_s.any():
+            cont = np.where(in_s[:, None], content[single], 0.0)
+            o = mc.outflow(years, cont)  # (D, Y, M)
+            dem = np.zeros_like(o)
+            for tech in sorted(set(techs[in_s])):
+                mask = in_s & (techs == tech) & ~successor
+                if mask.any():
+                    q_out = mc.outflow(years, np.where(mask, qty, 0.0))  # (D, Y)
+                    dem += (q_out * params.replacement[c][None])[:, :, None] * vint[tech][None]
+            new = parts["demand_new"][:, single[in_s]].sum(axis=1)
+            dem += new[None]
+            p = circ.apply_pathways(o, params.export_reuse[c][None, :, None], params.collection[c][None, :, None],
+                                    params.pretreatment[c].T[None], params.recovery[c].T[None])
+            per["outflow"] += o
+            per["reused"] += p["reused"]
+            per["recovered"] += p["recovered"]
+            per["lost"] += p["lost"]
+            per["demand"] += dem
+        pop_c = pop[(a["asset_class"].to_numpy()[pop] == cls)] if len(pop) else pop
+        if len(pop_c):
+            for v in per:
+                per[v] += parts[v][:, pop_c].sum(axis=1)[None]
+        for v in totals:
+            totals[v] += per[v]
+        band(cls, per)
+        if progress:
+            progress(step + 1, len(classes) + 1)
+    band(inventory.ALL_CLASSES, totals)
+    if progress:
+        progress(len(classes) + 1, len(classes) + 1)
+    rec_sum, dem_sum = totals["recovered"].sum(axis=1), totals["demand"].sum(axis=1)  # (D, M)
+    summ = pd.DataFrame({"material": list(mats)})
+    for name, arr in (("secondary_supply", rec_sum), ("outflow", totals["outflow"].sum(axis=1))):
+        lo, hi = np.percentile(arr, PERCENTILES, axis=0)
+        summ[f"{name}_p05_t"], summ[f"{name}_p95_t"] = lo, hi
+    rir = circ.recycling_input_rate(rec_sum, dem_sum)[0]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        summ["eol_rir_p05"], summ["eol_rir_p95"] = np.nanpercentile(rir, PERCENTILES, axis=0)
+    return frames, summ
+
+
+# ------------------------------------------------------------------------------------------------ IAMC
+IAMC_LABELS = {"outflow": "End-of-Life Outflow", "reused": "Export for Reuse", "collected": "Collection",
+               "recovered": "Secondary Supply", "lost": "Losses", "demand": "Demand"}
+IAMC_RATES = {"eol_rir": "Recycling Input Rate"}
+CLASS_LABELS = {"wind_onshore": "Wind Onshore", "wind_offshore": "Wind Offshore", "solar_pv": "Solar PV",
+                "datacentre": "Data Centres", "grid_cable": "Grid Cables", "grid_transformer": "Grid Transformers",
+                "vehicle": "Vehicles"}
+
+
+def to_iamc(flows: pd.DataFrame, names: dict[str, str] | None = None, model: str = "critmat") -> pd.DataFrame:
+    """IAMC long format ``model, scenario, region, variable, unit, year, value``.
+
+    Variables ``<Label>|<Material>`` (all asset classes) and ``<Label>|<Material>|<Asset class>`` for the
+    flows of :data:`IAMC_LABELS` (unit ``t/yr``; the classes add up to the material), ``Recycling Input
+    Rate|<Material>`` (unit ``share``) and, with Monte Carlo bands, ``<Label> (p05)|<Material>`` /
+    ``(p95)`` (no class split: percentiles do not add up). Regions: the region id, and ``<region>|<area>``
+    for provinces and municipalities.
+    """
+    names = names or {}
+    df = flows[flows["area_type"] != "unallocated"].copy()
+    labels = {**IAMC_LABELS, **IAMC_RATES}
+    for v, lab in list(IAMC_LABELS.items()) + list(IAMC_RATES.items()):
+        for q in ("p05", "p95"):
+            labels[f"{v}_{q}"] = f"{lab} ({q})"
+    df = df[df["variable"].isin(labels)]
+    pct = df["variable"].str.endswith(("_p05", "_p95"))
+    rate = df["variable"].isin(["eol_rir", "eol_rir_p05", "eol_rir_p95"])
+    df = df[(df["asset_class"] == inventory.ALL_CLASSES) | ~(pct | rate)]
+    mat = df["material"].map(lambda m: names.get(m, m.replace("_", " ").title()))
+    var = df["variable"].map(labels) + "|" + mat
+    by_class = df["asset_class"] != inventory.ALL_CLASSES
+    var = var.where(~by_class, var + "|" + df["asset_class"].map(lambda c: CLASS_LABELS.get(c, c)))
+    region = df["region"].where(df["area_type"] == "region", df["region"] + "|" + df["area"])
+    unit = np.where(df["unit"] == "t", "t/yr", "share")
+    return pd.DataFrame({"model": model, "scenario": df["scenario"].to_numpy(), "region": region.to_numpy(),
+                         "variable": var.to_numpy(), "unit": unit, "year": df["year"].astype(int).to_numpy(),
+                         "value": df["value"].to_numpy()}).reset_index(drop=True)
