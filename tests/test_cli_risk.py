@@ -26,12 +26,16 @@ def risk_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def supply(risk_db: Path) -> pd.DataFrame:
+def _table(db: Path, name: str) -> pd.DataFrame:
     from critmat.warehouse import Warehouse
 
-    with Warehouse(risk_db) as wh:
-        return wh.table("supply_shares")
+    with Warehouse(db) as wh:
+        return wh.table(name)
+
+
+@pytest.fixture(scope="session")
+def supply(risk_db: Path) -> pd.DataFrame:
+    return _table(risk_db, "supply_shares")
 
 
 def _share(supply: pd.DataFrame, material: str, stage: str, scope: str, country: str) -> float:
@@ -54,7 +58,9 @@ def test_risk_table_of_all_materials(risk_db: Path) -> None:
     assert ga["sr"] == 3.9 and ga["china_processing"] > 0.9 and ga["crma_exceeds"] is True
     assert ga["controls_active"] >= 1 and "chn-2023-023" in ga["control_ids"]
     dy = mats["dysprosium"]
-    assert dy["sr_basis"] == "rare_earth_elements_heavy" and "chn-2025-018" in dy["control_ids"]
+    stage_sr = _table(risk_db, "supply_risk_inputs")
+    assert dy["sr"] == stage_sr.loc[stage_sr.material_id == "dysprosium", "supply_risk_stage"].max()
+    assert "stage SR" in dy["sr_basis"] and "chn-2025-018" in dy["control_ids"]
     # before the April 2025 controls, dysprosium had none in force that applies to NLD
     before = {r["material_id"]: r for r in _json("risk", "--db", str(risk_db), "--on", "2025-01-01",
                                                  "-f", "json")["materials"]}
@@ -106,7 +112,12 @@ def test_disrupt_bundled_april_2025(risk_db: Path, supply: pd.DataFrame) -> None
     for r in out["affected_need"]:
         assert r["affected_t"] == pytest.approx(r["need_t"] * r["lost_share"] * f)
     assert out["totals"]["affected_t"] == pytest.approx(aff["affected_t"].sum())
-    assert all(m["substitution"] == "not available" for m in out["mitigations"])
+    si = _table(risk_db, "supply_risk_inputs").query("stage == 'processing'").set_index("material_id")["si_sr"]
+    for m in out["mitigations"]:
+        assert m["substitution"].startswith(f"SI_SR {si[m['material']]:.2f}")
+        assert m["residual_t"] == pytest.approx(m["affected_t"] - m["alternative_t"] - m["secondary_t"])
+    dy = next(m for m in out["mitigations"] if m["material"] == "dysprosium")
+    assert 0 < dy["secondary_t"] <= dy["secondary_available_t"]
     assert "wind-hkw-vi-2026" in {p["asset_id"] for p in out["projects"]}
 
 

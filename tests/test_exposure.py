@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import pytest
 
-from critmat.catalog.sources import source_registry
 from critmat.errors import ModelError
 from critmat.models import exposure as ex
 
@@ -23,8 +20,14 @@ def _assets() -> pd.DataFrame:
                         "wind_offshore", "wind_onshore"],
         "status": ["operational", "operational", "operational", "planned", "planned", "under_construction",
                    "decommissioned"],
+        "technology_id": ["wind_dd_pmsg", "wind_gb_dfig", "car_bev", "wind_dd_pmsg", "datacentre_generic",
+                          "wind_dd_pmsg", "wind_gb_dfig"],
         "commissioning_year": [2010, 2020, None, 2028, None, 2026, 1995],
     })
+
+
+LIFETIMES = {"wind_dd_pmsg": 20.0, "wind_gb_dfig": 25.0, "vehicle": 15.0, "datacentre_generic": 17.5}
+COMPONENTS = {("car_bev", "dysprosium"): 10.0}
 
 
 def _content() -> pd.DataFrame:
@@ -66,28 +69,35 @@ def _measures() -> tuple[pd.DataFrame, pd.DataFrame]:
     return m, mm
 
 
-def _indicators(on: str = "2026-01-01") -> pd.DataFrame:
+def _indicators(on: str = "2026-01-01", stage_sr: pd.DataFrame | None = None) -> pd.DataFrame:
     m, mm = _measures()
     mats = pd.DataFrame({"material_id": ["dysprosium", "terbium", "copper"], "name": ["Dysprosium", "Terbium", "Copper"]})
     return ex.material_indicators(mats, _supply(), _crit(), groups=GROUPS, measures=m, measure_materials=mm, on=on,
-                                  eu_members=EU)
+                                  eu_members=EU, stage_sr=stage_sr)
 
 
-def test_lifetimes_cite_registered_sources() -> None:
-    reg = source_registry()
-    for lt in ex.LIFETIMES.values():
-        assert lt.source_id in reg, lt
-        assert lt.years > 0
-    assert ex.LIFETIMES["solar_pv"].years == pytest.approx(30 * math.gamma(1 + 1 / 5.3759), abs=0.01)
-    assert reg["critmat_assumption_lifetime_vehicle"].kind == "assumption"
+def _need(years: list[int], **kw) -> pd.DataFrame:
+    return ex.yearly_need(_content(), _assets(), years, lifetimes=LIFETIMES, material_lifetimes=COMPONENTS, **kw)
+
+
+def test_lifetime_lookup_order() -> None:
+    assert ex.lifetime_of("car_bev", "vehicle", "dysprosium", LIFETIMES, COMPONENTS) == 10.0  # component
+    assert ex.lifetime_of("car_bev", "vehicle", "copper", LIFETIMES, COMPONENTS) == 15.0  # asset class
+    assert ex.lifetime_of("wind_dd_pmsg", "wind_offshore", "copper", LIFETIMES) == 20.0  # technology
+    with pytest.raises(ModelError, match="no lifetime for technology 'rocket'"):
+        ex.lifetime_of("rocket", "space", "copper", LIFETIMES)
+    with pytest.raises(ModelError, match="mean lifetime of 'x' is 0"):
+        ex.lifetime_of("x", "y", "copper", {"x": 0})
 
 
 def test_yearly_need_by_hand() -> None:
-    need = ex.yearly_need(_content(), _assets(), [2027, 2028])
+    need = _need([2027, 2028])
     got = need.set_index(["year", "asset_class", "material"])
-    # replacement = stock / lifetime (offshore 20 y: operational w1 + under-construction u1)
+    # replacement = content / lifetime (offshore PMSG 20 y: operational w1 + under-construction u1)
     assert got.loc[(2027, "wind_offshore", "dysprosium"), "replacement_t"] == pytest.approx((20 + 40) / 20)
     assert got.loc[(2027, "vehicle", "copper"), "replacement_t"] == pytest.approx(300 / 15)
+    assert got.loc[(2027, "vehicle", "dysprosium"), "replacement_t"] == pytest.approx(3 / 10)
+    assert got.loc[(2027, "wind_onshore", "copper"), "replacement_t"] == pytest.approx(100 / 25)
     # pipeline: planned p1 in its commissioning year only; undated p2 spread over the two years
     assert got.loc[(2027, "wind_offshore", "dysprosium"), "pipeline_t"] == 0
     assert got.loc[(2028, "wind_offshore", "dysprosium"), "pipeline_t"] == pytest.approx(10)
@@ -99,23 +109,23 @@ def test_yearly_need_by_hand() -> None:
 
 
 def test_yearly_need_delayed_pipeline_counts_in_first_year_and_outflows_replace_steady_state() -> None:
-    need = ex.yearly_need(_content(), _assets(), [2030])
+    need = _need([2030])
     assert need.loc[(need["asset_class"] == "wind_offshore") & (need["material"] == "dysprosium"),
                     "pipeline_t"].item() == pytest.approx(10)
     flows = pd.DataFrame({"year": [2030], "asset_class": ["vehicle"], "material": ["copper"], "outflow_t": [7.0]})
-    need2 = ex.yearly_need(_content(), _assets(), [2030], outflows=flows)
+    need2 = _need([2030], outflows=flows)
     assert need2.loc[need2["asset_class"] == "vehicle", "replacement_t"].sum() == pytest.approx(7.0)
     assert need2.loc[need2["asset_class"] == "wind_offshore", "replacement_t"].sum() == 0
 
 
 def test_yearly_need_bad_input() -> None:
-    with pytest.raises(ModelError, match="no lifetime for asset class 'rocket'"):
-        a = _assets().assign(asset_class="rocket")
-        ex.yearly_need(_content(), a, [2027])
+    with pytest.raises(ModelError, match="no lifetime for technology 'rocket'"):
+        a = _assets().assign(asset_class="space", technology_id="rocket")
+        ex.yearly_need(_content(), a, [2027], lifetimes=LIFETIMES)
     with pytest.raises(ModelError, match="mass_t of asset 'w1'.*-1"):
-        ex.yearly_need(_content().assign(mass_t=-1.0), _assets(), [2027])
+        ex.yearly_need(_content().assign(mass_t=-1.0), _assets(), [2027], lifetimes=LIFETIMES)
     with pytest.raises(ModelError, match="at least one year"):
-        ex.yearly_need(_content(), _assets(), [])
+        ex.yearly_need(_content(), _assets(), [], lifetimes=LIFETIMES)
 
 
 def test_indicators_group_fallback_stages_crma_and_controls() -> None:
@@ -140,8 +150,34 @@ def test_indicators_group_fallback_stages_crma_and_controls() -> None:
     assert _indicators("2025-01-01").set_index("material_id").at["dysprosium", "controls_active"] == 0
 
 
+def test_indicators_prefer_own_then_stage_then_group_sr() -> None:
+    st = pd.DataFrame({"material_id": ["dysprosium", "dysprosium", "copper"], "stage": ["extraction", "processing",
+                                                                                      "processing"],
+                       "supply_risk_stage": [5.3, 5.6, 0.7]})
+    ind = _indicators(stage_sr=st).set_index("material_id")
+    assert ind.at["dysprosium", "sr"] == 5.6 and "processing, stage SR" in ind.at["dysprosium", "sr_basis"]
+    assert ind.at["dysprosium", "ei"] == 3.9  # EI from its group
+    assert ind.at["copper", "sr"] == 0.1 and ind.at["copper", "sr_basis"] == "copper"  # own published value wins
+    assert ind.at["terbium", "sr_basis"] == "rare_earth_elements_heavy"
+
+
+def test_secondary_supply_follows_the_circularity_pathways() -> None:
+    need = _need([2027])
+    paths = pd.DataFrame({"applies_to": ["all", "all", "vehicle"], "eol_pathway": ["collection", "export_reuse",
+                                                                                  "export_reuse"],
+                          "eol_year_from": [2000] * 3, "share": [0.8, 0.0, 0.5]})
+    rates = pd.DataFrame({"applies_to": ["all", "all"], "material_id": ["copper", "dysprosium"],
+                          "eol_stage": ["recovery"] * 2, "eol_year_from": [2000] * 2, "share": [0.9, 0.01]})
+    sec = ex.secondary_supply(need, paths, rates).set_index(["asset_class", "material"])
+    rep = need.set_index(["asset_class", "material"])["replacement_t"]
+    assert sec.loc[("vehicle", "copper"), "recovered_t"] == pytest.approx(rep[("vehicle", "copper")] * 0.5 * 0.8 * 0.9)
+    assert sec.loc[("wind_offshore", "dysprosium"), "recovered_t"] == pytest.approx(
+        rep[("wind_offshore", "dysprosium")] * 0.8 * 0.01)
+    assert (sec["outflow_t"] == rep.reindex(sec.index)).all()
+
+
 def test_material_exposure_score_is_need_times_sr() -> None:
-    need = ex.yearly_need(_content(), _assets(), [2027, 2028])
+    need = _need([2027, 2028])
     mat = ex.material_exposure(need, _indicators()).set_index("material_id")
     for m in ("dysprosium", "copper"):
         n = need.loc[need["material"] == m, "need_t"].sum() / 2
@@ -154,7 +190,7 @@ def test_material_exposure_score_is_need_times_sr() -> None:
 
 def test_asset_class_goods_company_and_project_rankings() -> None:
     ind = _indicators()
-    need = ex.yearly_need(_content(), _assets(), [2027, 2028])
+    need = _need([2027, 2028])
     cls = ex.asset_class_exposure(need, ind).set_index("asset_class")
     per = need[need["asset_class"] == "wind_offshore"].groupby("material")["need_t"].sum() / 2
     assert cls.at["wind_offshore", "exposure_score"] == pytest.approx(per["dysprosium"] * 5.1 + per.get("copper", 0) * 0.1)

@@ -2,10 +2,11 @@
 pack to :mod:`critmat.models.exposure` and :mod:`critmat.models.disruption`.
 
 Faces (CLI, report, API) call these functions; every number is computed in the models. Risk data (materials,
-groups, supply shares, criticality, countries, trade measures) come from the warehouse; the region's assets
-and intensities from its pack (:func:`critmat.stock.load_inputs`), its companies from the capabilities
-registry. Secondary supply from end-of-life flows is an optional input (``secondary=``): critmat's flows
-model does not yet provide it here, and the disruption output says "not available" when it is absent.
+groups, supply shares, criticality, the EC 2023 stage SR and substitution indices of ``supply_risk_inputs``,
+countries, trade measures) and the circularity package (lifetimes, end-of-life pathways, recovery rates) come
+from the warehouse; the region's assets and intensities from its pack (:func:`critmat.stock.load_inputs`), its
+companies from the capabilities registry. Secondary supply during a shock is what the region's steady-state
+end-of-life outflows yield through the circularity pathways (:func:`critmat.models.exposure.secondary_supply`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,33 @@ class RiskData:
     groups: dict[str, list[str]]
     measures: pd.DataFrame | None
     measure_materials: pd.DataFrame | None
-    substitution: pd.DataFrame | None = None
+    risk_inputs: pd.DataFrame | None = None
+    lifetimes: pd.DataFrame | None = None
+    material_lifetimes: pd.DataFrame | None = None
+    eol_pathways: pd.DataFrame | None = None
+    recovery_rates: pd.DataFrame | None = None
+
+    def substitution(self, stage: str) -> pd.DataFrame | None:
+        """``material_id, si_sr, source_id`` of the EC 2023 inputs at ``stage`` (None without the table)."""
+        if self.risk_inputs is None:
+            return None
+        ri = self.risk_inputs
+        return ri[(ri["stage"] == stage) & ri["si_sr"].notna()][["material_id", "si_sr", "source_id"]]
+
+    def lifetime_maps(self) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
+        """Mean lifetimes (years) per technology and per (technology, material) from the circularity package."""
+        from critmat.models.circularity import lifetime_from_row
+
+        if self.lifetimes is None:
+            raise UnknownIdError("the warehouse has no 'lifetimes' table (circularity package): rebuild it")
+        techs = {str(r["technology_id"]): float(lifetime_from_row(r, f"lifetimes {r['technology_id']}").expected())
+                 for r in self.lifetimes.to_dict("records")}
+        mats = {}
+        if self.material_lifetimes is not None:
+            mats = {(str(r["technology_id"]), str(r["material_id"])):
+                    float(lifetime_from_row(r, f"material_lifetimes {r['technology_id']}").expected())
+                    for r in self.material_lifetimes.to_dict("records")}
+        return techs, mats
 
     @property
     def eu_members(self) -> frozenset[str]:
@@ -50,16 +77,15 @@ class RiskData:
 def risk_data(wh: Warehouse) -> RiskData:
     from critmat.knowledge import groups
 
-    subs = None
-    if wh.has("risk_inputs"):
-        ri = wh.table("risk_inputs")
-        if "si_sr" in ri.columns:
-            subs = ri.dropna(subset=["si_sr"])
+    def opt(name: str) -> pd.DataFrame | None:
+        return wh.table(name) if wh.has(name) else None
+
     return RiskData(materials=wh.table("materials"), supply_shares=wh.table("supply_shares"),
                     criticality=wh.table("criticality"), countries=wh.table("countries"), groups=groups(wh),
-                    measures=wh.table("trade_measures") if wh.has("trade_measures") else None,
-                    measure_materials=wh.table("measure_materials") if wh.has("measure_materials") else None,
-                    substitution=subs)
+                    measures=opt("trade_measures"), measure_materials=opt("measure_materials"),
+                    risk_inputs=opt("supply_risk_inputs"), lifetimes=opt("lifetimes"),
+                    material_lifetimes=opt("material_lifetimes"), eol_pathways=opt("eol_pathways"),
+                    recovery_rates=opt("recovery_rates"))
 
 
 def indicators(data: RiskData, on: dt.date | None = None, destination: str | None = "NLD") -> pd.DataFrame:
@@ -67,7 +93,7 @@ def indicators(data: RiskData, on: dt.date | None = None, destination: str | Non
     return exposure.material_indicators(data.materials, data.supply_shares, data.criticality, groups=data.groups,
                                         measures=data.measures, measure_materials=data.measure_materials,
                                         on=on or dt.date.today(), eu_members=data.eu_members,
-                                        destination=destination)
+                                        destination=destination, stage_sr=data.risk_inputs)
 
 
 # ------------------------------------------------------------------------------------------ the region
@@ -126,8 +152,22 @@ def company_materials(region: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def need(ra: RegionAssets, years: list[int], outflows: pd.DataFrame | None = None) -> pd.DataFrame:
-    return exposure.yearly_need(ra.content, ra.assets, years, outflows=outflows)
+def need(data: RiskData, ra: RegionAssets, years: list[int], outflows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The region's need per year × asset class × material (:func:`critmat.models.exposure.yearly_need`)."""
+    techs, mats = data.lifetime_maps()
+    return exposure.yearly_need(ra.content, ra.assets, years, lifetimes=techs, material_lifetimes=mats,
+                                outflows=outflows)
+
+
+def secondary_from_flows(data: RiskData, nd: pd.DataFrame) -> pd.DataFrame | None:
+    """``material, secondary_t_per_yr``: mean yearly recovery from the region's end-of-life flows (None
+    without the circularity tables)."""
+    if data.eol_pathways is None or data.recovery_rates is None or nd.empty:
+        return None
+    rec = exposure.secondary_supply(nd, data.eol_pathways, data.recovery_rates)
+    n = rec["year"].nunique()
+    return (rec.groupby("material", as_index=False)["recovered_t"].sum()
+            .assign(secondary_t_per_yr=lambda d: d["recovered_t"] / n)[["material", "secondary_t_per_yr"]])
 
 
 @dataclass
@@ -153,15 +193,22 @@ def exposure_report(data: RiskData, region: str, on: dt.date | None = None,
     ind = indicators(data, day)
     ra = region_assets(region)
     years = list(range(day.year, day.year + horizon))
-    nd = need(ra, years)
+    nd = need(data, ra, years)
     mats = exposure.material_exposure(nd, ind)
     classes = exposure.asset_class_exposure(nd, ind)
     goods = exposure.goods_category_exposure(ra.goods_categories, ra.goods_category_materials, ind) \
         if len(ra.goods_categories) else pd.DataFrame()
     comp = exposure.company_exposure(company_materials(ra.region_id), ind, needed=set(nd["material"]))
     proj = exposure.projects_under_controls(ra.assets, ra.content, ind)
-    lts = pd.DataFrame([{"asset_class": lt.asset_class, "lifetime_years": lt.years, "source_id": lt.source_id,
-                         "note": lt.note} for lt in exposure.LIFETIMES.values()])
+    techs, comps = data.lifetime_maps()
+    src = {} if data.lifetimes is None else dict(zip(data.lifetimes["technology_id"], data.lifetimes["source_id"]))
+    msrc = {} if data.material_lifetimes is None else {
+        (t, m): s for t, m, s in data.material_lifetimes[["technology_id", "material_id", "source_id"]].itertuples(
+            index=False, name=None)}
+    lts = pd.DataFrame([{"technology_id": t, "material_id": None, "mean_years": y, "source_id": src.get(t)}
+                        for t, y in sorted(techs.items())] +
+                       [{"technology_id": t, "material_id": m, "mean_years": y, "source_id": msrc.get((t, m))}
+                        for (t, m), y in sorted(comps.items())])
     return ExposureReport(ra.region_id, day, years, mats, classes, goods, comp, proj, lts, ra.excluded)
 
 
@@ -180,7 +227,8 @@ def resolve_shock(wh: Warehouse, spec: ShockSpec, data: RiskData | None = None) 
 
 def run_shock(wh: Warehouse, spec: ShockSpec, region: str | None = None, *,
               secondary: pd.DataFrame | None = None, lead_years: int = 1) -> disruption.DisruptionResult:
-    """Resolve and simulate ``spec``; with ``region`` the region's need, companies and projects are used."""
+    """Resolve and simulate ``spec``; with ``region`` the region's need, companies, projects and secondary
+    supply (from its end-of-life flows, unless ``secondary`` is given) are used."""
     data = risk_data(wh)
     spec = resolve_shock(wh, spec, data)
     yf = disruption.year_fractions(spec.start, spec.months)
@@ -189,11 +237,13 @@ def run_shock(wh: Warehouse, spec: ShockSpec, region: str | None = None, *,
     if region is not None:
         ra = region_assets(region)
         if yf:
-            nd = need(ra, sorted(yf))
+            nd = need(data, ra, sorted(yf))
+            if secondary is None:
+                secondary = secondary_from_flows(data, nd)
         comp = company_materials(ra.region_id)
         p = ra.content.merge(ra.assets[["asset_id", "name", "asset_class", "status", "commissioning_year"]],
                              on="asset_id")
         proj = p[p["status"].isin(exposure.PROJECT_STATUSES)]
     return disruption.simulate(spec, data.supply_shares, nd, groups=data.groups, eu_members=data.eu_members,
                                companies=comp, projects=proj, secondary=secondary,
-                               substitution=data.substitution, lead_years=lead_years)
+                               substitution=data.substitution(spec.stage), lead_years=lead_years)

@@ -151,7 +151,9 @@ def _disrupt(shock: str | None, materials: list[str] | None, country: str | None
         .drop(columns=["material", "alt_cover_y"]).rename(columns={"alt_cover_x": "alt_cover"})
     assumptions = {"spare_capacity": res.shock.spare_capacity, "eu_leakage": res.shock.eu_leakage,
                    "lead_years": lead_years,
-                   "secondary_supply": "not available (no end-of-life flows given)",
+                   "secondary_supply": ("recovered from the region's steady-state end-of-life outflows "
+                                        "(circularity package pathway and recovery shares)" if region else
+                                        "not available (give --region)"),
                    "sources": ["critmat_assumption_spare_capacity", "critmat_assumption_eu_leakage",
                                *res.shock.source_ids]}
     if fmt is Format.json:
@@ -188,8 +190,8 @@ def _disrupt(shock: str | None, materials: list[str] | None, country: str | None
              title=f"Affected need of {region} per year and asset class (t)",
              caption="affected = need × EU-sourcing share lost × share of the year inside the shock")
     emit(res.mitigations, fmt, console=con, title="Affected need and mitigations per material (t over the shock)",
-         caption="alternative = affected × covered fraction (pro rata); secondary supply: not available (no "
-                 "end-of-life flows given); substitution: no EC substitution data in the warehouse")
+         caption="alternative = affected × covered fraction (pro rata); secondary = recovery from the region's "
+                 "end-of-life outflows (circularity shares), up to what remains; substitution: EC 2023 SI_SR")
     if len(res.companies):
         emit(res.companies, fmt, console=con, title="Exposed companies (handle a material whose EU supply is cut)")
     if len(res.projects):

@@ -28,8 +28,9 @@ material m at the shock's stage (shares as fractions, used as reported, no renor
     is a lower bound there;
   - *secondary supply*: ``min(secondary_t_per_yr × Σ_y f(y), affected_t − alternative_t)`` from an
     end-of-life flows frame when one is given, else "not available";
-  - *substitution*: the EC substitution index where a table of them is given, else "not available"
-    (critmat ships no substitution data yet).
+  - *substitution*: the EC substitution index SI_SR (1 = no substitute; below 1 the EC found substitutes
+    that lower the supply risk by that factor) where a table of them is given, else "not available". The
+    EC publishes no substitutable tonnage, so none is computed.
 
   ``residual_t = affected_t − alternative_t − secondary_t``.
 * **Exposed companies**: companies handling a material whose EU-sourcing loss is > 0. **Exposed
@@ -202,8 +203,10 @@ def simulate(shock: ShockSpec, supply_shares: pd.DataFrame, need: pd.DataFrame, 
     subs = {}
     if substitution is not None:
         for r in substitution.to_dict("records"):
-            src = f", {r['source_id']}" if r.get("source_id") else ""
-            subs[r["material_id"]] = f"SI_SR {float(r['si_sr']):.2f}{src}"
+            si = float(r["si_sr"])
+            src = f"; {r['source_id']}" if r.get("source_id") else ""
+            what = "no substitute" if si >= 1 else "partial substitutes, no tonnage"
+            subs[r["material_id"]] = f"SI_SR {si:.2f} ({what}{src})"
     span = float(sum(yf.values()))
     rows = []
     for m in mats:

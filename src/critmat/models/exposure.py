@@ -9,19 +9,22 @@ fractions, HHI on the 0..1 scale, SR on the EC's published scale (threshold 1).
 **Yearly need** in year y, per asset class c and material m (:func:`yearly_need`)::
 
     need_t(y, c, m) = replacement_t(y, c, m) + pipeline_t(y, c, m)
-    replacement_t   = stock_t(c, m) / L(c)          steady-state replacement of outflows (like for like)
+    replacement_t   = Σ_assets of c  content_t(a, m) / L(a, m)      steady-state replacement of outflows
     pipeline_t      = content of the *planned* assets commissioned in year y
 
-``L(c)`` is the mean service life of asset class c (:data:`LIFETIMES`, each with its source). The steady
-state ignores vintages: a fleet built last year needs no replacement yet, an old one more. When a flows
+``L(a, m)`` is the mean service life of asset a's technology, or of the component holding m where one is
+given (:func:`lifetime_of`; critmat takes both from the circularity package, each with its source).
+Replacement is like for like (what leaves is rebuilt with the same content). The steady state ignores
+vintages: a fleet built last year needs no replacement yet, an old one more. When a flows
 model supplies outflows per year (``outflows=``), they replace the steady-state term. Planned assets
 without a commissioning year are spread evenly over the years asked for; planned assets whose year has
 passed count in the first year (delayed, still to be built). Under-construction assets are in the stock
 (the inventory's convention) and not in the pipeline.
 
 **Indicators** per material (:func:`material_indicators`): EC 2023 supply risk SR and economic importance
-EI (for an element without its own value, the largest value of an EU group containing it, e.g. dysprosium →
-``rare_earth_elements_heavy``; ``sr_basis`` names it), HHI of global supply per stage, China's share per
+EI — the material's own published value; else the largest published stage SR of the material (the EC
+assesses elements such as dysprosium at each stage, ``stage_sr=``; EI then from its group); else the value of
+an EU group containing it (e.g. ``rare_earth_elements_heavy``); ``sr_basis`` names the one used, HHI of global supply per stage, China's share per
 stage, the CRMA single-third-country check (on EU sourcing where the EC reports it, else on global supply
 as a proxy), and the export controls in force on a date (:func:`critmat.models.trade.controls_for`, via
 groups and members) that apply to the region: destinations ``all`` or naming the region's country, and not
@@ -62,31 +65,6 @@ NON_MATERIAL_STAGES = ("technology",)
 PREFERRED_GROUPS = ("rare_earth_elements_heavy", "rare_earth_elements_light", "platinum_group_metals")
 
 
-@dataclass(frozen=True)
-class AssetLifetime:
-    """Mean service life (years) of an asset class, with its source."""
-
-    asset_class: str
-    years: float
-    source_id: str
-    note: str = ""
-
-
-_PV_WEIBULL_SHAPE, _PV_WEIBULL_SCALE = 5.3759, 30.0  # IRENA/IEA-PVPS 2016 regular-loss scenario
-
-#: Mean service lives used for the steady-state replacement need (see docs/disruption.md).
-LIFETIMES: dict[str, AssetLifetime] = {
-    "wind_onshore": AssetLifetime("wind_onshore", 20.0, "iec_61400_1_2019", "design lifetime, at least 20 years"),
-    "wind_offshore": AssetLifetime("wind_offshore", 20.0, "iec_61400_1_2019", "design lifetime, at least 20 years"),
-    "solar_pv": AssetLifetime("solar_pv", round(_PV_WEIBULL_SCALE * math.gamma(1 + 1 / _PV_WEIBULL_SHAPE), 2),
-                              "irena_iea_pvps_2016_pv_eol", "mean of Weibull(shape 5.3759, scale 30 years)"),
-    "grid_cable": AssetLifetime("grid_cable", 40.0, "deetman_2021_elma", "ELMA operational lifetime of lines"),
-    "grid_transformer": AssetLifetime("grid_transformer", 30.0, "deetman_2021_elma",
-                                      "ELMA: transformers 30 years, substations 40; the shorter is used"),
-    "vehicle": AssetLifetime("vehicle", 15.0, "critmat_assumption_lifetime_vehicle", "assumption"),
-    "datacentre": AssetLifetime("datacentre", 15.0, "critmat_assumption_lifetime_datacentre", "assumption"),
-}
-
 INDICATOR_COLUMNS = ["material_id", "name", "sr", "ei", "sr_basis", "hhi_extraction", "hhi_processing",
                      "china_extraction", "china_processing", "top_extraction", "top_processing", "supply_basis",
                      "crma_exceeds", "crma_detail", "controls_active", "control_ids"]
@@ -99,14 +77,29 @@ def _require(frame: pd.DataFrame, cols: Iterable[str], what: str) -> None:
         raise ModelError(f"{what}: missing column(s) {missing}; got {list(frame.columns)}")
 
 
-def _lifetime_years(lifetimes: Mapping[str, AssetLifetime | float], asset_class: str) -> float:
-    if asset_class not in lifetimes:
-        raise ModelError(f"no lifetime for asset class {asset_class!r} (known: {sorted(lifetimes)})")
-    lt = lifetimes[asset_class]
-    years = float(lt.years if isinstance(lt, AssetLifetime) else lt)
-    if not math.isfinite(years) or years <= 0:
-        raise ModelError(f"lifetime of asset class {asset_class!r} is {years!r}; it must be > 0 years")
-    return years
+Lifetimes = Mapping[str, float]
+MaterialLifetimes = Mapping[tuple[str, str], float]
+
+
+def _check_years_value(years: float, key: object) -> float:
+    y = float(years)
+    if not math.isfinite(y) or y <= 0:
+        raise ModelError(f"mean lifetime of {key!r} is {years!r}; it must be > 0 years")
+    return y
+
+
+def lifetime_of(technology_id: str, asset_class: str, material: str, lifetimes: Lifetimes,
+                material_lifetimes: MaterialLifetimes | None = None) -> float:
+    """Mean service life (years) of a material in an asset: ``(technology_id, material)`` in
+    ``material_lifetimes`` (a component with its own life, e.g. server boards), else ``technology_id``, else
+    ``asset_class`` in ``lifetimes``; ModelError naming the asset's technology when none is known."""
+    if material_lifetimes and (technology_id, material) in material_lifetimes:
+        return _check_years_value(material_lifetimes[(technology_id, material)], (technology_id, material))
+    for key in (technology_id, asset_class):
+        if key in lifetimes:
+            return _check_years_value(lifetimes[key], key)
+    raise ModelError(f"no lifetime for technology {technology_id!r} (asset class {asset_class!r}); "
+                     f"known: {sorted(map(str, lifetimes))}")
 
 
 # ------------------------------------------------------------------------------------------ indicators
@@ -166,19 +159,26 @@ def material_indicators(materials: pd.DataFrame, supply_shares: pd.DataFrame, cr
                         groups: Mapping[str, Sequence[str]], measures: pd.DataFrame | None = None,
                         measure_materials: pd.DataFrame | None = None, on: dt.date | str | None = None,
                         eu_members: Collection[str] = (), sr_year: int = 2023,
-                        destination: str | None = "NLD") -> pd.DataFrame:
+                        destination: str | None = "NLD", stage_sr: pd.DataFrame | None = None) -> pd.DataFrame:
     """Risk indicators per material (columns :data:`INDICATOR_COLUMNS`; see the module docstring).
 
     ``materials`` needs ``material_id`` (``name`` optional); ``supply_shares`` the reference package's
     columns (material_id, stage, scope, country_iso3, share); ``criticality`` material_id, year,
-    supply_risk, economic_importance. Controls are counted only when ``measures``, ``measure_materials``
-    and ``on`` are given (else 0).
+    supply_risk, economic_importance; ``stage_sr`` (optional) material_id, stage, supply_risk_stage (the
+    EC's SR per stage, for materials without a value of their own in ``criticality``). Controls are counted
+    only when ``measures``, ``measure_materials`` and ``on`` are given (else 0).
     """
     _require(materials, ["material_id"], "materials")
     _require(supply_shares, ["material_id", "stage", "scope", "country_iso3", "share"], "supply shares")
     _require(criticality, ["material_id", "year", "supply_risk", "economic_importance"], "criticality")
     members = frozenset(eu_members)
     crit = criticality[criticality["year"] == sr_year].set_index("material_id")
+    stage_max = pd.DataFrame(columns=["stage", "supply_risk_stage"])
+    if stage_sr is not None and len(stage_sr):
+        _require(stage_sr, ["material_id", "stage", "supply_risk_stage"], "stage SR")
+        st_sr = stage_sr.dropna(subset=["supply_risk_stage"]).sort_values(["material_id", "supply_risk_stage"],
+                                                                          ascending=[True, False])
+        stage_max = st_sr.groupby("material_id").head(1).set_index("material_id")[["stage", "supply_risk_stage"]]
     names = dict(zip(materials["material_id"], materials["name"])) if "name" in materials else {}
     rows = []
     for mid in materials["material_id"].astype(str):
@@ -187,6 +187,12 @@ def material_indicators(materials: pd.DataFrame, supply_shares: pd.DataFrame, cr
         for cand in [mid, *_groups_of(mid, groups)]:
             if cand in crit.index and pd.notna(crit.at[cand, "supply_risk"]):
                 sr, ei, basis = float(crit.at[cand, "supply_risk"]), float(crit.at[cand, "economic_importance"]), cand
+                break
+            if cand == mid and mid in stage_max.index:
+                row = stage_max.loc[mid]
+                sr, basis = float(row["supply_risk_stage"]), f"{mid} ({row['stage']}, stage SR)"
+                ei = next((float(crit.at[g, "economic_importance"]) for g in _groups_of(mid, groups)
+                           if g in crit.index and pd.notna(crit.at[g, "economic_importance"])), np.nan)
                 break
         rec: dict[str, object] = {"material_id": mid, "name": names.get(mid, mid), "sr": sr, "ei": ei,
                                   "sr_basis": basis}
@@ -228,31 +234,36 @@ def _years(years: Iterable[int]) -> list[int]:
     return ys
 
 
-def yearly_need(content: pd.DataFrame, assets: pd.DataFrame, years: Iterable[int], *,
-                lifetimes: Mapping[str, AssetLifetime | float] = LIFETIMES,
+def yearly_need(content: pd.DataFrame, assets: pd.DataFrame, years: Iterable[int], *, lifetimes: Lifetimes,
+                material_lifetimes: MaterialLifetimes | None = None,
                 outflows: pd.DataFrame | None = None) -> pd.DataFrame:
     """Need per year × asset class × material (columns :data:`NEED_COLUMNS`, tonnes), see module docstring.
 
     ``content``: ``asset_id, material, mass_t`` per asset (e.g. ``inventory.asset_content``); ``assets``:
-    ``asset_id, asset_class, status, commissioning_year``. ``outflows`` (optional): ``year, asset_class,
+    ``asset_id, asset_class, technology_id, status, commissioning_year``. ``lifetimes`` maps technology ids
+    (or asset classes) to mean service lives in years, ``material_lifetimes`` ``(technology_id, material)``
+    to the life of a component (see :func:`lifetime_of`). ``outflows`` (optional): ``year, asset_class,
     material, outflow_t`` from a flows model, used instead of the steady-state replacement.
     """
     _require(content, ["asset_id", "material", "mass_t"], "content")
-    _require(assets, ["asset_id", "asset_class", "status", "commissioning_year"], "assets")
+    _require(assets, ["asset_id", "asset_class", "technology_id", "status", "commissioning_year"], "assets")
     ys = _years(years)
-    if (pd.to_numeric(content["mass_t"], errors="coerce").fillna(-1) < 0).any():
-        bad = content.loc[pd.to_numeric(content["mass_t"], errors="coerce").fillna(-1) < 0].iloc[0]
+    mass = pd.to_numeric(content["mass_t"], errors="coerce")
+    if (mass.isna() | (mass < 0)).any():
+        bad = content.loc[mass.isna() | (mass < 0)].iloc[0]
         raise ModelError(f"content: mass_t of asset {bad['asset_id']!r}, material {bad['material']!r} is "
                          f"{bad['mass_t']!r}; it must be a number >= 0")
-    a = assets[["asset_id", "asset_class", "status", "commissioning_year"]]
+    a = assets[["asset_id", "asset_class", "technology_id", "status", "commissioning_year"]]
     c = content[["asset_id", "material", "mass_t"]].merge(a, on="asset_id", how="inner", validate="many_to_one")
-    stock = (c[c["status"].isin(STOCK_STATUSES)].groupby(["asset_class", "material"], as_index=False)["mass_t"].sum()
-             .rename(columns={"mass_t": "stock_t"}))
+    held = c[c["status"].isin(STOCK_STATUSES)].copy()
+    held["replacement_t"] = [m / lifetime_of(str(t), str(cl), str(mat), lifetimes, material_lifetimes)
+                             for m, t, cl, mat in zip(held["mass_t"], held["technology_id"], held["asset_class"],
+                                                      held["material"])]
+    stock = held.groupby(["asset_class", "material"], as_index=False)[["mass_t", "replacement_t"]].sum() \
+        .rename(columns={"mass_t": "stock_t"})
     frames = []
     if outflows is None:
-        rep = stock.copy()
-        rep["replacement_t"] = [s / _lifetime_years(lifetimes, cl) for cl, s in zip(rep["asset_class"], rep["stock_t"])]
-        rep = rep.merge(pd.DataFrame({"year": ys}), how="cross")
+        rep = stock.merge(pd.DataFrame({"year": ys}), how="cross")
         frames.append(rep[["year", "asset_class", "material", "replacement_t"]])
     else:
         _require(outflows, ["year", "asset_class", "material", "outflow_t"], "outflows")
@@ -267,17 +278,49 @@ def yearly_need(content: pd.DataFrame, assets: pd.DataFrame, years: Iterable[int
         if len(undated):
             spread = undated.assign(mass_t=undated["mass_t"] / len(ys)).merge(pd.DataFrame({"year": ys}), how="cross")
             parts.append(spread[["year", "asset_class", "material", "mass_t"]])
-        p = pd.concat(parts, ignore_index=True).rename(columns={"mass_t": "pipeline_t"})
-        frames.append(p)
+        frames.append(pd.concat(parts, ignore_index=True).rename(columns={"mass_t": "pipeline_t"}))
     out = pd.concat(frames, ignore_index=True)
     for col in ("replacement_t", "pipeline_t"):
         if col not in out:
             out[col] = 0.0
+    out[["replacement_t", "pipeline_t"]] = out[["replacement_t", "pipeline_t"]].astype(float).fillna(0.0)
     out = out.groupby(["year", "asset_class", "material"], as_index=False)[["replacement_t", "pipeline_t"]].sum()
-    out = out.merge(stock, on=["asset_class", "material"], how="left")
+    out = out.merge(stock[["asset_class", "material", "stock_t"]], on=["asset_class", "material"], how="left")
     out["stock_t"] = out["stock_t"].fillna(0.0)
     out["need_t"] = out["replacement_t"] + out["pipeline_t"]
     return out[NEED_COLUMNS].sort_values(["year", "asset_class", "material"]).reset_index(drop=True)
+
+
+def secondary_supply(need: pd.DataFrame, eol_pathways: pd.DataFrame, recovery_rates: pd.DataFrame) -> pd.DataFrame:
+    """Secondary material recovered from the region's end-of-life flows, per year × asset class × material.
+
+    The outflow is the replacement term of ``need`` (steady state: what leaves equals what is replaced);
+    it is split by :func:`critmat.models.circularity.apply_pathways` with the shares of the circularity
+    package (export for reuse, collection, pre-treatment, recovery). Returns ``year, asset_class, material,
+    outflow_t, recovered_t``.
+    """
+    from critmat.models import circularity
+
+    _require(need, ["year", "asset_class", "material", "replacement_t"], "need")
+    cols = ["year", "asset_class", "material", "outflow_t", "recovered_t"]
+    if need.empty:
+        return pd.DataFrame(columns=cols)
+    classes = sorted(need["asset_class"].unique())
+    mats = sorted(need["material"].unique())
+    years = sorted(need["year"].unique())
+    params = circularity.resolve_parameters(eol_pathways, recovery_rates, classes, mats, years)
+    ci = {c: i for i, c in enumerate(classes)}
+    mi = {m: j for j, m in enumerate(mats)}
+    yi = {y: k for k, y in enumerate(years)}
+    i = need["asset_class"].map(ci).to_numpy()
+    j = need["material"].map(mi).to_numpy()
+    k = need["year"].map(yi).to_numpy()
+    parts = circularity.apply_pathways(need["replacement_t"].to_numpy(float), params.export_reuse[i, k],
+                                       params.collection[i, k], params.pretreatment[i, j, k], params.recovery[i, j, k])
+    out = need[["year", "asset_class", "material"]].copy()
+    out["outflow_t"] = parts["outflow"]
+    out["recovered_t"] = parts["recovered"]
+    return out[cols].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------------ rankings
@@ -416,6 +459,6 @@ def projects_under_controls(assets: pd.DataFrame, content: pd.DataFrame, indicat
     return out[cols].sort_values(["asset_id", "mass_t"], ascending=[True, False]).reset_index(drop=True)
 
 
-__all__ = ["LIFETIMES", "AssetLifetime", "active_controls", "asset_class_exposure", "company_exposure",
+__all__ = ["active_controls", "asset_class_exposure", "company_exposure",
            "goods_category_exposure", "material_exposure", "material_indicators", "projects_under_controls",
-           "supply_for", "yearly_need"]
+           "secondary_supply", "supply_for", "yearly_need", "lifetime_of"]
