@@ -168,7 +168,7 @@ def bundled_scenarios_dir() -> Path:
 def _describe(exc: ValidationError, where: str, raw: Any) -> ScenarioError:
     msgs = []
     for e in exc.errors()[:3]:
-        loc = ".".join(str(p) for p in e["loc"] if p not in ("function-before[_schedule(), tuple[tuple[int, float], ...]]",))
+        loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-"))
         msg = str(e["msg"]).removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             parent = ".".join(str(p) for p in e["loc"][:-1])
@@ -176,7 +176,10 @@ def _describe(exc: ValidationError, where: str, raw: Any) -> ScenarioError:
                         + " (not a scenario setting; see `critmat scenario show baseline`)")
             continue
         if e["type"] == "literal_error":
-            msgs.append(f"'{loc}': unknown key {e['input']!r}: {msg}")
+            keys = [str(p) for p in e["loc"] if p != "[key]"]
+            parent = ".".join(keys[:-1]) if "[key]" in e["loc"] else ".".join(keys)
+            what = "unknown key" if "[key]" in e["loc"] else "unknown value"
+            msgs.append(f"{what} {e['input']!r} in '{parent}': {msg.replace('Input should be', 'expected')}")
             continue
         value = e.get("input")
         shown = "" if isinstance(value, dict) or msg.endswith(repr(value)) else f" (got {value!r})"
