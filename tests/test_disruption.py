@@ -136,7 +136,8 @@ def test_destinations_excluding_the_eu_mean_no_eu_loss() -> None:
     leaky = _run(_shock(materials=["gallium"], destinations=["USA"], eu_leakage=0.25))
     assert leaky.supply.iloc[0]["eu_lost_share"] == pytest.approx(0.6 * 0.25)
     for dest in (["EU"], ["DEU"], ["USA", "NLD"]):
-        assert _run(_shock(materials=["gallium"], destinations=dest)).supply.iloc[0]["eu_lost_share"] == pytest.approx(0.6)
+        hit = _run(_shock(materials=["gallium"], destinations=dest))
+        assert hit.supply.iloc[0]["eu_lost_share"] == pytest.approx(0.6)
 
 
 def test_mitigations_alternative_secondary_substitution() -> None:
@@ -174,7 +175,8 @@ def test_groups_expand_and_exposed_companies_and_projects() -> None:
     ("months", -2, "key 'months' = -2"), ("stage", "refining", "key 'stage' = 'refining'"),
     ("country", "China!", "key 'country' = 'China!'"), ("start", "next year", "key 'start' = 'next year'"),
     ("start", 2025, "key 'start' = 2025"), ("materials", [], "key 'materials' = []"),
-    ("destinations", ["U$A"], "key 'destinations' = ['U$A']: 'U$A' is not an ISO3"), ("spare_capacity", 2, "key 'spare_capacity' = 2"),
+    ("destinations", ["U$A"], "key 'destinations' = ['U$A']: 'U$A' is not an ISO3"),
+    ("spare_capacity", 2, "key 'spare_capacity' = 2"),
     ("colour", "red", "unknown key 'colour'"),
 ])
 def test_bad_shock_values_name_key_and_value(key: str, value: object, needle: str) -> None:

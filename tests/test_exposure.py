@@ -71,7 +71,8 @@ def _measures() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _indicators(on: str = "2026-01-01", stage_sr: pd.DataFrame | None = None) -> pd.DataFrame:
     m, mm = _measures()
-    mats = pd.DataFrame({"material_id": ["dysprosium", "terbium", "copper"], "name": ["Dysprosium", "Terbium", "Copper"]})
+    mats = pd.DataFrame({"material_id": ["dysprosium", "terbium", "copper"],
+                         "name": ["Dysprosium", "Terbium", "Copper"]})
     return ex.material_indicators(mats, _supply(), _crit(), groups=GROUPS, measures=m, measure_materials=mm, on=on,
                                   eu_members=EU, stage_sr=stage_sr)
 
@@ -193,7 +194,8 @@ def test_asset_class_goods_company_and_project_rankings() -> None:
     need = _need([2027, 2028])
     cls = ex.asset_class_exposure(need, ind).set_index("asset_class")
     per = need[need["asset_class"] == "wind_offshore"].groupby("material")["need_t"].sum() / 2
-    assert cls.at["wind_offshore", "exposure_score"] == pytest.approx(per["dysprosium"] * 5.1 + per.get("copper", 0) * 0.1)
+    expected = per["dysprosium"] * 5.1 + per.get("copper", 0) * 0.1
+    assert cls.at["wind_offshore", "exposure_score"] == pytest.approx(expected)
     assert cls.at["wind_offshore", "top_material"] == "dysprosium"
     assert cls.at["wind_offshore", "controlled_materials"] == "dysprosium"
 

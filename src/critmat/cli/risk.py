@@ -174,11 +174,12 @@ def _disrupt(shock: str | None, materials: list[str] | None, country: str | None
     con.print(Panel(f"[bold]{s.title or s.id}[/] ({s.id})\n{s.describe()}\n"
                     f"[dim]years touched: {', '.join(f'{y} ({f:.0%})' for y, f in res.year_fraction.items()) or 'none'}"
                     f"; sources: {', '.join(s.source_ids) or '—'}[/]", expand=False))
+    h = 1.0 if res.supply["eu_hit"].all() else s.eu_leakage
     emit(res.supply[["material_id", "stage", "country_share", "world_lost_share", "eu_share", "eu_basis",
                      "eu_lost_share", "spare_share", "alt_cover", "note"]], fmt, console=con,
          title="Supply lost (shares of world supply and of EU sourcing)",
-         caption=f"world lost = country share × {s.share:g}; EU lost also × {1 if res.supply['eu_hit'].all() else s.eu_leakage:g} "
-                 f"(destinations); spare = other listed suppliers × {s.spare_capacity:g} (assumption)")
+         caption=f"world lost = country share × {s.share:g}; EU lost also × {h:g} (destinations); spare = other "
+                 f"listed suppliers × {s.spare_capacity:g} (assumption)")
     if region is None:
         con.print("[dim]--region nh-fl for the region's affected need, companies and projects.[/]")
         return
@@ -225,9 +226,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("disrupt")
     def disrupt_cmd(
-        shock: Annotated[str | None, typer.Argument(help="A shock YAML file or a bundled shock name "
-                                                    "(ree-april-2025, ga-ge-2023, "
-                                                    "china-ree-processing-ban-12m). Options override its keys.")] = None,
+        shock: Annotated[str | None, typer.Argument(
+            help="A shock YAML file or a bundled shock name (ree-april-2025, ga-ge-2023, "
+                 "china-ree-processing-ban-12m). Options override its keys.")] = None,
         material: Annotated[list[str] | None, typer.Option("--material", "-m", help="Material id, name or "
                                                            "group (repeat for several).")] = None,
         country: Annotated[str | None, typer.Option("--country", "-c", help="Supplier country, ISO3 (CHN).")] = None,

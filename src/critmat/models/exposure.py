@@ -23,12 +23,13 @@ passed count in the first year (delayed, still to be built). Under-construction 
 
 **Indicators** per material (:func:`material_indicators`): EC 2023 supply risk SR and economic importance
 EI — the material's own published value; else the largest published stage SR of the material (the EC
-assesses elements such as dysprosium at each stage, ``stage_sr=``; EI then from its group); else the value of
-an EU group containing it (e.g. ``rare_earth_elements_heavy``); ``sr_basis`` names the one used, HHI of global supply per stage, China's share per
-stage, the CRMA single-third-country check (on EU sourcing where the EC reports it, else on global supply
-as a proxy), and the export controls in force on a date (:func:`critmat.models.trade.controls_for`, via
-groups and members) that apply to the region: destinations ``all`` or naming the region's country, and not
-mere technology-export bans (those restrict know-how, not the material).
+assesses elements such as dysprosium at each stage, ``stage_sr=``; EI then from its group); else the value
+of an EU group containing it (e.g. ``rare_earth_elements_heavy``); ``sr_basis`` names the one used. Then
+the HHI of global supply per stage, China's share per stage, the CRMA single-third-country check (on EU
+sourcing where the EC reports it, else on global supply as a proxy), and the export controls in force on a
+date (:func:`critmat.models.trade.controls_for`, via groups and members) that apply to the region:
+destinations ``all`` or naming the region's country, and not mere technology-export bans (those restrict
+know-how, not the material).
 
 **Exposure score** of material m (:func:`material_exposure`)::
 
