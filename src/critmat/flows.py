@@ -47,7 +47,7 @@ import pandas as pd
 from critmat.errors import ModelError, ScenarioError, UnknownIdError
 from critmat.models import circularity as circ
 from critmat.models import inventory
-from critmat.models.dynamics import asset_exits, inflow_driven, stock_driven
+from critmat.models.dynamics import asset_exits, stock_driven
 from critmat.models.lifetimes import Lifetime
 from critmat.scenarios import Scenario, load_scenario
 
@@ -196,13 +196,11 @@ def _population_flows(stock_q: float, lt: Lifetime, years: np.ndarray, commissio
     """Quantity ``(outflow, replacement, new)`` per window year of one population asset (see docstring)."""
     end = int(years[-1])
     if commissioning is None and since is None:
+        # steady state of a constant inflow I over an unbounded past: stock = I * sum_a sf(a), outflow = I
         sf_sum = float(np.sum(lt.sf(np.arange(STATIONARY_AGES))))
         rate = stock_q / sf_sum if sf_sum > 0 else 0.0
-        n_hist = STATIONARY_AGES
-        hist = np.arange(end - n_hist + 1, end + 1)
-        res = inflow_driven(np.full(n_hist, rate), lt, hist)
-        sel = np.isin(hist, years)
-        return res.outflow[sel], res.inflow[sel], np.zeros(len(years))
+        flat = np.full(len(years), rate)
+        return flat, flat.copy(), np.zeros(len(years))
     y0 = min(int(commissioning) if commissioning is not None else end, since if since is not None else end,
              int(years[0]))
     hist = np.arange(y0, end + 1)
@@ -249,14 +247,11 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
         scenario: bundled name, YAML path or a :class:`~critmat.scenarios.Scenario`.
         wh: an open warehouse (circularity tables, CRMA benchmark); None → the bundled package, no benchmark.
         start, end: years of the results (default: the scenario's window); ``start <= end``.
-        materials: material ids to keep (default: all).
+        materials: material ids to keep (default: all); ids no asset holds are noted (an error if none is held).
         n_draws: Monte Carlo draws of the single assets' lifetimes (None or 0: deterministic only).
         seed: random seed (same seed, same bands).
         progress: ``progress(done, total)`` during the Monte Carlo.
     """
-    from critmat.regions import load_region
-    from critmat.stock import load_inputs
-
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     start = sc.years.start if start is None else int(start)
     end = sc.years.end if end is None else int(end)
@@ -268,9 +263,8 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
     if n_draws is not None and n_draws < 0:
         raise ModelError(f"n_draws must be >= 0, got {n_draws}")
     years = np.arange(start, end + 1)
-    inputs = load_inputs(region)
+    inputs, events = _region_inputs(region)
     region_id = inputs.region_id
-    events = load_region(region).table("asset_events")
     tables = circularity_tables(wh)
     benchmark = recycling_benchmark(wh)
     a, notes = prepare_assets(inputs.assets, inputs.excluded, sc, region_id, start)
@@ -281,9 +275,11 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
     all_mats = sorted(set(content_long["material"]))
     if materials is not None:
         unknown = [m for m in materials if m not in all_mats]
-        if unknown:
+        if len(unknown) == len(set(materials)):
             raise UnknownIdError(f"material '{unknown[0]}' is not held by any asset of {region_id} "
                                  f"(materials: {', '.join(all_mats)})")
+        if unknown:
+            notes.append(f"not held by any asset of {region_id}: {', '.join(unknown)}")
         mats = [m for m in all_mats if m in set(materials)]
     else:
         mats = all_mats
@@ -426,6 +422,26 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
     return FlowsResult(region=region_id, scenario=sc, years=years, flows=flows, indicators=ind, summary=summ,
                        benchmark=benchmark, n_draws=int(n_draws) if n_draws else None,
                        notes=list(dict.fromkeys(notes)))
+
+
+_INPUTS_CACHE: dict[tuple, tuple[Any, pd.DataFrame]] = {}
+
+
+def _region_inputs(region: str | Path) -> tuple[Any, pd.DataFrame]:
+    """:func:`critmat.stock.load_inputs` and the region's events, cached per process while the region pack
+    and the intensities package are unchanged (file names, sizes and modification times)."""
+    from critmat.paths import bundled_packages
+    from critmat.regions import load_region, region_path
+    from critmat.stock import load_inputs
+
+    pack = Path(region) if Path(str(region)).is_dir() else region_path(str(region))
+    files = sorted([*pack.iterdir(), *(bundled_packages() / "intensities").iterdir()])
+    key = (str(pack), tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()))
+    if key not in _INPUTS_CACHE:
+        _INPUTS_CACHE.clear()
+        _INPUTS_CACHE[key] = (load_inputs(region), load_region(region).table("asset_events"))
+    inputs, events = _INPUTS_CACHE[key]
+    return inputs, events.copy()
 
 
 def _known_material_ids(wh: Any) -> set[str]:
