@@ -7,7 +7,11 @@ inventory` (what they contain) and :mod:`critmat.models.circularity` (where it g
   tonnes per year of each material. ``registry_year`` (scenario) is the year the registry describes:
   operational assets are known to be in use at its end, so nothing they hold leaves before ``registry_year
   + 1`` and their lifetimes are drawn conditional on that.
-* **Single assets** (wind farms, solar parks: every asset outside :data:`POPULATION_CLASSES` that has a
+* **Cohorts** (solar parks, :data:`COHORT_CLASSES`): a park's panels fail one by one along the lifetime
+  distribution (IRENA/IEA-PVPS Weibull), an inflow-driven cohort from the commissioning year
+  (:func:`critmat.models.dynamics.inflow_driven`); failed panels are replaced (share ``replacement``).
+  Deterministic: with thousands of panels per park the draws average out.
+* **Single assets** (wind farms: every other asset outside :data:`POPULATION_CLASSES` that has a
   commissioning year) leave whole, at a year drawn from their technology's lifetime
   (:func:`critmat.models.dynamics.asset_exits`, deterministic exit at the mean, or ``n_draws`` Monte Carlo
   draws), after the region pack's events (repowering, lifetime extension, decommissioning). What leaves is
@@ -47,11 +51,12 @@ import pandas as pd
 from critmat.errors import ModelError, ScenarioError, UnknownIdError
 from critmat.models import circularity as circ
 from critmat.models import inventory
-from critmat.models.dynamics import asset_exits, stock_driven
+from critmat.models.dynamics import asset_exits, inflow_driven, stock_driven
 from critmat.models.lifetimes import Lifetime
 from critmat.scenarios import Scenario, load_scenario
 
 POPULATION_CLASSES = ("datacentre", "grid_cable", "grid_transformer", "vehicle")
+COHORT_CLASSES = ("solar_pv",)
 DEMAND_VARIABLES = ("demand_replacement", "demand_new", "demand")
 FLOW_VARIABLES = (*circ.PATHWAY_VARIABLES, *DEMAND_VARIABLES)
 RATE_VARIABLES = ("eol_rir", "secondary_to_demand")
@@ -162,7 +167,8 @@ def prepare_assets(assets: pd.DataFrame, excluded: pd.DataFrame | None, sc: Scen
                 keep[i] = False
     a = a[keep].reset_index(drop=True)
     no_year = a["commissioning_year"].isna()
-    a["mode"] = np.where(a["asset_class"].isin(POPULATION_CLASSES) | no_year, "population", "single")
+    a["mode"] = np.where(a["asset_class"].isin(POPULATION_CLASSES) | no_year, "population",
+                         np.where(a["asset_class"].isin(COHORT_CLASSES), "cohort", "single"))
     odd = a[no_year & ~a["asset_class"].isin(POPULATION_CLASSES)]
     for aid in odd["asset_id"]:
         notes.append(f"'{aid}' has no commissioning year: treated as a stationary population")
@@ -357,8 +363,18 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
             out_t[:, i, js] = o[:, None] * per_unit[js][None]
             dem_repl[:, i, js] = rp[:, None] * vint[tech][:, js]
             dem_new[:, i, js] = nw[:, None] * per_unit[js][None]
-    # new single assets commissioned within the window
-    for i in single:
+    # -- cohorts (solar parks: panels fail one by one along the lifetime distribution) ----------------
+    for i in np.flatnonzero((a["mode"] == "cohort").to_numpy()):
+        r = a.iloc[i]
+        tech, cls, q, cy = r["technology_id"], r["asset_class"], float(r["quantity"]), int(r["commissioning_year"])
+        lt_s = circ.shift_lifetime(by_tech[tech], float(shift.get(cls, 0.0)))
+        hist = np.arange(min(cy, start), end + 1)
+        res_c = inflow_driven(np.where(hist == cy, q, 0.0), lt_s, hist)
+        o = res_c.outflow[hist >= start]
+        out_t[:, i] = (o / q)[:, None] * content[i][None] if q > 0 else 0.0
+        dem_repl[:, i] = (o * repl_share[i])[:, None] * vint[tech]
+    # new single assets and cohorts commissioned within the window
+    for i in np.flatnonzero((a["mode"] != "population").to_numpy()):
         cy = int(a.at[i, "commissioning_year"])
         if start <= cy <= end:
             dem_new[cy - start, i] = content[i]

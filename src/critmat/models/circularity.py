@@ -244,7 +244,7 @@ def resolve_parameters(pathways: pd.DataFrame, recovery_rates: pd.DataFrame, cla
             notes.append(f"no {label} for {cls}: {default:g} assumed")
             return np.full(len(yrs), default)
         if base is None:
-            base = [(int(min(y for y, _ in ov)), default)]
+            base = [(1900, default)]  # the default holds before the override's first year
         return schedule_values(merge_schedule(base, ov), yrs, where=f"{label} of {cls}")
 
     n_c, n_m, n_y = len(classes), len(materials), len(yrs)
