@@ -6,9 +6,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from critmat.errors import ScenarioError, UnknownIdError
-from critmat.scenarios import ALWAYS, Scenario, list_scenarios, load_scenario, scenario_names, validate_scenario
+from critmat.scenarios import (
+    ALWAYS,
+    Scenario,
+    list_scenarios,
+    load_scenario,
+    scenario_names,
+    validate_scenario,
+)
 
 BUNDLED = ["accelerated-repowering", "baseline", "high-recovery", "lifetime-extension"]
 
@@ -58,8 +66,8 @@ def _write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
     ("name: x\nrecovery_rate: 0.5\n", r"unknown key 'recovery_rate'"),
     ("name: x\npathways:\n  wind_onshore: {export: 0.2}\n", r"unknown key 'export' in 'pathways.wind_onshore'"),
     ("name: x\nrecovery:\n  all: {copper: 1.5}\n", r"'recovery.all.copper': share must be between 0 and 1, got 1.5"),
-    ("name: x\nrecovery:\n  solar_pv: {silver: {2030: 1.2}}\n", r"recovery.solar_pv.silver.*year 2030: share must be "
-                                                                 r"between 0 and 1, got 1.2"),
+    ("name: x\nrecovery:\n  solar_pv: {silver: {2030: 1.2}}\n",
+     r"recovery.solar_pv.silver.*year 2030: share must be between 0 and 1, got 1.2"),
     ("name: x\npathways:\n  vehicle: {collection: -0.1}\n", r"pathways.vehicle.collection.*got -0.1"),
     ("name: x\nrecovery:\n  all: {copper: high}\n", r"share must be a number between 0 and 1, got 'high'"),
     ("name: x\nyears: {start: 2050, end: 2025}\n", r"years out of order: end 2025 is before start 2050"),
@@ -95,7 +103,7 @@ def test_unknown_names_and_frozen() -> None:
     with pytest.raises(UnknownIdError, match="unknown scenario 'nope'.*baseline"):
         load_scenario("nope")
     sc = validate_scenario({"name": "x"})
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         sc.name = "y"  # type: ignore[misc]
     assert isinstance(sc, Scenario) and sc.years.start == 2025
     with pytest.raises(ScenarioError, match="a scenario must be a mapping"):

@@ -33,7 +33,14 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from critmat.errors import ScenarioError, UnknownIdError
 from critmat.paths import bundled_data
@@ -85,7 +92,7 @@ class Window(_Frozen):
     end: Year = 2050
 
     @model_validator(mode="after")
-    def _order(self) -> "Window":
+    def _order(self) -> Window:
         if self.end < self.start:
             raise ValueError(f"years out of order: end {self.end} is before start {self.start}")
         return self

@@ -39,12 +39,33 @@ import numpy as np
 import pandas as pd
 
 from critmat.errors import DataError, ModelError
-from critmat.models.lifetimes import Fixed, FoldedNormal, Lifetime, LogNormal, Normal, Weibull
+from critmat.models.lifetimes import (
+    Fixed,
+    FoldedNormal,
+    Lifetime,
+    LogNormal,
+    Normal,
+    Weibull,
+)
 
 __all__ = [
-    "PATHWAY_VARIABLES", "PATHWAYS", "STAGES", "ALL", "Schedule", "schedule_values", "merge_schedule",
-    "lifetime_from_row", "shift_lifetime", "check_package", "PathwayParameters", "resolve_parameters",
-    "apply_pathways", "balance_residual", "recycling_input_rate", "indicator_frame", "summary_frame",
+    "ALL",
+    "PATHWAYS",
+    "PATHWAY_VARIABLES",
+    "STAGES",
+    "PathwayParameters",
+    "Schedule",
+    "apply_pathways",
+    "balance_residual",
+    "check_package",
+    "indicator_frame",
+    "lifetime_from_row",
+    "merge_schedule",
+    "recycling_input_rate",
+    "resolve_parameters",
+    "schedule_values",
+    "shift_lifetime",
+    "summary_frame",
 ]
 
 #: Output variables of :func:`apply_pathways`, in order.
