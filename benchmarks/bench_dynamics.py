@@ -18,7 +18,7 @@ x 34 materials x 2025-2060.
 
 Run:  .venv/bin/python benchmarks/bench_dynamics.py            (full, about 2 minutes, ~3 GB peak)
       .venv/bin/python benchmarks/bench_dynamics.py --quick    (smaller sizes)
-      .venv/bin/python benchmarks/bench_dynamics.py --odym dynamic_stock_model.py   (+ ODYM, ~3 min more)
+      .venv/bin/python benchmarks/bench_dynamics.py --odym dynamic_stock_model.py   (with ODYM, 4-5 minutes)
 """
 
 from __future__ import annotations
@@ -117,6 +117,8 @@ def flodym_stock(stock: np.ndarray, years: np.ndarray) -> Any:
 
 def load_odym(path: str) -> ModuleType:
     """Import ODYM's ``dynamic_stock_model.py`` from a local file (ODYM is not an installable package)."""
+    if not Path(path).is_file():
+        raise SystemExit(f"--odym {path}: no such file; get it with: curl -O {ODYM_URL}")
     spec = importlib.util.spec_from_file_location("odym_dynamic_stock_model", path)
     if spec is None or spec.loader is None:
         raise SystemExit(f"--odym {path}: not a Python file")
