@@ -72,12 +72,24 @@ def test_capabilities_matrix_and_fillers() -> None:
 
 def test_match_outputs() -> None:
     out = pd.DataFrame(json.loads(_ok("match", "--region", "nh-fl", "--stream", "ndfeb-magnets-wind-repowering",
-                                      "--format", "json")))
+                                      "--placeholders", "--format", "json")))
     assert set(out["role"]) == {"recycler", "offtaker"}
     assert {"s_capacity", "s_distance", "s_status", "score", "distance_km"} <= set(out.columns)
-    csv = pd.read_csv(StringIO(_ok("match", "-s", "pv-panels-eol", "--role", "recycler", "--top", "2", "-f", "csv")))
+    csv = pd.read_csv(StringIO(_ok("match", "-s", "pv-panels-eol", "--role", "recycler", "--top", "2", "-f", "csv",
+                                   "--placeholders")))
     assert len(csv) == 2 and set(csv["role"]) == {"recycler"}
-    assert "ASSUMPTION" in runner.invoke(app, ["match", "-s", "copper-cable-scrap"]).output
+    assert "ASSUMPTION" in runner.invoke(app, ["match", "-s", "copper-cable-scrap", "--placeholders"]).output
+
+
+def test_match_takes_stream_tonnes_from_the_flows_model(tmp_path: Path) -> None:
+    from critmat.warehouse import build
+
+    db = tmp_path / "wh.duckdb"
+    build(db)
+    res = runner.invoke(app, ["match", "-s", "ndfeb-magnets-wind-repowering", "--scenario", "baseline",
+                              "--db", str(db), "-f", "table"])
+    assert res.exit_code == 0, res.output
+    assert "flows model, variable 'collected'" in res.output and "ASSUMPTION" not in res.output
 
 
 def test_match_stream_file(tmp_path: Path) -> None:

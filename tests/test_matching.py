@@ -189,7 +189,8 @@ def test_streams_from_flows(real) -> None:
     out = mm.streams_from_flows(_flows(), specs, region="nh-fl", source_id="critmat_flows_test")
     mag = out["ndfeb-magnets-wind-repowering"]
     assert (mag.year_from, mag.year_to) == (2035, 2038)
-    assert mag.tonnes_per_year == pytest.approx((11 + 22 + 0 + 33) / 4)  # Nd + Dy, zero year inside kept
+    # Nd + Dy contained, zero year inside kept, converted to magnet mass (30 wt% rare earths)
+    assert mag.tonnes_per_year == pytest.approx((11 + 22 + 0 + 33) / 4 / 0.30)
     assert not mag.assumption and mag.source_id == "critmat_flows_test"
     assert mag.roles == specs["ndfeb-magnets-wind-repowering"].roles
     cu = out["copper-cable-scrap"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from critmat.cli.common import DbOption, warehouse
 from critmat.cli.output import Format, emit
 
 RegionOpt = typer.Option("nh-fl", "--region", "-r", help="Region id (its company registry and region pack).")
@@ -114,6 +115,12 @@ def register(app: typer.Typer) -> None:
                                                 "instead of the bundled ones."),
         role: str | None = typer.Option(None, "--role", help="Only recycler or offtaker."),
         top: int | None = typer.Option(10, "--top", min=1, help="Rows per stream and role."),
+        scenario: str | None = typer.Option("baseline", "--scenario", help="Take stream tonnes from the flows "
+                                            "model under this scenario (what is collected for recycling, "
+                                            "region total); streams the model does not cover keep their spec."),
+        placeholders: bool = typer.Option(False, "--placeholders", help="Use the bundled stream specs' "
+                                          "placeholder tonnes instead of the flows model."),
+        db: DbOption = None,
         fmt: Format = FormatOpt,
     ) -> None:
         """Rank recyclers and offtakers for end-of-life streams: region first, then Europe, by capacity
@@ -128,6 +135,14 @@ def register(app: typer.Typer) -> None:
         tables = data.load_capabilities(region)
         vocab = tables["streams"]["stream_id"]
         specs = (data.read_stream_specs(stream_file, vocab) if stream_file else data.bundled_stream_specs(vocab))
+        if not placeholders and not stream_file and scenario:
+            from critmat.flows import run_flows
+
+            with Console(stderr=True).status(f"running the flows model ({scenario})…"):
+                res = run_flows(region, scenario, wh=warehouse(db))
+            fl = res.flows[res.flows["area_type"] == "region"]
+            specs = {**specs, **mm.streams_from_flows(fl, specs, region=region, variable="collected",
+                                                      source_id=f"critmat flows, scenario {scenario}")}
         chosen = [mm.get_spec(specs, s) for s in stream] if stream else list(specs.values())
         foreign = [s.name for s in chosen if s.region_id != region]
         if foreign:
@@ -142,7 +157,7 @@ def register(app: typer.Typer) -> None:
         drop = ["kind", "source_id", "matched_streams", "town", "name"] + (["stream"] if len(chosen) == 1 else [])
         shown = df if fmt is not Format.table else df.drop(columns=drop)
         notes = "; ".join(f"{s.name}: {s.tonnes_per_year:,.0f} t/yr {s.year_from}-{s.year_to}"
-                          + (" (ASSUMPTION)" if s.assumption else "") for s in chosen)
+                          + (" (ASSUMPTION)" if s.assumption else f" ({s.basis})") for s in chosen)
         emit(shown, fmt, title=f"Matches for {region}" + (f": {chosen[0].name}" if len(chosen) == 1 else ""),
              caption=notes)
         if fmt is Format.table and any(s.assumption for s in chosen):

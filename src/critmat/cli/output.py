@@ -58,7 +58,8 @@ def emit(df: pd.DataFrame, fmt: Format | str = Format.table, title: str | None =
     elif fmt is Format.json:
         sys.stdout.write(to_json(records(df)) + "\n")
     else:
-        console = console or Console()
+        # piped or captured output gets a wide page instead of rich's 80-column default
+        console = console or Console(width=None if sys.stdout.isatty() else 160)
         table = Table(title=title, caption=caption, show_lines=False)
         for col in df.columns:
             numeric = pd.api.types.is_numeric_dtype(df[col])

@@ -26,14 +26,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from critmat.errors import DataError, ModelError, UnknownIdError
-from critmat.models.capabilities import ACTIVITY_ORDER, EXCLUDED_STATUSES, great_circle_km
+from critmat.models.capabilities import (
+    ACTIVITY_ORDER,
+    EXCLUDED_STATUSES,
+    great_circle_km,
+)
 
 Role = Literal["recycler", "offtaker"]
 TIERS = ("region", "eu")
@@ -224,9 +228,13 @@ def get_spec(specs: Mapping[str, StreamSpec], name: str) -> StreamSpec:
 # ---------------------------------------------------------------- streams from the flows model
 
 #: Which flows rows feed which bundled stream: asset classes and (None = all) materials.
-DEFAULT_FLOW_STREAMS: dict[str, dict[str, frozenset[str] | None]] = {
+DEFAULT_FLOW_STREAMS: dict[str, dict[str, Any]] = {
+    # NdFeB magnets: flows give contained rare earths; recyclers count magnet mass. Nd2Fe14B holds 26.7 wt%
+    # Nd by stoichiometry (2 x 144.24 / 1081.2); commercial wind-turbine magnets carry about 30 wt% rare
+    # earths (Nd, Pr, Dy, Tb) — the factor 1/0.30 converts contained rare earths to magnet mass.
     "ndfeb-magnets-wind-repowering": {"asset_classes": frozenset({"wind_onshore", "wind_offshore"}),
-                                      "materials": frozenset({"neodymium", "praseodymium", "dysprosium", "terbium"})},
+                                      "materials": frozenset({"neodymium", "praseodymium", "dysprosium", "terbium"}),
+                                      "product_per_contained": 1 / 0.30},
     "pv-panels-eol": {"asset_classes": frozenset({"solar_pv"}), "materials": None},
     "li-ion-batteries-ev": {"asset_classes": frozenset({"vehicle"}),
                             "materials": frozenset({"lithium", "cobalt", "nickel", "manganese", "natural_graphite"})},
@@ -238,7 +246,7 @@ FLOW_COLUMNS = ("region", "area", "asset_class", "material", "year", "variable",
 
 def streams_from_flows(flows: pd.DataFrame, templates: Mapping[str, StreamSpec], *, region: str,
                        variable: str = "outflow", source_id: str,
-                       mapping: Mapping[str, Mapping[str, frozenset[str] | None]] = DEFAULT_FLOW_STREAMS,
+                       mapping: Mapping[str, Mapping[str, Any]] = DEFAULT_FLOW_STREAMS,
                        ) -> dict[str, StreamSpec]:
     """Turn the flows model's long output into stream specs (adapter).
 
@@ -270,7 +278,8 @@ def streams_from_flows(flows: pd.DataFrame, templates: Mapping[str, StreamSpec],
         sel = df["asset_class"].isin(rule["asset_classes"])
         if rule["materials"] is not None:
             sel &= df["material"].isin(rule["materials"])
-        per_year = tonnes[sel].groupby(df.loc[sel, "year"]).sum().sort_index()
+        factor = float(rule.get("product_per_contained", 1.0))  # type: ignore[arg-type]
+        per_year = tonnes[sel].groupby(df.loc[sel, "year"]).sum().sort_index() * factor
         pos = per_year[per_year > 0]
         if pos.empty:
             continue
@@ -282,5 +291,6 @@ def streams_from_flows(flows: pd.DataFrame, templates: Mapping[str, StreamSpec],
             "source_id": source_id, "region_id": region,
             "basis": f"flows model, variable '{variable}', contained material of "
                      f"{', '.join(sorted(rule['materials'])) if rule['materials'] else 'all materials'} "
-                     f"({', '.join(sorted(rule['asset_classes']))}), mean {y0}-{y1}"})
+                     f"({', '.join(sorted(rule['asset_classes']))}), mean {y0}-{y1}"
+                     + (f", x{factor:.2f} to product mass" if factor != 1.0 else "")})
     return out
