@@ -160,7 +160,7 @@ def test_region_rules_name_the_row(tmp_path, edit, rule, column):
     ("assets", _set("wind-zeewolde-2022", capacity_mw="-5"), "capacity_mw"),
     ("assets", _set("wind-zeewolde-2022", technology_id="wind_magic"), "unknown technology_id 'wind_magic'"),
     ("assets", _set("wind-zeewolde-2022", municipality_code="GM9999"), "unknown municipality_code 'GM9999'"),
-    ("assets", _set("wind-hkn-2023", asset_id="wind-zeewolde-2022"), "duplicated key ('asset_id',)"),
+    ("assets", _set("wind-hkn-2023", asset_id="wind-zeewolde-2022"), "duplicated key (region_id, asset_id) = ('nh-fl',"),
     ("goods_category_materials", lambda df: df.assign(material_id=["unobtainium"] + list(df["material_id"][1:])),
      "unknown material_id 'unobtainium'"),
 ])

@@ -187,3 +187,27 @@ def test_every_registered_source_is_used_or_is_an_assumption(tmp_path: Path) -> 
                 used |= set(wh.sql(f'SELECT DISTINCT source_id FROM "{name}"').source_id.dropna())
         unknown = used - set(wh.sources.source_id)
         assert not unknown
+
+
+def test_built_region_packs_join_the_warehouse(tmp_path: Path, _isolated_home: Path) -> None:
+    """A second region pack appends its rows (region_id tells them apart); a rebuilt pack of the same id
+    replaces the bundled one instead of duplicating it."""
+    from critmat.paths import bundled_data
+    from critmat.regions import user_regions_dir
+
+    second = user_regions_dir() / "nh-fl-copy"
+    shutil.copytree(bundled_data() / "regions" / "nh-fl", second)
+    for csv in second.glob("*.csv"):
+        df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        df["region_id"] = "nh-fl-copy"
+        for key in ("asset_id", "event_id", "replacement_asset_id"):
+            if key in df:
+                df[key] = df[key].where(df[key] == "", df[key] + "-copy")
+        df.to_csv(csv, index=False)
+    with open_warehouse(tmp_path / "wh.duckdb") as wh:
+        counts = wh.sql("SELECT region_id, count(*) AS n FROM assets GROUP BY region_id").set_index("region_id").n
+        assert counts["nh-fl"] == counts["nh-fl-copy"] > 0
+        assert "+" in wh.provenance.set_index("dataset").at["assets", "package"]
+    shutil.copytree(bundled_data() / "regions" / "nh-fl", user_regions_dir() / "nh-fl")
+    with open_warehouse(tmp_path / "wh2.duckdb") as wh:
+        assert wh.sql("SELECT count(*) AS n FROM assets WHERE region_id = 'nh-fl'").n.item() == counts["nh-fl"]

@@ -31,12 +31,15 @@ Progress = Callable[[str], None]
 
 
 def discover_packages() -> list[Path]:
-    """Package folders: bundled packages, bundled region packs, then imported packages."""
-    found: list[Path] = []
-    for root in (bundled_data() / "packages", bundled_data() / "regions", imported_dir()):
-        if root.is_dir():
-            found += sorted(p for p in root.iterdir() if (p / "resources.yaml").exists())
-    return found
+    """Package folders: bundled packages, region packs (a pack built with ``critmat region build`` replaces
+    the bundled pack of the same id), then imported packages."""
+    from critmat.regions import user_regions_dir
+
+    def packs(root: Path) -> dict[str, Path]:
+        return {p.name: p for p in sorted(root.iterdir()) if (p / "resources.yaml").exists()} if root.is_dir() else {}
+
+    regions = {**packs(bundled_data() / "regions"), **packs(user_regions_dir())}
+    return [*packs(bundled_data() / "packages").values(), *regions.values(), *packs(imported_dir()).values()]
 
 
 def _order(specs: list[tuple[Path, PackageSpec]]) -> list[tuple[Path, PackageSpec]]:

@@ -187,7 +187,11 @@ def _describe(e: Any, res: ResourceSpec) -> str:
     val = f"value {cell!r} " if cell not in (None, "") else ""
     kind = e.type
     if kind == "primary-key":
-        return f"duplicated key {tuple(res.primary_key)}: {e.note}"
+        header = list(res.fields)
+        cells = list(getattr(e, "cells", []) or [])
+        key = tuple(cells[header.index(k)] for k in res.primary_key) if len(cells) == len(header) else None
+        where = e.note.replace("the same as in the row at position", "same as line")
+        return f"duplicated key ({', '.join(res.primary_key)})" + (f" = {key}" if key else "") + f": {where}"
     if kind == "type-error":
         return f"{val}is not of type {e.note.split('is')[-1].strip().strip(chr(34))}"
     if kind == "constraint-error":
@@ -265,10 +269,17 @@ def _check_foreign_keys(path: Path, res: ResourceSpec, df: pd.DataFrame,
         bad = [i for i, row in zip(sub.index, sub.astype(str).itertuples(index=False, name=None)) if row not in keys]
         if bad:
             i = bad[0]
-            vals = ", ".join(str(df.at[i, c]) for c in fk.fields)
-            raise DataError(f"unknown {'/'.join(fk.fields)} '{vals}' (not in {fk.resource}.{'/'.join(ref)})"
+            # name the column whose value the target lacks (the last one for a composite key)
+            col, ref_col = fk.fields[-1], ref[-1]
+            for c, rc in zip(fk.fields, ref):
+                if str(df.at[i, c]) not in set(target[rc].astype(str)):
+                    col, ref_col = c, rc
+                    break
+            others = [f"{c} '{df.at[i, c]}'" for c in fk.fields if c != col]
+            raise DataError(f"unknown {col} '{df.at[i, col]}' (not in {fk.resource}.{ref_col}"
+                            + (f" for {', '.join(others)}" if others else "") + ")"
                             + (f"; {len(bad) - 1} more row(s) like it" if len(bad) > 1 else ""),
-                            file=str(path), row=int(i) + 2, column=fk.fields[0])
+                            file=str(path), row=int(i) + 2, column=col)
 
 
 def check_sums(df: pd.DataFrame, checks: list[SumCheck], file: str) -> None:
