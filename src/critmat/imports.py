@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from critmat.catalog.package import load_package, load_resource, read_spec, write_datapackage
+from critmat.catalog.package import load_package, load_resource, read_spec, sha256_file, write_datapackage
 from critmat.errors import DataError
 from critmat.loaders import ec_crm, wgi
 from critmat.materials import MaterialIndex
@@ -116,7 +116,8 @@ def import_publisher_files(folder: Path | None = None, download: bool = False,
         spec = ref_spec[name].model_dump()
         spec["title"] += " (imported, complete)"
         resources.append(spec)
-    used = [str(p) for p in files.values() if p]
+    # the publisher files' own checksums, so an import can be traced to the exact files it read
+    used = [f"{p} (sha256 {sha256_file(p)})" for p in files.values() if p]
     pkg = {"name": PACKAGE, "title": "EC CRM 2023 study datasets and WGI (imported from publisher files)",
            "description": "Imported by `critmat data import` from: " + "; ".join(used),
            "resources": resources}

@@ -115,6 +115,7 @@ def build(db: str | Path | None = None, packages: list[Path] | None = None,
                 [res.source_id] if res.source_id else [])
             vintages = sorted({registry[s].vintage for s in src_ids if s in registry})
             entry = {"dataset": res.name, "package": spec.name, "title": res.title, "path": str(loaded.path),
+                     "package_description": spec.description,
                      "source_ids": ", ".join(src_ids), "vintage": "; ".join(vintages), "sha256": loaded.sha256,
                      "rows": len(frame)}
             if res.name in prov and spec.combine == "append":

@@ -32,6 +32,19 @@ for _topic in TOPICS:
 
 def main() -> None:
     """Entry point: run the app; a critmat error becomes one red line on stderr and exit code 2."""
+    import warnings
+
+    from critmat.errors import DataWarning
+
+    plain = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings API
+        if issubclass(category, DataWarning):
+            Console(stderr=True).print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+        else:
+            plain(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
     try:
         app()  # standalone mode: usage errors and --help exit through SystemExit as usual
     except CritmatError as exc:
