@@ -79,7 +79,8 @@ def material_profile(wh: Warehouse, query: str, on: dt.date | None = None) -> di
     """Everything critmat knows about one material, each part with its source ids.
 
     Keys: id, name, symbol, kind, lists (years), strategic, criticality [{year, sr, ei}], supply
-    [{stage, scope, country, share}] (global supply unless scope says eu_sourcing), hhi {extraction,
+    [{stage, scope, country, share}] (global supply unless scope says eu_sourcing), sr_inputs_2023 (per stage:
+    SR, import reliance, EoL-RIR, substitution indices of the EC 2023 assessment), hhi {extraction,
     processing} (global, 0..1), china_share, top_supplier, crma (single-third-country check per stage, on
     EU sourcing where the EC reports it, else on global supply as a proxy), export_controls, members (for
     groups), sources.
@@ -111,8 +112,15 @@ def material_profile(wh: Warehouse, query: str, on: dt.date | None = None) -> di
     top = {st: {"country": conc_g.at[st, "top_country"], "share": round(float(conc_g.at[st, "top_share"]), 4)}
            for st in conc_g.index}
     controls = export_controls(wh, mid, on)
+    sr_inputs = []
+    if wh.has("supply_risk_inputs"):
+        ins = wh.table("supply_risk_inputs")
+        for r in ins[ins.material_id == mid].itertuples():
+            sr_inputs.append({"stage": r.stage, "sr": _num(r.supply_risk_stage), "import_reliance": _num(r.import_reliance_share),
+                              "eol_rir": _num(r.eol_rir_share), "si_sr": _num(r.si_sr), "si_ei": _num(r.si_ei),
+                              "supply_basis": r.sr_supply_basis, "source_id": r.source_id})
     src = set(mine.source_id) | set(crit.source_id) | set(supply.source_id) | {row.source_id}
-    src |= {c["source_id"] for c in controls if c.get("source_id")}
+    src |= {c["source_id"] for c in controls if c.get("source_id")} | {i["source_id"] for i in sr_inputs}
     prov = wh.provenance.set_index("dataset")
     complete = "imported" in str(prov.at["supply_shares", "title"]) if "supply_shares" in prov.index else False
     return {
@@ -130,6 +138,7 @@ def material_profile(wh: Warehouse, query: str, on: dt.date | None = None) -> di
                     "share": round(float(r.share), 4), "source_id": r.source_id} for r in supply.itertuples()],
         "supply_coverage": "complete (imported EC dataset)" if complete else
                            "main suppliers only (bundled: top five plus China per stage); HHI is a lower bound",
+        "sr_inputs_2023": sr_inputs,
         "hhi": hhi,
         "china_share": china,
         "top_supplier": top,

@@ -80,6 +80,15 @@ def _print_profile(p: dict) -> None:
             t.add_row(str(c["year"]), f"{c['sr']:.2f}" if c["sr"] is not None else "—",
                       f"{c['ei']:.2f}" if c["ei"] is not None else "—")
         con.print(t)
+    if p["sr_inputs_2023"]:
+        t = Table(title="EC 2023 supply-risk inputs per stage")
+        for c in ("stage", "SR", "import reliance", "EoL-RIR", "SI(SR)", "SI(EI)", "supply used"):
+            t.add_column(c, justify="right")
+        for i in p["sr_inputs_2023"]:
+            t.add_row(i["stage"], "—" if i["sr"] is None else f"{i['sr']:.1f}", _pct(i["import_reliance"]),
+                      _pct(i["eol_rir"]), "—" if i["si_sr"] is None else f"{i['si_sr']:.2f}",
+                      "—" if i["si_ei"] is None else f"{i['si_ei']:.2f}", str(i["supply_basis"] or ""))
+        con.print(t)
     t = Table(title="Concentration of global supply")
     for c in ("stage", "HHI (0–1)", "top supplier", "China", "CRMA ≤65 % single third country"):
         t.add_column(c)
