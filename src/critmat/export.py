@@ -8,8 +8,8 @@ so a failure leaves no half-written file):
 * ``<region>_assets.csv`` / ``.parquet`` — the asset registry as loaded (plus ``capacity_imputed``);
 * ``<region>_assets.gpkg`` — layer ``assets``, point geometries (EPSG:4326) of the assets with lat/lon.
 
-The GeoPackage needs the optional dependency ``pyogrio`` (``pip install critmat[geo]``); it is imported
-only when the GeoPackage is written and its absence raises a clear :class:`CritmatError`.
+The GeoPackage is written with ``pyogrio`` (a dependency), imported only when the GeoPackage is
+written; should it be missing, a clear :class:`CritmatError` says so.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def _ogr_write() -> Callable[..., None]:
         from pyogrio.raw import write
     except ImportError:
         raise CritmatError("writing a GeoPackage needs the optional package 'pyogrio' "
-                           "(pip install 'critmat[geo]' or pip install pyogrio)") from None
+                           "(pip install pyogrio)") from None
     return write
 
 

@@ -607,7 +607,7 @@ def asset_exits(assets: pd.DataFrame,
         status = _opt_col(assets, "status")
         known = (status.astype(str).str.lower() == "operational").to_numpy() if status is not None \
             else np.ones(n, dtype=bool)
-        known &= c_year <= alive_in
+        known = known & (c_year <= alive_in)  # not in place: pandas may hand out read-only arrays
         alive_age = np.where(known, np.maximum(alive_age, alive_in - c_year), alive_age)
 
     if events is not None and len(events):
