@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from critmat.catalog.package import load_package
+from critmat.catalog.package import bundled_frames, load_package
 from critmat.catalog.sources import source_registry
 from critmat.errors import DataError, UnknownIdError
 from critmat.models.capabilities import validate_registry
@@ -35,19 +35,9 @@ def package_dir() -> Path:
     return bundled_packages() / "capabilities"
 
 
-@lru_cache(maxsize=1)
-def _reference() -> tuple[tuple[str, pd.DataFrame], ...]:
-    known: dict[str, pd.DataFrame] = {"sources": pd.DataFrame({"source_id": sorted(source_registry())})}
-    ref = bundled_packages() / "reference"
-    if (ref / "resources.yaml").is_file():
-        for name, res in load_package(ref, known=known).items():
-            known[name] = res.frame
-    return tuple(known.items())
-
-
 def reference_frames() -> dict[str, pd.DataFrame]:
     """Frames the package's foreign keys point to: ``sources`` and the reference package's tables."""
-    known = dict(_reference())
+    known = bundled_frames("reference")
     for name in ("materials", "countries"):
         if name not in known:
             raise DataError(f"resource '{name}' not found: the bundled reference package "

@@ -6,8 +6,21 @@ a cohort entering in year t has age 0 in year t, survival sf(age), outflow(t) = 
 stock(t) (ODYM's convention; flodym with ``inflow_at="end"``).
 """
 
-from critmat.models.dynamics import AssetExits, StockModelResult, asset_exits, inflow_driven, stock_driven
-from critmat.models.lifetimes import Fixed, FoldedNormal, Lifetime, LogNormal, Normal, Weibull
+from critmat.models.dynamics import (
+           AssetExits,
+           StockModelResult,
+           asset_exits,
+           inflow_driven,
+           stock_driven,
+)
+from critmat.models.lifetimes import (
+           Fixed,
+           FoldedNormal,
+           Lifetime,
+           LogNormal,
+           Normal,
+           Weibull,
+)
 
 __all__ = ["AssetExits", "Fixed", "FoldedNormal", "Lifetime", "LogNormal", "Normal", "StockModelResult", "Weibull",
            "asset_exits", "inflow_driven", "stock_driven"]

@@ -18,7 +18,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from critmat.catalog.package import load_package, load_resource, read_spec, sha256_file, write_datapackage
+from critmat.catalog.package import (
+    bundled_frames,
+    load_resource,
+    read_spec,
+    sha256_file,
+    write_datapackage,
+)
 from critmat.errors import DataError
 from critmat.loaders import ec_crm, wgi
 from critmat.materials import MaterialIndex
@@ -37,8 +43,7 @@ def _find(folder: Path, names: list[str]) -> Path | None:
 
 
 def _reference() -> dict[str, pd.DataFrame]:
-    pkg = bundled_packages() / "reference"
-    return {k: v.frame for k, v in load_package(pkg).items()}
+    return bundled_frames("reference")
 
 
 def _countries(ref: pd.DataFrame, governance: pd.DataFrame | None, needed: set[str]) -> pd.DataFrame:

@@ -13,13 +13,11 @@ the real files when they are present. ``python -m critmat.intensities DIR`` prin
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
-from critmat.catalog.package import load_package
-from critmat.catalog.sources import source_registry
+from critmat.catalog.package import bundled_frames, load_package
 from critmat.errors import DataError
 from critmat.paths import bundled_packages
 
@@ -34,24 +32,10 @@ COLUMNS = ["technology_id", "material_id", "year_from", "year_to", "low_kg_per_b
 
 
 # --------------------------------------------------------------------------------------------- loading
-def sources_frame() -> pd.DataFrame:
-    """The source registry as a one-column frame (``source_id``) for foreign-key checks."""
-    return pd.DataFrame({"source_id": sorted(source_registry())})
-
-
-@lru_cache(maxsize=1)
-def _reference_materials() -> pd.DataFrame:
-    ref = bundled_packages() / "reference"
-    if not (ref / "resources.yaml").exists():
-        raise DataError("the reference package (materials) is not available; pass `known` with a "
-                        "'materials' frame", file=str(ref))
-    loaded = load_package(ref, known={"sources": sources_frame()})
-    return loaded["materials"].frame
-
-
 def known_frames() -> dict[str, pd.DataFrame]:
     """Frames the intensities package's foreign keys point to: ``sources`` and ``materials``."""
-    return {"sources": sources_frame(), "materials": _reference_materials()}
+    ref = bundled_frames("reference")
+    return {"sources": ref["sources"], "materials": ref["materials"]}
 
 
 def load_intensities(pkg_dir: Path | None = None,

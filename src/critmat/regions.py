@@ -20,7 +20,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,12 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from critmat.catalog.package import load_package, read_spec, write_datapackage
-from critmat.catalog.sources import source_registry
+from critmat.catalog.package import (
+    bundled_frames,
+    load_package,
+    read_spec,
+    write_datapackage,
+)
 from critmat.errors import RegionError, UnknownIdError
 from critmat.paths import bundled_data, bundled_packages, home
 
@@ -155,28 +158,10 @@ def list_regions() -> pd.DataFrame:
 
 # ---------------------------------------------------------------- reference frames for foreign keys
 
-def _sources_frame() -> pd.DataFrame:
-    return pd.DataFrame({"source_id": sorted(source_registry())})
-
-
-@lru_cache(maxsize=1)
-def _cached_reference() -> tuple[tuple[str, pd.DataFrame], ...]:
-    known: dict[str, pd.DataFrame] = {"sources": _sources_frame()}
-    ref = bundled_packages() / "reference"
-    if (ref / "resources.yaml").is_file():
-        for name, res in load_package(ref, known=known).items():
-            known[name] = res.frame
-    intens = bundled_packages() / "intensities"
-    if (intens / "resources.yaml").is_file():
-        for name, res in load_package(intens, known=known).items():
-            known[name] = res.frame
-    return tuple(known.items())
-
-
 def reference_frames() -> dict[str, pd.DataFrame]:
     """Frames region packs point to: ``sources``, ``materials`` (reference package), ``technologies``
     (intensities package). Raises :class:`RegionError` when a needed package is missing."""
-    known = dict(_cached_reference())
+    known = bundled_frames("reference", "intensities")
     for name, pkg in (("materials", "reference"), ("technologies", "intensities")):
         if name not in known:
             raise RegionError(f"resource '{name}' not found: the bundled package "
@@ -232,7 +217,7 @@ def check_region(reg: Region, technologies: pd.DataFrame | None = None) -> None:
         return
     mun_prov = dict(zip(mun["municipality_code"], mun["province_code"])) if mun is not None else {}
     if technologies is None:
-        technologies = dict(_cached_reference()).get("technologies")
+        technologies = bundled_frames("reference", "intensities").get("technologies")
     tech_class = (dict(zip(technologies["technology_id"], technologies["asset_class"]))
                   if technologies is not None and "asset_class" in technologies.columns else {})
     for i, r in assets.iterrows():
@@ -580,7 +565,6 @@ def _dedup(df: pd.DataFrame, keep: pd.DataFrame | None = None) -> pd.DataFrame:
     ids = set(ref["asset_id"]) if len(ref) else set()
     ref_pts = {fam: ref[ref["asset_class"].map(_family) == fam][["lat", "lon"]].dropna().to_numpy(float)
                for fam in DEDUP_KM} if len(ref) else {fam: None for fam in DEDUP_KM}
-    import numpy as np
 
     ref_keys = {(_family(c), _name_key(n)) for c, n in zip(ref["asset_class"], ref["name"])} if len(ref) else set()
     for i, r in df.iterrows():

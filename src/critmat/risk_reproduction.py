@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from critmat.catalog.package import load_package
+from critmat.catalog.package import bundled_frames, load_package
 from critmat.errors import DataError
 from critmat.models import risk
 from critmat.paths import bundled_packages
@@ -40,10 +40,7 @@ COLUMNS = ["material_id", "stage", "sr_supply_basis", "sr_published", "sr_comput
 
 def reference_frames() -> dict[str, pd.DataFrame]:
     """The bundled reference package's frames (materials, aliases, lists, countries) and the source registry."""
-    from critmat.intensities import sources_frame
-
-    known = {"sources": sources_frame()}
-    return {**known, **{k: v.frame for k, v in load_package(bundled_packages() / "reference", known).items()}}
+    return bundled_frames("reference")
 
 
 def load_risk_inputs(pkg_dir: Path | None = None, known: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:

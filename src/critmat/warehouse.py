@@ -21,8 +21,15 @@ import pandas as pd
 
 from critmat import __version__
 from critmat.catalog.fields import field_dictionary
-from critmat.catalog.package import (LoadedResource, PackageSpec, load_resource, read_spec, run_checks, sha256_file,
-                                     sources_frame)
+from critmat.catalog.package import (
+    LoadedResource,
+    PackageSpec,
+    load_resource,
+    read_spec,
+    run_checks,
+    sha256_file,
+    sources_frame,
+)
 from critmat.catalog.sources import source_registry
 from critmat.errors import CritmatError, DataError, UnknownIdError
 from critmat.paths import bundled_data, default_db, imported_dir

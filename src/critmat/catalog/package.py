@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -243,6 +244,26 @@ def _read_frame(path: Path, res: ResourceSpec) -> pd.DataFrame:
         else:
             df[name] = df[name].astype("string")
     return df[list(res.fields)]
+
+
+@lru_cache(maxsize=8)
+def _bundled(names: tuple[str, ...]) -> tuple[tuple[str, pd.DataFrame], ...]:
+    from critmat.paths import bundled_packages
+
+    known: dict[str, pd.DataFrame] = {"sources": sources_frame()}
+    for name in names:
+        pkg = bundled_packages() / name
+        if not (pkg / "resources.yaml").is_file():
+            raise DataError(f"the bundled package '{name}' is missing", file=str(pkg))
+        for res_name, res in load_package(pkg, known=known).items():
+            known[res_name] = res.frame
+    return tuple(known.items())
+
+
+def bundled_frames(*packages: str) -> dict[str, pd.DataFrame]:
+    """Frames of bundled packages (validated, each seeing the ones before) plus ``sources``: what the
+    foreign keys of other packages point to. Cached per process; callers get a fresh dict."""
+    return dict(_bundled(tuple(packages or ("reference",))))
 
 
 def sources_frame() -> pd.DataFrame:

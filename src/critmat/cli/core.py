@@ -81,11 +81,9 @@ def data_package(folder: Annotated[Path, typer.Argument(help="Data package folde
 @data_app.command("validate")
 def data_validate(folder: Annotated[Path, typer.Argument(help="Data package folder with resources.yaml.")]) -> None:
     """Validate one data package (schemas, keys, group sums) against the bundled reference data."""
-    from critmat.catalog.package import load_package
-    from critmat.paths import bundled_packages
+    from critmat.catalog.package import bundled_frames, load_package
 
-    known = {k: v.frame for k, v in load_package(bundled_packages() / "reference").items()}
-    loaded = load_package(folder, known)
+    loaded = load_package(folder, bundled_frames("reference"))
     for name, res in loaded.items():
         err.print(f"[green]ok[/] {name}: {len(res.frame)} rows")
 
