@@ -31,7 +31,7 @@ def test_deterministic_exit_years_and_events() -> None:
         "event_id": ["e1", "e2", "e3", "e4"],
         "asset_id": ["wind-b", "wind-d", "pv-c", "wind-b2"],
         "event": ["repowering", "lifetime_extension", "decommissioning", "commissioning"],
-        "year": [2030, 2023, 2032, 2031],
+        "year": [2030, 2032, 2032, 2031],
         "replacement_asset_id": ["wind-b2", None, None, None],
         "extension_years": [None, 5, None, None],
         "units_removed": [None, None, 400, None],
@@ -46,7 +46,7 @@ def test_deterministic_exit_years_and_events() -> None:
         ("wind-b2", 1.0): 2056,  # the replacement: 2031 + 25
         ("pv-c", 0.6): 2040,     # 600 of 1000 units stay their 30 years
         ("pv-c", 0.4): 2032,     # 400 units decommissioned early
-        ("wind-d", 1.0): 2037,   # 2007 + 25 + 5 (Egmond-aan-Zee-like extension)
+        ("wind-d", 1.0): 2037,   # 25-year life ends 2032, extended by 5 years (Egmond-aan-Zee-like)
     }
     out = ex.outflow(YEARS)
     assert out.shape == (len(YEARS),)
@@ -61,6 +61,32 @@ def test_deterministic_exit_years_and_events() -> None:
     prev = np.vstack([ex.stock([2019], content), stock[:-1]])
     np.testing.assert_allclose(stock - prev, inflow - by_mat, atol=1e-12)
     assert stock[YEARS == 2020].tolist() == [[6.0, 15.0]]  # wind-a left in 2020; b, pv-c, d in stock
+
+
+def test_lifetime_extension_is_counted_once_from_the_event_year() -> None:
+    """Egmond aan Zee: commissioned 2006, 20-year design life ends 2026, extended by 5 years -> leaves 2031.
+
+    The lifetime (Normal(25, 5), wind in the circularity package) already includes typical extensions, so
+    the event is information (in use through 2030), not 5 more years on top of the drawn lifetime.
+    """
+    assets = pd.DataFrame({"asset_id": ["owez", "young"], "technology_id": ["wind", "wind"],
+                           "commissioning_year": [2006, 2006], "quantity": [108.0, 10.0], "status": "operational"})
+    events = pd.DataFrame({"asset_id": ["owez"], "event": ["lifetime_extension"], "year": [2026],
+                           "extension_years": [5]})
+    lts = {"wind": Normal(25, 5)}
+    ey = asset_exits(assets, lts, events, alive_in=2024).exit_year_by_asset().set_index("asset_id")["exit_year"]
+    assert ey["owez"] == 2031 and ey["young"] == 2031  # the extension ends where the mean life does
+    mc = asset_exits(assets, lts, events, n_draws=2000, rng=5, alive_in=2024)
+    assert (mc.exit_year[:, 0] >= 2031).all()  # in use through 2030 in every draw
+    assert (mc.exit_year[:, 1] < 2031).any()   # without the event an exit before 2031 is possible
+    # an extension that ends before the asset's lifetime does not shorten it; a longer one sets the floor
+    ev_short = events.assign(year=2010)
+    assert asset_exits(assets, lts, ev_short).exit_year_by_asset()["exit_year"].iloc[0] == 2031
+    ev_long = events.assign(year=2030)
+    assert asset_exits(assets, lts, ev_long).exit_year_by_asset()["exit_year"].iloc[0] == 2035
+    # two extensions: the later end counts (they are not summed)
+    two = pd.concat([events, events.assign(year=2031, extension_years=3)], ignore_index=True)
+    assert asset_exits(assets, lts, two).exit_year_by_asset()["exit_year"].iloc[0] == 2034
 
 
 def test_outflow_by_asset_and_content_frame() -> None:

@@ -552,8 +552,12 @@ def asset_exits(assets: pd.DataFrame,
             asset's own commissioning year) and ``units_removed`` (decommissioning of part of an asset):
             * ``decommissioning`` / ``repowering`` in year Y: the asset (or the ``units_removed / units``
               share of it) leaves in Y — a known or planned date overrides the lifetime model;
-            * ``lifetime_extension`` decided in year Y: the asset is known to be in use in Y and its exit
-              is delayed by ``extension_years``;
+            * ``lifetime_extension`` in year Y by ``extension_years`` E (e.g. the end of a 20-year design
+              life, extended by 5 years): the asset stays in use through year Y + E - 1 and leaves no
+              earlier than Y + E. Its lifetime is conditioned on that (``L > Y + E - 1 - commissioning``);
+              E is *not* added to a drawn lifetime, since lifetime distributions describe observed service
+              lives, extensions included (adding it would count the extension twice). Several extensions
+              of one asset: the latest end counts;
             * ``commissioning``: informational (the asset's commissioning_year is used).
         n_draws: None → deterministic: exit at age ``ceil(mean lifetime)``; an integer → that many draws of
             the lifetime per asset (``exit_age = max(ceil(L), 0)``, matching ``sf``).
@@ -592,7 +596,6 @@ def asset_exits(assets: pd.DataFrame,
     index = {a: i for i, a in enumerate(ids)}
 
     fixed_exit = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)  # full exit fixed by data/events
-    extension = np.zeros(n, dtype=np.int64)
     alive_age = np.full(n, -np.inf)  # known in use at the end of this age
     partial: list[tuple[int, float, int]] = []  # (asset, share, year)
 
@@ -611,8 +614,8 @@ def asset_exits(assets: pd.DataFrame,
         alive_age = np.where(known, np.maximum(alive_age, alive_in - c_year), alive_age)
 
     if events is not None and len(events):
-        _apply_events(events.reset_index(drop=True), index, ids, c_year, assets, fixed_exit, extension,
-                      alive_age, partial)
+        _apply_events(events.reset_index(drop=True), index, ids, c_year, assets, fixed_exit, alive_age,
+                      partial)
 
     # parts: one per asset, plus one per partial decommissioning
     part_asset = np.arange(n)
@@ -639,7 +642,7 @@ def asset_exits(assets: pd.DataFrame,
             ages = exit_age(np.full(len(members), float(lt.expected())))
             a0 = alive_age[members]
             ages = np.where(np.isfinite(a0), np.maximum(ages, a0 + 1), ages).astype(np.int64)
-            exit_year[members] = c_year[members] + ages + extension[members]
+            exit_year[members] = c_year[members] + ages
     else:
         gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(0 if rng is None else rng)
         exit_year = np.broadcast_to(np.minimum(part_fixed, np.iinfo(np.int32).max).astype(np.int32),
@@ -653,8 +656,7 @@ def asset_exits(assets: pd.DataFrame,
                 draws[:, ~cond] = lt.sample(int(n_draws) * k, gen).reshape(int(n_draws), k)
             if cond.any():
                 draws[:, cond] = lt.sample(int(n_draws), gen, alive_at_age=a0[cond])
-            exit_year[:, members] = (c_year[members] + extension[members]).astype(np.int32) + \
-                exit_age(draws).astype(np.int32)
+            exit_year[:, members] = c_year[members].astype(np.int32) + exit_age(draws).astype(np.int32)
     return AssetExits(asset_id=_readonly(ids), commissioning_year=_readonly(c_year),
                       quantity=_readonly(qty), part_asset=_readonly(part_asset),
                       part_share=_readonly(part_share), exit_year=_readonly(exit_year))
@@ -669,8 +671,8 @@ def _by_lifetime(lts: list[Lifetime], members: np.ndarray) -> list[tuple[Lifetim
 
 
 def _apply_events(events: pd.DataFrame, index: dict[str, int], ids: np.ndarray, c_year: np.ndarray,
-                  assets: pd.DataFrame, fixed_exit: np.ndarray, extension: np.ndarray,
-                  alive_age: np.ndarray, partial: list[tuple[int, float, int]]) -> None:
+                  assets: pd.DataFrame, fixed_exit: np.ndarray, alive_age: np.ndarray,
+                  partial: list[tuple[int, float, int]]) -> None:
     """Fold event rows into the per-asset arrays (in place); ModelError naming the event row."""
     for col in ("asset_id", "event", "year"):
         if col not in events.columns:
@@ -701,8 +703,7 @@ def _apply_events(events: pd.DataFrame, index: dict[str, int], ids: np.ndarray, 
             if not np.isfinite(e) or e <= 0 or e != np.round(e):
                 raise ModelError(f"{where}: extension_years must be a whole number > 0, got "
                                  f"{events['extension_years'].iloc[r] if 'extension_years' in events else None!r}")
-            extension[i] += int(e)
-            alive_age[i] = max(alive_age[i], y - c_year[i])
+            alive_age[i] = max(alive_age[i], y + int(e) - 1 - c_year[i])  # in use through Y + E - 1
             continue
         if kind == "repowering" and not pd.isna(repl[r]) and str(repl[r]) not in index:
             raise ModelError(f"{where}: replacement_asset_id {repl[r]!r} is not in the assets frame")
