@@ -196,6 +196,15 @@ def test_streams_from_flows(real) -> None:
     cu = out["copper-cable-scrap"]
     assert cu.tonnes_per_year == pytest.approx(250.0)  # kg → t, grid cables only
     assert "pv-panels-eol" not in out  # no solar rows
+    # the long output of critmat.flows repeats each tonne at region, province and municipality level:
+    # with area_type the adapter counts the region rows only
+    fl = _flows()
+    fl = fl[fl["region"] == "nh-fl"]
+    layered = pd.concat([fl.assign(area_type="region", area="nh-fl"), fl.assign(area_type="province"),
+                         fl.assign(area_type="municipality", area="GM0453")], ignore_index=True)
+    again = mm.streams_from_flows(layered, specs, region="nh-fl", source_id="critmat_flows_test")
+    assert again["ndfeb-magnets-wind-repowering"].tonnes_per_year == pytest.approx(mag.tonnes_per_year)
+    assert again["copper-cable-scrap"].tonnes_per_year == pytest.approx(250.0)
     with pytest.raises(DataError, match="unit 'lb'"):
         mm.streams_from_flows(_flows().assign(unit="lb"), specs, region="nh-fl", source_id="s")
     with pytest.raises(DataError, match="negative flow"):

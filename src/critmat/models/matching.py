@@ -230,8 +230,9 @@ def get_spec(specs: Mapping[str, StreamSpec], name: str) -> StreamSpec:
 #: Which flows rows feed which bundled stream: asset classes and (None = all) materials.
 DEFAULT_FLOW_STREAMS: dict[str, dict[str, Any]] = {
     # NdFeB magnets: flows give contained rare earths; recyclers count magnet mass. Nd2Fe14B holds 26.7 wt%
-    # Nd by stoichiometry (2 x 144.24 / 1081.2); commercial wind-turbine magnets carry about 30 wt% rare
-    # earths (Nd, Pr, Dy, Tb) — the factor 1/0.30 converts contained rare earths to magnet mass.
+    # Nd by stoichiometry (2 x 144.24 / 1081.2); sintered NdFeB magnets carry about 30-32 wt% rare earths
+    # (Nd, Pr, Dy, Tb; sources metals_2023_ndfeb_scrap_review, yang_2017_ndfeb_recycling) — the factor
+    # 1/0.30 converts contained rare earths to magnet mass (the upper end of the magnet mass).
     "ndfeb-magnets-wind-repowering": {"asset_classes": frozenset({"wind_onshore", "wind_offshore"}),
                                       "materials": frozenset({"neodymium", "praseodymium", "dysprosium", "terbium"}),
                                       "product_per_contained": 1 / 0.30},
@@ -252,7 +253,9 @@ def streams_from_flows(flows: pd.DataFrame, templates: Mapping[str, StreamSpec],
 
     ``flows`` has columns region, area, asset_class, material, year, variable, unit, value (unit t, kg, kt
     or Mt). For each template named in ``mapping``, rows of ``region`` and ``variable`` with a mapped asset
-    class and material are summed per year; the stream covers the first to the last year with a positive
+    class and material are summed per year (when the frame has ``area_type``, as
+    :attr:`critmat.flows.FlowsResult.flows` has, only the ``region`` rows: province and municipality rows
+    repeat the same tonnes); the stream covers the first to the last year with a positive
     total and ``tonnes_per_year`` is the mean total over those years. The result keeps the template's roles
     and origin; its tonnes are *contained material* (not product mass), ``assumption`` is False and
     ``source_id`` is the flows run's source. Templates without any positive flow are left out.
@@ -262,6 +265,8 @@ def streams_from_flows(flows: pd.DataFrame, templates: Mapping[str, StreamSpec],
         raise DataError(f"flows frame lacks column(s) {missing} (long format {', '.join(FLOW_COLUMNS)})",
                         column=missing[0])
     df = flows[(flows["region"] == region) & (flows["variable"] == variable)]
+    if "area_type" in df.columns:  # region, province, municipality rows hold the same tonnes: count once
+        df = df[df["area_type"] == "region"]
     bad = sorted(set(df["unit"]) - set(_TO_TONNES))
     if bad:
         raise DataError(f"flows unit {bad[0]!r} not convertible to tonnes (known: {', '.join(_TO_TONNES)})",
