@@ -5,8 +5,16 @@ Faces (CLI, report, API) call these functions; every number is computed in the m
 groups, supply shares, criticality, the EC 2023 stage SR and substitution indices of ``supply_risk_inputs``,
 countries, trade measures) and the circularity package (lifetimes, end-of-life pathways, recovery rates) come
 from the warehouse; the region's assets and intensities from its pack (:func:`critmat.stock.load_inputs`), its
-companies from the capabilities registry. Secondary supply during a shock is what the region's steady-state
-end-of-life outflows yield through the circularity pathways (:func:`critmat.models.exposure.secondary_supply`).
+companies from the capabilities registry.
+
+**The region's need and secondary supply** (:func:`region_need`) come from the flows model
+(:func:`critmat.flows.run_flows`, scenario :data:`NEED_SCENARIO`) when it runs for the region over the years
+asked for: need = its ``demand_replacement`` + ``demand_new`` per year, asset class and material (region
+level), secondary supply = its ``recovered`` tonnes (region, all classes). The flows model starts from the
+registry of ``registry_year`` (2024 in the bundled scenarios), so years up to that year, or a region the
+flows model cannot run for, fall back to the steady state of :func:`critmat.models.exposure.yearly_need`
+(replacement = stock / mean lifetime + planned pipeline) and its secondary supply
+(:func:`critmat.models.exposure.secondary_supply`); ``RegionNeed.basis`` says which was used and why.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from critmat.errors import UnknownIdError
+from critmat.errors import CritmatError, UnknownIdError
 from critmat.models import disruption, exposure
 from critmat.models.countries import EU27
 from critmat.shocks import ShockSpec, resolve_ids
@@ -25,6 +33,9 @@ from critmat.warehouse import Warehouse
 
 #: Years of the exposure horizon (need is averaged over them), starting with the year of the date asked for.
 HORIZON_YEARS = 10
+#: Scenario of the flows model whose demand and recovery give the region's need and secondary supply.
+NEED_SCENARIO = "baseline"
+STEADY_STATE_BASIS = "steady state: stock / mean lifetime + planned pipeline"
 
 
 @dataclass
@@ -43,6 +54,7 @@ class RiskData:
     material_lifetimes: pd.DataFrame | None = None
     eol_pathways: pd.DataFrame | None = None
     recovery_rates: pd.DataFrame | None = None
+    fleet_buildup: pd.DataFrame | None = None
 
     def substitution(self, stage: str) -> pd.DataFrame | None:
         """``material_id, si_sr, source_id`` of the EC 2023 inputs at ``stage`` (None without the table)."""
@@ -85,7 +97,7 @@ def risk_data(wh: Warehouse) -> RiskData:
                     measures=opt("trade_measures"), measure_materials=opt("measure_materials"),
                     risk_inputs=opt("supply_risk_inputs"), lifetimes=opt("lifetimes"),
                     material_lifetimes=opt("material_lifetimes"), eol_pathways=opt("eol_pathways"),
-                    recovery_rates=opt("recovery_rates"))
+                    recovery_rates=opt("recovery_rates"), fleet_buildup=opt("fleet_buildup"))
 
 
 def indicators(data: RiskData, on: dt.date | None = None, destination: str | None = "NLD") -> pd.DataFrame:
@@ -152,16 +164,92 @@ def company_materials(region: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def need(data: RiskData, ra: RegionAssets, years: list[int], outflows: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The region's need per year × asset class × material (:func:`critmat.models.exposure.yearly_need`)."""
+def need(data: RiskData, ra: RegionAssets, years: list[int], outflows: pd.DataFrame | None = None,
+         demand: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The region's need per year × asset class × material (:func:`critmat.models.exposure.yearly_need`);
+    steady state unless ``outflows`` or ``demand`` of a flows model are given."""
     techs, mats = data.lifetime_maps()
     return exposure.yearly_need(ra.content, ra.assets, years, lifetimes=techs, material_lifetimes=mats,
-                                outflows=outflows)
+                                outflows=outflows, demand=demand)
+
+
+class _Tables:
+    """The warehouse's ``has`` / ``table`` interface over frames already read (for :func:`run_flows`)."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame | None]) -> None:
+        self._tables = {k: v for k, v in tables.items() if v is not None}
+
+    def has(self, name: str) -> bool:
+        return name in self._tables
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self._tables[name]
+
+
+@dataclass
+class RegionNeed:
+    """The region's need (:data:`critmat.models.exposure.NEED_COLUMNS`) and where it comes from.
+
+    ``recovered``: ``year, material, recovered_t`` (region, all asset classes) from the flows model, None
+    with the steady state; ``basis``: how the need was computed (and, for a fallback, why).
+    """
+
+    need: pd.DataFrame
+    recovered: pd.DataFrame | None
+    basis: str
+
+
+def flows_demand(data: RiskData, region: str, years: list[int],
+                 scenario: str = NEED_SCENARIO) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Region-level demand and recovery of the flows model over ``years`` (consecutive):
+    ``(demand, recovered)`` with ``demand`` = ``year, asset_class, material, replacement_t, pipeline_t``
+    (``demand_replacement``, ``demand_new``) and ``recovered`` = ``year, material, recovered_t``."""
+    from critmat.flows import run_flows
+    from critmat.models.inventory import ALL_CLASSES
+
+    view = _Tables({"lifetimes": data.lifetimes, "material_lifetimes": data.material_lifetimes,
+                    "fleet_buildup": data.fleet_buildup, "eol_pathways": data.eol_pathways,
+                    "recovery_rates": data.recovery_rates, "materials": data.materials})
+    res = run_flows(region, scenario, wh=view, start=min(years), end=max(years))
+    f = res.flows[(res.flows["area_type"] == "region") & res.flows["year"].isin(years)]
+    d = f[(f["asset_class"] != ALL_CLASSES) & f["variable"].isin(["demand_replacement", "demand_new"])]
+    demand = (d.pivot_table(index=["year", "asset_class", "material"], columns="variable", values="value",
+                            aggfunc="sum")
+              .reindex(columns=["demand_replacement", "demand_new"])
+              .rename(columns={"demand_replacement": "replacement_t", "demand_new": "pipeline_t"})
+              .fillna(0.0)  # a variable without rows for a cell: no such demand
+              .reset_index())
+    demand.columns.name = None
+    r = f[(f["asset_class"] == ALL_CLASSES) & (f["variable"] == "recovered")]
+    recovered = r[["year", "material", "value"]].rename(columns={"value": "recovered_t"}).reset_index(drop=True)
+    return demand, recovered
+
+
+def region_need(data: RiskData, ra: RegionAssets, years: list[int], scenario: str = NEED_SCENARIO) -> RegionNeed:
+    """The region's need over ``years``: from the flows model when it runs for the region and every year is
+    after its registry year, else the steady state (see the module docstring)."""
+    from critmat.scenarios import load_scenario
+
+    ys = sorted({int(y) for y in years})
+    reason = None
+    try:
+        sc = load_scenario(scenario)
+        if ys[0] <= sc.registry_year:
+            reason = (f"year {ys[0]} is not after the flows model's registry year {sc.registry_year} "
+                      f"(scenario {scenario})")
+        else:
+            demand, recovered = flows_demand(data, ra.region_id, list(range(ys[0], ys[-1] + 1)), scenario)
+            nd = need(data, ra, ys, demand=demand)
+            return RegionNeed(nd, recovered[recovered["year"].isin(ys)].reset_index(drop=True),
+                              f"flows model, scenario {scenario}: demand_replacement + demand_new")
+    except CritmatError as exc:  # the flows model cannot run for this region: say so, use the steady state
+        reason = f"flows model not available for {ra.region_id}: {exc}"
+    return RegionNeed(need(data, ra, ys), None, f"{STEADY_STATE_BASIS} ({reason})")
 
 
 def secondary_from_flows(data: RiskData, nd: pd.DataFrame) -> pd.DataFrame | None:
-    """``material, secondary_t_per_yr``: mean yearly recovery from the region's end-of-life flows (None
-    without the circularity tables)."""
+    """``material, secondary_t_per_yr``: mean yearly recovery from the region's steady-state end-of-life
+    flows (the replacement term of a steady-state ``nd``; None without the circularity tables)."""
     if data.eol_pathways is None or data.recovery_rates is None or nd.empty:
         return None
     rec = exposure.secondary_supply(nd, data.eol_pathways, data.recovery_rates)
@@ -184,6 +272,7 @@ class ExposureReport:
     projects: pd.DataFrame
     lifetimes: pd.DataFrame
     excluded_assets: list[str]
+    need_basis: str = STEADY_STATE_BASIS
 
 
 def exposure_report(data: RiskData, region: str, on: dt.date | None = None,
@@ -193,7 +282,8 @@ def exposure_report(data: RiskData, region: str, on: dt.date | None = None,
     ind = indicators(data, day)
     ra = region_assets(region)
     years = list(range(day.year, day.year + horizon))
-    nd = need(data, ra, years)
+    rn = region_need(data, ra, years)
+    nd = rn.need
     mats = exposure.material_exposure(nd, ind)
     classes = exposure.asset_class_exposure(nd, ind)
     goods = exposure.goods_category_exposure(ra.goods_categories, ra.goods_category_materials, ind) \
@@ -209,7 +299,7 @@ def exposure_report(data: RiskData, region: str, on: dt.date | None = None,
                         for t, y in sorted(techs.items())] +
                        [{"technology_id": t, "material_id": m, "mean_years": y, "source_id": msrc.get((t, m))}
                         for (t, m), y in sorted(comps.items())])
-    return ExposureReport(ra.region_id, day, years, mats, classes, goods, comp, proj, lts, ra.excluded)
+    return ExposureReport(ra.region_id, day, years, mats, classes, goods, comp, proj, lts, ra.excluded, rn.basis)
 
 
 # ------------------------------------------------------------------------------------------ shocks
@@ -227,18 +317,27 @@ def resolve_shock(wh: Warehouse, spec: ShockSpec, data: RiskData | None = None) 
 
 def run_shock(wh: Warehouse, spec: ShockSpec, region: str | None = None, *,
               secondary: pd.DataFrame | None = None, lead_years: int = 1) -> disruption.DisruptionResult:
-    """Resolve and simulate ``spec``; with ``region`` the region's need, companies, projects and secondary
-    supply (from its end-of-life flows, unless ``secondary`` is given) are used."""
+    """Resolve and simulate ``spec``; with ``region`` the region's need (:func:`region_need`), companies,
+    projects and secondary supply (from its end-of-life flows, unless ``secondary`` is given) are used.
+    With the flows model, ``secondary_t_per_yr`` is its recovery averaged over the shock's years weighted by
+    the share of each year inside the shock, so that ``secondary_t_per_yr × Σ f(y) = Σ recovered(y) f(y)``."""
     data = risk_data(wh)
     spec = resolve_shock(wh, spec, data)
     yf = disruption.year_fractions(spec.start, spec.months)
     nd = pd.DataFrame(columns=exposure.NEED_COLUMNS)
     comp = proj = None
+    basis = ""
     if region is not None:
         ra = region_assets(region)
         if yf:
-            nd = need(data, ra, sorted(yf))
-            if secondary is None:
+            rn = region_need(data, ra, sorted(yf))
+            nd, basis = rn.need, rn.basis
+            if secondary is None and rn.recovered is not None:
+                r = rn.recovered.assign(w=rn.recovered["year"].map(yf))
+                r = r.assign(wt=r["recovered_t"] * r["w"]).groupby("material", as_index=False)["wt"].sum()
+                secondary = r.assign(secondary_t_per_yr=r["wt"] / sum(yf.values()))[
+                    ["material", "secondary_t_per_yr"]]
+            elif secondary is None:
                 secondary = secondary_from_flows(data, nd)
         comp = company_materials(ra.region_id)
         p = ra.content.merge(ra.assets[["asset_id", "name", "asset_class", "status", "commissioning_year"]],
@@ -246,4 +345,5 @@ def run_shock(wh: Warehouse, spec: ShockSpec, region: str | None = None, *,
         proj = p[p["status"].isin(exposure.PROJECT_STATUSES)]
     return disruption.simulate(spec, data.supply_shares, nd, groups=data.groups, eu_members=data.eu_members,
                                companies=comp, projects=proj, secondary=secondary,
-                               substitution=data.substitution(spec.stage), lead_years=lead_years)
+                               substitution=data.substitution(spec.stage), lead_years=lead_years,
+                               need_basis=basis)

@@ -148,6 +148,7 @@ class DisruptionResult:
     mitigations: pd.DataFrame
     companies: pd.DataFrame = field(default_factory=pd.DataFrame)
     projects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    need_basis: str = ""  # how the need was computed (flows model or steady state), as given to simulate
 
     def affected_by_year_class(self) -> pd.DataFrame:
         """Affected need summed over materials: ``year, asset_class, need_t, affected_t``."""
@@ -168,7 +169,7 @@ def simulate(shock: ShockSpec, supply_shares: pd.DataFrame, need: pd.DataFrame, 
              groups: Mapping[str, Sequence[str]], eu_members: Collection[str] = (),
              companies: pd.DataFrame | None = None, projects: pd.DataFrame | None = None,
              secondary: pd.DataFrame | None = None, substitution: pd.DataFrame | None = None,
-             lead_years: int = 1) -> DisruptionResult:
+             lead_years: int = 1, need_basis: str = "") -> DisruptionResult:
     """Run one shock (see the module docstring for every formula).
 
     ``need``: ``year, asset_class, material, need_t`` (tonnes in the year; years outside the shock are
@@ -176,7 +177,7 @@ def simulate(shock: ShockSpec, supply_shares: pd.DataFrame, need: pd.DataFrame, 
     primary_activity_id, material_id``. ``projects``: ``asset_id, name, asset_class, status,
     commissioning_year, material, mass_t`` of planned/under-construction assets. ``secondary``:
     ``material, secondary_t_per_yr`` (end-of-life flows). ``substitution``: ``material_id, si_sr`` and
-    optionally ``source_id``.
+    optionally ``source_id``. ``need_basis``: a label of how ``need`` was computed, kept on the result.
     """
     for col in ("year", "asset_class", "material", "need_t"):
         if col not in need.columns:
@@ -235,7 +236,8 @@ def simulate(shock: ShockSpec, supply_shares: pd.DataFrame, need: pd.DataFrame, 
         window = cy.isna() | ((cy >= min(yf)) & (cy <= max(yf) + lead_years))
         proj = p[window][[c for c in proj.columns if c in p.columns]].reset_index(drop=True)
     return DisruptionResult(shock=shock, materials=mats, year_fraction=yf, supply=sup, affected=a,
-                            mitigations=mit, companies=comp.reset_index(drop=True), projects=proj)
+                            mitigations=mit, companies=comp.reset_index(drop=True), projects=proj,
+                            need_basis=need_basis)
 
 
 __all__ = ["AFFECTED_COLUMNS", "MITIGATION_COLUMNS", "NOT_AVAILABLE", "SUPPLY_COLUMNS", "DisruptionResult",

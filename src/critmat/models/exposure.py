@@ -15,11 +15,17 @@ fractions, HHI on the 0..1 scale, SR on the EC's published scale (threshold 1).
 ``L(a, m)`` is the mean service life of asset a's technology, or of the component holding m where one is
 given (:func:`lifetime_of`; critmat takes both from the circularity package, each with its source).
 Replacement is like for like (what leaves is rebuilt with the same content). The steady state ignores
-vintages: a fleet built last year needs no replacement yet, an old one more. When a flows
-model supplies outflows per year (``outflows=``), they replace the steady-state term. Planned assets
-without a commissioning year are spread evenly over the years asked for; planned assets whose year has
-passed count in the first year (delayed, still to be built). Under-construction assets are in the stock
-(the inventory's convention) and not in the pipeline.
+vintages: a fleet built last year needs no replacement yet, an old one more. Planned assets without a
+commissioning year are spread evenly over the years asked for; planned assets whose year has passed count
+in the first year (delayed, still to be built). Under-construction assets are in the stock (the inventory's
+convention) and not in the pipeline.
+
+**From the flows model** (``demand=``; :mod:`critmat.risk_report` does this when the flows model runs for
+the region and years): ``replacement_t`` is the flows model's ``demand_replacement`` (what replaces the
+year's actual outflow, by vintage and event, at the scenario's replacement share and the intensity of the
+replacement year) and ``pipeline_t`` its ``demand_new`` (assets commissioned in the year under the
+scenario's pipeline, under-construction ones included). The steady state above is the fallback.
+``outflows=`` replaces only the replacement term by a flows model's outflow.
 
 **Indicators** per material (:func:`material_indicators`): EC 2023 supply risk SR and economic importance
 EI — the material's own published value; else the largest published stage SR of the material (the EC
@@ -49,7 +55,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -235,17 +240,34 @@ def _years(years: Iterable[int]) -> list[int]:
     return ys
 
 
+def _check_years_covered(frame: pd.DataFrame, ys: list[int], what: str) -> None:
+    """A flows frame must cover every year asked for (a missing year would silently count as no need)."""
+    missing = sorted(set(ys) - set(pd.to_numeric(frame["year"], errors="coerce").dropna().astype(int)))
+    if missing:
+        raise ModelError(f"{what}: no rows for year(s) {missing} of the years asked for {ys[0]}..{ys[-1]}; "
+                         "run the flows model over those years")
+
+
 def yearly_need(content: pd.DataFrame, assets: pd.DataFrame, years: Iterable[int], *, lifetimes: Lifetimes,
                 material_lifetimes: MaterialLifetimes | None = None,
-                outflows: pd.DataFrame | None = None) -> pd.DataFrame:
+                outflows: pd.DataFrame | None = None, demand: pd.DataFrame | None = None) -> pd.DataFrame:
     """Need per year × asset class × material (columns :data:`NEED_COLUMNS`, tonnes), see module docstring.
 
     ``content``: ``asset_id, material, mass_t`` per asset (e.g. ``inventory.asset_content``); ``assets``:
     ``asset_id, asset_class, technology_id, status, commissioning_year``. ``lifetimes`` maps technology ids
     (or asset classes) to mean service lives in years, ``material_lifetimes`` ``(technology_id, material)``
-    to the life of a component (see :func:`lifetime_of`). ``outflows`` (optional): ``year, asset_class,
-    material, outflow_t`` from a flows model, used instead of the steady-state replacement.
+    to the life of a component (see :func:`lifetime_of`). A flows model can replace the steady state:
+
+    * ``outflows``: ``year, asset_class, material, outflow_t``; the outflow is replaced like for like
+      (replacement term) and the pipeline comes from the planned assets as without it;
+    * ``demand``: ``year, asset_class, material, replacement_t, pipeline_t`` (e.g. the region rows of
+      :func:`critmat.flows.run_flows`: ``demand_replacement`` and ``demand_new``, vintage-resolved, with the
+      scenario's pipeline years); both terms come from it.
+
+    Either frame must cover every year asked for (ModelError otherwise); give at most one of them.
     """
+    if outflows is not None and demand is not None:
+        raise ModelError("yearly_need: give outflows= or demand=, not both")
     _require(content, ["asset_id", "material", "mass_t"], "content")
     _require(assets, ["asset_id", "asset_class", "technology_id", "status", "commissioning_year"], "assets")
     ys = _years(years)
@@ -257,20 +279,34 @@ def yearly_need(content: pd.DataFrame, assets: pd.DataFrame, years: Iterable[int
     a = assets[["asset_id", "asset_class", "technology_id", "status", "commissioning_year"]]
     c = content[["asset_id", "material", "mass_t"]].merge(a, on="asset_id", how="inner", validate="many_to_one")
     held = c[c["status"].isin(STOCK_STATUSES)].copy()
+    steady = outflows is None and demand is None
     held["replacement_t"] = [m / lifetime_of(str(t), str(cl), str(mat), lifetimes, material_lifetimes)
                              for m, t, cl, mat in zip(held["mass_t"], held["technology_id"], held["asset_class"],
-                                                      held["material"])]
+                                                      held["material"])] if steady else 0.0
     stock = held.groupby(["asset_class", "material"], as_index=False)[["mass_t", "replacement_t"]].sum() \
         .rename(columns={"mass_t": "stock_t"})
     frames = []
-    if outflows is None:
+    if steady:
         rep = stock.merge(pd.DataFrame({"year": ys}), how="cross")
         frames.append(rep[["year", "asset_class", "material", "replacement_t"]])
-    else:
+    elif outflows is not None:
         _require(outflows, ["year", "asset_class", "material", "outflow_t"], "outflows")
+        _check_years_covered(outflows, ys, "outflows")
         o = outflows[outflows["year"].isin(ys)].rename(columns={"outflow_t": "replacement_t"})
         frames.append(o[["year", "asset_class", "material", "replacement_t"]])
-    pipe = c[c["status"].isin(PIPELINE_STATUSES)].copy()
+    else:
+        _require(demand, ["year", "asset_class", "material", "replacement_t", "pipeline_t"], "demand")
+        _check_years_covered(demand, ys, "demand")
+        d = demand[demand["year"].isin(ys)]
+        for col in ("replacement_t", "pipeline_t"):
+            v = pd.to_numeric(d[col], errors="coerce")
+            if (v.isna() | (v < 0)).any():
+                bad = d.loc[v.isna() | (v < 0)].iloc[0]
+                raw = bad[col].item() if hasattr(bad[col], "item") else bad[col]
+                raise ModelError(f"demand: {col} of {bad['asset_class']!r}, {bad['material']!r}, year "
+                                 f"{bad['year']} is {raw!r}; it must be a number >= 0")
+        frames.append(d[["year", "asset_class", "material", "replacement_t", "pipeline_t"]])
+    pipe = c[c["status"].isin(PIPELINE_STATUSES)].copy() if demand is None else c.iloc[:0]
     if len(pipe):
         cy = pd.to_numeric(pipe["commissioning_year"], errors="coerce")
         dated = pipe[cy.notna()].assign(year=cy[cy.notna()].astype(int).clip(lower=ys[0]))
