@@ -119,6 +119,14 @@ def test_affected_need_is_need_times_lost_share_times_months_over_12() -> None:
     assert by.loc[(2026, "vehicle"), "affected_t"] == pytest.approx((2 * 0.9 + 1 * 1.0) * 0.5 * f)
 
 
+def test_rows_without_need_are_not_affected_rows() -> None:
+    need = pd.concat([_need(), pd.DataFrame({"year": [2026], "asset_class": ["wind_onshore"],
+                                             "material": ["dysprosium"], "need_t": [0.0]})], ignore_index=True)
+    res = dis.simulate(_shock(), _supply(), need, groups=GROUPS, eu_members=EU)
+    assert "wind_onshore" not in set(res.affected["asset_class"]) and (res.affected["need_t"] > 0).all()
+    assert res.totals() == _run(_shock()).totals()
+
+
 def test_year_fractions_span_years() -> None:
     yf = dis.year_fractions(dt.date(2025, 10, 1), 6)
     assert set(yf) == {2025, 2026}

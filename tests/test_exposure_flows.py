@@ -38,6 +38,13 @@ def test_demand_gives_both_terms_and_the_planned_assets_are_not_added_again() ->
     assert got.loc[(2027, "wind_offshore", "dysprosium"), "stock_t"] == 20.0  # holdings stay the inventory's
     # no lifetime is needed when the flows model gives the replacement
     ex.yearly_need(CONTENT, ASSETS, [2027], lifetimes={}, demand=DEMAND)
+    # a held material the flows frame does not list (nothing moves) keeps its holdings, with zero need
+    more = pd.concat([CONTENT, pd.DataFrame({"asset_id": ["w1"], "material": ["copper"], "mass_t": [400.0]})])
+    n2 = ex.yearly_need(more, ASSETS, [2027, 2028], lifetimes={}, demand=DEMAND)
+    cu = n2[n2["material"] == "copper"]
+    assert cu["year"].tolist() == [2027, 2028] and (cu["stock_t"] == 400.0).all() and (cu["need_t"] == 0).all()
+    assert ex.material_exposure(n2, pd.DataFrame({"material_id": ["copper"], "sr": [0.1]})).set_index(
+        "material_id").at["copper", "stock_t"] == 400.0
 
 
 def test_demand_must_cover_the_years_and_be_valid() -> None:

@@ -172,8 +172,8 @@ def simulate(shock: ShockSpec, supply_shares: pd.DataFrame, need: pd.DataFrame, 
              lead_years: int = 1, need_basis: str = "") -> DisruptionResult:
     """Run one shock (see the module docstring for every formula).
 
-    ``need``: ``year, asset_class, material, need_t`` (tonnes in the year; years outside the shock are
-    ignored, shock years missing from it count as no need). ``companies``: long ``company_id, name,
+    ``need``: ``year, asset_class, material, need_t`` (tonnes in the year; years outside the shock and rows
+    with no need are ignored, shock years missing from it count as no need). ``companies``: long ``company_id, name,
     primary_activity_id, material_id``. ``projects``: ``asset_id, name, asset_class, status,
     commissioning_year, material, mass_t`` of planned/under-construction assets. ``secondary``:
     ``material, secondary_t_per_yr`` (end-of-life flows). ``substitution``: ``material_id, si_sr`` and
@@ -190,6 +190,7 @@ def simulate(shock: ShockSpec, supply_shares: pd.DataFrame, need: pd.DataFrame, 
 
     a = need[need["material"].isin(mats) & need["year"].isin(list(yf))].copy()
     a = a.groupby(["year", "asset_class", "material"], as_index=False)["need_t"].sum()
+    a = a[a["need_t"] > 0]  # holdings without need in a year (listed by yearly_need) are not affected
     a["year_fraction"] = a["year"].map(yf).astype(float)
     a["lost_share"] = a["material"].map(lost).astype(float)
     a["affected_t"] = a["need_t"] * a["lost_share"] * a["year_fraction"]

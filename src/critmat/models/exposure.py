@@ -285,16 +285,16 @@ def yearly_need(content: pd.DataFrame, assets: pd.DataFrame, years: Iterable[int
                                                       held["material"])] if steady else 0.0
     stock = held.groupby(["asset_class", "material"], as_index=False)[["mass_t", "replacement_t"]].sum() \
         .rename(columns={"mass_t": "stock_t"})
-    frames = []
-    if steady:
-        rep = stock.merge(pd.DataFrame({"year": ys}), how="cross")
-        frames.append(rep[["year", "asset_class", "material", "replacement_t"]])
-    elif outflows is not None:
+    # every held (class, material) gets a row each year (a flows frame lists only what moves), so that
+    # stock_t is complete; in the steady state this row carries the replacement
+    frames = [stock.merge(pd.DataFrame({"year": ys}), how="cross")[["year", "asset_class", "material",
+                                                                     "replacement_t"]]]
+    if outflows is not None:
         _require(outflows, ["year", "asset_class", "material", "outflow_t"], "outflows")
         _check_years_covered(outflows, ys, "outflows")
         o = outflows[outflows["year"].isin(ys)].rename(columns={"outflow_t": "replacement_t"})
         frames.append(o[["year", "asset_class", "material", "replacement_t"]])
-    else:
+    elif demand is not None:
         _require(demand, ["year", "asset_class", "material", "replacement_t", "pipeline_t"], "demand")
         _check_years_covered(demand, ys, "demand")
         d = demand[demand["year"].isin(ys)]
