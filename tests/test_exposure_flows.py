@@ -110,6 +110,10 @@ def test_years_up_to_the_registry_year_fall_back_to_the_steady_state(data: rr.Ri
     assert rn.recovered is None and rn.basis.startswith(rr.STEADY_STATE_BASIS)
     assert "registry year 2024" in rn.basis
     pd.testing.assert_frame_equal(rn.need, rr.need(data, ra, [2023, 2024]))
+    # a flows model that cannot run (here: no such scenario) falls back too, with a warning and the reason
+    with pytest.warns(RuntimeWarning, match="flows model not available for nh-fl"):
+        rn = rr.region_need(data, ra, [2030], scenario="no-such-scenario")
+    assert rn.recovered is None and "no-such-scenario" in rn.basis
 
 
 def test_shock_uses_flows_need_and_weights_recovery_by_the_years_it_touches(data: rr.RiskData, db: Path) -> None:

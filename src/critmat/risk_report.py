@@ -20,6 +20,7 @@ flows model cannot run for, fall back to the steady state of :func:`critmat.mode
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -244,6 +245,7 @@ def region_need(data: RiskData, ra: RegionAssets, years: list[int], scenario: st
                               f"flows model, scenario {scenario}: demand_replacement + demand_new")
     except CritmatError as exc:  # the flows model cannot run for this region: say so, use the steady state
         reason = f"flows model not available for {ra.region_id}: {exc}"
+        warnings.warn(f"need of {ra.region_id}: {reason}; using the steady state", RuntimeWarning, stacklevel=2)
     return RegionNeed(need(data, ra, ys), None, f"{STEADY_STATE_BASIS} ({reason})")
 
 
