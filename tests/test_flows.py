@@ -220,3 +220,28 @@ def test_iamc_without_bands_has_no_percentile_scenarios(base) -> None:
     assert not iamc["variable"].str.contains("p05").any()
     assert set(iamc["region"]) == {"nh-fl", "nh-fl|PV24", "nh-fl|PV27"} | set(
         "nh-fl|" + base.flows.loc[base.flows["area_type"] == "municipality", "area"])
+
+
+# ------------------------------------------------------------------------------------ population fleets
+def test_population_flows_by_hand() -> None:
+    """Fleets held at their registered stock: stationary, stepped in at commissioning, or grown from zero."""
+    from critmat.flows import _population_flows
+    from critmat.models.lifetimes import Fixed
+
+    years = np.arange(2025, 2051)
+    # stationary: stock = I x sum_a sf(a) = 10 I for Fixed(10) (end-of-year stock holds ages 0..9)
+    out, repl, new = _population_flows(500.0, Fixed(10), years, None, None, 2024)
+    np.testing.assert_allclose(out, 50.0)
+    np.testing.assert_allclose(repl, 50.0)
+    assert (new == 0).all()
+    # a data centre commissioned in 2030: enters whole, leaves and is replaced 10 years later
+    out, repl, new = _population_flows(8.0, Fixed(10), years, 2030.0, None, 2024)
+    assert new[years == 2030].item() == 8.0 and new.sum() == 8.0
+    assert out[years == 2040].item() == 8.0 and out[years == 2050].item() == 8.0 and out.sum() == 16.0
+    np.testing.assert_allclose(repl, out)
+    # a fleet grown linearly from zero since 2014 to the registry year 2024, constant after: 1/10 of it
+    # entered each year 2015-2024, so from 2025 one tenth leaves (and is replaced) each year
+    out, repl, new = _population_flows(1000.0, Fixed(10), years, None, 2014, 2024)
+    np.testing.assert_allclose(out, 100.0, atol=1e-9)
+    np.testing.assert_allclose(repl, 100.0, atol=1e-9)
+    assert (new == 0).all()
