@@ -331,7 +331,9 @@ def yearly_need(content: pd.DataFrame, assets: pd.DataFrame, years: Iterable[int
 def secondary_supply(need: pd.DataFrame, eol_pathways: pd.DataFrame, recovery_rates: pd.DataFrame) -> pd.DataFrame:
     """Secondary material recovered from the region's end-of-life flows, per year × asset class × material.
 
-    The outflow is the replacement term of ``need`` (steady state: what leaves equals what is replaced);
+    The outflow is the replacement term of ``need`` (steady state, or ``outflows=``: what leaves equals
+    what is replaced; not for a need built with ``demand=``, whose replacement term is the flows model's
+    demand at the replacement share and the new vintage's intensity — take its ``recovered`` instead);
     it is split by :func:`critmat.models.circularity.apply_pathways` with the shares of the circularity
     package (export for reuse, collection, pre-treatment, recovery). Returns ``year, asset_class, material,
     outflow_t, recovered_t``.
