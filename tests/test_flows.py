@@ -139,6 +139,11 @@ def test_bad_input_names_the_value(wh: Warehouse) -> None:
     sc = validate_scenario({"name": "m", "recovery": {"all": {"kryptonite": 0.5}}})
     with pytest.raises(ScenarioError, match="unknown material 'kryptonite'"):
         run_flows("nh-fl", sc, wh=wh, materials=["copper"])
+    # a group id would match no flow (rates are per element) and silently change nothing
+    sc = validate_scenario({"name": "g", "recovery": {"all": {"rare_earth_elements_heavy": {2030: 0.7}}}})
+    with pytest.raises(ScenarioError, match="'rare_earth_elements_heavy' in pretreatment/recovery is a material "
+                                            "group; give the rate per element .*dysprosium"):
+        run_flows("nh-fl", sc, wh=wh, materials=["dysprosium"])
 
 
 def test_pipeline_years_come_from_the_scenario(wh: Warehouse) -> None:

@@ -306,6 +306,12 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
     if unknown_mats:
         raise ScenarioError(f"scenario '{sc.name}': unknown material '{sorted(unknown_mats)[0]}' in "
                             "pretreatment/recovery")
+    groups = _material_groups(wh)
+    grouped = sorted({m for (_, m, _) in sc.stage_overrides()} & set(groups))
+    if grouped:  # rates apply per element; a group id would match no flow and change nothing
+        g = grouped[0]
+        raise ScenarioError(f"scenario '{sc.name}': '{g}' in pretreatment/recovery is a material group; "
+                            f"give the rate per element ({', '.join(groups[g])})")
     notes += list(params.notes)
     cls_idx = np.array([params.index(c) for c in a["asset_class"]])
     repl_share = params.replacement[cls_idx]  # (n, Y)
@@ -458,6 +464,17 @@ def _region_inputs(region: str | Path) -> tuple[Any, pd.DataFrame]:
         _INPUTS_CACHE[key] = (load_inputs(region), load_region(region).table("asset_events"))
     inputs, events = _INPUTS_CACHE[key]
     return inputs, events.copy()
+
+
+def _material_groups(wh: Any) -> dict[str, list[str]]:
+    """Material group id → member ids (warehouse ``material_groups``, else the reference package)."""
+    if wh is not None and wh.has("material_groups"):
+        mg = wh.table("material_groups")
+    else:
+        from critmat.regions import reference_frames
+
+        mg = reference_frames()["material_groups"]
+    return {str(g): sorted(map(str, m)) for g, m in mg.groupby("group_id")["material_id"]}
 
 
 def _known_material_ids(wh: Any) -> set[str]:
