@@ -129,6 +129,10 @@ def pert_draws(low: np.ndarray, mode: np.ndarray, high: np.ndarray, n_draws: int
 def _cells(pairs: pd.DataFrame, material: pd.Series, groups: Mapping[str, Iterable[str]]) -> pd.DataFrame:
     """Expand pairs to (row, quantity, region, area_type, area, asset_class, material) contributions."""
     base = pairs.assign(material=material.to_numpy()[pairs["row"].to_numpy()])
+    direct = sorted(set(base["material"]) & set(groups))
+    if direct:  # the group total would add this row to its members' rows
+        raise ModelError(f"intensity rows give material group '{direct[0]}' directly while the stock also sums "
+                         f"it from its members ({', '.join(sorted(groups[direct[0]]))}): give the elements")
     members = [base]
     for gid, mats in groups.items():
         sub = base[base["material"].isin(set(mats))]
