@@ -90,7 +90,7 @@ def test_groups_sum_members():
 
 def test_group_given_directly_and_via_members_is_refused():
     ints = INTS.copy()
-    ints.loc[len(ints)] = ["wind_dd_pmsg", "rare_earth_elements_light", 1900, None, 1.0, 2.0, 3.0]
+    ints.loc[len(ints)] = ["wind_dd_pmsg", "rare_earth_elements_light", 1900, 2030, 1.0, 2.0, 3.0]
     with pytest.raises(ModelError, match="material group 'rare_earth_elements_light' directly"):
         inv.stock(assets(), TECH, ints, groups=GROUPS, n_draws=0)
     inv.stock(assets(), TECH, ints, n_draws=0)  # without group aggregation the row is just a material
