@@ -1,12 +1,15 @@
 """The ``critmat`` command line: a thin shell over the model and warehouse functions.
 
 Each topic module in this package exposes ``register(app)``; the root app registers them in
-:data:`TOPICS`. A :class:`~critmat.errors.CritmatError` becomes one red line on stderr and exit code 2.
+:data:`TOPICS`. A :class:`~critmat.errors.CritmatError` (or a file-system / warehouse error) becomes one red
+line on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
+import re
 import sys
 
 import typer
@@ -14,13 +17,15 @@ from rich.console import Console
 
 from critmat.errors import CritmatError
 
-TOPICS = ["core", "materials", "risk", "regional", "flows", "capabilities", "stock"]
+TOPICS = ["materials", "risk", "regional", "stock", "flows", "capabilities", "core"]
 
 app = typer.Typer(
     name="critmat",
     help="critmat: an observatory for critical raw materials (CRM) in a region.\n\n"
     "Knowledge base of the EU CRM lists, supply, risk and export controls; regional stocks of CRM in "
-    "strategic assets; end-of-life flows; disruption scenarios; supply-chain capabilities.",
+    "strategic assets; end-of-life flows; disruption scenarios; supply-chain capabilities. Every figure "
+    "carries its source (`critmat sources`). Tonnes (t) are metric tonnes of contained material; shares are "
+    "fractions 0..1. Every listing takes --format table|csv|json; errors exit with code 2.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
@@ -28,6 +33,51 @@ app = typer.Typer(
 
 for _topic in TOPICS:
     importlib.import_module(f"critmat.cli.{_topic}").register(app)
+
+
+def reflow(doc: str | None) -> str | None:
+    """Help text from a docstring: lines of a paragraph joined (rich mode would keep the source's line
+    breaks and wrap them again); a paragraph starting with a line ``\\b`` keeps its lines."""
+    if not doc:
+        return doc
+    paragraphs = re.split(r"\n\s*\n", inspect.cleandoc(doc))
+    out = []
+    for p in paragraphs:
+        if p.startswith("\b"):
+            out.append(p.lstrip("\b").strip("\n"))
+        else:
+            out.append(" ".join(line.strip() for line in p.splitlines()))
+    return "\n\n".join(out)
+
+
+def _reflow_all(typer_app: typer.Typer) -> None:
+    for cmd in typer_app.registered_commands:
+        if cmd.help is None and cmd.callback is not None:
+            cmd.help = reflow(cmd.callback.__doc__)
+    for grp in typer_app.registered_groups:
+        if grp.typer_instance is not None:
+            _reflow_all(grp.typer_instance)
+
+
+_reflow_all(app)
+
+
+def _message(exc: BaseException) -> str | None:
+    """One line for an error a user can fix (bad input, a path, the warehouse file); None for a bug."""
+    if isinstance(exc, CritmatError):
+        text = str(exc)
+    elif isinstance(exc, OSError):
+        what = f"{exc.filename}: " if exc.filename else ""
+        text = f"{what}{exc.strerror or exc}"
+        if getattr(exc, "filename2", None):
+            text = f"{exc.filename} -> {exc.filename2}: {exc.strerror or exc}"
+    elif type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb"):
+        text = f"warehouse: {exc}"
+    elif type(exc).__module__.startswith("pyogrio"):
+        text = f"GeoPackage/GeoJSON: {exc}"
+    else:
+        return None
+    return " ".join(text.split())  # one line, even when a library's message spans several
 
 
 def main() -> None:
@@ -38,7 +88,7 @@ def main() -> None:
 
     plain = warnings.showwarning
 
-    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings API
+    def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, DataWarning):
             Console(stderr=True).print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
         else:
@@ -47,6 +97,16 @@ def main() -> None:
     warnings.showwarning = show
     try:
         app()  # standalone mode: usage errors and --help exit through SystemExit as usual
-    except CritmatError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True, markup=True)
+    except BrokenPipeError:  # `critmat ... | head`: the reader left; no message
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except Exception as exc:
+        text = _message(exc)
+        if text is None:
+            raise
+        from rich.markup import escape
+
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from critmat.cli.common import DbOption, FormatOption, err, warehouse
+from critmat.cli.common import PANEL_DATA, DbOption, FormatOption, check_db, err, warehouse
 from critmat.cli.output import Format, emit
 
 data_app = typer.Typer(help="Import publisher files and manage data packages.", no_args_is_help=True)
@@ -16,12 +16,15 @@ data_app = typer.Typer(help="Import publisher files and manage data packages.", 
 def build(db: DbOption = None) -> None:
     """Validate every data package and (re)build the warehouse atomically.
 
-    A failed build names the file, line and column at fault and leaves the previous warehouse intact.
+    Other commands build the warehouse on first use and rebuild it when an input changed; run this after
+    editing a data package, or with --db to build one elsewhere. A failed build names the file, line and
+    column at fault and leaves the previous warehouse intact.
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from critmat.warehouse import build as do_build
 
+    check_db(db)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
         task = bar.add_task("building")
         report = do_build(db, progress=lambda m: bar.update(task, description=f"building: {m}"))
@@ -32,7 +35,11 @@ def build(db: DbOption = None) -> None:
 def sources(db: DbOption = None, fmt: FormatOption = Format.table,
             sources_only: Annotated[bool, typer.Option("--registry", help="List the source registry instead of "
                                                        "the provenance of each table.")] = False) -> None:
-    """Where every table comes from: dataset, source, vintage, sha256 and rows (the provenance table)."""
+    """Where every table comes from: dataset, sources, vintage, sha256 and rows.
+
+    Without options: the provenance of each warehouse table (source_ids point into the source registry).
+    With --registry: the registry itself (publisher, title, vintage, licence, url of every source).
+    """
     wh = warehouse(db)
     if sources_only:
         df = wh.table("sources")[["source_id", "kind", "publisher", "title", "vintage", "licence", "url"]]
@@ -55,14 +62,16 @@ def data_import(
 ) -> None:
     """Import the complete EC CRM 2023 datasets and the WGI from publisher files, then rebuild.
 
-    The imported tables replace the curated ones (supply_shares with every country, criticality for every
-    assessed material, countries with governance). Nothing changes if any file fails validation.
+    The imported tables (in $CRITMAT_HOME/packages) replace the curated ones: supply_shares with every
+    country, criticality for every assessed material, countries with governance. Nothing changes if any
+    file fails validation.
     """
     from critmat.imports import import_publisher_files
     from critmat.warehouse import build as do_build
 
     if not from_dir and not download:
         raise typer.BadParameter("give --from DIR or --download")
+    check_db(db)
     with err.status("importing…") as status:
         dest = import_publisher_files(from_dir, download=download, progress=lambda m: status.update(m))
         status.update("rebuilding the warehouse…")
@@ -89,6 +98,6 @@ def data_validate(folder: Annotated[Path, typer.Argument(help="Data package fold
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(build)
-    app.command()(sources)
-    app.add_typer(data_app, name="data")
+    app.command(rich_help_panel=PANEL_DATA)(build)
+    app.command(rich_help_panel=PANEL_DATA)(sources)
+    app.add_typer(data_app, name="data", rich_help_panel=PANEL_DATA)

@@ -4,21 +4,27 @@
 from __future__ import annotations
 
 import sys
+import typing
 from enum import Enum
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from critmat.cli.common import DbOption, err, warehouse
+from critmat.cli.common import FORMAT_HELP, PANEL_FLOWS, REGION_HELP, DbOption, busy, err, warehouse
 from critmat.cli.output import Format, emit, records, to_json
+
+if typing.TYPE_CHECKING:
+    import pandas as pd
 
 PROGRESS_MIN_DRAWS = 2000  # show a progress bar for Monte Carlo runs at least this large (on a terminal)
 LEVELS = ("region", "province", "municipality", "all")
 BY = ("material", "year", "asset_class")
 TABLE_VARIABLES = ["outflow", "reused", "recovered", "lost", "demand", "eol_rir"]
+# the per-material table in flow order: what leaves, is reused, recovered, lost; own demand; the ratio
+SUMMARY_COLUMNS = ["material", "outflow_t", "reused_t", "secondary_supply_t", "lost_t", "demand_t", "eol_rir",
+                   "meets_benchmark"]
 
 
 class FlowFormat(str, Enum):
@@ -54,7 +60,8 @@ def _run(region: str, scenario: str, material: str | None, start: int | None, en
             res = run_flows(region, scenario,
                             progress=lambda done, total: bar.update(task, completed=done, total=total), **kwargs)
     else:
-        res = run_flows(region, scenario, **kwargs)
+        with busy(f"running the flows model ({scenario}" + (f", {draws} lifetime draws)" if draws else ")")):
+            res = run_flows(region, scenario, **kwargs)
     names = dict(zip(wh.table("materials")["material_id"], wh.table("materials")["name"]))
     return res, names
 
@@ -63,7 +70,11 @@ def _table(res, by: str) -> pd.DataFrame:
     f = res.flows
     reg = f[f["area_type"] == "region"]
     if by == "material":
-        return res.summary.sort_values("demand_t", ascending=False).reset_index(drop=True)
+        summary = res.summary.sort_values("demand_t", ascending=False).reset_index(drop=True)
+        cols = [c for c in SUMMARY_COLUMNS if c in summary]
+        if "secondary_to_demand" in summary and not summary["secondary_to_demand"].equals(summary["eol_rir"]):
+            cols.insert(cols.index("eol_rir") + 1, "secondary_to_demand")  # differs once eol_rir is capped at 1
+        return summary[cols]
     if by == "asset_class":
         sel = reg[(reg["asset_class"] != "all") & reg["variable"].isin(TABLE_VARIABLES[:-1])]
         t = sel.pivot_table(index=["asset_class", "material"], columns="variable", values="value", aggfunc="sum")
@@ -80,9 +91,9 @@ def register(app: typer.Typer) -> None:
     scenario_app = typer.Typer(help="Flow scenarios (recovery policies, lifetimes, pipeline): list, show, "
                                     "validate.", no_args_is_help=True)
 
-    @app.command("flows")
+    @app.command("flows", rich_help_panel=PANEL_FLOWS)
     def flows_cmd(
-        region: str = typer.Option("nh-fl", "--region", "-r", help="Region pack id."),
+        region: str = typer.Option("nh-fl", "--region", "-r", help=REGION_HELP),
         scenario: str = typer.Option("baseline", "--scenario", "-s", help="Bundled scenario name or a YAML file."),
         material: str | None = typer.Option(None, "--material", "-m",
                                             help="Only this material (id, name, symbol) or group (e.g. "
@@ -93,16 +104,23 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same bands."),
         level: str = typer.Option("region", "--level",
                                   help="Areas in csv/json/iamc: region | province | municipality | all."),
-        by: str = typer.Option("material", "--by", help="Table rows: material (window totals) | year | asset_class."),
-        fmt: FlowFormat = typer.Option(FlowFormat.table, "--format", "-f", help="table | csv | json | iamc"),
+        by: str = typer.Option("material", "--by", help="Table rows: material (window totals) | year | "
+                               "asset_class. The table only."),
+        fmt: FlowFormat = typer.Option(FlowFormat.table, "--format", "-f",
+                                       help=FORMAT_HELP.rstrip(".") + "; iamc for pyam."),
         db: DbOption = None,
     ) -> None:
-        """End-of-life flows of a region: outflow, export for reuse, collection, secondary supply and losses
-        per material, asset class, area and year, against the region's own demand (replacement + pipeline).
+        """End-of-life flows of a region: what leaves its assets, is reused, recovered or lost, vs its demand.
 
-        table: per material over the window (or --by year / asset_class), with the end-of-life recycling
-        input rate beside the CRMA 25 % recycling benchmark. csv/json: the long format. iamc: model, scenario,
-        region, variable ("Secondary Supply|Neodymium"), unit (t/yr), year, value — loads with pyam.
+        Outflow, export for reuse, collection, secondary supply and losses in tonnes per material, asset class,
+        area and year, against the region's own demand (replacement + pipeline), under a scenario.
+
+        table: tonnes per material summed over the years (or --by year: t per year; --by asset_class), with
+        eol_rir (secondary supply / own demand) beside the CRMA 25 % recycling benchmark. csv: the long format
+        (region, area_type, area, scenario, asset_class, material, year, variable, unit, value). json: an
+        object with region, scenario, years, benchmark, draws, notes, summary (per material) and flows (the
+        long rows). iamc: model, scenario, region, variable ("Secondary Supply|Neodymium"), unit (t/yr),
+        year, value — loads with pyam.
         """
         _choice(level, LEVELS, "--level")
         _choice(by, BY, "--by")
@@ -116,7 +134,7 @@ def register(app: typer.Typer) -> None:
 
             to_iamc(flows, names).to_csv(sys.stdout, index=False)
             return
-        if fmt is FlowFormat.json and by == "material":
+        if fmt is FlowFormat.json:
             sys.stdout.write(to_json({"region": res.region, "scenario": res.scenario.name,
                                       "years": [int(res.years[0]), int(res.years[-1])],
                                       "benchmark": res.benchmark, "draws": res.n_draws, "notes": res.notes,
@@ -125,14 +143,12 @@ def register(app: typer.Typer) -> None:
         if fmt is FlowFormat.csv:
             emit(flows, Format.csv)
             return
-        if fmt is FlowFormat.json:
-            emit(flows, Format.json)
-            return
         table = _table(res, by)
         y0, y1 = int(res.years[0]), int(res.years[-1])
         bench = f"CRMA recycling benchmark {res.benchmark:.0%}" if res.benchmark is not None else "no benchmark"
         caption = (f"tonnes {'summed over' if by != 'year' else 'per year,'} {y0}-{y1}; eol_rir = secondary "
                    f"supply / own demand (replacement + new assets), capped at 1; {bench}"
+                   + ("; meets_benchmark: eol_rir >= benchmark" if by == "material" else "")
                    + (f"; {res.n_draws} lifetime draws, seed {seed}: p05/p95" if res.n_draws else ""))
         if res.notes:
             caption += "; notes: " + "; ".join(res.notes)
@@ -140,8 +156,8 @@ def register(app: typer.Typer) -> None:
              caption=caption)
 
     @scenario_app.command("list")
-    def scenario_list(fmt: Format = typer.Option(Format.table, "--format", "-f", help="table | csv | json")) -> None:
-        """The bundled scenarios."""
+    def scenario_list(fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP)) -> None:
+        """The bundled scenarios (their descriptions: --format json or `critmat scenario show NAME`)."""
         from critmat.scenarios import list_scenarios
 
         table = list_scenarios()
@@ -170,4 +186,4 @@ def register(app: typer.Typer) -> None:
         err.print(f"[green]ok[/]: {path} is a valid scenario '{sc.name}'"
                   + (f" (extends {sc.extends})" if sc.extends else ""), highlight=False)
 
-    app.add_typer(scenario_app, name="scenario")
+    app.add_typer(scenario_app, name="scenario", rich_help_panel=PANEL_FLOWS)

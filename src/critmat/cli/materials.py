@@ -6,14 +6,12 @@ import sys
 from datetime import date
 from typing import Annotated
 
-import pandas as pd
 import typer
-from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from critmat.cli.common import DbOption, FormatOption, warehouse
-from critmat.cli.output import Format, emit, to_json
+from critmat.cli.common import PANEL_MATERIALS, DbOption, FormatOption, warehouse
+from critmat.cli.output import Format, emit, stdout_console, to_json
 
 app = typer.Typer(help="The EU critical raw materials: lists, criticality, suppliers, controls.",
                   no_args_is_help=True)
@@ -26,12 +24,19 @@ def list_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List materials with their list memberships and 2023 supply risk (SR) and economic importance (EI)."""
+    """List materials with their EU list memberships and 2023 supply risk (SR) and economic importance (EI).
+
+    SR and EI are the EC 2023 criticality scores (dimensionless; critical when SR >= 1 and EI >= 2.8).
+    lists: the years of the EU CRM lists the material was on (2024: strategic, Reg. (EU) 2024/1252).
+    A material_kind of group (REE, PGM) is assessed as a whole; its elements are listed with --list all.
+    """
     from critmat.knowledge import list_materials
 
     if which not in ("2023", "srm", "all"):
         raise typer.BadParameter(f"'{which}' is not one of 2023, srm, all", param_hint="--list")
     df = list_materials(warehouse(db), which)  # type: ignore[arg-type]
+    if fmt is Format.table and which == "2023" and "crm_2023" in df:
+        df = df.drop(columns="crm_2023")  # all yes on this list
     titles = {"2023": "EU critical raw materials 2023 (COM(2023)160; Reg. (EU) 2024/1252 Annex II)",
               "srm": "Strategic raw materials (Reg. (EU) 2024/1252 Annex I)", "all": "All materials"}
     emit(df, fmt, title=f"{titles[which]} — {len(df)}",
@@ -45,15 +50,22 @@ def show_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Profile of one material: lists, SR/EI 2011-2023, suppliers per stage, HHI, China's share, CRMA check,
-    export controls, sources."""
+    """Profile of one material: lists, SR/EI 2011-2023, suppliers, HHI, China's share, CRMA check, controls.
+
+    Table: the profile in sections, with sources. JSON: the whole profile as one object. CSV: the supplier
+    rows (material_id, stage, scope, country, share 0..1, source_id).
+    """
+    import pandas as pd
+
     from critmat.knowledge import material_profile
 
     prof = material_profile(warehouse(db), name)
     if fmt is Format.json:
         sys.stdout.write(to_json(prof) + "\n")
     elif fmt is Format.csv:
-        emit(pd.DataFrame(prof["supply"]), fmt)
+        supply = pd.DataFrame(prof["supply"])
+        supply.insert(0, "material_id", prof["id"])
+        emit(supply, fmt)
     else:
         _print_profile(prof)
 
@@ -63,7 +75,7 @@ def _pct(x: float | None) -> str:
 
 
 def _print_profile(p: dict) -> None:
-    con = Console()
+    con = stdout_console()
     lists = ", ".join(map(str, p["lists"])) or "never on an EU CRM list"
     head = (f"[bold]{p['name']}[/] ({p['id']}{', ' + p['symbol'] if p['symbol'] else ''}) · {p['kind']}\n"
             f"EU CRM lists: {lists}" + (" · [bold]strategic[/] (2024)" if p["strategic"] else ""))
@@ -83,7 +95,7 @@ def _print_profile(p: dict) -> None:
     if p["sr_inputs_2023"]:
         t = Table(title="EC 2023 supply-risk inputs per stage")
         for c in ("stage", "SR", "import reliance", "EoL-RIR", "SI(SR)", "SI(EI)", "supply used"):
-            t.add_column(c, justify="right")
+            t.add_column(c, justify="left" if c in ("stage", "supply used") else "right")
         for i in p["sr_inputs_2023"]:
             t.add_row(i["stage"], "—" if i["sr"] is None else f"{i['sr']:.1f}", _pct(i["import_reliance"]),
                       _pct(i["eol_rir"]), "—" if i["si_sr"] is None else f"{i['si_sr']:.2f}",
@@ -126,4 +138,4 @@ def _print_profile(p: dict) -> None:
 
 
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="materials")
+    root.add_typer(app, name="materials", rich_help_panel=PANEL_MATERIALS)

@@ -1,16 +1,28 @@
-"""Printing results: rich tables for people, CSV/JSON for tools. One helper for every listing."""
+"""Printing results: rich tables for people, CSV/JSON for tools. One helper for every listing.
+
+Tables round for reading (three significant digits, thousands separators, years and counts as integers,
+booleans as yes/no); CSV and JSON keep full precision. JSON of a listing is an array of row objects.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import re
 import sys
+from collections.abc import Collection
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:  # pandas is imported lazily: `critmat --help` stays fast
+    import pandas as pd
+    from rich.console import Console
+
+GROUP_NOTE = ("* a group of elements (e.g. light rare earths = La, Ce, Pr, Nd, Sm): its row is the sum of its "
+              "members' rows, which are listed too; do not add them up")
+SIGNIFICANT = 3  # significant digits of non-integer numbers in tables
+PIPED_WIDTH = 160  # table width when stdout is not a terminal and COLUMNS is unset
 
 
 class Format(str, Enum):
@@ -20,6 +32,8 @@ class Format(str, Enum):
 
 
 def _jsonable(v: Any) -> Any:
+    import pandas as pd
+
     if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, float) and math.isnan(v):
@@ -40,30 +54,187 @@ def to_json(obj: Any) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False, default=_jsonable)
 
 
-def _fmt_cell(v: Any) -> str:
-    v = _jsonable(v)
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
-    return str(v)
+# ----------------------------------------------------------------------------------------------- table cells
+
+def _is_year(name: str) -> bool:
+    return "year" in name.lower() and "per_yr" not in name.lower() and "per_year" not in name.lower()
+
+
+def _is_coordinate(name: str) -> bool:
+    return name.lower() in {"lat", "lon", "latitude", "longitude"}
+
+
+def _sig_decimals(v: float) -> int:
+    """Decimals that show ``SIGNIFICANT`` significant digits of ``v`` (0 from 10**(SIGNIFICANT-1) up)."""
+    a = abs(v)
+    if a == 0 or a >= 10 ** (SIGNIFICANT - 1):
+        return 0
+    return SIGNIFICANT - 1 - math.floor(math.log10(a))
+
+
+def _needed_decimals(v: float) -> int:
+    """The fewest decimals that show ``v`` as well as ``SIGNIFICANT`` significant digits do (5.60 → 1)."""
+    d = _sig_decimals(v)
+    target = round(v, d)
+    return next(n for n in range(d + 1) if round(v, n) == target)
+
+
+def fmt_number(v: float, integral: bool = False, year: bool = False, decimals: int | None = None) -> str:
+    """A number for a table: integers (years without separators), else ``SIGNIFICANT`` significant digits
+    (at most ``decimals`` decimals when given), thousands separators from 1,000 up, never scientific notation
+    above 1e-6."""
+    if year:
+        return str(int(round(v)))
+    if integral or v == 0:
+        return f"{int(round(v)):,}"
+    if abs(v) < 1e-6:
+        return f"{v:.1e}"
+    d = _sig_decimals(v)
+    if decimals is not None:
+        d = min(d, decimals)
+    return f"{v:,.{d}f}"
+
+
+def _column_formatter(name: str, values: list[Any]):
+    """A cell formatter for one column, chosen from its name and values (consistent within the column)."""
+    values = [_jsonable(v) for v in values]
+    nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+            and not (isinstance(v, float) and math.isnan(v))]
+    integral = bool(nums) and all(float(v).is_integer() for v in nums)
+    year = integral and _is_year(name) and all(1000 <= v <= 3000 for v in nums)
+    # within a column, no more decimals than some value needs (SR 5.6 and 4.0, not 5.60 and 4.00)
+    decimals = max((_needed_decimals(float(v)) for v in nums if v), default=0) if nums and not integral else None
+    if _is_coordinate(name):
+        decimals = 4
+
+    def fmt(v: Any) -> str:
+        v = _jsonable(v)
+        if v is None:
+            return ""
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, (int, float)):
+            if _is_coordinate(name) and not integral:
+                return f"{v:.4f}"
+            return fmt_number(v, integral=integral, year=year, decimals=decimals)
+        s = str(v)
+        # "a;b;c" lists get a space after each separator so the table can wrap them
+        return re.sub(r";(?=\S)", "; ", s) if ";" in s else s
+
+    return fmt
+
+
+def _split_header(name: str, width: int) -> str:
+    """Break a snake_case header after underscores into lines of at most ``width`` (or its longest part)."""
+    parts = re.findall(r"[^_]+_*|_+", name)
+    lines: list[str] = []
+    for p in parts:
+        if lines and len(lines[-1]) + len(p) <= width:
+            lines[-1] += p
+        else:
+            lines.append(p)
+    if len(lines) > 1 and len(lines[-1]) <= 2:  # keep a unit suffix with its word: mass_t, not mass_ / t
+        lines[-2:] = [lines[-2] + lines[-1]]
+    return "\n".join(lines)
+
+
+def stdout_console() -> Console:
+    """The console for results on stdout: the terminal's width, else $COLUMNS, else a wide page for pipes
+    (rich would fall back to 80 columns)."""
+    from rich.console import Console
+
+    width = None
+    if not sys.stdout.isatty():
+        cols = os.environ.get("COLUMNS", "")
+        width = int(cols) if cols.isdigit() and int(cols) > 20 else PIPED_WIDTH
+    return Console(width=width)
+
+
+def table(df: pd.DataFrame, title: str | None = None, caption: str | None = None, width: int = 120):
+    """A rich Table of ``df`` laid out for ``width`` columns.
+
+    Numbers and identifiers never break inside; prose wraps between words. A table too wide for ``width``
+    turns compact (no vertical rules, long snake_case headers broken after underscores) and, if still too
+    wide, lets its longest identifiers fold rather than squeezing every column.
+    """
+    import pandas as pd
+    from rich import box
+    from rich.table import Table
+
+    cols = [str(c) for c in df.columns]
+    cells: list[list[str]] = []
+    numeric: list[bool] = []
+    for col in df.columns:
+        values = df[col].tolist()
+        fmt = _column_formatter(str(col), values)
+        cells.append([fmt(v) for v in values])
+        present = [v for v in (_jsonable(v) for v in values) if v is not None]
+        numeric.append(all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present) if present
+                       else pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]))
+    n = len(cols)
+    content = [max([len(x) for x in c] + [1]) for c in cells]
+    # identifiers and codes (no spaces, not too long) stay on one line; prose wraps between words
+    ident = [not num and all(" " not in x.removesuffix(" *") for x in c) and w <= 34
+             for num, c, w in zip(numeric, cells, content)]
+    prose = [not num and not idn for num, idn in zip(numeric, ident)]
+    words = [min(max([len(w) for x in c for w in x.split()] + [1]), 24) for c in cells]
+    kw: dict[str, Any] = {}
+    headers = cols
+    if sum(max(len(h), w) for h, w in zip(cols, content)) + 3 * n + 1 > width:
+        kw = {"box": box.SIMPLE_HEAD, "show_edge": False, "pad_edge": False, "collapse_padding": True}
+        headers = [_split_header(h, max(lw, 6) if pr else max(w, 8)) if pr or len(h) > w + 2 else h
+                   for h, w, lw, pr in zip(cols, content, words, prose)]
+    rules = 2 * (n - 1) if kw else 3 * n + 1
+    head = [max(len(x) for x in h.split("\n")) for h in headers]
+    need = [max(lw if pr else w, hd) for w, lw, hd, pr in zip(content, words, head, prose)]
+    released: set[int] = set()  # identifier columns allowed to fold, widest first, until the table fits
+    while sum(need) + rules > width:
+        wide = [i for i in range(n) if ident[i] and i not in released and need[i] > max(10, head[i])]
+        if not wide:
+            break
+        i = max(wide, key=lambda j: need[j])
+        released.add(i)
+        need[i] = max(10, head[i])
+    fits = sum(need) + rules <= width
+    t = Table(title=title, caption=caption, show_lines=False, caption_justify="left", **kw)
+    for i, (h, num, pr) in enumerate(zip(headers, numeric, prose)):
+        wrap = pr or i in released
+        t.add_column(h, justify="right" if num else "left", no_wrap=not wrap, overflow="fold",
+                     min_width=need[i] if wrap and fits else None)
+    for row in zip(*cells) if cells else []:
+        t.add_row(*row)
+    return t
 
 
 def emit(df: pd.DataFrame, fmt: Format | str = Format.table, title: str | None = None,
          caption: str | None = None, console: Console | None = None) -> None:
-    """Print a frame as a rich table, CSV or a JSON array of row objects."""
+    """Print a frame as a rich table, CSV (full precision) or a JSON array of row objects."""
     fmt = Format(fmt)
     if fmt is Format.csv:
         df.to_csv(sys.stdout, index=False)
     elif fmt is Format.json:
         sys.stdout.write(to_json(records(df)) + "\n")
     else:
-        # piped or captured output gets a wide page instead of rich's 80-column default
-        console = console or Console(width=None if sys.stdout.isatty() else 160)
-        table = Table(title=title, caption=caption, show_lines=False)
-        for col in df.columns:
-            numeric = pd.api.types.is_numeric_dtype(df[col])
-            table.add_column(str(col), justify="right" if numeric else "left", overflow="fold")
-        for row in df.itertuples(index=False):
-            table.add_row(*[_fmt_cell(v) for v in row])
-        console.print(table)
+        console = console or stdout_console()
+        console.print(table(df, title=title, caption=caption, width=console.width))
+
+
+def mark_groups(df: pd.DataFrame, column: str, group_ids: Collection[str], fmt: Format | str,
+                caption: str | None = None, note: str = GROUP_NOTE) -> tuple[pd.DataFrame, str | None]:
+    """Flag rows of material groups (REE, LREE, HREE, PGM) that sit beside their member elements.
+
+    Table: the id gets a trailing `` *`` and the caption ``note``; CSV/JSON: a boolean ``is_group`` column
+    right after ``column``. Both only when such a row is listed (so a listing without groups keeps its
+    columns). Returns the frame and the caption to print.
+    """
+    if column not in df:
+        return df, caption
+    is_group = df[column].isin(set(group_ids))
+    if not is_group.any():
+        return df, caption
+    df = df.copy()
+    if Format(fmt) is Format.table:
+        df[column] = df[column].where(~is_group, df[column].astype(str) + " *")
+        return df, f"{caption}\n{note}" if caption else note
+    df.insert(list(df.columns).index(column) + 1, "is_group", is_group.astype(bool))
+    return df, caption

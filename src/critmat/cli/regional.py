@@ -6,40 +6,57 @@ from pathlib import Path
 
 import typer
 
+from critmat.cli.common import FORMAT_HELP, PANEL_REGION, REGION_HELP, busy
 from critmat.cli.output import Format, emit
 
-ASSET_COLUMNS = ["asset_id", "name", "asset_class", "technology_id", "status", "commissioning_year", "capacity_mw",
-                 "length_km", "units", "municipality_code", "province_code", "source_id"]
+# the table view (--all-columns or csv/json for every column, incl. technology, province, lat/lon, note)
+ASSET_COLUMNS = ["asset_id", "name", "asset_class", "status", "commissioning_year", "capacity_mw",
+                 "length_km", "units", "municipality_code", "source_id"]
+ASSET_STATUSES = ("operational", "under_construction", "planned", "decommissioned")
+REGION_TABLES = ("summary", "municipalities", "assets", "asset_events", "goods_categories",
+                 "goods_category_materials")
 
 
 def register(app: typer.Typer) -> None:
     """Add ``assets`` and the ``region`` group to the root app."""
     region_app = typer.Typer(help="Region packs: list, show, build from publisher files, import boundaries.",
                              no_args_is_help=True)
-    app.add_typer(region_app, name="region")
+    app.add_typer(region_app, name="region", rich_help_panel=PANEL_REGION)
 
-    @app.command("assets")
+    @app.command("assets", rich_help_panel=PANEL_REGION)
     def assets_cmd(
-        region: str = typer.Option("nh-fl", "--region", "-r", help="Region pack id (see `critmat region list`)."),
+        region: str = typer.Option("nh-fl", "--region", "-r", help=REGION_HELP),
         asset_class: str | None = typer.Option(None, "--class", "-c",
                                                help="wind | solar | datacentre | grid | vehicles, or an asset_class."),
         status: str | None = typer.Option(None, "--status", help="operational | under_construction | planned | decommissioned"),
-        all_columns: bool = typer.Option(False, "--all-columns", help="Every column (lat/lon, model, note ...)."),
-        fmt: Format = typer.Option(Format.table, "--format", "-f", help="table | csv | json"),
+        all_columns: bool = typer.Option(False, "--all-columns", help="Every column in the table (technology, "
+                                         "province, lat/lon, note ...); csv and json always have them."),
+        fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     ) -> None:
-        """The strategic asset registry of a region (wind, solar, data centres, grid, cars), with sources."""
+        """The strategic asset registry of a region: wind, solar, data centres, grid and cars, with sources.
+
+        capacity_mw: MW (MWp for PV); length_km: cable length in km; units: turbines, transformer stations or
+        cars. One row per wind farm, solar park, data centre, cable class or car fleet, each with its source_id.
+        """
+        from critmat.errors import UnknownIdError
         from critmat.regions import assets
 
+        if status is not None and status not in ASSET_STATUSES:
+            raise UnknownIdError(f"unknown --status '{status}' (use one of {', '.join(ASSET_STATUSES)})")
         df = assets(region, asset_class)
         if status:
             df = df[df["status"] == status]
         if not all_columns and fmt is Format.table:
             df = df[ASSET_COLUMNS]
-        emit(df, fmt, title=f"Assets of {region}" + (f" ({asset_class})" if asset_class else ""),
-             caption=f"{len(df)} rows; capacity MW (MWp for PV), length km, units = turbines/stations/cars")
+            empty = [c for c in ("length_km", "capacity_mw", "units", "commissioning_year") if df[c].isna().all()]
+            df = df.drop(columns=empty)
+        emit(df, fmt, title=f"Assets of {region}" + (f" ({asset_class})" if asset_class else "")
+             + (f", {status}" if status else ""),
+             caption=f"{len(df)} rows; capacity_mw: MW (MWp for PV); length_km: km; units: turbines, stations or "
+                     "cars; --all-columns or --format csv for technology, province, coordinates and notes")
 
     @region_app.command("list")
-    def list_cmd(fmt: Format = typer.Option(Format.table, "--format", "-f", help="table | csv | json")) -> None:
+    def list_cmd(fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP)) -> None:
         """Known region packs (bundled, and built into CRITMAT_HOME/regions)."""
         from critmat.regions import list_regions
 
@@ -51,19 +68,29 @@ def register(app: typer.Typer) -> None:
         table: str = typer.Option("summary", "--table", "-t",
                                   help="summary | municipalities | assets | asset_events | goods_categories | "
                                        "goods_category_materials"),
-        fmt: Format = typer.Option(Format.table, "--format", "-f", help="table | csv | json"),
+        fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     ) -> None:
-        """A region's config and asset summary, or one of its tables."""
+        """A region's config and asset summary, or one of its tables.
+
+        The summary counts rows, units (turbines, stations, cars), capacity (MW) and cable length (km) per
+        asset class and status.
+        """
+        from critmat.errors import UnknownIdError
         from critmat.regions import load_region, summary
 
-        reg = load_region(region)
+        if table not in REGION_TABLES:
+            raise UnknownIdError(f"unknown --table '{table}' (use one of {', '.join(REGION_TABLES)})")
+        with busy(f"loading region {region}"):
+            reg = load_region(region)
         if table == "summary":
             c = reg.config
             if fmt is Format.table:
                 typer.echo(f"{c.id}: {c.name} | provinces {', '.join(c.provinces)} | NUTS2 {', '.join(c.nuts2) or '-'} "
                            f"| boundary year {c.boundary_year} | {len(reg.table('municipalities'))} municipalities "
                            f"| {reg.path}")
-            emit(summary(reg), fmt, title=f"Assets of {c.id} by class and status")
+            emit(summary(reg), fmt, title=f"Assets of {c.id} by class and status",
+                 caption="units: turbines, transformer stations or cars; capacity_mw: MW (MWp for PV); "
+                         "length_km: km of cable")
         else:
             emit(reg.table(table), fmt, title=f"{region}: {table}")
 
@@ -79,7 +106,8 @@ def register(app: typer.Typer) -> None:
         data-centre and solar-park files (found in --from by their format)."""
         from critmat.regions import build_region, load_region, summary
 
-        path = build_region(province, src, out=out, region_id=region_id, name=name)
+        with busy("building the region pack"):
+            path = build_region(province, src, out=out, region_id=region_id, name=name)
         reg = load_region(path)
         typer.echo(f"built {reg.config.id} ({reg.config.name}) at {path}")
         emit(summary(reg), Format.table, title="Assets by class and status")

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import typing
 from typing import Annotated
 
-import pandas as pd
 import typer
-from rich.console import Console
 from rich.panel import Panel
 
-from critmat.cli.common import DbOption, FormatOption, warehouse
-from critmat.cli.output import Format, emit, records, to_json
+from critmat.cli.common import PANEL_MATERIALS, DbOption, FormatOption, busy, group_ids, warehouse
+from critmat.cli.output import Format, emit, mark_groups, records, stdout_console, to_json
 
+if typing.TYPE_CHECKING:
+    import pandas as pd
+
+RISK_GROUP_NOTE = ("* an EU group assessed as a whole (e.g. heavy rare earths); its elements are listed too, with "
+                   "the group's SR/EI where they have no value of their own")
 RISK_COLUMNS = ["material_id", "name", "sr", "ei", "hhi_extraction", "hhi_processing", "china_extraction",
                 "china_processing", "crma_exceeds", "controls_active"]
 REGION_COLUMNS = ["stock_t", "need_t_per_yr", "exposure_score", "rank"]
@@ -38,6 +42,27 @@ def _stage_columns(cols: list[str], stage: str | None) -> list[str]:
     return [c for c in cols if not c.endswith(f"_{other}")]
 
 
+def _projects_by_asset(projects: pd.DataFrame) -> pd.DataFrame:
+    """One table row per project: its materials with tonnes (largest first) and the control ids (tables only;
+    CSV/JSON keep one row per project and material)."""
+    import pandas as pd
+
+    from critmat.cli.output import fmt_number
+
+    keys = [c for c in ("asset_id", "status", "commissioning_year") if c in projects]
+    rows = []
+    for key, g in projects.sort_values("mass_t", ascending=False).groupby(keys, sort=False, dropna=False):
+        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+        row["materials_t"] = ", ".join(f"{m} {fmt_number(t)}" for m, t in zip(g["material"], g["mass_t"]))
+        if "control_ids" in g:
+            ids = sorted({i for v in g["control_ids"].dropna() for i in str(v).split(";") if i})
+            row["control_ids"] = "; ".join(ids)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    return out.sort_values(["commissioning_year", "asset_id"], na_position="first").reset_index(drop=True) \
+        if "commissioning_year" in out else out
+
+
 def _section(df: pd.DataFrame) -> list[dict]:
     return records(df) if len(df) else []
 
@@ -52,8 +77,10 @@ def _risk(material: str | None, stage: str | None, region: str | None, top: int 
         check_stage(stage)
     day = _date(on, "--on") or dt.date.today()
     wh = warehouse(db)
-    data = rr.risk_data(wh)
+    with busy("computing supply-risk indicators"):
+        data = rr.risk_data(wh)
     mid = material_index(wh).resolve(material) if material else None
+    groups = group_ids(wh.table("materials"))
     if region is None:
         table = rr.indicators(data, day)
         table = table[table["sr"].notna() | table["hhi_extraction"].notna() | table["hhi_processing"].notna()]
@@ -65,18 +92,24 @@ def _risk(material: str | None, stage: str | None, region: str | None, top: int 
         if top is not None:
             table = table.head(top)
         title = f"Supply risk of {len(table)} materials (controls in force on {day})"
-        caption = ("SR/EI: EC 2023 (an element without its own value takes its EU group's); HHI and China share "
-                   "of global supply (0..1); CRMA: one third country > 65 % (EU sourcing, else global proxy); "
-                   "controls: export controls in force that apply to NLD. --region nh-fl for exposure.")
+        caption = ("sr, ei: EC 2023 criticality scores (an element without its own value takes its EU group's); "
+                   "hhi (0..1) and china (share 0..1): concentration of global supply per stage; crma_exceeds: one "
+                   "third country > 65 % (EU sourcing, else global proxy); controls_active: export controls in "
+                   "force that apply to NLD. --stage for one stage, --region nh-fl for exposure, --format json "
+                   "for the detail columns.")
         if fmt is Format.json:
-            sys.stdout.write(to_json({"on": day.isoformat(), "materials": _section(table[cols + DETAIL_COLUMNS[:6]])})
-                             + "\n")
+            shown, _ = mark_groups(table[cols + DETAIL_COLUMNS[:6]], "material_id", groups, fmt)
+            sys.stdout.write(to_json({"on": day.isoformat(), "materials": _section(shown)}) + "\n")
+        elif fmt is Format.csv:
+            emit(mark_groups(table[cols + DETAIL_COLUMNS[:6]], "material_id", groups, fmt)[0], fmt)
         else:
-            emit(table[cols] if fmt is Format.table else table[cols + DETAIL_COLUMNS[:6]], fmt, title=title,
-                 caption=caption)
+            shown, caption = mark_groups(table[[c for c in cols if c != "name"]], "material_id", groups, fmt,
+                                         caption, note=RISK_GROUP_NOTE)
+            emit(shown, fmt, title=title, caption=caption)
         return
 
-    rep = rr.exposure_report(data, region, day)
+    with busy(f"computing the exposure of {region}"):
+        rep = rr.exposure_report(data, region, day)
     mats = rep.materials
     mats = mats[mats["sr"].notna() | (mats["need_t_per_yr"] > 0)]
     projects, companies = rep.projects, rep.companies
@@ -92,22 +125,29 @@ def _risk(material: str | None, stage: str | None, region: str | None, top: int 
     mats = mats.reset_index(drop=True)
     years = f"{rep.years[0]}–{rep.years[-1]}"
     if fmt is Format.json:
+        shown, _ = mark_groups(mats[cols + [c for c in DETAIL_COLUMNS if c in mats]], "material_id", groups, fmt)
         out = {"region": rep.region_id, "on": day.isoformat(), "horizon_years": rep.years,
                "score": "exposure_score = need_t_per_yr x SR (EC 2023); need = stock/lifetime + planned pipeline",
-               "materials": _section(mats[cols + [c for c in DETAIL_COLUMNS if c in mats]]),
+               "materials": _section(shown),
                "asset_classes": _section(rep.asset_classes), "goods_categories": _section(rep.goods_categories),
                "companies": _section(companies), "projects_under_controls": _section(projects),
                "lifetimes": _section(rep.lifetimes), "assets_not_counted": rep.excluded_assets}
         sys.stdout.write(to_json(out) + "\n")
         return
     if fmt is Format.csv:
-        emit(mats[cols + [c for c in DETAIL_COLUMNS if c in mats]], fmt)
+        emit(mark_groups(mats[cols + [c for c in DETAIL_COLUMNS if c in mats]], "material_id", groups, fmt)[0], fmt)
         return
-    con = Console()
-    emit(mats[cols], fmt, console=con,
+    con = stdout_console()
+    # the table leaves out HHI and China share (in `critmat risk` and --format json) to fit a terminal
+    table_cols = cols if stage else [c for c in cols if not c.startswith(("hhi_", "china_"))]
+    shown, caption = mark_groups(
+        mats[table_cols], "material_id", groups, fmt,
+        "stock_t: tonnes held now; need_t_per_yr: stock / mean lifetime + planned pipeline (t/yr); "
+        "exposure_score = need_t_per_yr × sr (EC 2023). HHI and China share: --stage, `critmat risk` or "
+        "--format json (every section and the detail columns).", note=RISK_GROUP_NOTE)
+    emit(shown, fmt, console=con,
          title=f"Exposure of {rep.region_id} by material (need averaged {years}; controls on {day})",
-         caption="exposure_score = need_t_per_yr × SR; need = stock / mean lifetime + planned pipeline (t/yr); "
-                 "HHI, China share: global supply; --format json for every section and the detail columns.")
+         caption=caption)
     emit(rep.asset_classes[["rank", "asset_class", "need_t_per_yr", "exposure_score", "top_material",
                             "controlled_need_t_per_yr"]], fmt, console=con,
          title="Exposure by asset class (Σ need × SR)",
@@ -119,11 +159,15 @@ def _risk(material: str | None, stage: str | None, region: str | None, top: int 
     if len(companies):
         emit(companies[["rank", "company_id", "activity", "exposure_score", "max_sr_material",
                         "controlled_materials"]], fmt, console=con,
-             title="Companies by the highest SR among the materials they handle")
-    emit(projects, fmt, console=con,
-         title=f"Planned / under-construction projects holding materials under export controls in force on {day}",
-         caption=(f"not counted (no capacity/length/units): {', '.join(rep.excluded_assets)}"
-                  if rep.excluded_assets else None))
+             title="Companies by the highest SR among the materials they handle",
+             caption="exposure_score: the highest SR (EC 2023) among the materials the company handles")
+    if len(projects):
+        emit(_projects_by_asset(projects), fmt, console=con,
+             title=f"Planned / under-construction projects holding materials under export controls in force on {day}",
+             caption="materials_t: tonnes of each controlled material in the project (central intensities); "
+                     "names, classes and one row per material: --format json"
+                     + (f"; not counted (no capacity/length/units): {', '.join(rep.excluded_assets)}"
+                        if rep.excluded_assets else ""))
 
 
 def _disrupt(shock: str | None, materials: list[str] | None, country: str | None, stage: str | None,
@@ -131,10 +175,14 @@ def _disrupt(shock: str | None, materials: list[str] | None, country: str | None
              spare: float | None, leakage: float | None, region: str | None, lead_years: int, db,
              fmt: Format) -> None:
     from critmat import risk_report as rr
+    from critmat.errors import ScenarioError
     from critmat.shocks import load_shock, shock_from_dict
 
     base: dict = {}
     where = "command line"
+    if shock is None and not materials and country is None:
+        raise ScenarioError("no shock given: name a bundled shock (`critmat disrupt --list`) or a shock YAML file, "
+                            "or give --material and --country (e.g. critmat disrupt -m gallium -c CHN)")
     if shock is not None:
         spec0 = load_shock(shock)
         base = spec0.model_dump(exclude_none=True)
@@ -146,7 +194,8 @@ def _disrupt(shock: str | None, materials: list[str] | None, country: str | None
     base.update({k: v for k, v in given.items() if v is not None})
     spec = shock_from_dict(base, where=where)
     wh = warehouse(db)
-    res = rr.run_shock(wh, spec, region, lead_years=lead_years)
+    with busy("simulating the shock" + (f" on {region}" if region else "")):
+        res = rr.run_shock(wh, spec, region, lead_years=lead_years)
     flat = res.supply.merge(res.mitigations, left_on="material_id", right_on="material", how="left") \
         .drop(columns=["material", "alt_cover_y"]).rename(columns={"alt_cover_x": "alt_cover"})
     assumptions = {"spare_capacity": res.shock.spare_capacity, "eu_leakage": res.shock.eu_leakage,
@@ -169,14 +218,17 @@ def _disrupt(shock: str | None, materials: list[str] | None, country: str | None
     if fmt is Format.csv:
         emit(flat, fmt)
         return
-    con = Console()
+    con = stdout_console()
     s = res.shock
     con.print(Panel(f"[bold]{s.title or s.id}[/] ({s.id})\n{s.describe()}\n"
                     f"[dim]years touched: {', '.join(f'{y} ({f:.0%})' for y, f in res.year_fraction.items()) or 'none'}"
                     f"; sources: {', '.join(s.source_ids) or '—'}[/]", expand=False))
     h = 1.0 if res.supply["eu_hit"].all() else s.eu_leakage
-    emit(res.supply[["material_id", "stage", "country_share", "world_lost_share", "eu_share", "eu_basis",
-                     "eu_lost_share", "spare_share", "alt_cover", "note"]], fmt, console=con,
+    supply = res.supply[["material_id", "stage", "country_share", "world_lost_share", "eu_share", "eu_basis",
+                         "eu_lost_share", "spare_share", "alt_cover", "note"]]
+    if not supply["note"].fillna("").astype(str).str.strip().any():
+        supply = supply.drop(columns="note")
+    emit(supply, fmt, console=con,
          title="Supply lost (shares of world supply and of EU sourcing)",
          caption=f"world lost = country share × {s.share:g}; EU lost also × {h:g} (destinations); spare = other "
                  f"listed suppliers × {s.spare_capacity:g} (assumption)")
@@ -190,28 +242,34 @@ def _disrupt(shock: str | None, materials: list[str] | None, country: str | None
         emit(res.affected_by_year_class(), fmt, console=con,
              title=f"Affected need of {region} per year and asset class (t)",
              caption="affected = need × EU-sourcing share lost × share of the year inside the shock")
-    emit(res.mitigations, fmt, console=con, title="Affected need and mitigations per material (t over the shock)",
+    mit = res.mitigations.copy()
+    if "substitution" in mit:  # the source id is in --format json; the table keeps the index and its meaning
+        mit["substitution"] = mit["substitution"].astype(str).str.replace(r"; [A-Za-z0-9_]+\)$", ")", regex=True)
+    emit(mit, fmt, console=con, title="Affected need and mitigations per material (t over the shock)",
          caption="alternative = affected × covered fraction (pro rata); secondary = recovery from the region's "
-                 "end-of-life outflows (circularity shares), up to what remains; substitution: EC 2023 SI_SR")
+                 "end-of-life outflows (circularity shares), up to what remains; substitution: EC 2023 SI_SR "
+                 "(0..1, 1 = no substitute; source ids in --format json)")
     if len(res.companies):
         emit(res.companies, fmt, console=con, title="Exposed companies (handle a material whose EU supply is cut)")
     if len(res.projects):
-        emit(res.projects, fmt, console=con,
-             title=f"Exposed projects (commissioning in the shock years or up to {lead_years} year(s) after)")
+        emit(_projects_by_asset(res.projects), fmt, console=con,
+             title=f"Exposed projects (commissioning in the shock years or up to {lead_years} year(s) after)",
+             caption="materials_t: tonnes of each affected material in the project (central intensities)")
 
 
 def register(app: typer.Typer) -> None:
     """Add ``risk`` and ``disrupt`` to the root app."""
 
-    @app.command("risk")
+    @app.command("risk", rich_help_panel=PANEL_MATERIALS)
     def risk_cmd(
         material: Annotated[str | None, typer.Option("--material", "-m", help="Only this material (id, name "
                                                      "or symbol).")] = None,
         stage: Annotated[str | None, typer.Option("--stage", help="Show HHI and China share of one stage: "
                                                   "extraction or processing.")] = None,
-        region: Annotated[str | None, typer.Option("--region", "-r", help="Add the region's exposure (stock, "
-                                                   "need, score, rank) and its asset classes, goods categories, "
-                                                   "companies and projects under controls.")] = None,
+        region: Annotated[str | None, typer.Option("--region", "-r", help="Region pack id (e.g. nh-fl): rank "
+                                                   "its exposure (stock, need, score) and add its asset classes, "
+                                                   "goods categories, companies and projects under controls. "
+                                                   "Default: none, the materials only.")] = None,
         top: Annotated[int | None, typer.Option("--top", min=1, help="Only the first N materials "
                                                 "(and companies).")] = None,
         on: Annotated[str | None, typer.Option("--on", help="Date for export controls in force and the start "
@@ -219,12 +277,19 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
         fmt: FormatOption = Format.table,
     ) -> None:
-        """Supply risk of every material: EC 2023 SR and EI, HHI and China share per stage, CRMA flag, export
-        controls in force; with --region the region's exposure ranking (JSON: an object with sections; CSV:
-        the materials section)."""
+        """Supply risk of every material; with --region, the region's exposure ranking.
+
+        Per material: EC 2023 supply risk (SR) and economic importance (EI), HHI and China's share of global
+        supply per stage (0..1), the CRMA 65 % single-country flag and the export controls in force. With
+        --region: tonnes held (stock_t), need in t/yr (replacement + pipeline) and exposure_score = need × SR,
+        ranked, with asset classes, goods categories, companies and projects under controls.
+
+        JSON: an object (on, materials; with --region also the other sections); CSV: the materials rows.
+        Rows of material groups (REE, PGM) are flagged (is_group; * in tables).
+        """
         _risk(material, stage, region, top, on, db, fmt)
 
-    @app.command("disrupt")
+    @app.command("disrupt", rich_help_panel=PANEL_MATERIALS)
     def disrupt_cmd(
         shock: Annotated[str | None, typer.Argument(
             help="A shock YAML file or a bundled shock name (ree-april-2025, ga-ge-2023, "
@@ -244,18 +309,26 @@ def register(app: typer.Typer) -> None:
                                                     "their output (default 0.10, an assumption).")] = None,
         leakage: Annotated[float | None, typer.Option("--eu-leakage", help="Share of a non-EU-aimed loss that "
                                                       "reaches EU sourcing (default 0).")] = None,
-        region: Annotated[str | None, typer.Option("--region", "-r", help="Region whose need, companies and "
-                                                   "projects are hit.")] = None,
+        region: Annotated[str | None, typer.Option("--region", "-r", help="Region pack id whose need, companies "
+                                                   "and projects are hit (default: none, supply only).")] = None,
         lead_years: Annotated[int, typer.Option("--lead-years", min=0, help="Projects commissioning up to N "
                                                 "years after the shock are exposed.")] = 1,
         list_bundled: Annotated[bool, typer.Option("--list", help="List the bundled shocks and exit.")] = False,
         db: DbOption = None,
         fmt: FormatOption = Format.table,
     ) -> None:
-        """Simulate a supply shock: world and EU-sourcing supply lost, the region's affected need per year and
-        asset class, exposed companies and projects, and mitigations (alternative suppliers, secondary
-        supply, substitution). JSON: an object with sections; CSV: one row per material."""
+        """Simulate a supply shock: a country withholding a material, and who in the region is hit.
+
+        Shows the world and EU-sourcing supply lost (shares 0..1), and with --region the affected need per
+        year and asset class (t), exposed companies and projects, and mitigations (alternative suppliers,
+        secondary supply, substitution). Give a bundled shock (--list) or a YAML file, or build one from
+        --material and --country.
+
+        JSON: an object with sections; CSV: one row per material.
+        """
         if list_bundled:
+            import pandas as pd
+
             from critmat.shocks import bundled_shocks, load_shock
 
             rows = [{"name": n, **{k: v for k, v in load_shock(n).model_dump(mode="json").items()
