@@ -150,13 +150,15 @@ MIN_CELLS = 3
 KNOWN_PUBLISHER_FACT_TABLES = {
     "packages/reference/criticality.csv": (
         {"ec_crm_2023"},
-        ("SR/EI of the EC 2023 study (Annex 4). Generated in commit 09031b8 by tools/curate_reference.py from "
-         "the shared eu_crm copy (E. Emilsson's transcription) - a selection of that file's rows. Open decision: "
-         "build it from the publisher file at import time, or re-transcribe it from the study.")),
+        ("SR/EI of the EC 2023 study (Annex 4) for the materials ever on an EU list: an extract selected by "
+         "tools/curate_reference.py from the study's machine-readable distribution (E. Emilsson's transcription, "
+         "of which ../shared/data holds a copy). Decision: keep this extract bundled so the knowledge base works "
+         "offline; `critmat data import` replaces it with the complete publisher table.")),
     "packages/reference/supply_shares.csv": (
         {"ec_crm_2023"},
-        ("Top-five-plus-China supplier shares of the EC 2023 study (Annex 7), generated the same way from the "
-         "shared eu_crm copy (names turned into ids and ISO3, % into fractions). Same open decision.")),
+        ("Top-five-plus-China supplier shares of the EC 2023 study (Annex 7) for the 2023 CRMs, the same kind of "
+         "extract (names turned into ids and ISO3, % into fractions). Same decision: bundled for offline use, "
+         "replaced by the complete table on import.")),
     "regions/nh-fl/municipalities.csv": (
         {"cbs_gemeenten_2025"},
         ("The CBS code list of the 50 municipalities of Noord-Holland and Flevoland: any correct list equals "
