@@ -446,12 +446,13 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
                        notes=list(dict.fromkeys(notes)))
 
 
-_INPUTS_CACHE: dict[tuple, tuple[Any, pd.DataFrame]] = {}
+_INPUTS_CACHE: dict[tuple, tuple[Any, Any]] = {}
 
 
-def _region_inputs(region: str | Path) -> tuple[Any, pd.DataFrame]:
-    """:func:`critmat.stock.load_inputs` and the region's events, cached per process while the region pack
-    and the intensities package are unchanged (file names, sizes and modification times)."""
+def region_pack(region: str | Path) -> tuple[Any, Any]:
+    """``(StockInputs, Region)``: :func:`critmat.stock.load_inputs` and the validated region pack, loaded
+    once and cached per process while the region pack and the intensities package are unchanged (file
+    names, sizes and modification times). Shared with :mod:`critmat.risk_report`; do not mutate."""
     from critmat.paths import bundled_packages
     from critmat.regions import load_region, region_path
     from critmat.stock import load_inputs
@@ -461,9 +462,15 @@ def _region_inputs(region: str | Path) -> tuple[Any, pd.DataFrame]:
     key = (str(pack), tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()))
     if key not in _INPUTS_CACHE:
         _INPUTS_CACHE.clear()
-        _INPUTS_CACHE[key] = (load_inputs(region), load_region(region).table("asset_events"))
-    inputs, events = _INPUTS_CACHE[key]
-    return inputs, events.copy()
+        reg = load_region(region)
+        _INPUTS_CACHE[key] = (load_inputs(region, loaded=reg), reg)
+    return _INPUTS_CACHE[key]
+
+
+def _region_inputs(region: str | Path) -> tuple[Any, pd.DataFrame]:
+    """:func:`critmat.stock.load_inputs` and (a copy of) the region's events (see :func:`region_pack`)."""
+    inputs, reg = region_pack(region)
+    return inputs, reg.table("asset_events").copy()
 
 
 def _material_groups(wh: Any) -> dict[str, list[str]]:

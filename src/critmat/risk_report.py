@@ -126,14 +126,12 @@ class RegionAssets:
 
 @lru_cache(maxsize=4)
 def _region_assets(region: str) -> RegionAssets:
+    from critmat.flows import region_pack
     from critmat.models.inventory import asset_content
-    from critmat.regions import load_region
-    from critmat.stock import load_inputs
 
-    inp = load_inputs(region)
+    inp, reg = region_pack(region)  # loaded once per process, shared with the flows model
     live = inp.assets[inp.assets["status"] != "decommissioned"].reset_index(drop=True)
     content = asset_content(live, inp.technologies, inp.intensities)
-    reg = load_region(region)
     gc = reg.tables.get("goods_categories", pd.DataFrame(columns=["goods_category_id", "goods_category_name",
                                                                   "province_code", "share"]))
     gcm = reg.tables.get("goods_category_materials", pd.DataFrame(columns=["goods_category_id", "material_id"]))

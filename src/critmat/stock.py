@@ -14,9 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from typing import TYPE_CHECKING
+
 from critmat.errors import UnknownIdError
 from critmat.intensities import load_intensities
 from critmat.models import inventory
+
+if TYPE_CHECKING:
+    from critmat.regions import Region
 
 #: EU-list groups the stock is aggregated to by default.
 DEFAULT_GROUPS = ("rare_earth_elements_light", "rare_earth_elements_heavy", "platinum_group_metals")
@@ -84,15 +89,17 @@ def split_missing_quantity(assets: pd.DataFrame, technologies: pd.DataFrame) -> 
     return assets[~missing].reset_index(drop=True), assets[missing].reset_index(drop=True)
 
 
-def load_inputs(region: str | Path = "nh-fl", groups: Iterable[str] = DEFAULT_GROUPS) -> StockInputs:
+def load_inputs(region: str | Path = "nh-fl", groups: Iterable[str] = DEFAULT_GROUPS, *,
+                loaded: Region | None = None) -> StockInputs:
     """Assets and municipalities of ``region`` (validated pack), technologies, intensities and groups.
 
     Data centres without capacity get :data:`DATACENTRE_MW_BY_TYPE`; other assets without their quantity
-    (e.g. solar parks announced without MWp) are moved to ``excluded``.
+    (e.g. solar parks announced without MWp) are moved to ``excluded``. ``loaded``: the region pack already
+    loaded by :func:`critmat.regions.load_region` (saves validating it again).
     """
     from critmat.regions import load_region
 
-    reg = load_region(region)
+    reg = loaded if loaded is not None else load_region(region)
     techs, ints = load_intensities()
     usable, excluded = split_missing_quantity(fill_datacentre_capacity(reg.table("assets")), techs)
     return StockInputs(region_id=reg.config.id, assets=usable, municipalities=reg.table("municipalities"),
