@@ -23,16 +23,26 @@ SCORE_NOTE = ("score (0..1) = 0.40 s_capacity (capacity_t_per_yr / stream t/yr, 
 
 
 def _activity(tables, value: str | None) -> str | None:
-    """Accept an activity id or its stage label / report name (case-insensitive)."""
+    """Accept an activity id, its stage label or report name (case-insensitive, ``_`` = space), or a unique
+    part of an id (``metal_recovery`` → ``recycling_metal_recovery``)."""
     from critmat.errors import UnknownIdError
 
     if value is None:
         return None
     acts = tables["supply_chain_activities"]
-    q = value.strip().lower()
+
+    def norm(x: str) -> str:
+        return " ".join(str(x).strip().lower().replace("_", " ").split())
+
+    q = norm(value)
     for row in acts.itertuples(index=False):
-        if q in {row.activity_id.lower(), row.stage_label.lower(), row.activity_name.lower()}:
+        if q in {norm(row.activity_id), norm(row.stage_label), norm(row.activity_name)}:
             return row.activity_id
+    partial = [a for a in acts["activity_id"] if q and q in norm(a)]
+    if len(partial) == 1:
+        return partial[0]
+    if len(partial) > 1:
+        raise UnknownIdError(f"activity '{value}' is ambiguous: {', '.join(partial)}")
     raise UnknownIdError(f"unknown activity '{value}' (Table 4 activities: "
                          f"{', '.join(acts['activity_id'])})")
 
@@ -47,7 +57,8 @@ def register(app: typer.Typer) -> None:
                                             "(Table 4 id or label, e.g. recycling_collection, 'metal recovery')."),
         material: str | None = typer.Option(None, "--material", "-m", help="Only companies handling this "
                                             "material (id, name or symbol), via their streams or named directly."),
-        stream: str | None = typer.Option(None, "--stream", "-s", help="Only companies handling this stream id."),
+        stream: str | None = typer.Option(None, "--stream", "-s", help="Only companies handling this stream "
+                                          "(vocabulary id, e.g. ndfeb_magnets; `critmat capabilities` lists them)."),
         fmt: Format = FormatOpt,
         geojson: Path | None = typer.Option(None, "--geojson", help="Also write the listed companies as GeoJSON."),
         gpkg: Path | None = typer.Option(None, "--gpkg", help="Also write them as a GeoPackage (needs pyogrio)."),
@@ -130,8 +141,9 @@ def register(app: typer.Typer) -> None:
     @app.command("match", rich_help_panel=PANEL_CAPABILITIES)
     def match_cmd(
         region: str = RegionOpt,
-        stream: list[str] = typer.Option(None, "--stream", "-s", help="Stream spec name (repeatable); default "
-                                         "all bundled streams."),
+        stream: list[str] = typer.Option(None, "--stream", "-s", help="End-of-life stream spec (repeatable), e.g. "
+                                         "ndfeb-magnets-wind-repowering, pv-panels-eol, li-ion-batteries-ev, "
+                                         "copper-cable-scrap; default all bundled streams."),
         stream_file: Path | None = typer.Option(None, "--stream-file", help="YAML file of stream specs to use "
                                                 "instead of the bundled ones."),
         role: str | None = typer.Option(None, "--role", help="Only recycler or offtaker."),

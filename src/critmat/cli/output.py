@@ -84,9 +84,9 @@ def fmt_number(v: float, integral: bool = False, year: bool = False, decimals: i
     (at most ``decimals`` decimals when given), thousands separators from 1,000 up, never scientific notation
     above 1e-6."""
     if year:
-        return str(int(round(v)))
+        return str(round(v))
     if integral or v == 0:
-        return f"{int(round(v)):,}"
+        return f"{round(v):,}"
     if abs(v) < 1e-6:
         return f"{v:.1e}"
     d = _sig_decimals(v)
@@ -154,8 +154,9 @@ def table(df: pd.DataFrame, title: str | None = None, caption: str | None = None
     """A rich Table of ``df`` laid out for ``width`` columns.
 
     Numbers and identifiers never break inside; prose wraps between words. A table too wide for ``width``
-    turns compact (no vertical rules, long snake_case headers broken after underscores) and, if still too
-    wide, lets its longest identifiers fold rather than squeezing every column.
+    turns compact (no vertical rules, long snake_case headers broken after underscores), then lets its
+    longest identifiers fold, and as a last resort leaves out its right-most columns (named in the caption)
+    rather than squeezing numbers. Callers order columns by importance.
     """
     import pandas as pd
     from rich import box
@@ -184,26 +185,73 @@ def table(df: pd.DataFrame, title: str | None = None, caption: str | None = None
         kw = {"box": box.SIMPLE_HEAD, "show_edge": False, "pad_edge": False, "collapse_padding": True}
         headers = [_split_header(h, max(lw, 6) if pr else max(w, 8)) if pr or len(h) > w + 2 else h
                    for h, w, lw, pr in zip(cols, content, words, prose)]
-    rules = 2 * (n - 1) if kw else 3 * n + 1
     head = [max(len(x) for x in h.split("\n")) for h in headers]
     need = [max(lw if pr else w, hd) for w, lw, hd, pr in zip(content, words, head, prose)]
+
+    def total(keep: list[int]) -> int:
+        return sum(need[i] for i in keep) + (2 * (len(keep) - 1) if kw else 3 * len(keep) + 1)
+
+    shown = list(range(n))
     released: set[int] = set()  # identifier columns allowed to fold, widest first, until the table fits
-    while sum(need) + rules > width:
-        wide = [i for i in range(n) if ident[i] and i not in released and need[i] > max(10, head[i])]
-        if not wide:
+    while total(shown) > width:
+        wide = [i for i in shown if ident[i] and i not in released and need[i] > max(10, head[i])]
+        if wide:
+            i = max(wide, key=lambda j: need[j])
+            released.add(i)
+            need[i] = max(10, head[i])
+            continue
+        long_prose = [i for i in shown if prose[i] and need[i] > max(12, head[i])]
+        if long_prose:
+            for i in long_prose:
+                need[i] = max(12, head[i])
+            continue
+        if len(shown) <= 2:
             break
-        i = max(wide, key=lambda j: need[j])
-        released.add(i)
-        need[i] = max(10, head[i])
-    fits = sum(need) + rules <= width
-    t = Table(title=title, caption=caption, show_lines=False, caption_justify="left", **kw)
-    for i, (h, num, pr) in enumerate(zip(headers, numeric, prose)):
-        wrap = pr or i in released
-        t.add_column(h, justify="right" if num else "left", no_wrap=not wrap, overflow="fold",
-                     min_width=need[i] if wrap and fits else None)
-    for row in zip(*cells) if cells else []:
-        t.add_row(*row)
+        shown.pop()  # leave out the right-most column
+
+    def build(keep: list[int]) -> Table:
+        left_out = [cols[i] for i in range(n) if i not in keep]
+        note = (f"(not shown for want of width: {', '.join(left_out)}; widen the terminal or use --format csv)"
+                if left_out else None)
+        t = Table(title=title, caption="\n".join(x for x in (caption, note) if x) or None, show_lines=False,
+                  caption_justify="left", **kw)
+        wrap = [i for i in keep if prose[i] or i in released]
+        fixed: dict[int, int] = {}
+        if kw and wrap:  # too wide by nature: wrapping columns get fixed widths, the spare room shared out
+            fixed = {i: need[i] for i in wrap}
+            spare = width - total(keep)
+            while spare > 0:
+                hungry = [i for i in wrap if fixed[i] < content[i]]
+                if not hungry:
+                    break
+                for i in sorted(hungry, key=lambda j: content[j] - fixed[j], reverse=True)[:spare]:
+                    fixed[i] += 1
+                    spare -= 1
+        for i in keep:
+            t.add_column(headers[i], justify="right" if numeric[i] else "left", no_wrap=i not in wrap,
+                         overflow="fold", width=fixed.get(i),
+                         min_width=need[i] if i in wrap and i not in fixed else None)
+        for row in zip(*(cells[i] for i in keep)) if cells else []:
+            t.add_row(*row)
+        return t
+
+    t = build(shown)
+    while _too_wide(t, width) and len(shown) > 2:  # an estimate was off: leave out one more column
+        shown.pop()
+        t = build(shown)
     return t
+
+
+def _too_wide(renderable: Any, width: int) -> bool:
+    """Whether ``renderable`` laid out in ``width`` columns has lines wider than that."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    probe = Console(width=width, file=io.StringIO(), color_system=None, legacy_windows=False)
+    probe.print(renderable, crop=False)
+    return any(Text(line).cell_len > width for line in probe.file.getvalue().splitlines())
 
 
 def emit(df: pd.DataFrame, fmt: Format | str = Format.table, title: str | None = None,
