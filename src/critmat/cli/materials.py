@@ -24,7 +24,7 @@ def list_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List materials with their EU list memberships and 2023 supply risk (SR) and economic importance (EI).
+    """Materials with their EU list memberships and 2023 supply risk (SR) and economic importance (EI).
 
     SR and EI are the EC 2023 criticality scores (dimensionless; critical when SR >= 1 and EI >= 2.8).
     lists: the years of the EU CRM lists the material was on (2024: strategic, Reg. (EU) 2024/1252).
@@ -50,7 +50,7 @@ def show_cmd(
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Profile of one material: lists, SR/EI 2011-2023, suppliers, HHI, China's share, CRMA check, controls.
+    """Profile of one material: lists, SR/EI since 2011, suppliers, HHI, China's share, CRMA, controls.
 
     Table: the profile in sections, with sources. JSON: the whole profile as one object. CSV: the supplier
     rows (material_id, stage, scope, country, share 0..1, source_id).

@@ -102,8 +102,12 @@ def register(app: typer.Typer) -> None:
         region_id: str | None = typer.Option(None, "--id", help="Region id (default from the province codes, e.g. pv28)."),
         name: str | None = typer.Option(None, "--name", help="Display name."),
     ) -> None:
-        """Build a region pack for Dutch provinces from local copies of CBS, PDOK, powerplantmatching,
-        data-centre and solar-park files (found in --from by their format)."""
+        """Build a region pack for Dutch provinces from local copies of publisher files.
+
+        CBS, PDOK, powerplantmatching, data-centre and solar-park files, found in --from by their format. A
+        pack in $CRITMAT_HOME/regions/<id> (the default --out) joins the warehouse at its next build; use it
+        with --region <id> in assets, stock, flows and risk.
+        """
         from critmat.regions import build_region, load_region, summary
 
         with busy("building the region pack"):
