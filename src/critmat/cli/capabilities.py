@@ -74,7 +74,8 @@ def register(app: typer.Typer) -> None:
         from critmat.errors import UnknownIdError
         from critmat.models.capabilities import company_registry
 
-        tables = data.load_capabilities(region)
+        with busy(f"loading the company registry of {region}"):
+            tables = data.load_capabilities(region)
         act = _activity(tables, activity)
         mat = data.resolve_material(material) if material else None
         if stream is not None and stream not in set(tables["streams"]["stream_id"]):
@@ -114,7 +115,8 @@ def register(app: typer.Typer) -> None:
 
         if by not in ("stream", "material"):
             raise UnknownIdError(f"--by '{by}': expected stream or material")
-        tables = data.load_capabilities(region)
+        with busy(f"loading the company registry of {region}"):
+            tables = data.load_capabilities(region)
         cov = cap.coverage(tables, by=by)
         if fillers:
             if by != "stream":
@@ -169,7 +171,8 @@ def register(app: typer.Typer) -> None:
 
         if role not in (None, "recycler", "offtaker"):
             raise UnknownIdError(f"--role '{role}': expected recycler or offtaker")
-        tables = data.load_capabilities(region)
+        with busy(f"loading the company registry of {region}"):
+            tables = data.load_capabilities(region)
         vocab = tables["streams"]["stream_id"]
         specs = (data.read_stream_specs(stream_file, vocab) if stream_file else data.bundled_stream_specs(vocab))
         if not specs:

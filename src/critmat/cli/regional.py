@@ -43,7 +43,8 @@ def register(app: typer.Typer) -> None:
 
         if status is not None and status not in ASSET_STATUSES:
             raise UnknownIdError(f"unknown --status '{status}' (use one of {', '.join(ASSET_STATUSES)})")
-        df = assets(region, asset_class)
+        with busy(f"loading region {region}"):
+            df = assets(region, asset_class)
         if status:
             df = df[df["status"] == status]
         if not all_columns and fmt is Format.table:
