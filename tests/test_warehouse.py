@@ -211,3 +211,13 @@ def test_built_region_packs_join_the_warehouse(tmp_path: Path, _isolated_home: P
     shutil.copytree(bundled_data() / "regions" / "nh-fl", user_regions_dir() / "nh-fl")
     with open_warehouse(tmp_path / "wh2.duckdb") as wh:
         assert wh.sql("SELECT count(*) AS n FROM assets WHERE region_id = 'nh-fl'").n.item() == counts["nh-fl"]
+
+
+def test_python_api_refuses_to_overwrite_a_foreign_file(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.yaml"
+    notes.write_text("important: true\n")
+    with pytest.raises(Exception, match="not a DuckDB file"):
+        open_warehouse(notes)
+    with pytest.raises(Exception, match="not a DuckDB file"):
+        build(notes, packages=[REF])
+    assert notes.read_text() == "important: true\n"

@@ -85,6 +85,45 @@ def fingerprint(packages: list[Path]) -> str:
     return h.hexdigest()
 
 
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def check_target(db: str | Path, what: str = "") -> None:
+    """Refuse a warehouse path that would overwrite something that is not a critmat warehouse.
+
+    critmat (re)builds a missing or stale warehouse in place; a folder or some other file (a CSV, a YAML,
+    another DuckDB database) must not be replaced by it. An empty file (e.g. from ``mktemp``) is fine.
+    """
+    db = Path(db)
+    if db.is_dir():
+        raise CritmatError(f"{what}{db}: is a folder; give a file, e.g. {db / 'critmat.duckdb'}")
+    if not db.exists():
+        return
+    try:
+        with open(db, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise CritmatError(f"{what}{db}: cannot read ({exc.strerror})") from None
+    if not head:
+        return
+    if head[8:12] != DUCKDB_MAGIC:
+        raise CritmatError(f"{what}{db}: exists and is not a DuckDB file; critmat would overwrite it with "
+                           "its warehouse (give a new path or a critmat warehouse)")
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            return  # in use by another critmat process: opening it will say so
+        raise CritmatError(f"{what}{db}: cannot open the DuckDB file ({str(exc).splitlines()[0]})") from None
+    try:
+        tables = set(con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"])
+    finally:
+        con.close()
+    if tables and not {"meta", "provenance"} <= tables:
+        raise CritmatError(f"{what}{db}: is a DuckDB database but not a critmat warehouse (no meta/provenance "
+                           "tables); critmat would overwrite it (give a new path)")
+
+
 @dataclass
 class BuildReport:
     path: Path
@@ -97,6 +136,7 @@ def build(db: str | Path | None = None, packages: list[Path] | None = None,
     """Validate every package and (re)write the warehouse atomically; returns table row counts."""
     t0 = dt.datetime.now()
     target = Path(db) if db else default_db()
+    check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     packages = discover_packages() if packages is None else [Path(p) for p in packages]
     specs = _order([(p, read_spec(p)) for p in packages])
@@ -215,6 +255,7 @@ def open_warehouse(db: str | Path | None = None, rebuild: bool = False,
                    progress: Progress | None = None) -> Warehouse:
     """Open the warehouse, building it first if it is missing, stale (inputs changed) or ``rebuild``."""
     path = Path(db) if db else default_db()
+    check_target(path)
     stale = rebuild or not path.exists()
     if not stale:
         try:

@@ -28,46 +28,13 @@ PANEL_DATA = "Data and warehouse"
 
 err = Console(stderr=True)
 
-DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
-
-
 def check_db(db: Path | None) -> None:
-    """Refuse a --db that would be overwritten although it is not a critmat warehouse.
+    """Refuse a --db that would be overwritten although it is not a critmat warehouse (see
+    :func:`critmat.warehouse.check_target`)."""
+    if db is not None:
+        from critmat.warehouse import check_target
 
-    critmat (re)builds a missing or stale warehouse in place; a path to a folder or to some other file
-    (a CSV, a YAML, another DuckDB database) must not be replaced by it.
-    """
-    if db is None:
-        return
-    if db.is_dir():
-        raise CritmatError(f"--db {db}: is a folder; give a file, e.g. {db / 'critmat.duckdb'}")
-    if not db.exists():
-        return
-    try:
-        with open(db, "rb") as fh:
-            head = fh.read(16)
-    except OSError as exc:
-        raise CritmatError(f"--db {db}: cannot read ({exc.strerror})") from None
-    if not head:
-        return  # an empty file (e.g. from mktemp) holds nothing to lose
-    if head[8:12] != DUCKDB_MAGIC:
-        raise CritmatError(f"--db {db}: exists and is not a DuckDB file; critmat would overwrite it with "
-                           "its warehouse (give a new path or a critmat warehouse)")
-    import duckdb
-
-    try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error as exc:
-        if "lock" in str(exc).lower():
-            return  # in use by another critmat: open_warehouse will say so
-        raise CritmatError(f"--db {db}: cannot open the DuckDB file ({str(exc).splitlines()[0]})") from None
-    try:
-        tables = set(con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"])
-    finally:
-        con.close()
-    if tables and not {"meta", "provenance"} <= tables:
-        raise CritmatError(f"--db {db}: is a DuckDB database but not a critmat warehouse (no meta/provenance "
-                           "tables); critmat would overwrite it (give a new path)")
+        check_target(db, what="--db ")
 
 
 def warehouse(db: Path | None, rebuild: bool = False):

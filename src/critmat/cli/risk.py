@@ -142,7 +142,7 @@ def _risk(material: str | None, stage: str | None, region: str | None, top: int 
     table_cols = cols if stage else [c for c in cols if not c.startswith(("hhi_", "china_"))]
     shown, caption = mark_groups(
         mats[table_cols], "material_id", groups, fmt,
-        "stock_t: tonnes held now; need_t_per_yr: stock / mean lifetime + planned pipeline (t/yr); "
+        f"stock_t: tonnes held now; need_t_per_yr ({rep.need_basis}); "
         "exposure_score = need_t_per_yr × sr (EC 2023). HHI and China share: --stage, `critmat risk` or "
         "--format json (every section and the detail columns).", note=RISK_GROUP_NOTE)
     emit(shown, fmt, console=con,
@@ -200,9 +200,8 @@ def _disrupt(shock: str | None, materials: list[str] | None, country: str | None
         .drop(columns=["material", "alt_cover_y"]).rename(columns={"alt_cover_x": "alt_cover"})
     assumptions = {"spare_capacity": res.shock.spare_capacity, "eu_leakage": res.shock.eu_leakage,
                    "lead_years": lead_years,
-                   "secondary_supply": ("recovered from the region's steady-state end-of-life outflows "
-                                        "(circularity package pathway and recovery shares)" if region else
-                                        "not available (give --region)"),
+                   "need_and_secondary_supply": (res.need_basis or "region need") if region else
+                                                "not available (give --region)",
                    "sources": ["critmat_assumption_spare_capacity", "critmat_assumption_eu_leakage",
                                *res.shock.source_ids]}
     if fmt is Format.json:
