@@ -1,7 +1,10 @@
-"""Shared fixtures: an isolated CRITMAT_HOME for every test, and the real data folder when present."""
+"""Shared fixtures: an isolated CRITMAT_HOME for the session and for every test, one built warehouse per
+session, and the real data folder when present."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,12 +12,35 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Before any module or session fixture runs: never read or write the user's real CRITMAT_HOME."""
+    old = os.environ.get("CRITMAT_HOME")
+    home = tmp_path_factory.mktemp("critmat_session_home")
+    os.environ["CRITMAT_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("CRITMAT_HOME", None)
+    else:
+        os.environ["CRITMAT_HOME"] = old
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Never write into the user's home: every test gets its own CRITMAT_HOME."""
+    """Every test gets its own CRITMAT_HOME (imports, built regions and default warehouses land there)."""
     home = tmp_path_factory.mktemp("critmat_home")
     monkeypatch.setenv("CRITMAT_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def warehouse_db(_session_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The warehouse built once from the bundled packages; open it read-only (pass ``--db``), never modify it."""
+    from critmat.warehouse import build
+
+    path = tmp_path_factory.mktemp("warehouse") / "critmat.duckdb"
+    build(path)
+    return path
 
 
 @pytest.fixture

@@ -17,12 +17,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from critmat.warehouse import build
-
-    path = tmp_path_factory.mktemp("wh") / "critmat.duckdb"
-    build(path)
-    return path
+def db(warehouse_db: Path) -> Path:
+    return warehouse_db
 
 
 def _json(args: list[str]) -> object:

@@ -18,12 +18,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="session")
-def risk_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from critmat.warehouse import build
-
-    path = tmp_path_factory.mktemp("wh") / "wh.duckdb"
-    build(path)
-    return path
+def risk_db(warehouse_db: Path) -> Path:
+    return warehouse_db
 
 
 def _table(db: Path, name: str) -> pd.DataFrame:

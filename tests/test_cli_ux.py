@@ -25,12 +25,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from critmat.warehouse import build
-
-    path = tmp_path_factory.mktemp("ux") / "wh.duckdb"
-    build(path)
-    return path
+def db(warehouse_db: Path) -> Path:
+    return warehouse_db
 
 
 def _ok(*args: str, env: dict[str, str] | None = None) -> str:

@@ -15,7 +15,7 @@ from critmat.flows import run_flows
 from critmat.models import disruption
 from critmat.models import exposure as ex
 from critmat.shocks import load_shock
-from critmat.warehouse import Warehouse, build
+from critmat.warehouse import Warehouse
 
 # -------------------------------------------------------------------- yearly_need(demand=) on inline frames
 
@@ -63,10 +63,8 @@ def test_demand_must_cover_the_years_and_be_valid() -> None:
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path: Path = tmp_path_factory.mktemp("need_wh") / "critmat.duckdb"
-    build(path)
-    return path
+def db(warehouse_db: Path) -> Path:
+    return warehouse_db
 
 
 @pytest.fixture(scope="module")

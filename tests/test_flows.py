@@ -15,17 +15,15 @@ from critmat.cli import app
 from critmat.errors import ModelError, ScenarioError, UnknownIdError
 from critmat.flows import FLOW_VARIABLES, run_flows, to_iamc
 from critmat.scenarios import load_scenario, validate_scenario
-from critmat.warehouse import Warehouse, build
+from critmat.warehouse import Warehouse
 
 runner = CliRunner(env={"COLUMNS": "250"})  # wide tables: no folded cells
 MATS = ["neodymium", "dysprosium", "copper", "silicon_metal", "silver", "lithium"]
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("flows_wh") / "critmat.duckdb"
-    build(path)
-    return path
+def db(warehouse_db: Path) -> Path:
+    return warehouse_db
 
 
 @pytest.fixture(scope="module")
