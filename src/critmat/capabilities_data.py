@@ -209,3 +209,14 @@ def write_gpkg(df: pd.DataFrame, path: Path, layer: str = "companies") -> Path:
     from critmat.export import write_geopackage
 
     return write_geopackage(df, Path(path), layer=layer)
+
+
+def streams_with_flows(specs: dict[str, StreamSpec], region: str, scenario: str, wh: object) -> dict[str, StreamSpec]:
+    """Stream specs whose tonnes come from the flows model (what is ``collected`` for recycling, region total)
+    where the model covers them; the other specs are kept as given (placeholders, marked as assumptions)."""
+    from critmat.flows import run_flows
+    from critmat.models.matching import streams_from_flows
+
+    res = run_flows(region, scenario, wh=wh)
+    return {**specs, **streams_from_flows(res.flows, specs, region=region, variable="collected",
+                                          source_id=f"critmat flows, scenario {scenario}")}

@@ -179,14 +179,9 @@ def register(app: typer.Typer) -> None:
             raise UnknownIdError(f"{stream_file}: no stream specs in the file (expected a list of specs, see "
                                  "docs/capabilities.md)")
         if not placeholders and not stream_file and scenario:
-            from critmat.flows import run_flows
-
             wh = warehouse(db)
             with busy(f"running the flows model ({scenario})"):
-                res = run_flows(region, scenario, wh=wh)
-            fl = res.flows[res.flows["area_type"] == "region"]
-            specs = {**specs, **mm.streams_from_flows(fl, specs, region=region, variable="collected",
-                                                      source_id=f"critmat flows, scenario {scenario}")}
+                specs = data.streams_with_flows(specs, region, scenario, wh)
         chosen = [mm.get_spec(specs, s) for s in stream] if stream else list(specs.values())
         foreign = [s.name for s in chosen if s.region_id != region]
         if foreign:
