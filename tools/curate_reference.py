@@ -5,7 +5,8 @@ Usage: python tools/curate_reference.py --eu-crm DIR --wgi FILE
 What is selected (and why it is a curated fact table, not a copy of the publisher's files):
 * criticality: SR and EI (EC 2023 study, Annex 4) only for materials that were on at least one EU CRM list,
   plus aluminium and the strategic nickel and copper; ids, numeric types, dropped '-' rows.
-* supply_shares: for materials of the 2023 CRM list and their REE/PGM elements, per stage and scope, the
+* supply_shares: for materials of the 2023 CRM list (with aluminium, under which the EC assesses
+  "Bauxite/Alumina/Aluminium") and their REE/PGM elements, per stage and scope, the
   five largest suppliers plus China (EC 2023 study, Annex 7), as fractions with ISO3 codes. Countries below
   the top five (each usually < 2 %) are left to `critmat data import`.
 * countries: every country in that table, the EU27 and the Netherlands, with the WGI 2022 mean estimate.
@@ -47,11 +48,13 @@ def main() -> None:
 
     crm23 = set(lists.loc[lists.list_id == "crm_2023", "material_id"])
     members = set(groups.loc[groups.group_id.isin(crm23), "material_id"])
-    keep = crm23 | members
+    keep = crm23 | members | {"aluminium"}  # the 2023 entry "Bauxite/Alumina/Aluminium" is assessed as aluminium
     frames = []
     for key, scope in (("global_supply", "global"), ("eu_sourcing", "eu_sourcing")):
         df = ec_crm.read_supply_shares(ec_crm.find_file(args.eu_crm, key), scope, idx)
-        df = df[df.material_id.isin(keep)].sort_values("share", ascending=False)
+        # ties at the fifth place are broken by country code, so the selection is reproducible
+        df = df[df.material_id.isin(keep)].sort_values(["share", "country_iso3"], ascending=[False, True],
+                                                         kind="stable")
         top = df.groupby(["material_id", "stage"]).head(5)
         china = df[df.country_iso3 == "CHN"]
         frames.append(pd.concat([top, china]).drop_duplicates(["material_id", "stage", "scope", "country_iso3"]))
