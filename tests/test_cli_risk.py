@@ -158,3 +158,14 @@ def test_bad_input_is_one_clear_error(risk_db: Path, args: list[str], exc: type,
     err = capsys.readouterr().err
     assert "error:" in err and needle.split("'")[1] in err and "Traceback" not in err
 
+
+
+def test_risk_region_sort_by_sr_lists_only_held_materials_in_sr_order(risk_db: Path) -> None:
+    res = CliRunner().invoke(app, ["risk", "--region", "nh-fl", "--sort", "sr", "--db", str(risk_db), "-f", "csv"])
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(StringIO(res.stdout))
+    assert ((df.stock_t > 0) | (df.need_t_per_yr > 0)).all()
+    sr = df.sr.dropna().to_numpy()
+    assert (sr[:-1] >= sr[1:]).all() and len(sr) > 5
+    bad = CliRunner().invoke(app, ["risk", "--region", "nh-fl", "--sort", "price", "--db", str(risk_db)])
+    assert bad.exit_code != 0 and "--sort 'price'" in str(bad.exception)

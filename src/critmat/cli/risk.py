@@ -11,8 +11,23 @@ from typing import Annotated
 import typer
 from rich.panel import Panel
 
-from critmat.cli.common import PANEL_MATERIALS, DbOption, FormatOption, busy, group_ids, warehouse
-from critmat.cli.output import Format, emit, mark_groups, records, stdout_console, to_json
+from critmat.cli.common import (
+    PANEL_MATERIALS,
+    DbOption,
+    FormatOption,
+    busy,
+    group_ids,
+    warehouse,
+)
+from critmat.cli.output import (
+    Format,
+    emit,
+    mark_groups,
+    records,
+    stdout_console,
+    to_json,
+)
+from critmat.errors import UnknownIdError
 
 if typing.TYPE_CHECKING:
     import pandas as pd
@@ -67,8 +82,11 @@ def _section(df: pd.DataFrame) -> list[dict]:
     return records(df) if len(df) else []
 
 
+SORT_COLUMNS = {"score": "exposure_score", "sr": "sr", "need": "need_t_per_yr", "stock": "stock_t"}
+
+
 def _risk(material: str | None, stage: str | None, region: str | None, top: int | None, on: str | None,
-          db, fmt: Format) -> None:
+          db, fmt: Format, sort: str = "score") -> None:
     from critmat import risk_report as rr
     from critmat.knowledge import material_index
     from critmat.models.risk import check_stage
@@ -112,6 +130,9 @@ def _risk(material: str | None, stage: str | None, region: str | None, top: int 
         rep = rr.exposure_report(data, region, day)
     mats = rep.materials
     mats = mats[mats["sr"].notna() | (mats["need_t_per_yr"] > 0)]
+    if sort != "score":  # the rank column keeps the exposure rank; only the order of the rows changes
+        mats = mats[(mats["stock_t"].fillna(0) > 0) | (mats["need_t_per_yr"].fillna(0) > 0)]
+        mats = mats.sort_values([SORT_COLUMNS[sort], "material_id"], ascending=[False, True], na_position="last")
     projects, companies = rep.projects, rep.companies
     if mid is not None:
         mats = mats[mats["material_id"] == mid]
@@ -127,7 +148,7 @@ def _risk(material: str | None, stage: str | None, region: str | None, top: int 
     if fmt is Format.json:
         shown, _ = mark_groups(mats[cols + [c for c in DETAIL_COLUMNS if c in mats]], "material_id", groups, fmt)
         out = {"region": rep.region_id, "on": day.isoformat(), "horizon_years": rep.years,
-               "score": "exposure_score = need_t_per_yr x SR (EC 2023); need = stock/lifetime + planned pipeline",
+               "score": f"exposure_score = need_t_per_yr x SR (EC 2023); need: {rep.need_basis}",
                "materials": _section(shown),
                "asset_classes": _section(rep.asset_classes), "goods_categories": _section(rep.goods_categories),
                "companies": _section(companies), "projects_under_controls": _section(projects),
@@ -273,6 +294,10 @@ def register(app: typer.Typer) -> None:
                                                 "(and companies).")] = None,
         on: Annotated[str | None, typer.Option("--on", help="Date for export controls in force and the start "
                                                "of the need horizon, YYYY-MM-DD (default today).")] = None,
+        sort: Annotated[str, typer.Option("--sort", help="With --region, order the materials by: score "
+                                          "(need × SR, the exposure rank), sr, need or stock. The tonnage-"
+                                          "weighted score puts bulk metals first; --sort sr shows the most "
+                                          "supply-critical of what the region holds.")] = "score",
         db: DbOption = None,
         fmt: FormatOption = Format.table,
     ) -> None:
@@ -286,7 +311,9 @@ def register(app: typer.Typer) -> None:
         JSON: an object (on, materials; with --region also the other sections); CSV: the materials rows.
         Rows of material groups (REE, PGM) are flagged (is_group; * in tables).
         """
-        _risk(material, stage, region, top, on, db, fmt)
+        if sort not in SORT_COLUMNS:
+            raise UnknownIdError(f"--sort '{sort}': expected one of {', '.join(SORT_COLUMNS)}")
+        _risk(material, stage, region, top, on, db, fmt, sort)
 
     @app.command("disrupt", rich_help_panel=PANEL_MATERIALS)
     def disrupt_cmd(
