@@ -90,6 +90,32 @@ def test_cp1252_export_is_read(tmp_path: Path, idx: MaterialIndex) -> None:
     assert df.country_iso3.tolist() == ["TUR"]
 
 
+def test_published_byte_form_is_read(idx: MaterialIndex) -> None:
+    """The EC files as published: cp1252, CRLF, and a quoted material name broken over two lines."""
+    folder = FIX / "ec_crm" / "as_published"
+    assert b"\r\n" in (folder / "dimension_CRMsOverTime.csv").read_bytes()
+    crit = ec_crm.read_sr_ei(ec_crm.find_file(folder, "sr_ei"), idx).set_index(["material_id", "year"])
+    assert len(crit) == 5  # the "-" row of 2014 is dropped
+    assert crit.at[("natural_teak_wood", 2020), "supply_risk"] == 1.9
+    assert crit.at[("natural_teak_wood", 2023), "economic_importance"] == 2.4
+    assert crit.at[("cobalt", 2023), "supply_risk"] == 2.8
+    with pytest.warns(UserWarning, match=r"line 5, column 'Share': share '6'"):
+        eu = ec_crm.read_supply_shares(ec_crm.find_file(folder, "eu_sourcing"), "eu_sourcing", idx)
+    eu = eu.set_index(["material_id", "stage", "country_iso3"])
+    assert eu.at[("boron", "extraction", "TUR"), "share"] == pytest.approx(0.99)
+    assert eu.at[("antimony", "processing", "KOR"), "share"] == pytest.approx(0.03)
+    assert eu.at[("cobalt", "processing", "COD"), "trade_factor"] == 1.1
+
+
+def test_error_names_physical_line_after_multiline_cell(tmp_path: Path, idx: MaterialIndex) -> None:
+    """Records after a two-line quoted cell are reported at their line in the file, not their record number."""
+    f = tmp_path / "dimension_CRMsOverTime.csv"
+    good = (FIX / "ec_crm" / "as_published" / "dimension_CRMsOverTime.csv").read_bytes()
+    f.write_bytes(good + b"Gallium,2024,1.0,3.0\r\n")  # physical line 10, data record 8
+    with pytest.raises(DataError, match="line 10, column 'Year'"):
+        ec_crm.read_sr_ei(f, idx)
+
+
 def test_wgi_normalised_layout() -> None:
     df = wgi.read_wgi(FIX / "wgi_normalised.csv").set_index("country_iso3")
     assert df.at["CHN", "wgi_estimate"] == pytest.approx(5 * 0.433 - 2.5)

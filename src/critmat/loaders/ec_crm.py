@@ -7,6 +7,10 @@ Reads the machine-readable distribution of the EC 2023 study (source ``ec_crm_20
   ``"<0.1%"``); t = trade-related parameter of the supply-risk formula.
 * ``dimension_CRMsOverTime.csv`` — ``Material, Year, SR, EI`` with ``-`` for not assessed.
 
+The published files are Excel exports: cp1252, CRLF line ends, and a quoted cell may hold a bare line break
+(four rows of ``dimension_CRMsOverTime.csv`` split "Natural Teak wood" over two lines). They are read as
+published; error messages name the physical line a record starts on, so they stay right after such a cell.
+
 Shares are converted once, here, to fractions (``share``); ``"<0.1%"`` becomes 0.0005 (half the
 reporting threshold) and keeps its text in ``share_reported``. Material names map to critmat ids, country
 names to ISO3. Anything unrecognised raises :class:`~critmat.errors.DataError` naming file, line and column.
@@ -14,6 +18,8 @@ names to ISO3. Anything unrecognised raises :class:`~critmat.errors.DataError` n
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import warnings
 from pathlib import Path
@@ -40,6 +46,27 @@ _PCT = re.compile(r"^\s*(<)?\s*(\d+(?:[.,]\d+)?)\s*%\s*$")
 def read_csv_text(path: Path) -> pd.DataFrame:
     """Read a publisher CSV as text, accepting UTF-8 (with BOM) or the EC's cp1252 export."""
     return read_text_csv(path, encodings=("utf-8-sig", "cp1252"))
+
+
+def record_lines(path: Path, n_records: int) -> list[int]:
+    """Physical line (1-based) on which each of the ``n_records`` data records of ``path`` starts.
+
+    Differs from ``index + 2`` once a quoted cell spans lines; blank lines are skipped as pandas does.
+    Falls back to ``index + 2`` when the count does not match ``n_records``.
+    """
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    starts, previous = [], 0
+    for rec in reader:
+        if rec:
+            starts.append(previous + 1)
+        previous = reader.line_num
+    starts = starts[1:]  # the header
+    return starts if len(starts) == n_records else list(range(2, n_records + 2))
 
 
 def _require(df: pd.DataFrame, cols: list[str], path: Path) -> None:
@@ -81,7 +108,7 @@ def read_supply_shares(path: Path, scope: str, materials: MaterialIndex) -> pd.D
     df = read_csv_text(path)
     _require(df, ["Material", "Stage", "Country", "Share", "t"], path)
     out = []
-    for i, rec in enumerate(df.itertuples(index=False), start=2):
+    for i, rec in zip(record_lines(path, len(df)), df.itertuples(index=False)):
         where = f"{path}, line {i}: "
         if not rec.Material and not rec.Country:
             continue
@@ -119,7 +146,7 @@ def read_sr_ei(path: Path, materials: MaterialIndex) -> pd.DataFrame:
     df = read_csv_text(path)
     _require(df, ["Material", "Year", "SR", "EI"], path)
     out = []
-    for i, rec in enumerate(df.itertuples(index=False), start=2):
+    for i, rec in zip(record_lines(path, len(df)), df.itertuples(index=False)):
         if str(rec.SR).strip() in ("-", "") and str(rec.EI).strip() in ("-", ""):
             continue
         try:
