@@ -151,14 +151,18 @@ KNOWN_PUBLISHER_FACT_TABLES = {
     "packages/reference/criticality.csv": (
         {"ec_crm_2023"},
         ("SR/EI of the EC 2023 study (Annex 4) for the materials ever on an EU list: an extract selected by "
-         "tools/curate_reference.py from the study's machine-readable distribution (E. Emilsson's transcription, "
-         "of which ../shared/data holds a copy). Decision: keep this extract bundled so the knowledge base works "
-         "offline; `critmat data import` replaces it with the complete publisher table.")),
+         "tools/curate_reference.py from the study's machine-readable distribution as published (source "
+         "ec_crm_2023_dataset, E. Emilsson's GitHub repository, Data/dimension_CRMsOverTime.csv), not from "
+         "../shared/data; it reproduces shared rows because ../shared/data holds a converted copy of the same "
+         "file, which tests use only to cross-check. Decision: keep this extract bundled so the knowledge base "
+         "works offline; `critmat data import` replaces it with the complete publisher table.")),
     "packages/reference/supply_shares.csv": (
         {"ec_crm_2023"},
         ("Top-five-plus-China supplier shares of the EC 2023 study (Annex 7) for the 2023 CRMs, the same kind of "
-         "extract (names turned into ids and ISO3, % into fractions). Same decision: bundled for offline use, "
-         "replaced by the complete table on import.")),
+         "extract (names turned into ids and ISO3, % into fractions), selected by tools/curate_reference.py from "
+         "the published fact_GlobalSupplyShares&t.csv and fact_EUSupplyShares&t.csv (ec_crm_2023_dataset), of "
+         "which ../shared/data holds a converted copy used only by tests. Same decision: bundled for offline "
+         "use, replaced by the complete table on import.")),
     "regions/nh-fl/municipalities.csv": (
         {"cbs_gemeenten_2025"},
         ("The CBS code list of the 50 municipalities of Noord-Holland and Flevoland: any correct list equals "

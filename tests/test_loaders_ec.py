@@ -92,7 +92,7 @@ def test_cp1252_export_is_read(tmp_path: Path, idx: MaterialIndex) -> None:
 
 def test_published_byte_form_is_read(idx: MaterialIndex) -> None:
     """The EC files as published: cp1252, CRLF, and a quoted material name broken over two lines."""
-    folder = FIX / "ec_crm" / "as_published"
+    folder = FIX / "ec_crm_as_published"
     assert b"\r\n" in (folder / "dimension_CRMsOverTime.csv").read_bytes()
     crit = ec_crm.read_sr_ei(ec_crm.find_file(folder, "sr_ei"), idx).set_index(["material_id", "year"])
     assert len(crit) == 5  # the "-" row of 2014 is dropped
@@ -110,7 +110,7 @@ def test_published_byte_form_is_read(idx: MaterialIndex) -> None:
 def test_error_names_physical_line_after_multiline_cell(tmp_path: Path, idx: MaterialIndex) -> None:
     """Records after a two-line quoted cell are reported at their line in the file, not their record number."""
     f = tmp_path / "dimension_CRMsOverTime.csv"
-    good = (FIX / "ec_crm" / "as_published" / "dimension_CRMsOverTime.csv").read_bytes()
+    good = (FIX / "ec_crm_as_published" / "dimension_CRMsOverTime.csv").read_bytes()
     f.write_bytes(good + b"Gallium,2024,1.0,3.0\r\n")  # physical line 10, data record 8
     with pytest.raises(DataError, match="line 10, column 'Year'"):
         ec_crm.read_sr_ei(f, idx)

@@ -2,6 +2,14 @@
 
 Usage: python tools/curate_reference.py --eu-crm DIR --wgi FILE
 
+DIR holds the EC study's machine-readable distribution as published (source ``ec_crm_2023_dataset``,
+github.com/erikemilsson/EU-Critical-Raw-Materials-CRM-Reports-Datasets, folder Data/:
+``fact_GlobalSupplyShares&t.csv``, ``fact_EUSupplyShares&t.csv``, ``dimension_CRMsOverTime.csv``); the
+tables are selected from those files. ``critmat data import --download`` fetches and caches them in
+``$CRITMAT_HOME/cache``. FILE is a WGI file in a layout :func:`critmat.loaders.wgi.read_wgi` reads (the
+World Bank download of :func:`critmat.loaders.wgi.download_wgi`, or the pytradeshifts 2022 mean).
+../shared/data is not an input here: tests only use it to cross-check the loaders and these extracts.
+
 What is selected (and why it is a curated fact table, not a copy of the publisher's files):
 * criticality: SR and EI (EC 2023 study, Annex 4) only for materials that were on at least one EU CRM list,
   plus aluminium and the strategic nickel and copper; ids, numeric types, dropped '-' rows.
