@@ -33,7 +33,7 @@ from critmat.loaders import ec_crm, wgi
 from critmat.materials import MaterialIndex
 
 REF = Path(__file__).resolve().parents[1] / "src/critmat/data/packages/reference"
-from critmat.models.countries import EU27  # noqa: E402
+from critmat.models.countries import EU27
 
 
 def main() -> None:
