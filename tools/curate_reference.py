@@ -31,9 +31,9 @@ import pandas as pd
 from critmat.catalog.package import load_resource, read_spec
 from critmat.loaders import ec_crm, wgi
 from critmat.materials import MaterialIndex
+from critmat.models.countries import EU27
 
 REF = Path(__file__).resolve().parents[1] / "src/critmat/data/packages/reference"
-from critmat.models.countries import EU27
 
 
 def main() -> None:
