@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 
 from critmat.cli.output import Format
-from critmat.errors import CritmatError
 
 DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file (default: $CRITMAT_HOME/critmat.duckdb "
                                                 "or the user data directory).", envvar="CRITMAT_DB")]
