@@ -49,3 +49,16 @@ def to_number(value: str, path: Path, row: int, column: str) -> float:
         return float(str(value).strip())
     except ValueError:
         raise DataError(f"value {value!r} is not a number", file=str(path), row=row, column=column) from None
+
+
+def read_geojson_features(path: Path, what: str = "GeoJSON") -> list[dict]:
+    """The features of a GeoJSON FeatureCollection; an unreadable or non-collection file is a DataError."""
+    import json
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"cannot read {what}: {exc}", file=str(path)) from exc
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise DataError("not a GeoJSON FeatureCollection", file=str(path))
+    return data.get("features", [])

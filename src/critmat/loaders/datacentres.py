@@ -8,12 +8,12 @@ capacity (MW), floor area or year; :func:`classify` assigns the data-centre type
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from critmat.errors import DataError
+from critmat.loaders._tables import read_geojson_features
 
 #: Owners that run hyperscale (single cloud operator, campus-scale) data centres in the Netherlands.
 HYPERSCALE_OWNERS = ("microsoft", "google", "meta", "facebook", "amazon", "aws", "apple")
@@ -23,14 +23,8 @@ ENTERPRISE_HINTS = ("bank", "ing ", "rabobank", "abn", "kpn", "belastingdienst",
 
 def read_datacentres(path: Path) -> pd.DataFrame:
     """name, owner, street, zipcode, city, lat, lon, amsix, source: one row per Point feature."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"cannot read data-centre GeoJSON: {exc}", file=str(path)) from exc
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise DataError("not a GeoJSON FeatureCollection", file=str(path))
     rows = []
-    for i, f in enumerate(data.get("features", []), start=1):
+    for i, f in enumerate(read_geojson_features(path, "data-centre GeoJSON"), start=1):
         geom = f.get("geometry") or {}
         props = f.get("properties") or {}
         if geom.get("type") != "Point":

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from critmat.errors import DataError
+from critmat.loaders._tables import read_geojson_features
 from critmat.paths import cache_dir
 
 WFS_URL = "https://service.pdok.nl/cbs/gebiedsindelingen/{year}/wfs/v1_0"
@@ -80,21 +81,11 @@ def download_boundaries(year: int, level: str = "gemeente", timeout: float = 60.
     return out
 
 
-def _features(path: Path) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"cannot read GeoJSON: {exc}", file=str(path)) from exc
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise DataError("not a GeoJSON FeatureCollection", file=str(path))
-    return data.get("features", [])
-
-
 def read_boundaries(path: Path) -> pd.DataFrame:
     """Boundaries of a CBS/PDOK GeoJSON as a frame: code (GMxxxx/PVxx), name, geometry (GeoJSON dict), lat, lon
     (area-weighted centroid)."""
     rows = []
-    for i, f in enumerate(_features(path), start=1):
+    for i, f in enumerate(read_geojson_features(path), start=1):
         props = f.get("properties") or {}
         code = props.get("statcode")
         name = props.get("statnaam", props.get("name"))

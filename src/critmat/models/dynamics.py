@@ -117,6 +117,16 @@ def _check_values(values: np.ndarray, name: str, years: np.ndarray | None = None
     return arr
 
 
+def _series_input(values: object, years: object, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Checked values (time on axis 0) and years; a pandas input indexed by year carries its years."""
+    if years is None and isinstance(values, (pd.Series, pd.DataFrame)):
+        years = values.index.to_numpy()
+    arr = np.asarray(values)
+    n_t = arr.shape[0] if arr.ndim else 0
+    yrs = _check_years(years, n_t) if arr.ndim else None
+    return _check_values(arr, name, yrs), yrs
+
+
 def _check_lifetime(lifetime: Lifetime, trailing: tuple[int, ...]) -> None:
     if not isinstance(lifetime, Lifetime):
         raise ModelError(f"lifetime must be a critmat.models.lifetimes distribution, got {lifetime!r}")
@@ -271,12 +281,8 @@ def inflow_driven(inflow: np.ndarray, lifetime: Lifetime,
     Returns:
         :class:`StockModelResult` with ``stock[t] = sum_c sf(t - c) * inflow[c]`` and outflow by balance.
     """
-    if years is None and isinstance(inflow, (pd.Series, pd.DataFrame)):
-        years = inflow.index.to_numpy()  # a pandas input indexed by year carries its years
-    arr = np.asarray(inflow)
-    n_t = arr.shape[0] if arr.ndim else 0
-    yrs = _check_years(years, n_t) if arr.ndim else None
-    x = _check_values(arr, "inflow", yrs)
+    x, yrs = _series_input(inflow, years, "inflow")
+    n_t = x.shape[0]
     trailing = x.shape[1:]
     _check_lifetime(lifetime, trailing)
     sf = lifetime.sf(np.arange(n_t))
@@ -305,12 +311,8 @@ def stock_driven(stock: np.ndarray, lifetime: Lifetime, years: np.ndarray | list
         :class:`StockModelResult`; its ``stock`` is recomputed from the inflow (equals the input up to
         rounding) so that it is consistent with ``stock_by_cohort``.
     """
-    if years is None and isinstance(stock, (pd.Series, pd.DataFrame)):
-        years = stock.index.to_numpy()  # a pandas input indexed by year carries its years
-    arr = np.asarray(stock)
-    n_t = arr.shape[0] if arr.ndim else 0
-    yrs = _check_years(years, n_t) if arr.ndim else None
-    s = _check_values(arr, "stock", yrs)
+    s, yrs = _series_input(stock, years, "stock")
+    n_t = s.shape[0]
     if negative_inflow not in ("error", "allow"):
         raise ModelError(f"negative_inflow must be 'error' or 'allow', got {negative_inflow!r}")
     trailing = s.shape[1:]
