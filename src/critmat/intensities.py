@@ -26,6 +26,7 @@ ALL_VINTAGES = 1900
 #: Vintage bins of the PV rows (first and last bins extend to older and newer assets).
 PV_BINS: list[tuple[int, int]] = [(1995, 2004), (2005, 2009), (2010, 2012), (2013, 2015), (2016, 2018),
                                   (2019, 2021), (2022, 2024), (2025, 2030)]
+#: Low/high of PV rows widen the vintage bin's min/max by this share — critmat_assumption_range.
 PV_SPREAD = 0.2
 COLUMNS = ["technology_id", "material_id", "year_from", "year_to", "low_kg_per_basis", "central_kg_per_basis",
            "high_kg_per_basis", "source_id", "note"]
@@ -187,6 +188,7 @@ def cigs_rows() -> pd.DataFrame:
 PACK_KWH = {"car_bev": (40.0, 60.0, 90.0), "car_phev": (8.0, 13.0, 20.0), "car_hev": (0.8, 1.4, 2.0)}
 CHEMISTRIES = ("NMC 532", "NMC 622", "NMC 811", "NCA")
 CENTRAL_CHEMISTRY = "NMC 622"
+#: Share of natural (vs synthetic) graphite in anodes (low, central, high) — critmat_assumption_vehicles.
 NATURAL_GRAPHITE_SHARE = (0.2, 0.35, 0.5)
 #: Manganese in a car's steels, kg (IEA 2021 conventional car 11.2 kg; range ±30 %).
 BODY_MANGANESE = (7.8, 11.2, 14.6)
@@ -258,6 +260,7 @@ GRID_LINES = {"cable_lv": "LV underground", "cable_mv": "MV underground", "cable
 GRID_UNITS = {"transformer_station": [("Mv Substation", (1, 1, 1)), ("Mv Transformer", (1, 2, 3))],
               "transformer_station_hv": [("Hv Substation", (1, 1, 1)), ("Hv Transformer", (1, 2, 4))],
               "transformer_distribution": [("Lv Substation", (1, 1, 1)), ("Lv Transformer", (1, 1, 1))]}
+#: Electrical-steel share of a transformer's steel, and the +/- range of ELMA grid values — critmat_assumption_grid.
 ELECTRICAL_STEEL_SHARE = (0.4, 0.6, 0.75)
 GRID_RANGE = 0.3
 GRID_MATERIALS = ("copper", "aluminium", "steel", "lead")
