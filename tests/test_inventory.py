@@ -133,6 +133,9 @@ def test_monte_carlo_reproducible_and_bracketing():
     assert (w["low_t"] <= w["mass_t"] * 1.2).all() and (w["high_t"] >= w["low_t"]).all()
     assert (w["low_t"].to_numpy() >= lo_bound["low_t"].to_numpy() - 1e-9).all()
     assert (w["high_t"].to_numpy() <= lo_bound["high_t"].to_numpy() + 1e-9).all()
+    # the Monte Carlo central value (median of the draws) lies in its band; without draws there is none
+    assert (w["low_t"] <= w["median_t"] + 1e-12).all() and (w["median_t"] <= w["high_t"] + 1e-12).all()
+    assert "median_t" not in lo_bound.columns
 
 
 def test_draws_are_shared_across_assets_of_one_technology():

@@ -13,8 +13,8 @@ inventory` (what they contain) and :mod:`critmat.models.circularity` (where it g
   Deterministic: with thousands of panels per park the draws average out.
 * **Single assets** (wind farms: every other asset outside :data:`POPULATION_CLASSES` that has a
   commissioning year) leave whole, at a year drawn from their technology's lifetime
-  (:func:`critmat.models.dynamics.asset_exits`, deterministic exit at the mean, or ``n_draws`` Monte Carlo
-  draws), after the region pack's events (repowering, lifetime extension, decommissioning). What leaves is
+  (:func:`critmat.models.dynamics.asset_exits`, deterministic exit at the mean), after the region pack's
+  events (repowering, lifetime extension, decommissioning). What leaves is
   replaced like for like (share ``replacement``) at the intensity of the year it is replaced; a repowering
   whose successor is itself a registered asset is not counted twice. Replacements do not leave again
   within the window (lifetimes of wind and PV are 20-30 years).
@@ -24,7 +24,8 @@ inventory` (what they contain) and :mod:`critmat.models.circularity` (where it g
   stock / sum of sf) or, with a ``fleet_buildup`` row, grown linearly from zero since ``stock_since_year``
   to the registry year (stock-driven model). Components with their own lifetime (``material_lifetimes``:
   servers, UPS batteries) turn over at that rate. Pipeline data centres join as a step in the stock in their
-  commissioning year. Fleets are deterministic (no Monte Carlo: thousands of cars average out).
+  commissioning year (:func:`critmat.models.fleets.population_flows`). Fleet lifetimes are not sampled in the
+  Monte Carlo (thousands of cars average out); their intensities are.
 * **Demand** for a material = ``demand_replacement`` (what replaces the outflow) + ``demand_new`` (assets
   commissioned within the window: the pipeline and this year's new parks).
 * **Pathways** per asset class, material and year from the circularity package with the scenario's
@@ -33,13 +34,20 @@ inventory` (what they contain) and :mod:`critmat.models.circularity` (where it g
   material, year, variable, unit, value``; area types ``region``, ``province``, ``municipality`` and
   ``unallocated`` (aggregates without a municipality, under their province code), asset class ``all`` =
   the sum of the classes. Variables: :data:`FLOW_VARIABLES` (t) and, at region level, ``eol_rir`` and
-  ``secondary_to_demand`` (fraction); with ``n_draws``, ``<variable>_p05`` / ``_p95`` (5th/95th
-  percentiles over the draws, region level) beside the deterministic central values.
+  ``secondary_to_demand`` (fraction). These are the **deterministic run** (mean lifetimes, central
+  intensities and recovery rates); they add up across areas and classes and keep the mass balance.
+* **Monte Carlo** (``n_draws``, :mod:`critmat.models.montecarlo`): lifetimes of the single assets,
+  material intensities and recovery rates are sampled together (:attr:`FlowsResult.sampled`; what is not
+  sampled: :attr:`FlowsResult.not_sampled`). At region level (per class and ``all``) the variables
+  ``<variable>_p05``, ``_p50`` and ``_p95`` give the 5th percentile, median and 95th percentile of the
+  draws for :data:`BAND_VARIABLES`; the median is the Monte Carlo central value (inside its band by
+  construction) and may differ from the deterministic run (e.g. when every farm of a cohort leaves in the
+  same year at its mean lifetime). The summary holds the same statistics of the window totals and
+  ``meets_benchmark_share`` (share of draws whose EoL-RIR reaches the benchmark). Percentiles do not add up.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +58,8 @@ import pandas as pd
 
 from critmat.errors import ModelError, ScenarioError, UnknownIdError
 from critmat.models import circularity as circ
-from critmat.models import inventory
+from critmat.models import fleets, inventory
+from critmat.models import montecarlo as mc
 from critmat.models.dynamics import asset_exits, inflow_driven, stock_driven
 from critmat.models.lifetimes import Lifetime
 from critmat.scenarios import Scenario, load_scenario
@@ -60,12 +69,11 @@ COHORT_CLASSES = ("solar_pv",)
 DEMAND_VARIABLES = ("demand_replacement", "demand_new", "demand")
 FLOW_VARIABLES = (*circ.PATHWAY_VARIABLES, *DEMAND_VARIABLES)
 RATE_VARIABLES = ("eol_rir", "secondary_to_demand")
-BAND_VARIABLES = ("outflow", "reused", "recovered", "lost", "demand", "eol_rir")
-PERCENTILES = (5.0, 95.0)
+BAND_VARIABLES = (*mc.BAND_VARIABLES, "eol_rir")
+STATISTICS = mc.STATISTICS
 COLUMNS = ["region", "area_type", "area", "scenario", "asset_class", "material", "year", "variable", "unit",
            "value"]
 TABLES = ("lifetimes", "material_lifetimes", "fleet_buildup", "eol_pathways", "recovery_rates")
-STATIONARY_AGES = 2000  # ages summed for a stationary fleet's sum of sf (far beyond any lifetime)
 Progress = Callable[[int, int], None]
 
 
@@ -82,6 +90,8 @@ class FlowsResult:
     benchmark: float | None
     n_draws: int | None
     notes: list[str] = field(default_factory=list)
+    sampled: tuple[str, ...] = ()
+    not_sampled: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------------------------------ parameters
@@ -194,32 +204,6 @@ def vintage_content(technologies: pd.DataFrame, intensities: pd.DataFrame, techs
         ids = [f"{t}@{y}" for y in years]
         out[t] = wide.reindex(ids, fill_value=0.0).to_numpy(dtype=float)
     return out
-
-
-# ----------------------------------------------------------------------------------------- population
-def _population_flows(stock_q: float, lt: Lifetime, years: np.ndarray, commissioning: float | None,
-                      since: int | None, registry_year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Quantity ``(outflow, replacement, new)`` per window year of one population asset (see docstring)."""
-    end = int(years[-1])
-    if commissioning is None and since is None:
-        # steady state of a constant inflow I over an unbounded past: stock = I * sum_a sf(a), outflow = I
-        sf_sum = float(np.sum(lt.sf(np.arange(STATIONARY_AGES))))
-        rate = stock_q / sf_sum if sf_sum > 0 else 0.0
-        flat = np.full(len(years), rate)
-        return flat, flat.copy(), np.zeros(len(years))
-    y0 = min(int(commissioning) if commissioning is not None else end, since if since is not None else end,
-             int(years[0]))
-    hist = np.arange(y0, end + 1)
-    if commissioning is not None:
-        path = np.where(hist >= int(commissioning), stock_q, 0.0)
-    else:
-        span = max(registry_year - since, 1)
-        path = stock_q * np.clip((hist - since) / span, 0.0, 1.0)
-    res = stock_driven(path, lt, hist)
-    new = np.maximum(np.diff(path, prepend=0.0), 0.0)
-    repl = np.maximum(res.inflow - new, 0.0)
-    sel = np.isin(hist, years)
-    return res.outflow[sel], repl[sel], new[sel]
 
 
 # --------------------------------------------------------------------------------------------- the run
@@ -365,7 +349,7 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
             groups.setdefault(id(lt), (lt, []))[1].append(j)
         for lt, js in groups.values():
             lt_s = circ.shift_lifetime(lt, float(shift.get(cls, 0.0)))
-            o, rp, nw = _population_flows(q, lt_s, years, cy, st, sc.registry_year)
+            o, rp, nw = fleets.population_flows(q, lt_s, years, cy, st, sc.registry_year)
             out_t[:, i, js] = o[:, None] * per_unit[js][None]
             dem_repl[:, i, js] = rp[:, None] * vint[tech][:, js]
             dem_new[:, i, js] = nw[:, None] * per_unit[js][None]
@@ -426,14 +410,12 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
         frames.append(_long(cells, np.full(len(k), reg_all), mats, k, years, v, "fraction", arr[k]))
 
     # -- Monte Carlo bands ----------------------------------------------------------------------------
-    if n_draws and ex is not None and len(single):
-        band_frames, band_summary = _monte_carlo(
-            a, single, s_frame, s_lts, s_events, successor, content, vint, params, cls_idx, parts, cells,
-            member, region_id, mats, years, int(n_draws), seed, sc.registry_year, progress)
+    if n_draws:
+        band_frames, band_summary = _bands(a, single, s_frame, s_lts, s_events, successor, content, vint, ints,
+                                           params, parts, cells, region_id, mats, years, int(n_draws), seed,
+                                           sc.registry_year, benchmark, progress)
         frames += band_frames
         summ = summ.merge(band_summary, on="material", how="left")
-    elif n_draws:
-        notes.append("Monte Carlo asked but the region has no single assets: no bands")
     flows = pd.concat(frames, ignore_index=True)
     flows.insert(3, "scenario", sc.name)
     flows["region"] = region_id
@@ -443,7 +425,8 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
     summ = summ[[c for c in order if c in summ.columns] + [c for c in summ.columns if c not in order]]
     return FlowsResult(region=region_id, scenario=sc, years=years, flows=flows, indicators=ind, summary=summ,
                        benchmark=benchmark, n_draws=int(n_draws) if n_draws else None,
-                       notes=list(dict.fromkeys(notes)))
+                       notes=list(dict.fromkeys(notes)), sampled=mc.SAMPLED_INPUTS if n_draws else (),
+                       not_sampled=mc.NOT_SAMPLED if n_draws else ())
 
 
 _INPUTS_CACHE: dict[tuple, tuple[Any, Any]] = {}
@@ -504,88 +487,53 @@ def _long(cells: list[tuple[str, str, str]], ci: np.ndarray, mats: Sequence[str]
                          "value": np.asarray(vals, dtype=float).reshape(-1)})
 
 
-def _monte_carlo(a: pd.DataFrame, single: np.ndarray, s_frame: pd.DataFrame, s_lts: dict[str, Lifetime],
-                 s_events: pd.DataFrame | None, successor: np.ndarray, content: np.ndarray,
-                 vint: dict[str, np.ndarray], params: circ.PathwayParameters, cls_idx: np.ndarray,
-                 parts: dict[str, np.ndarray], cells: list[tuple[str, str, str]], member: np.ndarray,
-                 region_id: str, mats: Sequence[str], years: np.ndarray, n_draws: int, seed: int,
-                 registry_year: int, progress: Progress | None) -> tuple[list[pd.DataFrame], pd.DataFrame]:
-    """Percentile bands (region level, per class and all) over lifetime draws of the single assets."""
-    cols = ["asset_id", "commissioning_year", "quantity", "lt_key", "units", "status", "decommissioning_year"]
-    mc = asset_exits(s_frame[cols], s_lts, s_events, by="lt_key", n_draws=n_draws,
-                     rng=np.random.default_rng(seed), alive_in=registry_year)
-    single_set = set(single.tolist())
-    pop = np.array([i for i in range(len(a)) if i not in single_set], dtype=np.int64)
-    n_y, n_m = len(years), len(mats)
-    classes = sorted(set(a["asset_class"]))
-    totals = {v: np.zeros((n_draws, n_y, n_m)) for v in ("outflow", "reused", "recovered", "lost", "demand")}
+def _bands(a: pd.DataFrame, single: np.ndarray, s_frame: pd.DataFrame, s_lts: dict[str, Lifetime],
+           s_events: pd.DataFrame | None, successor: np.ndarray, content: np.ndarray, vint: dict[str, np.ndarray],
+           intensities: pd.DataFrame, params: circ.PathwayParameters, parts: dict[str, np.ndarray],
+           cells: list[tuple[str, str, str]], region_id: str, mats: Sequence[str], years: np.ndarray,
+           n_draws: int, seed: int, registry_year: int, benchmark: float | None,
+           progress: Progress | None) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """Monte Carlo bands (region level, per class and all; window totals): glue around
+    :func:`critmat.models.montecarlo.simulate`."""
+    rng = np.random.default_rng(seed)
+    exits = None
+    if len(s_frame):
+        cols = ["asset_id", "commissioning_year", "quantity", "lt_key", "units", "status", "decommissioning_year"]
+        exits = asset_exits(s_frame[cols], s_lts, s_events, by="lt_key", n_draws=n_draws, rng=rng,
+                            alive_in=registry_year)
+    techs = sorted(set(a["technology_id"]))
+    t_idx = {t: i for i, t in enumerate(techs)}
+    vintage = np.stack([vint[t] for t in techs])
+    lo, hi = mc.intensity_ratio_bounds(intensities, techs, mats)
+    f_int = mc.intensity_factors(lo, hi, n_draws, rng)
+    f_rec = mc.recovery_factors(len(mats), n_draws, rng)
+    fd = mc.FlowDraws(years=years, mats=mats, techs=techs, asset_class=a["asset_class"].to_numpy(object),
+                      tech=a["technology_id"].map(t_idx).to_numpy(np.int64), single=single, exits=exits,
+                      single_content=content[single], single_qty=s_frame["quantity"].to_numpy(dtype=float)
+                      if len(s_frame) else np.zeros(0), successor=successor, vintage=vintage,
+                      parts={v: parts[v] for v in ("outflow", "demand_replacement", "demand_new")})
+    bands = mc.simulate(fd, params, f_int, f_rec, all_label=inventory.ALL_CLASSES, benchmark=benchmark,
+                        progress=progress)
     frames: list[pd.DataFrame] = []
-    s_classes = s_frame["asset_class"].to_numpy()
-    techs = s_frame["technology_id"].to_numpy()
-    qty = s_frame["quantity"].to_numpy(dtype=float)
-
-    def band(cls: str, per: dict[str, np.ndarray]) -> None:
+    for cls, per in bands.by_class.items():
         key = ("region", region_id, cls)
         if key not in cells:
-            return
-        rir = circ.recycling_input_rate(per["recovered"], per["demand"])[0]
-        arrays = {**per, "eol_rir": rir}
+            continue
         present = np.flatnonzero((per["outflow"] != 0).any(axis=(0, 1)) | (per["demand"] != 0).any(axis=(0, 1)))
         ci = np.full(len(present), cells.index(key))
-        for v in BAND_VARIABLES:
-            if v == "eol_rir" and cls != inventory.ALL_CLASSES:
-                continue
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore", RuntimeWarning)
-                lo, hi = np.nanpercentile(arrays[v][:, :, present], PERCENTILES, axis=0) if len(present) else \
-                    (np.zeros((n_y, 0)), np.zeros((n_y, 0)))
+        for v, arr in per.items():
             unit = "fraction" if v == "eol_rir" else "t"
-            frames.append(_long(cells, ci, mats, present, years, f"{v}_p05", unit, lo.T))
-            frames.append(_long(cells, ci, mats, present, years, f"{v}_p95", unit, hi.T))
-
-    for step, cls in enumerate(classes):
-        c = params.index(cls)
-        in_s = s_classes == cls
-        per = {v: np.zeros((n_draws, n_y, n_m)) for v in totals}
-        if in_s.any():
-            cont = np.where(in_s[:, None], content[single], 0.0)
-            o = mc.outflow(years, cont)  # (D, Y, M)
-            dem = np.zeros_like(o)
-            for tech in sorted(set(techs[in_s])):
-                mask = in_s & (techs == tech) & ~successor
-                if mask.any():
-                    q_out = mc.outflow(years, np.where(mask, qty, 0.0))  # (D, Y)
-                    dem += (q_out * params.replacement[c][None])[:, :, None] * vint[tech][None]
-            new = parts["demand_new"][:, single[in_s]].sum(axis=1)
-            dem += new[None]
-            p = circ.apply_pathways(o, params.export_reuse[c][None, :, None], params.collection[c][None, :, None],
-                                    params.pretreatment[c].T[None], params.recovery[c].T[None])
-            per["outflow"] += o
-            per["reused"] += p["reused"]
-            per["recovered"] += p["recovered"]
-            per["lost"] += p["lost"]
-            per["demand"] += dem
-        pop_c = pop[(a["asset_class"].to_numpy()[pop] == cls)] if len(pop) else pop
-        if len(pop_c):
-            for v in per:
-                per[v] += parts[v][:, pop_c].sum(axis=1)[None]
-        for v in totals:
-            totals[v] += per[v]
-        band(cls, per)
-        if progress:
-            progress(step + 1, len(classes) + 1)
-    band(inventory.ALL_CLASSES, totals)
-    if progress:
-        progress(len(classes) + 1, len(classes) + 1)
-    rec_sum, dem_sum = totals["recovered"].sum(axis=1), totals["demand"].sum(axis=1)  # (D, M)
+            for q, stat in enumerate(STATISTICS):
+                frames.append(_long(cells, ci, mats, present, years, f"{v}_{stat}", unit, arr[q][:, present].T))
     summ = pd.DataFrame({"material": list(mats)})
-    for name, arr in (("secondary_supply", rec_sum), ("outflow", totals["outflow"].sum(axis=1))):
-        lo, hi = np.percentile(arr, PERCENTILES, axis=0)
-        summ[f"{name}_p05_t"], summ[f"{name}_p95_t"] = lo, hi
-    rir = circ.recycling_input_rate(rec_sum, dem_sum)[0]
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        summ["eol_rir_p05"], summ["eol_rir_p95"] = np.nanpercentile(rir, PERCENTILES, axis=0)
+    for v, name in (("recovered", "secondary_supply"), ("demand", "demand"), ("outflow", "outflow"),
+                    ("reused", "reused"), ("lost", "lost")):
+        for q, stat in enumerate(STATISTICS):
+            summ[f"{name}_{stat}_t"] = bands.totals[v][q]
+    for q, stat in enumerate(STATISTICS):
+        summ[f"eol_rir_{stat}"] = bands.eol_rir[q]
+    if benchmark is not None:
+        summ["meets_benchmark_share"] = bands.meets_share
     return frames, summ
 
 

@@ -146,4 +146,6 @@ def summarize(result: pd.DataFrame, by: str = "material", material: str | None =
             cols = ["area", "name", "material"]
         else:
             cols = ["area", "material"]
-    return w.sort_values("mass_t", ascending=False)[cols + ["mass_t", "low_t", "high_t"]].reset_index(drop=True)
+    extra = ["median_t"] if "median_t" in w.columns else []
+    return w.sort_values("mass_t", ascending=False)[cols + ["mass_t", *extra, "low_t", "high_t"]].reset_index(
+        drop=True)

@@ -60,30 +60,63 @@ def _run(region: str, scenario: str, material: str | None, start: int | None, en
             res = run_flows(region, scenario,
                             progress=lambda done, total: bar.update(task, completed=done, total=total), **kwargs)
     else:
-        with busy(f"running the flows model ({scenario}" + (f", {draws} lifetime draws)" if draws else ")")):
+        with busy(f"running the flows model ({scenario}" + (f", {draws} draws)" if draws else ")")):
             res = run_flows(region, scenario, **kwargs)
     names = dict(zip(wh.table("materials")["material_id"], wh.table("materials")["name"]))
     return res, names
 
 
 def _table(res, by: str) -> pd.DataFrame:
+    """Table rows; with Monte Carlo draws the central values are the medians of the draws (p50) beside
+    their 5-95 % band, and the deterministic run is the separate ``*_det`` column."""
     f = res.flows
     reg = f[f["area_type"] == "region"]
+    draws = bool(res.n_draws)
     if by == "material":
-        summary = res.summary.sort_values("demand_t", ascending=False).reset_index(drop=True)
+        summary = res.summary.copy()
+        if draws:
+            det = {c: f"{c.removesuffix('_t')}_det{'_t' if c.endswith('_t') else ''}" for c in
+                   ("secondary_supply_t", "eol_rir")}
+            summary = summary.rename(columns=det)
+            for v in ("outflow", "reused", "secondary_supply", "lost", "demand"):
+                summary[f"{v}_t"] = summary[f"{v}_p50_t"]
+            summary["eol_rir"] = summary["eol_rir_p50"]
+            if "meets_benchmark" in summary:
+                summary["meets_benchmark"] = summary["meets_benchmark_share"]
+        summary = summary.sort_values("demand_t", ascending=False).reset_index(drop=True)
         cols = [c for c in SUMMARY_COLUMNS if c in summary]
-        if "secondary_to_demand" in summary and not summary["secondary_to_demand"].equals(summary["eol_rir"]):
+        if not draws and "secondary_to_demand" in summary and not summary["secondary_to_demand"].equals(
+                summary["eol_rir"]):
             cols.insert(cols.index("eol_rir") + 1, "secondary_to_demand")  # differs once eol_rir is capped at 1
+        if draws:
+            cols[cols.index("secondary_supply_t") + 1:cols.index("secondary_supply_t") + 1] = [
+                "secondary_supply_p05_t", "secondary_supply_p95_t"]
+            cols[cols.index("eol_rir") + 1:cols.index("eol_rir") + 1] = ["eol_rir_p05", "eol_rir_p95"]
+            cols += ["secondary_supply_det_t", "eol_rir_det"]
         return summary[cols]
     if by == "asset_class":
-        sel = reg[(reg["asset_class"] != "all") & reg["variable"].isin(TABLE_VARIABLES[:-1])]
+        sel = reg[(reg["asset_class"] != "all")]
+        names = TABLE_VARIABLES[:-1]
+        if draws:
+            sel = sel[sel["variable"].isin([f"{v}_p50" for v in names])]
+            sel = sel.assign(variable=sel["variable"].str.removesuffix("_p50"))
+        else:
+            sel = sel[sel["variable"].isin(names)]
         t = sel.pivot_table(index=["asset_class", "material"], columns="variable", values="value", aggfunc="sum")
-        return t.reindex(columns=TABLE_VARIABLES[:-1]).add_suffix("_t").reset_index().sort_values(
+        return t.reindex(columns=names).add_suffix("_t").reset_index().sort_values(
             ["asset_class", "outflow_t"], ascending=[True, False]).reset_index(drop=True)
-    cols = TABLE_VARIABLES + [f"{v}_{q}" for v in ("recovered", "eol_rir") for q in ("p05", "p95")]
-    sel = reg[(reg["asset_class"] == "all") & reg["variable"].isin(cols)]
+    if draws:
+        cols = [f"{v}_p50" for v in TABLE_VARIABLES] + [f"{v}_{q}" for v in ("recovered", "eol_rir")
+                                                        for q in ("p05", "p95")] + ["recovered", "eol_rir"]
+        sel = reg[(reg["asset_class"] == "all") & reg["variable"].isin(cols)]
+        t = sel.pivot_table(index=["material", "year"], columns="variable", values="value", aggfunc="first")
+        t = t.reindex(columns=[c for c in cols if c in set(sel["variable"])])
+        t = t.rename(columns={"recovered": "recovered_det", "eol_rir": "eol_rir_det",
+                              **{f"{v}_p50": v for v in TABLE_VARIABLES}})
+        return t.reset_index()
+    sel = reg[(reg["asset_class"] == "all") & reg["variable"].isin(TABLE_VARIABLES)]
     t = sel.pivot_table(index=["material", "year"], columns="variable", values="value", aggfunc="first")
-    return t.reindex(columns=[c for c in cols if c in set(sel["variable"])]).reset_index()
+    return t.reindex(columns=[c for c in TABLE_VARIABLES if c in set(sel["variable"])]).reset_index()
 
 
 def register(app: typer.Typer) -> None:
@@ -100,7 +133,8 @@ def register(app: typer.Typer) -> None:
                                                  "rare_earth_elements_heavy)."),
         start: int | None = typer.Option(None, "--from", help="First year (default: the scenario's, 2025)."),
         end: int | None = typer.Option(None, "--to", help="Last year (default: the scenario's, 2050)."),
-        draws: int = typer.Option(0, "--draws", min=0, help="Monte Carlo draws of asset lifetimes (0: none)."),
+        draws: int = typer.Option(0, "--draws", min=0, help="Monte Carlo draws (0: none): lifetimes of single "
+                                  "assets, material intensities and recovery rates sampled together."),
         seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same bands."),
         level: str = typer.Option("region", "--level",
                                   help="Areas in csv/json/iamc: region | province | municipality | all."),
@@ -138,6 +172,10 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(to_json({"region": res.region, "scenario": res.scenario.name,
                                       "years": [int(res.years[0]), int(res.years[-1])],
                                       "benchmark": res.benchmark, "draws": res.n_draws, "notes": res.notes,
+                                      "central": ("median of the draws (variables *_p50); variables without "
+                                                  "a suffix are the deterministic run") if res.n_draws else
+                                      "deterministic run", "sampled": list(res.sampled),
+                                      "not_sampled": list(res.not_sampled),
                                       "summary": records(res.summary), "flows": records(flows)}) + "\n")
             return
         if fmt is FlowFormat.csv:
@@ -149,7 +187,10 @@ def register(app: typer.Typer) -> None:
         caption = (f"tonnes {'summed over' if by != 'year' else 'per year,'} {y0}-{y1}; eol_rir = secondary "
                    f"supply / own demand (replacement + new assets), capped at 1; {bench}"
                    + ("; meets_benchmark: eol_rir >= benchmark" if by == "material" else "")
-                   + (f"; {res.n_draws} lifetime draws, seed {seed}: p05/p95" if res.n_draws else ""))
+                   + (f"; Monte Carlo, {res.n_draws} draws, seed {seed}: central values are medians of the draws, "
+                      "p05/p95 their 5-95 % band, *_det the deterministic run (mean lifetimes, central "
+                      "intensities and recovery rates); sampled: lifetimes of wind farms, intensities, recovery "
+                      "rates; meets_benchmark: share of draws reaching it" if res.n_draws else ""))
         if res.notes:
             caption += "; notes: " + "; ".join(res.notes)
         emit(table, Format.table, title=f"End-of-life flows of {res.region}, scenario {res.scenario.name}",

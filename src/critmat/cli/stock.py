@@ -67,7 +67,8 @@ def register(app: typer.Typer) -> None:
         if top is not None:
             table = table.head(top)
         what = "pipeline (planned)" if pipeline else "stock"
-        caption = (f"{draws} draws, seed {seed}; low_t/high_t = 5th/95th percentile" if draws
+        caption = (f"{draws} draws, seed {seed}; mass_t with central intensities (deterministic); median_t, low_t, "
+                   "high_t = 50th, 5th, 95th percentile of the draws (intensities sampled)" if draws
                    else "--draws 0: low_t/high_t with the low/high intensities")
         statuses = ("planned",) if pipeline else ("operational", "under_construction")
         ex = inputs.excluded

@@ -161,8 +161,10 @@ def material_stock(assets: pd.DataFrame, technologies: pd.DataFrame, intensities
     """Tonnes of each material held by the assets with ``statuses``, long format (see module docstring).
 
     Returns ``region, area_type, area, asset_class, material, variable, unit, value`` with variables
-    ``mass_t`` (central), ``low_t`` and ``high_t`` (Monte Carlo percentiles). ``n_draws = 0`` skips the
-    Monte Carlo (low_t/high_t then use the low/high intensities directly). ``progress(done, total)`` is
+    ``mass_t`` (deterministic: central intensities), ``low_t``, ``median_t`` and ``high_t`` (5th, 50th and
+    95th percentiles of the draws; the median is the Monte Carlo central value and lies in its band).
+    ``n_draws = 0`` skips the Monte Carlo (low_t/high_t then use the low/high intensities directly, no
+    median_t). ``progress(done, total)`` is
     called after each block of output cells.
     """
     if n_draws < 0:
@@ -192,10 +194,12 @@ def material_stock(assets: pd.DataFrame, technologies: pd.DataFrame, intensities
     ce = ints["central_kg_per_basis"].to_numpy(float)
     hi = ints["high_kg_per_basis"].to_numpy(float)
     central = np.asarray(A.T @ ce).ravel() / 1000.0
+    median_t = None
     if n_draws == 0:
         low_t = np.asarray(A.T @ lo).ravel() / 1000.0
         high_t = np.asarray(A.T @ hi).ravel() / 1000.0
     else:
+        median_t = np.empty(n_cells)
         rng = np.random.default_rng(seed)
         draws = pert_draws(lo, ce, hi, n_draws, rng)  # (n_draws, n_rows)
         low_t = np.empty(n_cells)
@@ -203,11 +207,14 @@ def material_stock(assets: pd.DataFrame, technologies: pd.DataFrame, intensities
         for start in range(0, n_cells, block):
             stop = min(start + block, n_cells)
             tot = np.asarray((A[:, start:stop].T @ draws.T).T) / 1000.0  # (n_draws, block)
-            low_t[start:stop], high_t[start:stop] = np.percentile(tot, percentiles, axis=0)
+            low_t[start:stop], median_t[start:stop], high_t[start:stop] = np.percentile(
+                tot, (percentiles[0], 50.0, percentiles[1]), axis=0)
             if progress:
                 progress(stop, n_cells)
     out = []
-    for var, vals in (("mass_t", central), ("low_t", low_t), ("high_t", high_t)):
+    for var, vals in (("mass_t", central), ("low_t", low_t), ("median_t", median_t), ("high_t", high_t)):
+        if vals is None:
+            continue
         out.append(index[keys].assign(variable=var, unit="t", value=vals))
     res = pd.concat(out, ignore_index=True).rename(columns={"region_id": "region"})
     return res[OUTPUT_COLUMNS]
@@ -306,11 +313,11 @@ def assert_aggregate(result: pd.DataFrame, municipality_province: Mapping[str, s
 
 
 def wide(result: pd.DataFrame) -> pd.DataFrame:
-    """Long result → one row per cell with columns ``mass_t, low_t, high_t``."""
+    """Long result → one row per cell with columns ``mass_t, low_t, high_t`` (+ ``median_t`` with draws)."""
     key = ["region", "area_type", "area", "asset_class", "material"]
     w = result.pivot_table(index=key, columns="variable", values="value", aggfunc="first").reset_index()
     w.columns.name = None
     for c in ("mass_t", "low_t", "high_t"):
         if c not in w.columns:
             w[c] = np.nan
-    return w[key + ["mass_t", "low_t", "high_t"]]
+    return w[key + ["mass_t", "low_t", "high_t"] + (["median_t"] if "median_t" in w.columns else [])]

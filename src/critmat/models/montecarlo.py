@@ -1,0 +1,208 @@
+"""Monte Carlo of end-of-life flows and demand: lifetimes, material intensities and recovery rates together.
+
+Pure functions on arrays (no I/O). Shapes: ``D`` draws, ``Y`` years, ``M`` materials, ``n`` assets, ``T``
+technologies, ``C`` asset classes. Tonnes throughout.
+
+What is sampled (:data:`SAMPLED_INPUTS`), per draw and jointly:
+
+* **lifetimes** of single assets (wind farms): an exit year per asset from its technology's lifetime
+  distribution, conditional on being in use in the registry year, after the region's events
+  (:func:`critmat.models.dynamics.asset_exits`);
+* **material intensities**: one beta-PERT draw per technology and material of the factor
+  ``intensity / central`` over ``[low/central, 1, high/central]`` of the intensity package (the median of the
+  ratios over the technology's vintage rows). One draw applies to every asset of the technology, old and new
+  (the uncertainty is about the technology, as in :mod:`critmat.models.inventory`), so the factor scales both
+  what leaves and what replaces it;
+* **recovery rates**: one beta-PERT draw per material of a factor over ``[0.5, 1, 1.5]`` times the scenario's
+  rate, capped at 1 (the UNEP end-of-life recycling-rate classes the rates come from span about a factor
+  of two: assumption ``critmat_assumption_mc_ranges``). The same factor applies in every class and year.
+
+Not sampled (:data:`NOT_SAMPLED`): the lifetimes of fleets and solar cohorts (thousands of units: the
+draws average out; the uncertainty of their *mean* lifetime is not sampled), the pathway shares (export for
+reuse, collection, replacement) and pretreatment shares (scenario choices, not estimates).
+
+Statistics (:data:`STATISTICS`): the 5th, 50th and 95th percentiles of the draws; the median is the
+central value of a Monte Carlo result and lies in its band by construction. The deterministic run (mean
+lifetimes, central intensities and rates) is a separate result.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from critmat.models import circularity as circ
+from critmat.models.dynamics import AssetExits
+from critmat.models.inventory import pert_draws
+
+PERCENTILES = (5.0, 50.0, 95.0)
+STATISTICS = ("p05", "p50", "p95")
+RECOVERY_FACTOR = (0.5, 1.0, 1.5)
+SAMPLED_INPUTS = (
+    "lifetimes of single assets (wind farms): exit year per asset and draw",
+    "material intensities: one beta-PERT factor per technology and material over its low/central/high range",
+    "recovery rates: one beta-PERT factor per material over 0.5-1.5 x the scenario's rate (capped at 1)",
+)
+NOT_SAMPLED = (
+    "lifetimes of fleets (cars, grid, data centres) and solar cohorts (many units: draws average out)",
+    "pathway shares (export for reuse, collection, replacement) and pretreatment (scenario settings)",
+)
+BAND_VARIABLES = ("outflow", "reused", "recovered", "lost", "demand_replacement", "demand_new", "demand")
+Progress = Callable[[int, int], None]
+
+
+def quantiles(draws: np.ndarray, axis: int = 0) -> np.ndarray:
+    """``(3, ...)``: the 5th, 50th and 95th percentiles over ``axis`` (NaNs ignored; all-NaN → NaN)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanpercentile(draws, PERCENTILES, axis=axis)
+
+
+def intensity_ratio_bounds(intensities: pd.DataFrame, techs: Sequence[str], mats: Sequence[str]
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """``(low, high)`` ratios to the central intensity, ``(T, M)``: the median over a technology's vintage
+    rows of ``low/central`` and ``high/central``; 1 where there is no row or the central value is 0."""
+    lo = np.ones((len(techs), len(mats)))
+    hi = np.ones((len(techs), len(mats)))
+    if intensities.empty:
+        return lo, hi
+    ints = intensities[intensities["technology_id"].isin(techs) & intensities["material_id"].isin(mats)]
+    ce = pd.to_numeric(ints["central_kg_per_basis"], errors="coerce")
+    ok = ce > 0
+    ints = ints[ok].assign(lo=pd.to_numeric(ints.loc[ok, "low_kg_per_basis"]) / ce[ok],
+                           hi=pd.to_numeric(ints.loc[ok, "high_kg_per_basis"]) / ce[ok])
+    med = ints.groupby(["technology_id", "material_id"])[["lo", "hi"]].median()
+    ti = {t: i for i, t in enumerate(techs)}
+    mi = {m: j for j, m in enumerate(mats)}
+    for (t, m), r in med.iterrows():
+        lo[ti[t], mi[m]] = min(float(r["lo"]), 1.0)
+        hi[ti[t], mi[m]] = max(float(r["hi"]), 1.0)
+    return lo, hi
+
+
+def intensity_factors(lo: np.ndarray, hi: np.ndarray, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """``(D, T, M)`` beta-PERT factors over ``[lo, 1, hi]`` (point mass 1 where ``lo == hi == 1``)."""
+    shape = lo.shape
+    d = pert_draws(lo.ravel(), np.ones(lo.size), hi.ravel(), n_draws, rng)
+    return d.reshape((n_draws, *shape))
+
+
+def recovery_factors(n_mats: int, n_draws: int, rng: np.random.Generator,
+                     bounds: tuple[float, float, float] = RECOVERY_FACTOR) -> np.ndarray:
+    """``(D, M)`` beta-PERT factors on the recovery rates over ``bounds`` (low, mode, high)."""
+    lo, mode, hi = (np.full(n_mats, b) for b in bounds)
+    return pert_draws(lo, mode, hi, n_draws, rng)
+
+
+@dataclass
+class FlowDraws:
+    """Inputs of :func:`simulate` (deterministic parts and the per-asset layout).
+
+    * ``asset_class`` / ``tech`` ``(n,)``: class name and technology index (into ``techs``) of every asset;
+    * ``single`` ``(n_s,)``: positions of the single assets (their exits are ``exits``, over the same order);
+    * ``single_content`` ``(n_s, M)``: central tonnes of a whole single asset; ``single_qty`` ``(n_s,)``
+      quantity (MW); ``successor`` ``(n_s,)``: replaced by a registered asset (no replacement demand);
+    * ``vintage`` ``(T, Y, M)``: central tonnes per basis unit of a unit built in each year;
+    * ``parts``: deterministic ``outflow``, ``demand_replacement``, ``demand_new`` ``(Y, n, M)``.
+    """
+
+    years: np.ndarray
+    mats: Sequence[str]
+    techs: Sequence[str]
+    asset_class: np.ndarray
+    tech: np.ndarray
+    single: np.ndarray
+    exits: AssetExits | None
+    single_content: np.ndarray
+    single_qty: np.ndarray
+    successor: np.ndarray
+    vintage: np.ndarray
+    parts: Mapping[str, np.ndarray]
+
+
+@dataclass
+class FlowBands:
+    """Percentile bands: ``by_class[cls][variable]`` ``(3, Y, M)`` (p05, p50, p95; class ``all`` too, with
+    ``eol_rir``), ``totals[variable]`` ``(3, M)`` over the window's sums (``secondary_supply`` for
+    ``recovered``), ``eol_rir`` ``(3, M)`` of the window sums and ``meets_share`` ``(M,)``: the share of
+    draws whose window EoL-RIR reaches the benchmark (NaN without a benchmark)."""
+
+    by_class: dict[str, dict[str, np.ndarray]]
+    totals: dict[str, np.ndarray]
+    eol_rir: np.ndarray
+    meets_share: np.ndarray
+
+
+def simulate(fd: FlowDraws, params: circ.PathwayParameters, int_factor: np.ndarray, rec_factor: np.ndarray, *,
+             all_label: str = "all", benchmark: float | None = None,
+             progress: Progress | None = None) -> FlowBands:
+    """Draws of the flows per asset class, reduced to percentile bands (see module docstring).
+
+    ``int_factor`` ``(D, T, M)`` and ``rec_factor`` ``(D, M)`` from :func:`intensity_factors` and
+    :func:`recovery_factors`; ``fd.exits`` holds ``D`` exit-year draws of the single assets (or None).
+    Memory: a few ``D x Y x M`` arrays per class (no per-asset draws are kept).
+    """
+    n_d = int_factor.shape[0]
+    years = fd.years
+    n_y, n_m = len(years), len(fd.mats)
+    classes = sorted(set(fd.asset_class.tolist()))
+    is_single = np.zeros(len(fd.asset_class), dtype=bool)
+    is_single[fd.single] = True
+    s_cls = fd.asset_class[fd.single]
+    s_tech = fd.tech[fd.single]
+    totals = {v: np.zeros((n_d, n_y, n_m)) for v in BAND_VARIABLES}
+    by_class: dict[str, dict[str, np.ndarray]] = {}
+    for step, cls in enumerate(classes):
+        c = params.index(cls)
+        in_cls = fd.asset_class == cls
+        o = np.zeros((n_d, n_y, n_m))
+        dem_r = np.zeros((n_d, n_y, n_m))
+        dem_n = np.zeros((n_d, n_y, n_m))
+        for t in sorted(set(fd.tech[in_cls].tolist())):
+            f = int_factor[:, t, None, :]                          # (D, 1, M)
+            mask = in_cls & (fd.tech == t)
+            # fleets and cohorts: deterministic quantities, sampled intensity
+            pop = mask & ~is_single
+            if pop.any():
+                for v, arr in (("outflow", o), ("demand_replacement", dem_r), ("demand_new", dem_n)):
+                    arr += f * fd.parts[v][:, pop].sum(axis=1)[None]
+            sm = (s_cls == cls) & (s_tech == t)
+            if sm.any() and fd.exits is not None:
+                cont = np.where(sm[:, None], fd.single_content, 0.0)
+                o += f * fd.exits.outflow(years, cont)            # (D, Y, M)
+                q_mask = sm & ~fd.successor
+                if q_mask.any():
+                    q_out = fd.exits.outflow(years, np.where(q_mask, fd.single_qty, 0.0))  # (D, Y)
+                    dem_r += f * (q_out * params.replacement[c][None])[:, :, None] * fd.vintage[t][None]
+                dem_n += f * fd.parts["demand_new"][:, fd.single[sm]].sum(axis=1)[None]
+        rc = np.minimum(params.recovery[c].T[None] * rec_factor[:, None, :], 1.0)   # (D, Y, M)
+        p = circ.apply_pathways(o, params.export_reuse[c][None, :, None], params.collection[c][None, :, None],
+                                params.pretreatment[c].T[None], rc)
+        per = {"outflow": o, "reused": p["reused"], "recovered": p["recovered"], "lost": p["lost"],
+               "demand_replacement": dem_r, "demand_new": dem_n, "demand": dem_r + dem_n}
+        for v in BAND_VARIABLES:
+            totals[v] += per[v]
+        by_class[cls] = {v: quantiles(per[v]) for v in BAND_VARIABLES}
+        if progress:
+            progress(step + 1, len(classes) + 1)
+    allb = {v: quantiles(totals[v]) for v in BAND_VARIABLES}
+    allb["eol_rir"] = quantiles(circ.recycling_input_rate(totals["recovered"], totals["demand"])[0])
+    by_class[all_label] = allb
+    sums = {v: totals[v].sum(axis=1) for v in BAND_VARIABLES}     # (D, M)
+    rir = circ.recycling_input_rate(sums["recovered"], sums["demand"])[0]
+    if benchmark is not None:
+        with np.errstate(invalid="ignore"):
+            meets = np.where(np.isnan(rir), np.nan, rir >= benchmark)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            meets_share = np.nanmean(meets, axis=0)
+    else:
+        meets_share = np.full(n_m, np.nan)
+    if progress:
+        progress(len(classes) + 1, len(classes) + 1)
+    return FlowBands(by_class=by_class, totals={v: quantiles(s) for v, s in sums.items()}, eol_rir=quantiles(rir),
+                     meets_share=meets_share)
