@@ -158,12 +158,15 @@ _M = {"copper": 63.546, "indium": 114.818, "gallium": 69.723, "selenium": 78.971
 
 def cigs_rows() -> pd.DataFrame:
     """CIGS absorber and back-contact content from stoichiometry (kg/MWp), low/central/high."""
+    from critmat.catalog import units
+    from critmat.loaders.pv_ice import areal_to_kg_per_mwp
+
     def content(thick: float, eff: float, ga: float) -> dict[str, float]:
         molar = {"copper": _M["copper"], "indium": (1 - ga) * _M["indium"], "gallium": ga * _M["gallium"],
                  "selenium": 2 * _M["selenium"]}
         total = sum(molar.values())
-        g_m2 = thick * 1e-4 * 1e4 * CIGS["density_g_cm3"]  # µm → cm, × cm²/m², × g/cm³
-        return {m: 100.0 * g_m2 * v / total / (eff * 100) for m, v in molar.items()}
+        g_m2 = units.convert(thick * CIGS["density_g_cm3"], "um * g/cm^3", "g/m^2")
+        return {m: areal_to_kg_per_mwp(g_m2 * v / total, "g/m^2", eff) for m, v in molar.items()}
 
     lo_eff, ce_eff, hi_eff = CIGS["efficiency"]
     lo_t, ce_t, hi_t = CIGS["thickness_um"]
@@ -177,7 +180,7 @@ def cigs_rows() -> pd.DataFrame:
         rows.append(_row("pv_cigs", m, lo, ce[m], hi, "critmat_assumption_cigs",
                          "Cu(In,Ga)Se2 absorber, stoichiometric content per MWp (thickness, efficiency, Ga ratio "
                          "ranges in source)"))
-    mo = [100.0 * t * 1e-4 * 1e4 * CIGS["mo_density"] / (e * 100)
+    mo = [areal_to_kg_per_mwp(units.convert(t * CIGS["mo_density"], "um * g/cm^3", "g/m^2"), "g/m^2", e)
           for t, e in zip(CIGS["mo_um"], CIGS["efficiency"])]
     rows.append(_row("pv_cigs", "molybdenum", mo[0], mo[1], mo[2], "critmat_assumption_cigs",
                      "Mo back contact 0.3/0.5/1.0 µm"))

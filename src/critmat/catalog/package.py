@@ -96,34 +96,127 @@ def read_spec(pkg_dir: Path) -> PackageSpec:
         raise DataError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", file=str(path)) from exc
 
 
-def table_schema(res: ResourceSpec) -> dict[str, Any]:
-    """Frictionless Table Schema generated from the field dictionary."""
+def table_schema(res: ResourceSpec, local: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Frictionless Table Schema generated from the field dictionary.
+
+    Foreign keys to the resource itself, and to the resources named in ``local`` (the other resources of
+    the same package), become Table Schema ``foreignKeys``; keys to resources outside the package cannot be
+    expressed there (see :func:`descriptor`).
+    """
     req = set(res.required) | set(res.primary_key)
     schema: dict[str, Any] = {"fields": [f.frictionless(f.name in req) for f in res.field_defs()],
                               "missingValues": [""]}
     if res.primary_key:
         schema["primaryKey"] = list(res.primary_key)
-    fks = [fk for fk in res.foreign_keys if fk.resource in {"__self__", res.name}]
+    fks = []
+    for fk in res.foreign_keys:
+        if fk.resource in {"__self__", res.name} or fk.resource in local:
+            fields, ref = _checkable(fk, req)
+            fks.append({"fields": fields,
+                        "reference": {"resource": "" if fk.resource in {"__self__", res.name} else fk.resource,
+                                      "fields": ref}})
     if fks:
-        schema["foreignKeys"] = [{"fields": fk.fields, "reference": {"resource": "", "fields": fk.reference or fk.fields}}
-                                 for fk in fks]
+        schema["foreignKeys"] = fks
     return schema
 
 
+def _checkable(fk: ForeignKey, required: set[str]) -> tuple[list[str], list[str]]:
+    """The fields of a foreign key as a Frictionless validator can check them.
+
+    critmat skips a key when *any* of its cells is empty (``(region_id, municipality_code)`` of an asset
+    without a municipality); Frictionless only when *all* are. A composite key with optional fields is
+    therefore written on its optional fields alone (``municipality_code`` → ``municipalities``): the same
+    check within a one-region pack, and one that still finds a code that exists nowhere in the target.
+    """
+    ref = list(fk.reference or fk.fields)
+    optional = [i for i, f in enumerate(fk.fields) if f not in required]
+    if len(fk.fields) > 1 and 0 < len(optional) < len(fk.fields):
+        return [fk.fields[i] for i in optional], [ref[i] for i in optional]
+    return list(fk.fields), ref
+
+
+#: Where foreign keys to a resource outside every package point: the source registry.
+SOURCE_REGISTRY = "critmat/data/sources"
+
+
+@lru_cache(maxsize=1)
+def _bundled_providers() -> dict[str, str]:
+    """Resource name → the bundled package that holds it (``sources`` → the source registry)."""
+    from critmat.paths import bundled_packages
+
+    out = {"sources": SOURCE_REGISTRY}
+    root = bundled_packages()
+    if root.is_dir():
+        for pkg in sorted(root.iterdir()):
+            if (pkg / "resources.yaml").is_file():
+                for r in read_spec(pkg).resources:
+                    out.setdefault(r.name, pkg.name)
+    return out
+
+
+def external_foreign_keys(res: ResourceSpec, local: set[str] | frozenset[str]) -> list[dict[str, Any]]:
+    """The foreign keys of ``res`` to resources of other packages or the source registry, in Table Schema
+    form plus ``reference.package`` (the bundled package or registry that holds the target)."""
+    providers = _bundled_providers()
+    out = []
+    for fk in res.foreign_keys:
+        if fk.resource in {"__self__", res.name} or fk.resource in local:
+            continue
+        ref: dict[str, Any] = {"resource": fk.resource, "fields": fk.reference or fk.fields}
+        if fk.resource in providers:
+            ref["package"] = providers[fk.resource]
+        out.append({"fields": fk.fields, "reference": ref})
+    return out
+
+
+def dependencies(spec: PackageSpec) -> tuple[str, ...]:
+    """Bundled packages that ``spec``'s foreign keys point into, transitively, providers first."""
+    providers = _bundled_providers()
+    from critmat.paths import bundled_packages
+
+    order: list[str] = []
+
+    def visit(s: PackageSpec, seen: tuple[str, ...]) -> None:
+        own = {r.name for r in s.resources}
+        for r in s.resources:
+            for fk in r.foreign_keys:
+                pkg = providers.get(fk.resource)
+                if fk.resource in own or pkg is None or pkg == SOURCE_REGISTRY or pkg in order or pkg in seen:
+                    continue
+                visit(read_spec(bundled_packages() / pkg), seen + (pkg,))
+                if pkg not in order:
+                    order.append(pkg)
+
+    visit(spec, (spec.name,))
+    return tuple(order)
+
+
 def descriptor(spec: PackageSpec) -> dict[str, Any]:
-    """The ``datapackage.json`` descriptor of a package."""
+    """The ``datapackage.json`` descriptor of a package.
+
+    Foreign keys between the package's own resources are Table Schema ``foreignKeys``, so any Frictionless
+    validator checks them. A Data Package cannot point into another package, so keys to other bundled
+    packages (``materials`` of ``reference``, ``technologies`` of ``intensities``) and to the source registry
+    are listed under the resource's ``critmat:externalForeignKeys`` (with ``reference.package``); critmat
+    checks them on load (:func:`load_package`), outside validators ignore them.
+    """
+    local = frozenset(r.name for r in spec.resources)
+    resources = []
+    for r in spec.resources:
+        d: dict[str, Any] = {"name": r.name, "path": r.path, "title": r.title, "description": r.description,
+                             "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
+                             "encoding": "utf-8", "schema": table_schema(r, local)}
+        ext = external_foreign_keys(r, local)
+        if ext:
+            d["critmat:externalForeignKeys"] = ext
+        resources.append(d)
     return {
         "name": spec.name,
         "title": spec.title,
         "description": spec.description,
         "version": spec.version,
         "licenses": spec.licenses,
-        "resources": [
-            {"name": r.name, "path": r.path, "title": r.title, "description": r.description,
-             "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
-             "encoding": "utf-8", "schema": table_schema(r)}
-            for r in spec.resources
-        ],
+        "resources": resources,
     }
 
 

@@ -89,10 +89,10 @@ def data_package(folder: Annotated[Path, typer.Argument(help="Data package folde
 
 @data_app.command("validate")
 def data_validate(folder: Annotated[Path, typer.Argument(help="Data package folder with resources.yaml.")]) -> None:
-    """Validate one data package (schemas, keys, group sums) against the bundled reference data."""
-    from critmat.catalog.package import bundled_frames, load_package
+    """Validate one data package (schemas, keys, group sums) against the bundled packages it points to."""
+    from critmat.catalog.package import bundled_frames, dependencies, load_package, read_spec
 
-    loaded = load_package(folder, bundled_frames("reference"))
+    loaded = load_package(folder, bundled_frames(*dependencies(read_spec(folder))))
     for name, res in loaded.items():
         err.print(f"[green]ok[/] {name}: {len(res.frame)} rows")
 

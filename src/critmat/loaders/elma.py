@@ -18,15 +18,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from critmat.catalog import units
 from critmat.errors import DataError
 from critmat.loaders._tables import read_text_csv, to_number
 
 #: ELMA material column → critmat material id.
 MATERIALS = {"Steel": "steel", "Aluminium": "aluminium", "Concrete": "concrete", "Plastics": "plastics",
              "Glass": "glass", "Cu": "copper", "Nd": "neodymium", "Co": "cobalt", "Pb": "lead"}
-#: unit header of the component column → (output unit, factor to that unit).
-UNITS = {"g/MW": ("kg/MW", 1e-3), "kg/km": ("kg/km", 1.0), "kg/unit": ("kg/unit", 1.0),
-         "wt%": ("fraction", 1.0)}
+#: unit header of the component column → (unit the cells are in, output unit); converted with
+#: :mod:`critmat.catalog.units`. ELMA's ``wt%`` tables hold fractions (0-1), not percentages.
+UNITS = {"g/MW": ("g/MW", "kg/MW"), "kg/km": ("kg/km", "kg/km"), "kg/unit": ("kg/unit", "kg/unit"),
+         "wt%": ("fraction", "fraction")}
 
 
 def read_components(path: Path) -> pd.DataFrame:
@@ -49,7 +51,8 @@ def read_components(path: Path) -> pd.DataFrame:
     if unknown:
         raise DataError(f"unknown material column(s) {unknown}; known: {sorted(MATERIALS)}", file=str(path),
                         row=1, column=unknown[0])
-    unit, factor = UNITS[unit_col]
+    cell_unit, unit = UNITS[unit_col]
+    factor = units.factor(cell_unit, unit)
     rows = []
     for i, rec in enumerate(df.to_dict(orient="records")):
         line = i + 2

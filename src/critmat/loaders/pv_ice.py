@@ -8,17 +8,20 @@ Publisher layout (``PV_ICE/baselines``): a header row, a *units* row (first cell
 * ``baseline_modules_mass_World.csv`` / ``baseline_modules_mass_US_CdTe.csv`` — ``mod_eff`` (%) among
   others; CdTe efficiencies are 0 before the technology's market entry (those years are dropped).
 
-Conversion (:func:`kg_per_mwp`): g/W = (g/m²) ÷ (efficiency × 1000 W/m² at STC), and 1 g/W = 1000 kg/MWp,
-so kg/MWp = 100 × (g/m²) ÷ (efficiency in %).
+Conversion (:func:`kg_per_mwp`, :func:`areal_to_kg_per_mwp`): material per Wp = (material per m²) ÷
+(efficiency × 1000 W/m², the irradiance at standard test conditions); units through
+:mod:`critmat.catalog.units` (numerically kg/MWp = 100 × (g/m²) ÷ (efficiency in %)).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from critmat.catalog import units
 from critmat.errors import DataError
 from critmat.loaders._tables import read_text_csv, to_number
 
@@ -60,11 +63,22 @@ def read_baseline(path: Path, column: str, unit: str) -> pd.Series:
     return s
 
 
+#: Irradiance at standard test conditions (W/m²): a module's peak watts (Wp) are its output under it.
+STC_IRRADIANCE_W_PER_M2 = 1000.0
+
+
+def areal_to_kg_per_mwp(mass_per_area: Any, area_unit: str, efficiency: Any) -> Any:
+    """kg per MWp from material per module area (in ``area_unit``, e.g. ``g/m^2``) and module efficiency
+    (fraction): mass per area ÷ (efficiency × STC irradiance)."""
+    per_wp = mass_per_area / (efficiency * STC_IRRADIANCE_W_PER_M2)
+    return units.convert(per_wp, f"({area_unit}) / (W/m^2)", "kg/MWp")
+
+
 def kg_per_mwp(g_per_m2: pd.Series, efficiency_pct: pd.Series) -> pd.Series:
     """kg per MWp from g/m² and module efficiency (%); years without a positive efficiency are dropped."""
     eff = efficiency_pct.reindex(g_per_m2.index)
     ok = eff > 0
-    return (100.0 * g_per_m2[ok] / eff[ok]).rename("kg_per_mwp")
+    return areal_to_kg_per_mwp(g_per_m2[ok], "g/m^2", units.convert(eff[ok], "%", "fraction")).rename("kg_per_mwp")
 
 
 def read_technology(folder: Path, technology: str) -> pd.DataFrame:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from critmat.catalog.units import factor
 from critmat.errors import DataError, ModelError
 
 STOCK_STATUSES = ("operational", "under_construction")
@@ -193,11 +194,12 @@ def material_stock(assets: pd.DataFrame, technologies: pd.DataFrame, intensities
     lo = ints["low_kg_per_basis"].to_numpy(float)
     ce = ints["central_kg_per_basis"].to_numpy(float)
     hi = ints["high_kg_per_basis"].to_numpy(float)
-    central = np.asarray(A.T @ ce).ravel() / 1000.0
+    kg_t = factor("kg", "t")
+    central = np.asarray(A.T @ ce).ravel() * kg_t
     median_t = None
     if n_draws == 0:
-        low_t = np.asarray(A.T @ lo).ravel() / 1000.0
-        high_t = np.asarray(A.T @ hi).ravel() / 1000.0
+        low_t = np.asarray(A.T @ lo).ravel() * kg_t
+        high_t = np.asarray(A.T @ hi).ravel() * kg_t
     else:
         median_t = np.empty(n_cells)
         rng = np.random.default_rng(seed)
@@ -206,7 +208,7 @@ def material_stock(assets: pd.DataFrame, technologies: pd.DataFrame, intensities
         high_t = np.empty(n_cells)
         for start in range(0, n_cells, block):
             stop = min(start + block, n_cells)
-            tot = np.asarray((A[:, start:stop].T @ draws.T).T) / 1000.0  # (n_draws, block)
+            tot = np.asarray((A[:, start:stop].T @ draws.T).T) * kg_t  # (n_draws, block)
             low_t[start:stop], median_t[start:stop], high_t[start:stop] = np.percentile(
                 tot, (percentiles[0], 50.0, percentiles[1]), axis=0)
             if progress:
@@ -242,7 +244,7 @@ def asset_content(assets: pd.DataFrame, technologies: pd.DataFrame, intensities:
     if assets.empty:
         return pd.DataFrame(columns=["asset_id", "material", "low_t", "mass_t", "high_t"])
     pairs = asset_row_pairs(assets, technologies, ints, default_year=default_year)
-    q = pairs["quantity"].to_numpy(float) / 1000.0
+    q = pairs["quantity"].to_numpy(float) * factor("kg", "t")
     r = pairs["row"].to_numpy()
     return pd.DataFrame({"asset_id": pairs["asset_id"].to_numpy(), "material": ints["material_id"].to_numpy()[r],
                          "low_t": q * ints["low_kg_per_basis"].to_numpy(float)[r],
