@@ -1,0 +1,163 @@
+"""Render service results as HTTP responses: JSON tables, CSV downloads, documents and GeoJSON, each with
+an ETag and cache headers keyed on the warehouse build id (and served from a bounded in-memory cache).
+
+A table is the service's frame in an envelope that keeps its metadata: ``title``, ``caption``, ``units``
+(column -> unit), ``sources`` (source ids), ``params`` (the parameters actually used), ``columns``, ``rows``.
+``?format=csv`` (or ``Accept: text/csv``) returns the bare frame as CSV, full precision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from fastapi import Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from critmat.web.state import ServerState
+
+Format = Literal["json", "csv"]
+Kind = Literal["table", "doc", "geojson"]
+CACHE_CONTROL = "public, max-age=300, must-revalidate"
+GEOJSON = "application/geo+json"
+
+
+class Table(BaseModel):
+    """A table: the frame of a service result with its metadata."""
+
+    title: str = ""
+    caption: str = ""
+    units: dict[str, str] = Field(default_factory=dict, description="column -> unit")
+    sources: list[str] = Field(default_factory=list, description="source ids (see /api/v1/sources)")
+    params: dict[str, Any] = Field(default_factory=dict, description="parameters actually used")
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    build: str = Field(description="warehouse build id the table comes from")
+
+
+class Document(BaseModel):
+    """A JSON document of a service result (e.g. a material profile)."""
+
+    model_config = {"extra": "allow"}
+
+
+TABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+          "description": "The table as JSON (default) or CSV (`format=csv` or `Accept: text/csv`)"},
+    304: {"description": "Not modified (If-None-Match matched the ETag)"},
+}
+GEO_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {GEOJSON: {"schema": {"type": "object"}}}, "description": "A GeoJSON FeatureCollection"},
+    304: {"description": "Not modified (If-None-Match matched the ETag)"},
+}
+DOC_RESPONSES: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified"}}
+
+
+def wants_csv(request: Request, fmt: Format | None) -> bool:
+    if fmt is not None:
+        return fmt == "csv"
+    accept = request.headers.get("accept", "")
+    return "text/csv" in accept and "application/json" not in accept
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe value: numpy scalars to Python, NaN/inf to None, dates to ISO strings, tuples to lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if value is pd.NaT:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return _plain(value.model_dump(mode="json"))
+    return str(value)
+
+
+def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a frame as JSON-safe dicts (NaN as null, full precision)."""
+    return json.loads(frame.to_json(orient="records", date_format="iso", double_precision=15,
+                                    default_handler=str))
+
+
+def table_json(result: Any, build: str) -> dict[str, Any]:
+    frame: pd.DataFrame = result.frame
+    return {"title": getattr(result, "title", "") or "", "caption": getattr(result, "caption", "") or "",
+            "units": {str(k): str(v) for k, v in (getattr(result, "units", None) or {}).items()},
+            "sources": [str(s) for s in (getattr(result, "sources", None) or [])],
+            "params": _plain(dict(getattr(result, "params", None) or {})),
+            "columns": [str(c) for c in frame.columns], "rows": frame_rows(frame), "build": build}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "table"
+
+
+def cache_key(state: ServerState, request: Request, extra: str = "") -> str:
+    query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
+    accept = "csv" if "text/csv" in request.headers.get("accept", "") else ""
+    return f"{state.build_id}|{request.method}|{request.url.path}?{query}|{accept}|{extra}"
+
+
+def etag_of(key: str) -> str:
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:24] + '"'
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    inm = request.headers.get("if-none-match")
+    if not inm:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+    return etag in tags or "*" in tags
+
+
+def respond(request: Request, state: ServerState, produce: Callable[[], Any], *, kind: Kind = "table",
+            fmt: Format | None = None, name: str = "table", extra_key: str = "",
+            cacheable: bool = True) -> Response:
+    """Run ``produce`` (a service call) unless the client or the cache already has the answer; render it.
+
+    ``kind``: ``table`` (a service Result with a frame: JSON envelope or CSV), ``doc`` (a Result's ``doc`` or a
+    plain mapping, as JSON) or ``geojson`` (a FeatureCollection mapping).
+    """
+    csv = kind == "table" and wants_csv(request, fmt)
+    key = cache_key(state, request, f"{extra_key}|{'csv' if csv else 'json'}")
+    etag = etag_of(key)
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL if cacheable else "no-store",
+               "X-Critmat-Build": state.build_id}
+    if cacheable and _not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    hit = state.cached(key)
+    if hit is not None:
+        body, media, extra_headers = hit
+        return Response(body, media_type=media, headers={**headers, **extra_headers})
+    result = produce()
+    extra_headers: dict[str, str] = {}
+    if kind == "table" and csv:
+        body = result.frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        media = "text/csv; charset=utf-8"
+        extra_headers["Content-Disposition"] = f'attachment; filename="{_slug(name)}.csv"'
+    elif kind == "table":
+        body = json.dumps(table_json(result, state.build_id), allow_nan=False, separators=(",", ":")).encode()
+        media = "application/json"
+    else:
+        doc = result.doc if hasattr(result, "doc") else result
+        body = json.dumps(_plain(doc), allow_nan=False, separators=(",", ":")).encode()
+        media = GEOJSON if kind == "geojson" else "application/json"
+    state.remember(key, body, media, extra_headers)
+    return Response(body, media_type=media, headers={**headers, **extra_headers})
