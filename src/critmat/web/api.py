@@ -13,7 +13,22 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from critmat.web.params import FormatQ, MaterialQuery, RegionId
+from critmat.web import interim as S
+from critmat.web.params import (
+    MAX_DRAWS,
+    AssetClassQ,
+    Draws,
+    FormatQ,
+    MaterialQuery,
+    OptMaterial,
+    RegionId,
+    ScenarioName,
+    Seed,
+    ShockRequest,
+    StatusQ,
+    Top,
+    Year,
+)
 from critmat.web.problems import RESPONSES
 from critmat.web.render import DOC_RESPONSES, GEO_RESPONSES, TABLE_RESPONSES, Document, Table, respond
 from critmat.web.state import ServerState
@@ -83,13 +98,238 @@ def regions(request: Request, fmt: FormatQ = None) -> Response:
 
 @router.get("/regions/{region}/assets", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
             summary="The region's strategic assets (wind, solar, data centres, grid, vehicles)")
-def assets(request: Request, region: RegionId, fmt: FormatQ = None,
-           asset_class: Annotated[str | None, Query(pattern=r"^[a-z_]{2,32}$")] = None) -> Response:
+def assets(request: Request, region: RegionId, fmt: FormatQ = None, asset_class: AssetClassQ = None,
+           status: StatusQ = None) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: _assets(region, asset_class, status), fmt=fmt, name=f"assets-{region}")
+
+
+def _assets(region: str, asset_class: str | None, status: str | None) -> SimpleNamespace:
     from critmat.regions import assets as region_assets
 
+    df = region_assets(region, asset_class)
+    if status:
+        df = df[df["status"] == status].reset_index(drop=True)
+    return _table(df, title=f"Assets of {region}", units={"capacity_mw": "MW", "length_km": "km",
+                                                        "units": "count", "lat": "deg", "lon": "deg"},
+                  sources=sorted(set(df["source_id"].dropna())), params={"asset_class": asset_class, "status": status})
+
+
+def _features(df: Any, props: list[str]) -> dict[str, Any]:
+    """GeoJSON Points of the rows with coordinates (the rows' own lat/lon, nothing computed)."""
+    from critmat.web.render import frame_rows
+
+    has = df[df["lat"].notna() & df["lon"].notna()]
+    rows = frame_rows(has[[c for c in props if c in has] + ["lat", "lon"]])
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.pop("lon"), r.pop("lat")]},
+                          "properties": r} for r in rows]}
+
+
+@router.get("/regions/{region}/assets.geojson", responses=GEO_RESPONSES, tags=["regions"],
+            summary="The region's assets as GeoJSON points")
+def assets_geojson(request: Request, region: RegionId, asset_class: AssetClassQ = None,
+                   status: StatusQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: _table(region_assets(region, asset_class), title=f"Assets of {region}"),
-                   fmt=fmt, name=f"assets-{region}")
+    return respond(request, st, lambda: _features(_assets(region, asset_class, status).frame, [
+        "asset_id", "name", "asset_class", "technology_id", "status", "commissioning_year", "capacity_mw",
+        "length_km", "units", "municipality_code", "source_id"]), kind="geojson")
+
+
+@router.get("/regions/{region}/boundaries", responses=GEO_RESPONSES, tags=["regions"],
+            summary="Municipality outlines (polygons when the warehouse has them, else centroid points)")
+def boundaries(request: Request, region: RegionId) -> Response:
+    from critmat.regions import region_geometries
+
+    st = state_of(request)
+    return respond(request, st, lambda: region_geometries(region), kind="geojson")
+
+
+@router.get("/regions/{region}/municipalities", response_model=Table, responses=TABLE_RESPONSES,
+            tags=["regions"], summary="The region's municipalities (CBS codes) and provinces")
+def municipalities(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
+    from critmat.regions import load_region
+
+    st = state_of(request)
+    return respond(request, st, lambda: _table(load_region(region).table("municipalities"),
+                                               title=f"Municipalities of {region}"), fmt=fmt,
+                   name=f"municipalities-{region}")
+
+
+@router.get("/regions/{region}/summary", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
+            summary="The region's assets counted per class and status")
+def region_summary(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
+    from critmat.regions import load_region, summary
+
+    st = state_of(request)
+    return respond(request, st, lambda: _table(summary(load_region(region)), title=f"Assets of {region} by class"),
+                   fmt=fmt, name=f"summary-{region}")
+
+
+# ------------------------------------------------------------------------------------------- stock
+@router.get("/regions/{region}/stock", response_model=Table, responses=TABLE_RESPONSES, tags=["stock"],
+            summary="Tonnes of each material held in the region's assets, with a 90 % interval")
+def stock(request: Request, region: RegionId, fmt: FormatQ = None,
+          by: Literal["material", "asset_class", "municipality", "province"] = "material",
+          material: OptMaterial = None, draws: Draws = 1000, seed: Seed = 0, pipeline: bool = False,
+          top: Top = None) -> Response:
+    st = state_of(request)
+
+    def run() -> Any:
+        r = S.stock(st.warehouse(), region=region, by=by, material=material, draws=draws, seed=seed,
+                    pipeline=pipeline)
+        if top is not None:
+            r.frame = r.frame.head(top)
+        return r
+
+    return respond(request, st, run, fmt=fmt, name=f"stock-{region}-{by}")
+
+
+# ------------------------------------------------------------------------------------------- flows
+@router.get("/scenarios", response_model=Table, responses=TABLE_RESPONSES, tags=["flows"],
+            summary="Flow scenarios")
+def scenarios(request: Request, fmt: FormatQ = None) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: S.scenarios(st.warehouse()), fmt=fmt, name="scenarios")
+
+
+@router.get("/regions/{region}/flows", response_model=Table, responses=TABLE_RESPONSES, tags=["flows"],
+            summary="End-of-life flows and demand per year (or per material) under a scenario")
+def flows(request: Request, region: RegionId, fmt: FormatQ = None, scenario: ScenarioName = "baseline",
+          material: OptMaterial = None, start: Year = None, end: Year = None,
+          draws: Annotated[int, Query(ge=0, le=MAX_DRAWS // 5, description="Lifetime Monte Carlo draws "
+                                      f"(0..{MAX_DRAWS // 5}); 0: deterministic, no band")] = 0,
+          seed: Seed = 0, by: Literal["year", "material"] = "year",
+          lifetime_shift: Annotated[float | None, Query(ge=-20, le=20, description="Years added to every "
+                                                         "asset class's lifetime (-20..20)")] = None,
+          recovery: Annotated[float | None, Query(ge=0, le=1, description="Recovery rate of every material, "
+                                                   "0..1 (default: the scenario's rates)")] = None) -> Response:
+    st = state_of(request)
+    if start is not None and end is not None and end < start:
+        from critmat.errors import ModelError
+
+        raise ModelError(f"years out of order: start {start} is after end {end}")
+
+    def run() -> Any:
+        wh = st.warehouse()
+        sc = S.scenario_variant(wh, scenario, lifetime_shift=lifetime_shift, recovery=recovery)
+        r = S.flows(wh, region, sc, material=material, start=start, end=end, draws=draws, seed=seed, by=by)
+        r.params.update({"lifetime_shift": lifetime_shift, "recovery": recovery})
+        return r
+
+    return respond(request, st, run, fmt=fmt, name=f"flows-{region}-{scenario}")
+
+
+# ------------------------------------------------------------------------------------------- exposure
+@router.get("/risk", response_model=Table, responses=TABLE_RESPONSES, tags=["exposure"],
+            summary="Supply-risk indicators per material; with a region, its exposure ranking")
+def risk(request: Request, fmt: FormatQ = None, region: Annotated[str | None, Query(
+             pattern=r"^[a-z0-9][a-z0-9\-]{0,39}$")] = None, material: OptMaterial = None,
+         top: Top = None) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: S.risk(st.warehouse(), region=region, material=material, top=top),
+                   fmt=fmt, name=f"risk-{region or 'materials'}")
+
+
+@router.get("/shocks", response_model=Table, responses=TABLE_RESPONSES, tags=["exposure"],
+            summary="Bundled supply shocks")
+def shocks(request: Request, fmt: FormatQ = None) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: S.shocks(st.warehouse()), fmt=fmt, name="shocks")
+
+
+class DisruptionResult(BaseModel):
+    shock: dict[str, Any]
+    description: str
+    region: str | None
+    totals: dict[str, Any]
+    sections: dict[str, dict[str, Any]]
+
+
+@router.post("/regions/{region}/disruptions", response_model=DisruptionResult, tags=["exposure"],
+             summary="Simulate a disruption: a shock in, the exposed need, assets, projects and companies out")
+def disrupt(request: Request, region: RegionId, body: ShockRequest) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: S.disrupt(st.warehouse(), region, shock=body.shock, materials=body.materials,
+                                                   country=body.country, share=body.share, months=body.months),
+                   kind="doc", extra_key=body.model_dump_json(), cacheable=False)
+
+
+@router.get("/regions/{region}/disruptions", response_model=Table, responses=TABLE_RESPONSES, tags=["exposure"],
+            summary="One table of a disruption run (for CSV downloads): the same parameters as the POST body")
+def disrupt_table(request: Request, region: RegionId, fmt: FormatQ = None,
+                  section: Literal["supply", "affected", "mitigations", "companies", "projects"] = "mitigations",
+                  shock: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")] = None,
+                  material: Annotated[list[str] | None, Query(max_length=20)] = None,
+                  country: Annotated[str | None, Query(pattern=r"^[A-Za-z][A-Za-z .'\-]{1,59}$")] = None,
+                  share: Annotated[float | None, Query(ge=0, le=1)] = None,
+                  months: Annotated[float | None, Query(gt=0, le=120)] = None) -> Response:
+    st = state_of(request)
+    body = ShockRequest(shock=shock, materials=material, country=country, share=share, months=months)
+
+    def run() -> Any:
+        import pandas as pd
+
+        r = S.disrupt(st.warehouse(), region, shock=body.shock, materials=body.materials, country=body.country,
+                      share=body.share, months=body.months)
+        sec = r.doc["sections"][section]
+        return _table(pd.DataFrame(sec["rows"], columns=sec["columns"]), title=f"{r.title}: {section}",
+                      sources=r.sources, params=r.params)
+
+    return respond(request, st, run, fmt=fmt, name=f"disruption-{region}-{section}")
+
+
+# ------------------------------------------------------------------------------------------- capabilities
+@router.get("/regions/{region}/companies", response_model=Table, responses=TABLE_RESPONSES,
+            tags=["capabilities"], summary="The region's companies in CRM supply chains")
+def companies(request: Request, region: RegionId, fmt: FormatQ = None,
+              activity: Annotated[str | None, Query(pattern=r"^[a-z_]{2,40}$")] = None) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: S.companies(st.warehouse(), region, activity=activity), fmt=fmt,
+                   name=f"companies-{region}")
+
+
+@router.get("/regions/{region}/companies.geojson", responses=GEO_RESPONSES, tags=["capabilities"],
+            summary="The region's companies as GeoJSON points")
+def companies_geojson(request: Request, region: RegionId,
+                      activity: Annotated[str | None, Query(pattern=r"^[a-z_]{2,40}$")] = None) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: _features(S.companies(st.warehouse(), region, activity=activity).frame, [
+        "company_id", "name", "primary_activity_id", "activities", "town", "municipality_code", "streams",
+        "location_precision", "source_id"]), kind="geojson")
+
+
+@router.get("/regions/{region}/capabilities", response_model=Table, responses=TABLE_RESPONSES,
+            tags=["capabilities"], summary="Stage coverage: companies per stream and supply-chain stage, and gaps")
+def capabilities(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: S.capabilities(st.warehouse(), region), fmt=fmt,
+                   name=f"capabilities-{region}")
+
+
+@router.get("/regions/{region}/matches", response_model=Table, responses=TABLE_RESPONSES, tags=["capabilities"],
+            summary="Recyclers and offtakers ranked for the region's end-of-life streams")
+def matches(request: Request, region: RegionId, fmt: FormatQ = None,
+            stream: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9\-_]{0,63}$")] = None,
+            top: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: S.match(st.warehouse(), region, stream=stream, top=top), fmt=fmt,
+                   name=f"matches-{region}")
+
+
+@router.get("/regions/{region}/streams", response_model=Table, responses=TABLE_RESPONSES, tags=["capabilities"],
+            summary="The region's end-of-life stream specs (inputs of matchmaking)")
+def streams(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: S.streams(st.warehouse(), region), fmt=fmt, name=f"streams-{region}")
+
+
+@router.get("/provenance", response_model=Table, responses=TABLE_RESPONSES, tags=["sources"],
+            summary="Provenance of every warehouse table: package, sources, vintage, sha256, rows")
+def provenance(request: Request, fmt: FormatQ = None) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: _table(st.warehouse().table("provenance").drop(columns=["path"]),
+                                               title="Provenance"), fmt=fmt, name="provenance")
 
 
 @router.get("/sources", response_model=Table, responses=TABLE_RESPONSES, tags=["sources"],

@@ -1,0 +1,229 @@
+"""Stand-in for :mod:`critmat.services` until it lands on main: the same call signatures and the same
+result shape (``frame, title, caption, units, sources, params, doc``), written as the CLI glue of today
+calls the model functions. The web face imports its services from :mod:`critmat.web.backend`, which
+prefers ``critmat.services`` when present; this module goes when every call has its service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from critmat.warehouse import Warehouse
+
+
+@dataclass
+class Result:
+    frame: pd.DataFrame
+    title: str = ""
+    caption: str = ""
+    units: dict[str, str] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    doc: Any = None
+
+
+def _srcs(df: pd.DataFrame) -> list[str]:
+    return sorted({str(s) for s in df["source_id"].dropna()}) if "source_id" in df else []
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    import json
+
+    return json.loads(df.to_json(orient="records", date_format="iso", double_precision=15, default_handler=str))
+
+
+# -------------------------------------------------------------------------------------------- stock
+def stock(wh: Warehouse, region: str = "nh-fl", by: str = "material", material: str | None = None,
+          draws: int = 1000, seed: int = 0, pipeline: bool = False) -> Result:
+    from critmat.knowledge import material_index
+    from critmat.stock import load_inputs, regional_stock, summarize
+
+    mat = material_index(wh).resolve(material) if material else None
+    inputs = load_inputs(region)
+    res = regional_stock(inputs, n_draws=draws, seed=seed, pipeline=pipeline)
+    frame = summarize(res, by=by, material=mat, municipalities=inputs.municipalities).reset_index(drop=True)
+    what = "pipeline (planned)" if pipeline else "stock"
+    return Result(frame, title=f"Material {what} of {inputs.region_id} by {by}, tonnes",
+                  caption=(f"{draws} draws, seed {seed}; low_t/high_t = 5th/95th percentile" if draws
+                           else "draws 0: low_t/high_t with the low/high intensities"),
+                  units={"mass_t": "t", "low_t": "t", "high_t": "t"}, sources=_srcs(inputs.assets),
+                  params={"region": region, "by": by, "material": mat, "draws": draws, "seed": seed,
+                          "pipeline": pipeline})
+
+
+# -------------------------------------------------------------------------------------------- flows
+def scenarios(wh: Warehouse) -> Result:
+    from critmat.scenarios import list_scenarios
+
+    return Result(list_scenarios(), title="Flow scenarios")
+
+
+def flows(wh: Warehouse, region: str = "nh-fl", scenario: Any = "baseline", material: str | None = None,
+          start: int | None = None, end: int | None = None, draws: int = 0, seed: int = 0,
+          by: str = "year") -> Result:
+    from critmat.flows import run_flows
+    from critmat.knowledge import groups, material_index
+
+    mats = None
+    if material:
+        g = groups(wh)
+        mid = material if material in g else material_index(wh).resolve(material)
+        mats = g.get(mid, [mid])
+    res = run_flows(region, scenario, wh=wh, start=start, end=end, materials=mats, n_draws=draws or None, seed=seed)
+    f = res.flows
+    reg = f[(f["area_type"] == "region") & (f["asset_class"] == "all")]
+    if by == "material":
+        frame = res.summary.sort_values("demand_t", ascending=False).reset_index(drop=True)
+    else:
+        frame = reg.pivot_table(index="year", columns="variable", values="value", aggfunc="sum").reset_index()
+        frame.columns.name = None
+    name = res.scenario.name
+    return Result(frame, title=f"End-of-life flows of {region}, scenario {name}" + (f", {material}" if material else ""),
+                  caption=f"t per year; {draws} lifetime draws" + ("; _p05/_p95: 5th/95th percentile" if draws else ""),
+                  units={c: ("t" if c not in ("year", "eol_rir", "secondary_to_demand") else "") for c in frame},
+                  sources=[res.scenario.source_id], params={"region": region, "scenario": name, "material": material,
+                                                             "start": int(res.years[0]), "end": int(res.years[-1]),
+                                                             "draws": draws, "seed": seed, "by": by},
+                  doc={"notes": res.notes, "benchmark": res.benchmark})
+
+
+# -------------------------------------------------------------------------------------------- exposure
+def risk(wh: Warehouse, region: str | None = None, material: str | None = None, top: int | None = None) -> Result:
+    from critmat import risk_report as rr
+    from critmat.knowledge import material_index
+
+    data = rr.risk_data(wh)
+    mid = material_index(wh).resolve(material) if material else None
+    day = dt.date.today()
+    if region is None:
+        t = rr.indicators(data, day)
+        t = t[t["sr"].notna() | t["hhi_extraction"].notna() | t["hhi_processing"].notna()]
+        t = t.sort_values(["sr", "material_id"], ascending=[False, True], na_position="last")
+        title = "Supply risk of the materials"
+    else:
+        rep = rr.exposure_report(data, region, day)
+        t = rep.materials
+        t = t[t["sr"].notna() | (t["need_t_per_yr"] > 0)]
+        title = f"Exposure of {region} by material"
+    if mid is not None:
+        t = t[t["material_id"] == mid]
+    t = t.reset_index(drop=True)
+    if top:
+        t = t.head(top)
+    return Result(t, title=title, caption=f"controls in force on {day}", sources=["ec_crm_2023"],
+                  params={"region": region, "material": mid, "top": top, "on": day.isoformat()})
+
+
+def shocks(wh: Warehouse) -> Result:
+    from critmat.shocks import bundled_shocks, load_shock
+
+    rows = []
+    for name in bundled_shocks():
+        s = load_shock(name)
+        rows.append({"shock": name, "title": s.title, "materials": ", ".join(s.materials), "country": s.country,
+                     "share": s.share, "months": s.months, "start": s.start.isoformat(), "describe": s.describe()})
+    return Result(pd.DataFrame(rows), title="Bundled shocks")
+
+
+def disrupt(wh: Warehouse, region: str | None, shock: str | None = None, materials: list[str] | None = None,
+            country: str | None = None, share: float | None = None, months: float | None = None) -> Result:
+    from critmat import risk_report as rr
+    from critmat.errors import ScenarioError
+    from critmat.shocks import load_shock, shock_from_dict
+
+    if shock is None and not materials and country is None:
+        raise ScenarioError("no shock given: name a bundled shock, or give materials and a country")
+    if shock is not None:
+        base = load_shock(shock).model_dump(exclude_none=True)
+    else:
+        base = {"id": "custom", "title": "custom shock", "start": dt.date.today().isoformat(), "months": 12}
+    base.update({k: v for k, v in {"materials": materials or None, "country": country, "share": share,
+                                   "months": months}.items() if v is not None})
+    spec = shock_from_dict(base, where="request")
+    res = rr.run_shock(wh, spec, region)
+    sections = {"supply": res.supply, "affected": res.affected_by_year_class(), "mitigations": res.mitigations,
+                "companies": res.companies, "projects": res.projects}
+    doc = {"shock": res.shock.model_dump(mode="json"), "description": res.shock.describe(), "region": region,
+           "totals": res.totals(), "sections": {k: {"columns": [str(c) for c in v.columns], "rows": _records(v)}
+                                               for k, v in sections.items()}}
+    return Result(res.mitigations, title=f"Disruption: {res.shock.describe()}", sources=list(res.shock.source_ids),
+                  params={"region": region, **base}, doc=doc)
+
+
+def disrupt_sections(result: Result) -> list[str]:
+    return list(result.doc["sections"])
+
+
+# -------------------------------------------------------------------------------------------- capabilities
+def companies(wh: Warehouse, region: str = "nh-fl", activity: str | None = None) -> Result:
+    from critmat import capabilities_data as data
+    from critmat.models.capabilities import company_registry
+
+    tables = data.load_capabilities(region)
+    df = company_registry(tables, activity=activity)
+    return Result(df.reset_index(drop=True), title=f"Companies in CRM supply chains, {region}", sources=_srcs(df),
+                  params={"region": region, "activity": activity})
+
+
+def capabilities(wh: Warehouse, region: str = "nh-fl") -> Result:
+    from critmat import capabilities_data as data
+    from critmat.models import capabilities as cap
+
+    tables = data.load_capabilities(region)
+    matrix = cap.coverage_matrix(cap.coverage(tables, by="stream"), tables["supply_chain_activities"])
+    return Result(matrix.reset_index(drop=True), title=f"Stage coverage by stream, {region} (number of companies)",
+                  params={"region": region})
+
+
+def match(wh: Warehouse, region: str = "nh-fl", stream: str | None = None, top: int = 10) -> Result:
+    from critmat import capabilities_data as data
+    from critmat.models import capabilities as cap
+    from critmat.models import matching as mm
+
+    tables = data.load_capabilities(region)
+    specs = data.streams_with_flows(data.bundled_stream_specs(tables["streams"]["stream_id"]), region, "baseline", wh)
+    chosen = [mm.get_spec(specs, stream)] if stream else [s for s in specs.values() if s.region_id == region]
+    locs = cap.company_locations(tables["companies"], tables["towns"])
+    cands = mm.candidates(locs, tables["company_activities"], tables["company_streams"], tables["facilities"],
+                          tables["facility_capabilities"])
+    df = mm.match_streams(chosen, cands, top=top)
+    return Result(df.reset_index(drop=True), title=f"Matches for {region}", sources=_srcs(df),
+                  params={"region": region, "stream": stream, "top": top})
+
+
+def streams(wh: Warehouse, region: str = "nh-fl") -> Result:
+    from critmat import capabilities_data as data
+
+    specs = data.bundled_stream_specs()
+    rows = [{"stream": s.name, "region_id": s.region_id} for s in specs.values() if s.region_id == region]
+    return Result(pd.DataFrame(rows, columns=["stream", "region_id"]), title="End-of-life stream specs")
+
+
+def scenario_variant(wh: Warehouse, scenario: str, lifetime_shift: float | None = None,
+                     recovery: float | None = None, recovery_from: int | None = None) -> Any:
+    """The named scenario with the dashboard's controls applied: every asset class's lifetime shifted by
+    ``lifetime_shift`` years, and the recovery rate of every material set to ``recovery`` (0..1) from
+    ``recovery_from`` (default: always) for every asset class. None leaves the scenario's own values."""
+    from typing import get_args
+
+    from critmat.scenarios import ALWAYS, AssetClass, load_scenario, validate_scenario
+
+    sc = load_scenario(scenario)
+    if lifetime_shift is None and recovery is None:
+        return sc
+    d = sc.model_dump(mode="python")
+    d["name"] = f"{sc.name}-custom"
+    d["title"] = f"{sc.title or sc.name} (dashboard variant)"
+    if lifetime_shift is not None:
+        d["lifetime_shift_years"] = {c: float(lifetime_shift) for c in get_args(AssetClass)}
+    if recovery is not None:
+        mats = sorted(set(wh.table("recovery_rates")["material_id"].dropna()))
+        sched = ((recovery_from or ALWAYS, float(recovery)),)
+        classes = ["all", *[c for c in d["recovery"] if c != "all"]]
+        d["recovery"] = {c: {m: sched for m in mats} for c in classes}
+    d["extends"] = None
+    return validate_scenario(d, where="dashboard scenario controls")
