@@ -11,11 +11,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 
 from critmat.web import interim as S
 from critmat.web.params import (
     MAX_DRAWS,
+    NAME_PATTERN,
     AssetClassQ,
     Draws,
     FormatQ,
@@ -46,6 +47,7 @@ class Health(BaseModel):
     built_at: str
     critmat_version: str
     region: str
+    features: dict[str, bool]
 
 
 @router.get("/health", response_model=Health, tags=["server"], summary="Liveness and the warehouse build")
@@ -53,7 +55,21 @@ def health(request: Request) -> Health:
     st = state_of(request)
     st.warehouse().sql("SELECT 1")
     return Health(status="ok", build=st.build_id, built_at=st.built_at, critmat_version=st.critmat_version,
-                  region=st.region)
+                  region=st.region, features=features())
+
+
+def features() -> dict[str, bool]:
+    """Optional services this version has (the dashboard hides what is missing)."""
+    import importlib.util
+
+    def has(mod: str) -> bool:
+        try:
+            return importlib.util.find_spec(mod) is not None
+        except ModuleNotFoundError:
+            return False
+
+    return {"policy": has("critmat.services.policy"), "coverage": has("critmat.services.coverage"),
+            "boundaries": True}
 
 
 def _table(frame: Any, title: str = "", caption: str = "", units: dict | None = None,
@@ -260,7 +276,8 @@ def disrupt(request: Request, region: RegionId, body: ShockRequest) -> Response:
 def disrupt_table(request: Request, region: RegionId, fmt: FormatQ = None,
                   section: Literal["supply", "affected", "mitigations", "companies", "projects"] = "mitigations",
                   shock: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")] = None,
-                  material: Annotated[list[str] | None, Query(max_length=20)] = None,
+                  material: Annotated[list[Annotated[str, StringConstraints(pattern=NAME_PATTERN)]] | None,
+                                      Query(max_length=20)] = None,
                   country: Annotated[str | None, Query(pattern=r"^[A-Za-z][A-Za-z .'\-]{1,59}$")] = None,
                   share: Annotated[float | None, Query(ge=0, le=1)] = None,
                   months: Annotated[float | None, Query(gt=0, le=120)] = None) -> Response:

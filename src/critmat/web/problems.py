@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmat.errors import CritmatError, UnknownIdError
@@ -81,6 +81,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _validation(request, exc)
+
+    @app.exception_handler(ValidationError)
+    async def on_model_validation(request: Request, exc: ValidationError) -> JSONResponse:
+        errors = [{"loc": ".".join(str(p) for p in e.get("loc", ())), "msg": e.get("msg", "invalid"),
+                   "value": _plain(e.get("input"))} for e in exc.errors()]
+        return problem(422, "Invalid parameter", "; ".join(f"{e['loc']}: {e['msg']}" for e in errors), request,
+                       errors)
 
     @app.exception_handler(UnknownIdError)
     async def on_unknown(request: Request, exc: UnknownIdError) -> JSONResponse:

@@ -39,6 +39,10 @@
   }
   function errorBox(err) { return h("div", { class: "error", role: "alert" }, `${t("error")}: ${err.message}`); }
   function loading() { return h("p", { class: "muted" }, t("loading")); }
+  function cell(col, v) {
+    if (typeof v === "number" && /(^|_)(year|years|rank|seed|draws)$|_code$/.test(col)) return String(v);
+    return num(v);
+  }
   function num(v) {
     if (typeof v !== "number") return v === null || v === undefined ? "" : String(v);
     const a = Math.abs(v);
@@ -59,7 +63,7 @@
     const tbl = h("table", { class: "data" },
       h("thead", {}, h("tr", {}, cols.map(c => h("th", { title: data.units && data.units[c] ? data.units[c] : null }, c)))),
       h("tbody", {}, rows.map(r => h("tr", {}, cols.map(c => h("td", { class: typeof r[c] === "number" ? "num" : null },
-        typeof r[c] === "boolean" ? (r[c] ? "✓" : "") : num(r[c])))))));
+        typeof r[c] === "boolean" ? (r[c] ? "✓" : "") : cell(c, r[c])))))));
     return h("div", { class: "tableblock" }, head,
       data.caption ? h("div", { class: "caption" }, data.caption) : null,
       h("div", { class: "tablewrap" }, tbl),
@@ -71,8 +75,8 @@
     return s;
   }
   function control(label, input) { return h("label", {}, label, input); }
-  async function materialOptions(withAll) {
-    const d = await api("materials", { list: "crm2023" });
+  async function materialOptions(withAll, list) {
+    const d = await api("materials", { list: list || "crm2023" });
     const opts = d.rows.map(r => [r.id, r.name]);
     return withAll ? [["", t("all")]].concat(opts) : opts;
   }
@@ -244,8 +248,11 @@
       ctrlBox.append(table({ columns: ["measure_id", "country_iso3", "instrument", "announced_date", "effective_date", "end_date", "status_on", "source_id"], rows: ctrls }, null));
     } else ctrlBox.append(h("p", { class: "muted" }, t("no_controls")));
     try {
-      const d = await api(`regions/${state.region}/stock`, { by: "asset_class", material: p.id });
-      if (!d.rows.length) holdBox.append(h("p", { class: "muted" }, t("no_holdings")));
+      const held = await api(`regions/${state.region}/stock`, { by: "material" });
+      const members = new Set([p.id].concat(p.members || []));
+      const d = held.rows.some(r => members.has(r.material))
+        ? await api(`regions/${state.region}/stock`, { by: "asset_class", material: p.id }) : null;
+      if (!d || !d.rows.length) { holdBox.append(h("p", { class: "muted" }, t("no_holdings"))); return; }
       else {
         const bx = h("div", {}); holdBox.append(bx);
         C.bars(bx, { bars: d.rows.map(r => ({ label: r.asset_class, value: r.mass_t, lo: r.low_t, hi: r.high_t })), unit: "t" });
@@ -259,7 +266,7 @@
     const m = main();
     m.replaceChildren(h("h1", {}, t("nav_stock")), loading());
     let mats;
-    try { mats = await materialOptions(true); } catch (e) { m.replaceChildren(errorBox(e)); return; }
+    try { mats = await materialOptions(true, "all"); } catch (e) { m.replaceChildren(errorBox(e)); return; }
     const ps = { by: "material", material: "", draws: 1000, pipeline: false };
     const chart = h("div", { id: "stock-chart" }), tbl = h("div", {});
     async function run() {
@@ -286,7 +293,7 @@
     const m = main();
     m.replaceChildren(h("h1", {}, t("nav_flows")), loading());
     let mats, scen;
-    try { [mats, scen] = await Promise.all([materialOptions(true), api("scenarios")]); } catch (e) { m.replaceChildren(errorBox(e)); return; }
+    try { [mats, scen] = await Promise.all([materialOptions(true, "all"), api("scenarios")]); } catch (e) { m.replaceChildren(errorBox(e)); return; }
     const ps = { scenario: "baseline", material: "neodymium", draws: 200, lifetime_shift: 0, recovery: "" };
     const chart = h("div", { id: "flows-chart" }), tbl = h("div", {}), summary = h("div", {});
     const VARS = ["outflow", "recovered", "demand", "lost"];
@@ -330,7 +337,7 @@
     let mats, sh;
     try { [mats, sh] = await Promise.all([materialOptions(false), api("shocks")]); } catch (e) { m.replaceChildren(errorBox(e)); return; }
     const out = h("div", { id: "disrupt-result" });
-    const f = { shock: "", material: "gallium", country: "CHN", share: 1, months: 12 };
+    const f = { shock: "", material: "rare_earth_elements_light", country: "CHN", share: 1, months: 12 };
     const form = h("form", { id: "disrupt-form", class: "controls", onsubmit: async e => {
       e.preventDefault();
       const body = f.shock ? { shock: f.shock } : { materials: [f.material], country: f.country, share: +f.share, months: +f.months };
@@ -346,7 +353,7 @@
           table({ title: name, columns: sec.columns, rows: sec.rows }, `regions/${state.region}/disruptions`, Object.assign({ section: name }, q)))));
     } },
       control(t("shock"), select("disrupt-shock", [["", t("custom")]].concat(sh.rows.map(r => [r.shock, r.title || r.shock])), "", v => { f.shock = v; })),
-      control(t("material"), select("disrupt-material", mats, "gallium", v => { f.material = v; })),
+      control(t("material"), select("disrupt-material", mats, f.material, v => { f.material = v; })),
       control(t("country"), h("input", { id: "disrupt-country", value: "CHN", size: 6, oninput: e => { f.country = e.target.value; } })),
       control(t("share"), h("input", { id: "disrupt-share", type: "number", min: 0, max: 1, step: 0.05, value: 1, oninput: e => { f.share = e.target.value; } })),
       control(t("months"), h("input", { id: "disrupt-months", type: "number", min: 1, max: 120, step: 1, value: 12, oninput: e => { f.months = e.target.value; } })),
@@ -390,13 +397,12 @@
     m.replaceChildren(h("h1", {}, t("nav_policy")), h("p", { class: "intro" }, t("policy_intro")), loading());
     const r = state.region;
     const blocks = [];
-    try {
-      const pol = await api(`regions/${r}/policy`);
-      blocks.push(h("div", { class: "card" }, table(pol, `regions/${r}/policy`, {})));
-    } catch (e) {
-      if (e.status !== 404) blocks.push(errorBox(e));
-      else blocks.push(h("div", { class: "note" }, `${t("not_available")} ${e.message}`));
-    }
+    if (state.features.policy) {
+      try {
+        const pol = await api(`regions/${r}/policy`);
+        blocks.push(h("div", { class: "card" }, table(pol, `regions/${r}/policy`, {})));
+      } catch (e) { blocks.push(errorBox(e)); }
+    } else blocks.push(h("div", { class: "note" }, `${t("not_available")} ${t("nav_policy")} (services.policy)`));
     try {
       const ex = await api("risk", { region: r });
       const bx = h("div", {});
@@ -426,7 +432,9 @@
     document.querySelectorAll("#nav a").forEach(a => a.classList.toggle("active", a.getAttribute("href") === "#/" + page));
     if (page !== "map" && state.map) { state.map.remove(); state.map = null; }
     document.body.setAttribute("data-page", page);
-    return ROUTES[page](arg ? decodeURIComponent(arg) : undefined);
+    document.body.removeAttribute("data-ready");
+    const done = () => document.body.setAttribute("data-ready", page);
+    return Promise.resolve(ROUTES[page](arg ? decodeURIComponent(arg) : undefined)).then(done, e => { done(); throw e; });
   }
   function applyLang() {
     document.documentElement.lang = state.lang;
@@ -440,6 +448,7 @@
       state.lang = state.lang === "nl" ? "en" : "nl"; localStorage.setItem("critmat.lang", state.lang); applyLang(); route(); });
     try {
       const [health, regions] = await Promise.all([api("health"), api("regions")]);
+      state.features = health.features || {};
       state.region = regions.rows.some(r => r.region_id === state.region) ? state.region : health.region;
       const sel = document.getElementById("region");
       sel.replaceChildren(...regions.rows.map(r => h("option", { value: r.region_id, selected: r.region_id === state.region }, `${r.region_id} — ${r.name}`)));
@@ -448,7 +457,6 @@
     } catch (e) { main().replaceChildren(errorBox(e)); return; }
     window.addEventListener("hashchange", route);
     await route();
-    document.body.setAttribute("data-ready", "1");
   }
   start();
 })();

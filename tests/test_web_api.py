@@ -1,0 +1,168 @@
+"""The REST API of ``critmat serve``: answers, CSV, ETags, bounds, problem details, security headers, read-only."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from critmat.web.app import create_app  # noqa: E402
+from critmat.web.params import MAX_DRAWS  # noqa: E402
+
+WEB = Path(__file__).resolve().parents[1] / "src" / "critmat" / "web"
+
+
+@pytest.fixture(scope="module")
+def client(warehouse_db: Path) -> TestClient:
+    return TestClient(create_app(warehouse_db), raise_server_exceptions=False)
+
+
+def _secure(r) -> None:
+    csp = r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp
+    assert "http:" not in csp and "https:" not in csp and "*" not in csp and "unsafe" not in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_health_names_the_build(client: TestClient) -> None:
+    r = client.get("/api/v1/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok" and re.fullmatch(r"[0-9a-f]{16}", body["build"])
+    _secure(r)
+
+
+def test_material_profile_and_list(client: TestClient) -> None:
+    p = client.get("/api/v1/materials/Ga").json()
+    assert p["id"] == "gallium" and p["hhi"]["processing"] > 0.5
+    t = client.get("/api/v1/materials").json()
+    assert len(t["rows"]) == 34 and "sr_2023" in t["columns"]
+
+
+def test_table_as_csv_by_parameter_and_by_accept(client: TestClient) -> None:
+    r = client.get("/api/v1/regions/nh-fl/assets?format=csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    header, *rows = r.text.strip().splitlines()
+    assert header.startswith("asset_id,") and len(rows) == len(client.get("/api/v1/regions/nh-fl/assets").json()["rows"])
+    r2 = client.get("/api/v1/regions/nh-fl/assets", headers={"Accept": "text/csv"})
+    assert r2.text == r.text
+
+
+def test_etag_revalidates_and_is_keyed_on_the_build(client: TestClient) -> None:
+    r = client.get("/api/v1/regions/nh-fl/stock?draws=50")
+    build = client.get("/api/v1/health").json()["build"]
+    assert r.headers["x-critmat-build"] == build and "max-age" in r.headers["cache-control"]
+    again = client.get("/api/v1/regions/nh-fl/stock?draws=50", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    other = client.get("/api/v1/regions/nh-fl/stock?draws=51")
+    assert other.headers["etag"] != r.headers["etag"]
+
+
+def test_geojson_of_assets_and_boundaries(client: TestClient) -> None:
+    g = client.get("/api/v1/regions/nh-fl/assets.geojson")
+    assert g.headers["content-type"].startswith("application/geo+json")
+    feats = g.json()["features"]
+    table = client.get("/api/v1/regions/nh-fl/assets").json()["rows"]
+    assert len(feats) == sum(1 for r in table if r["lat"] is not None and r["lon"] is not None) > 10
+    b = client.get("/api/v1/regions/nh-fl/boundaries").json()
+    assert len(b["features"]) == len(client.get("/api/v1/regions/nh-fl/municipalities").json()["rows"])
+
+
+def test_flows_scenario_controls_change_the_answer(client: TestClient) -> None:
+    base = client.get("/api/v1/regions/nh-fl/flows?material=copper").json()
+    high = client.get("/api/v1/regions/nh-fl/flows?material=copper&recovery=0.95").json()
+    low = client.get("/api/v1/regions/nh-fl/flows?material=copper&recovery=0").json()
+    rec = lambda t: sum(r["recovered"] for r in t["rows"])  # noqa: E731
+    assert rec(low) == 0 < rec(base) < rec(high)
+    assert high["params"]["recovery"] == 0.95
+
+
+def test_disruption_post_returns_the_exposed(client: TestClient) -> None:
+    r = client.post("/api/v1/regions/nh-fl/disruptions", json={"shock": "ree-april-2025"})
+    assert r.status_code == 200
+    doc = r.json()
+    assert {"supply", "affected", "mitigations", "companies", "projects"} <= set(doc["sections"])
+    assert doc["sections"]["companies"]["rows"]
+    csv = client.get("/api/v1/regions/nh-fl/disruptions?shock=ree-april-2025&section=companies&format=csv")
+    assert csv.text.splitlines()[0].startswith("company_id")
+
+
+@pytest.mark.parametrize("url, where", [
+    (f"/api/v1/regions/nh-fl/stock?draws={MAX_DRAWS + 1}", "query.draws"),
+    ("/api/v1/regions/nh-fl/flows?start=1800", "query.start"),
+    ("/api/v1/risk?top=100000", "query.top"),
+    ("/api/v1/regions/nh-fl/flows?draws=100000", "query.draws"),
+    ("/api/v1/regions/nh-fl/matches?top=9999", "query.top"),
+    ("/api/v1/materials/%27%3B%20DROP%20TABLE%20materials", "path.material"),
+])
+def test_costly_or_bad_parameters_are_422_problems(client: TestClient, url: str, where: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["status"] == 422 and where in body["detail"] and body["errors"][0]["loc"] == where
+    _secure(r)
+
+
+def test_post_body_bounds(client: TestClient) -> None:
+    r = client.post("/api/v1/regions/nh-fl/disruptions", json={"materials": ["gallium"] * 21, "country": "CHN"})
+    assert r.status_code == 422 and "body.materials" in r.json()["detail"]
+    r = client.post("/api/v1/regions/nh-fl/disruptions", json={"materials": ["gallium"], "country": "CHN", "x": 1})
+    assert r.status_code == 422
+
+
+def test_unknown_ids_are_404_problems(client: TestClient) -> None:
+    for url in ("/api/v1/materials/unobtainium", "/api/v1/regions/atlantis/assets", "/api/v1/nothing"):
+        r = client.get(url)
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", url
+        assert r.json()["detail"]
+
+
+def test_a_bug_is_a_500_problem_without_traceback(warehouse_db: Path) -> None:
+    app = create_app(warehouse_db)
+
+    @app.get("/api/v1/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internal detail")
+
+    r = TestClient(app, raise_server_exceptions=False).get("/api/v1/boom")
+    assert r.status_code == 500 and r.headers["content-type"] == "application/problem+json"
+    assert "secret" not in r.text and "Traceback" not in r.text
+    _secure(r)
+
+
+def test_static_files_and_dashboard_have_the_headers(client: TestClient) -> None:
+    for url in ("/", "/static/app.js", "/static/vendor/leaflet-1.9.4/leaflet.js"):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        _secure(r)
+
+
+def test_the_warehouse_is_opened_read_only(client: TestClient) -> None:
+    wh = client.app.state.critmat.warehouse()
+    with pytest.raises(Exception, match="read-only"):
+        wh.sql("CREATE TABLE intruder (a INTEGER)")
+
+
+def test_the_web_face_builds_no_sql_and_fetches_nothing_remote() -> None:
+    py = "\n".join(p.read_text() for p in WEB.glob("*.py"))
+    assert not re.search(r"\.(sql|execute)\(\s*f[\"']", py), "SQL built from an f-string"
+    ours = [p for p in (WEB / "static").rglob("*") if p.is_file() and "vendor" not in p.parts]
+    for p in ours:
+        if p.suffix in (".js", ".html", ".css"):
+            text = p.read_text().replace("http://www.w3.org/2000/svg", "")  # the SVG namespace, not a request
+            assert not re.search(r"https?://", text), f"{p.name} names a remote URL"
+
+
+def test_vendored_files_are_pinned_with_licences() -> None:
+    vendor = WEB / "static" / "vendor"
+    versions = (vendor / "VERSIONS.md").read_text()
+    for d in (p for p in vendor.iterdir() if p.is_dir()):
+        assert (d / "LICENSE").is_file(), d
+        name, version = d.name.rsplit("-", 1)
+        assert re.search(rf"\|\s*{name}\s*\|\s*{re.escape(version)}\s*\|", versions), d.name
