@@ -312,10 +312,12 @@
       C.line(chart, { title: d.title, series, integerX: true, yLabel: "t/yr" });
       chart.setAttribute("data-params", JSON.stringify(params));
       tbl.replaceChildren(table(d, `regions/${state.region}/flows`, params, { columns: ["year"].concat(d.columns.filter(c => c !== "year")) }));
-      summary.replaceChildren(table(s, `regions/${state.region}/flows`, Object.assign({}, params, { by: "material", draws: 0 })));
+      summary.replaceChildren(table(s, `regions/${state.region}/flows`, Object.assign({}, params, { by: "material", draws: 0 }), { title: `${s.title} — ${t("per_material")}` }));
     }
     const shiftOut = h("output", {}, "0");
     const recOut = h("output", {}, t("recovery_default"));
+    const reset = h("button", { type: "button", id: "flows-recovery-reset", class: "small", title: t("recovery_default"), disabled: true,
+      onclick: () => { ps.recovery = ""; recOut.textContent = t("recovery_default"); reset.disabled = true; run(); } }, "↺");
     m.replaceChildren(h("h1", {}, t("nav_flows")), h("p", { class: "intro" }, t("flows_intro")),
       h("div", { class: "controls" },
         control(t("scenario"), select("flows-scenario", scen.rows.map(r => [r.name, r.title || r.name]), "baseline", v => { ps.scenario = v; run(); })),
@@ -323,8 +325,8 @@
         control(t("lifetime_shift"), h("span", {}, h("input", { type: "range", id: "flows-lifetime", min: -10, max: 10, step: 1, value: 0,
           onchange: e => { ps.lifetime_shift = +e.target.value; shiftOut.textContent = e.target.value; run(); } }), " ", shiftOut)),
         control(t("recovery"), h("span", {}, h("input", { type: "range", id: "flows-recovery", min: 0, max: 1, step: 0.05, value: 0.5,
-          onchange: e => { ps.recovery = e.target.value; recOut.textContent = e.target.value; run(); } }), " ", recOut,
-          h("button", { type: "button", id: "flows-recovery-reset", onclick: () => { ps.recovery = ""; recOut.textContent = t("recovery_default"); run(); } }, "↺"))),
+          onchange: e => { ps.recovery = e.target.value; recOut.textContent = e.target.value; reset.disabled = false; run(); } }), " ", recOut, " ",
+          reset)),
         control(t("draws"), select("flows-draws", [[0, "0"], [200, "200"], [1000, "1000"]], 200, v => { ps.draws = +v; run(); }))),
       h("div", { class: "card" }, chart), h("div", { class: "card" }, tbl), h("div", { class: "card" }, summary));
     run();

@@ -37,9 +37,13 @@
     for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toPrecision(12));
     return out;
   }
+  function widthOf(container) {
+    const w = container.clientWidth || (container.parentElement && container.parentElement.clientWidth) || 720;
+    return Math.max(420, Math.min(1100, w));
+  }
   function svgFor(container, w, h, label) {
     container.replaceChildren();
-    const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, width: "100%", role: "img", "aria-label": label || "chart",
+    const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, width: w, height: h, role: "img", "aria-label": label || "chart",
                              class: "chart" });
     container.appendChild(svg);
     return svg;
@@ -47,7 +51,7 @@
 
   /* series: [{name, points: [{x, y}], band: [{x, lo, hi}]?}] */
   function line(container, spec) {
-    const W = 720, H = spec.height || 300, m = { l: 64, r: 150, t: 16, b: 36 };
+    const W = widthOf(container), H = spec.height || 300, m = { l: 64, r: 150, t: 16, b: 36 };
     const svg = svgFor(container, W, H, spec.title);
     const all = spec.series.flatMap(s => s.points.concat((s.band || []).map(b => ({ x: b.x, y: b.hi }))));
     if (!all.length) { text(svg, 20, 30, spec.empty || "–"); return svg; }
@@ -90,7 +94,7 @@
   /* bars: [{label, value, lo?, hi?, color?}] horizontal */
   function bars(container, spec) {
     const rows = spec.bars.slice(0, spec.max || 25);
-    const W = 720, rowH = 20, m = { l: 170, r: 70, t: 8, b: 24 };
+    const W = widthOf(container), rowH = 20, m = { l: 170, r: 70, t: 8, b: 24 };
     const H = m.t + m.b + Math.max(1, rows.length) * rowH;
     const svg = svgFor(container, W, H, spec.title);
     if (!rows.length) { text(svg, 20, 24, spec.empty || "–"); return svg; }
@@ -118,14 +122,14 @@
   /* events: [{date: "YYYY-MM-DD", end?: "YYYY-MM-DD", label, color?}] on a time axis */
   function timeline(container, spec) {
     const ev = spec.events.filter(e => e.date);
-    const W = 720, rowH = 22, m = { l: 12, r: 12, t: 10, b: 26 };
+    const W = widthOf(container), rowH = 22, m = { l: 12, r: 12, t: 10, b: 26 };
     const H = m.t + m.b + Math.max(1, ev.length) * rowH;
     const svg = svgFor(container, W, H, spec.title);
     if (!ev.length) { text(svg, 20, 24, spec.empty || "–"); return svg; }
     const toT = s => new Date(s + "T00:00:00Z").getTime();
     const now = Date.now();
     const t0 = Math.min(...ev.map(e => toT(e.date))), t1 = Math.max(now, ...ev.map(e => e.end ? toT(e.end) : toT(e.date)));
-    const X = t => m.l + (t - t0) / ((t1 - t0) || 1) * (W - m.l - m.r - 260);
+    const X = t => m.l + (t - t0) / ((t1 - t0) || 1) * (W - m.l - m.r - 300);
     const y0 = new Date(t0).getUTCFullYear(), y1 = new Date(t1).getUTCFullYear();
     for (let y = y0; y <= y1 + 1; y++) {
       const t = Date.UTC(y, 0, 1);
@@ -140,8 +144,8 @@
       el("line", { x1: X(toT(e.date)), x2: xe, y1: y, y2: y, stroke: c, "stroke-width": 4, "stroke-opacity": 0.45 }, svg);
       const d = el("circle", { cx: X(toT(e.date)), cy: y, r: 5, fill: c }, svg);
       el("title", {}, d).textContent = `${e.date}: ${e.label}`;
-      const lab = e.label.length > 44 ? e.label.slice(0, 43) + "…" : e.label;
-      text(svg, W - m.r - 255, y + 4, `${e.date} ${lab}`, { "font-size": 10.5 });
+      const lab = e.label.length > 40 ? e.label.slice(0, 39) + "…" : e.label;
+      text(svg, W - m.r - 290, y + 4, `${e.date} ${lab}`, { "font-size": 10.5 });
     });
     return svg;
   }
