@@ -218,3 +218,40 @@ def test_asset_class_goods_company_and_project_rankings() -> None:
     proj = ex.projects_under_controls(_assets(), _content(), ind)
     assert set(proj["asset_id"]) == {"p1", "u1"} and set(proj["material"]) == {"dysprosium"}
     assert proj.set_index("asset_id").at["u1", "mass_t"] == 40 and (proj["control_ids"] == "hree").all()
+
+
+def test_group_shares_weighted_mean_of_members_and_published_group_shares_first() -> None:
+    supply = pd.DataFrame([
+        ("a", "processing", "global", "CHN", 1.0), ("b", "processing", "global", "CHN", 0.5),
+        ("b", "processing", "global", "ZAF", 0.5), ("g2", "processing", "global", "USA", 1.0)],
+        columns=["material_id", "stage", "scope", "country_iso3", "share"])
+    groups = {"g": ["a", "b"], "g2": ["a", "b"]}
+    s, basis = ex.supply_for(supply, "g", "processing", "global", groups, {"g": {"a": 3.0, "b": 1.0}})
+    assert s["CHN"] == pytest.approx((3 * 1.0 + 1 * 0.5) / 4) and s["ZAF"] == pytest.approx(0.125)
+    assert basis.startswith("g (mean of 2 members")
+    s, basis = ex.supply_for(supply, "g", "processing", "global", groups)
+    assert s["CHN"] == pytest.approx(0.75) and "equal weights" in basis
+    s, basis = ex.supply_for(supply, "g2", "processing", "global", groups)  # the group's own published shares
+    assert basis == "g2" and s.to_dict() == {"USA": 1.0}
+
+
+def test_no_group_row_without_a_figure_or_a_reason(warehouse_db) -> None:
+    """Every group row of the indicators (HREE, LREE, PGM ...) has each figure or names why it is empty."""
+    from critmat import risk_report as rr
+    from critmat.warehouse import Warehouse
+
+    with Warehouse(warehouse_db) as wh:
+        data = rr.risk_data(wh)
+        ind = rr.indicators(data).set_index("material_id")
+    groups = [g for g in data.groups if g in ind.index]
+    assert {"rare_earth_elements_heavy", "rare_earth_elements_light", "platinum_group_metals"} <= set(groups)
+    for g in groups:
+        row = ind.loc[g]
+        gaps = row["gaps"] if isinstance(row["gaps"], str) else ""
+        for col, key in (("sr", "sr/ei"), ("ei", "sr/ei"), ("hhi_extraction", "extraction"),
+                         ("china_extraction", "extraction"), ("hhi_processing", "processing"),
+                         ("china_processing", "processing")):
+            assert pd.notna(row[col]) or key in gaps, (g, col)
+    # the report's point: China's near-total share of the rare-earth groups is shown
+    assert ind.loc["rare_earth_elements_heavy", "china_processing"] == pytest.approx(1.0)
+    assert ind.loc["rare_earth_elements_light", "china_processing"] > 0.8

@@ -56,6 +56,7 @@ class RiskData:
     eol_pathways: pd.DataFrame | None = None
     recovery_rates: pd.DataFrame | None = None
     fleet_buildup: pd.DataFrame | None = None
+    group_weights: pd.DataFrame | None = None
 
     def substitution(self, stage: str) -> pd.DataFrame | None:
         """``material_id, si_sr, source_id`` of the EC 2023 inputs at ``stage`` (None without the table)."""
@@ -98,7 +99,8 @@ def risk_data(wh: Warehouse) -> RiskData:
                     measures=opt("trade_measures"), measure_materials=opt("measure_materials"),
                     risk_inputs=opt("supply_risk_inputs"), lifetimes=opt("lifetimes"),
                     material_lifetimes=opt("material_lifetimes"), eol_pathways=opt("eol_pathways"),
-                    recovery_rates=opt("recovery_rates"), fleet_buildup=opt("fleet_buildup"))
+                    recovery_rates=opt("recovery_rates"), fleet_buildup=opt("fleet_buildup"),
+                    group_weights=opt("group_member_weights"))
 
 
 def indicators(data: RiskData, on: dt.date | None = None, destination: str | None = "NLD") -> pd.DataFrame:
@@ -106,7 +108,8 @@ def indicators(data: RiskData, on: dt.date | None = None, destination: str | Non
     return exposure.material_indicators(data.materials, data.supply_shares, data.criticality, groups=data.groups,
                                         measures=data.measures, measure_materials=data.measure_materials,
                                         on=on or dt.date.today(), eu_members=data.eu_members,
-                                        destination=destination, stage_sr=data.risk_inputs)
+                                        destination=destination, stage_sr=data.risk_inputs,
+                                        group_weights=data.group_weights)
 
 
 # ------------------------------------------------------------------------------------------ the region

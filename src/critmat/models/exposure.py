@@ -73,7 +73,7 @@ PREFERRED_GROUPS = ("rare_earth_elements_heavy", "rare_earth_elements_light", "p
 
 INDICATOR_COLUMNS = ["material_id", "name", "sr", "ei", "sr_basis", "hhi_extraction", "hhi_processing",
                      "china_extraction", "china_processing", "top_extraction", "top_processing", "supply_basis",
-                     "crma_exceeds", "crma_detail", "controls_active", "control_ids"]
+                     "crma_exceeds", "crma_detail", "controls_active", "control_ids", "gaps"]
 NEED_COLUMNS = ["year", "asset_class", "material", "stock_t", "replacement_t", "pipeline_t", "need_t"]
 
 
@@ -122,13 +122,42 @@ def _shares(supply: pd.DataFrame, material: str, stage: str, scope: str) -> pd.S
     return pd.Series(rows["share"].to_numpy(float), index=rows["country_iso3"].to_numpy())
 
 
+def group_shares(supply: pd.DataFrame, group: str, stage: str, scope: str, members: Sequence[str],
+                 weights: Mapping[str, float] | None = None) -> tuple[pd.Series, list[str]]:
+    """A group's shares aggregated from its members': ``share(c) = Σ_m w_m share_m(c) / Σ_m w_m`` over the
+    members with rows at ``stage`` and ``scope``; ``w_m`` from ``weights`` (member → weight, e.g. world
+    production), equal weights when None. Returns the shares (country → share) and the members used."""
+    parts, used, w = [], [], []
+    for m in members:
+        s = _shares(supply, m, stage, scope)
+        wm = 1.0 if weights is None else float(weights.get(m, 0.0))
+        if len(s) and wm > 0:
+            parts.append(s.groupby(level=0).sum() * wm)
+            used.append(m)
+            w.append(wm)
+    if not parts:
+        return pd.Series(dtype=float), []
+    total = pd.concat(parts, axis=1).fillna(0.0).sum(axis=1) / sum(w)
+    return total.sort_values(ascending=False), used
+
+
 def supply_for(supply: pd.DataFrame, material: str, stage: str, scope: str,
-               groups: Mapping[str, Sequence[str]]) -> tuple[pd.Series, str | None]:
+               groups: Mapping[str, Sequence[str]],
+               group_weights: Mapping[str, Mapping[str, float]] | None = None) -> tuple[pd.Series, str | None]:
     """Shares of ``material`` at ``stage`` and ``scope`` (country → share) and their basis: the material
-    itself, else the first group containing it that has rows (``(empty, None)`` when none has)."""
+    itself; for a group without published shares of its own, the weighted mean of its members' shares
+    (:func:`group_shares`; basis ``"<group> (members, production-weighted)"`` when ``group_weights`` gives
+    its weights, else ``"(members, equal weights)"``); for an element, the first group containing it that
+    has rows. ``(empty, None)`` when none has."""
     s = _shares(supply, material, stage, scope)
     if len(s):
         return s, material
+    if material in groups:
+        w = (group_weights or {}).get(material)
+        agg, used = group_shares(supply, material, stage, scope, groups[material], w)
+        if len(agg):
+            how = "weighted" if w is not None else "equal weights"
+            return agg, f"{material} (mean of {len(used)} members, {how})"
     for g in _groups_of(material, groups):
         s = _shares(supply, g, stage, scope)
         if len(s):
@@ -165,14 +194,17 @@ def material_indicators(materials: pd.DataFrame, supply_shares: pd.DataFrame, cr
                         groups: Mapping[str, Sequence[str]], measures: pd.DataFrame | None = None,
                         measure_materials: pd.DataFrame | None = None, on: dt.date | str | None = None,
                         eu_members: Collection[str] = (), sr_year: int = 2023,
-                        destination: str | None = "NLD", stage_sr: pd.DataFrame | None = None) -> pd.DataFrame:
+                        destination: str | None = "NLD", stage_sr: pd.DataFrame | None = None,
+                        group_weights: pd.DataFrame | None = None) -> pd.DataFrame:
     """Risk indicators per material (columns :data:`INDICATOR_COLUMNS`; see the module docstring).
 
     ``materials`` needs ``material_id`` (``name`` optional); ``supply_shares`` the reference package's
     columns (material_id, stage, scope, country_iso3, share); ``criticality`` material_id, year,
     supply_risk, economic_importance; ``stage_sr`` (optional) material_id, stage, supply_risk_stage (the
     EC's SR per stage, for materials without a value of their own in ``criticality``). Controls are counted
-    only when ``measures``, ``measure_materials`` and ``on`` are given (else 0).
+    only when ``measures``, ``measure_materials`` and ``on`` are given (else 0). ``group_weights``
+    (group_id, material_id, aggregation_weight) weights the members when a group's shares are aggregated
+    from theirs (see :func:`supply_for`; equal weights without it).
     """
     _require(materials, ["material_id"], "materials")
     _require(supply_shares, ["material_id", "stage", "scope", "country_iso3", "share"], "supply shares")
@@ -186,6 +218,10 @@ def material_indicators(materials: pd.DataFrame, supply_shares: pd.DataFrame, cr
                                                                           ascending=[True, False])
         stage_max = st_sr.groupby("material_id").head(1).set_index("material_id")[["stage", "supply_risk_stage"]]
     names = dict(zip(materials["material_id"], materials["name"])) if "name" in materials else {}
+    gw: dict[str, dict[str, float]] = {}
+    if group_weights is not None and len(group_weights):
+        for r in group_weights.itertuples(index=False):
+            gw.setdefault(str(r.group_id), {})[str(r.material_id)] = float(r.aggregation_weight)
     rows = []
     for mid in materials["material_id"].astype(str):
         sr = ei = np.nan
@@ -204,14 +240,14 @@ def material_indicators(materials: pd.DataFrame, supply_shares: pd.DataFrame, cr
                                   "sr_basis": basis}
         bases, crma_parts, exceeds = set(), [], False
         for st in risk.STAGES:
-            g, gb = supply_for(supply_shares, mid, st, "global", groups)
+            g, gb = supply_for(supply_shares, mid, st, "global", groups, gw)
             rec[f"hhi_{st}"] = risk.hhi(g) if len(g) else np.nan
             rec[f"china_{st}"] = risk.country_share(g) if len(g) else np.nan
             top = risk.top_share(g) if len(g) else (None, 0.0)
             rec[f"top_{st}"] = f"{top[0]} {top[1]:.0%}" if top[0] is not None else None
             if gb:
                 bases.add(gb)
-            e, eb = supply_for(supply_shares, mid, st, "eu_sourcing", groups)
+            e, eb = supply_for(supply_shares, mid, st, "eu_sourcing", groups, gw)
             s, label = (e, "EU sourcing") if len(e) else (g, "global proxy")
             if len(s):
                 chk = risk.crma_check(s, eu_members=members)
@@ -226,8 +262,23 @@ def material_indicators(materials: pd.DataFrame, supply_shares: pd.DataFrame, cr
             ids = list(active_controls(mid, measures, measure_materials, on, groups, destination)["measure_id"])
         rec["controls_active"] = len(ids)
         rec["control_ids"] = ";".join(ids) or None
+        rec["gaps"] = _gap_reasons(rec, mid, groups) or None
         rows.append(rec)
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+
+
+def _gap_reasons(rec: Mapping[str, object], mid: str, groups: Mapping[str, Sequence[str]]) -> str:
+    """Why a figure of an indicator row is empty ("; "-joined), so no cell is blank without a reason."""
+    out = []
+    is_group = mid in groups
+    if pd.isna(rec["sr"]):
+        out.append("sr/ei: not assessed by the EC in 2023" + (" as a group (see its members)" if is_group else
+                                                                 ", nor a group containing it"))
+    for st in risk.STAGES:
+        if pd.isna(rec[f"hhi_{st}"]):
+            who = "it or its members" if is_group else "it or a group containing it"
+            out.append(f"{st}: the EC 2023 study publishes no global {st} shares for {who}")
+    return "; ".join(out)
 
 
 # ------------------------------------------------------------------------------------------ need
