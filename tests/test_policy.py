@@ -54,7 +54,7 @@ def links(pkg: dict) -> pd.DataFrame:
 
 
 def test_package_loads_and_passes_the_policy_checks(pkg: dict) -> None:
-    assert set(pkg) == {"trade_measures", "measure_materials", "crma_benchmarks"}
+    assert set(pkg) == {"trade_measures", "measure_materials", "crma_benchmarks", "holding_forms"}
     check_policy_package(pkg, known_materials=MATERIALS)
     assert len(pkg["trade_measures"].frame) >= 20
 

@@ -27,7 +27,7 @@ from functools import lru_cache
 import pandas as pd
 
 from critmat.errors import CritmatError, UnknownIdError
-from critmat.models import disruption, exposure
+from critmat.models import disruption, exposure, rankings
 from critmat.models.countries import EU27
 from critmat.shocks import ShockSpec, resolve_ids
 from critmat.warehouse import Warehouse
@@ -57,6 +57,8 @@ class RiskData:
     recovery_rates: pd.DataFrame | None = None
     fleet_buildup: pd.DataFrame | None = None
     group_weights: pd.DataFrame | None = None
+    material_lists: pd.DataFrame | None = None
+    holding_forms: pd.DataFrame | None = None
 
     def substitution(self, stage: str) -> pd.DataFrame | None:
         """``material_id, si_sr, source_id`` of the EC 2023 inputs at ``stage`` (None without the table)."""
@@ -100,7 +102,8 @@ def risk_data(wh: Warehouse) -> RiskData:
                     risk_inputs=opt("supply_risk_inputs"), lifetimes=opt("lifetimes"),
                     material_lifetimes=opt("material_lifetimes"), eol_pathways=opt("eol_pathways"),
                     recovery_rates=opt("recovery_rates"), fleet_buildup=opt("fleet_buildup"),
-                    group_weights=opt("group_member_weights"))
+                    group_weights=opt("group_member_weights"), material_lists=opt("material_lists"),
+                    holding_forms=opt("holding_forms"))
 
 
 def indicators(data: RiskData, on: dt.date | None = None, destination: str | None = "NLD") -> pd.DataFrame:
@@ -276,11 +279,17 @@ class ExposureReport:
     lifetimes: pd.DataFrame
     excluded_assets: list[str]
     need_basis: str = STEADY_STATE_BASIS
+    views: dict[str, pd.DataFrame] = field(default_factory=dict)
+    crm_only: bool = True
 
 
 def exposure_report(data: RiskData, region: str, on: dt.date | None = None,
-                    horizon: int = HORIZON_YEARS) -> ExposureReport:
-    """Every exposure ranking of ``region`` on ``on`` (default today), need averaged over ``horizon`` years."""
+                    horizon: int = HORIZON_YEARS, crm_only: bool = True) -> ExposureReport:
+    """Every exposure ranking of ``region`` on ``on`` (default today), need averaged over ``horizon`` years.
+
+    ``crm_only`` (default): the material ranking and the views (:mod:`critmat.models.rankings`: need × SR,
+    SR-weighted holdings, share of need under controls whose scope covers the holding's form) keep the
+    materials of the EU CRM list 2023 and the members of its groups; False ranks every material."""
     day = on or dt.date.today()
     ind = indicators(data, day)
     ra = region_assets(region)
@@ -288,11 +297,20 @@ def exposure_report(data: RiskData, region: str, on: dt.date | None = None,
     rn = region_need(data, ra, years)
     nd = rn.need
     mats = exposure.material_exposure(nd, ind)
-    classes = exposure.asset_class_exposure(nd, ind)
+    keep = rankings.crm_members(data.material_lists, data.groups) if crm_only and data.material_lists is not None \
+        else None
+    if keep is not None:
+        mats = mats[mats["material_id"].isin(keep)].reset_index(drop=True)
+        mats["rank"] = mats["exposure_score"].rank(ascending=False, method="min").astype("Int64")
+    forms = data.holding_forms
+    views = rankings.ranking_views(nd, ra.content, ra.assets, ind, forms, keep=keep) if forms is not None else {}
+    nd_cls = nd[nd["material"].isin(keep)] if keep is not None else nd
+    ctrl = rankings.controlled_fractions(ra.content, ra.assets, ind, forms) if forms is not None else None
+    classes = exposure.asset_class_exposure(nd_cls, ind, ctrl)
     goods = exposure.goods_category_exposure(ra.goods_categories, ra.goods_category_materials, ind) \
         if len(ra.goods_categories) else pd.DataFrame()
     comp = exposure.company_exposure(company_materials(ra.region_id), ind, needed=set(nd["material"]))
-    proj = exposure.projects_under_controls(ra.assets, ra.content, ind)
+    proj = exposure.projects_under_controls(ra.assets, ra.content, ind, forms=forms)
     techs, comps = data.lifetime_maps()
     src = {} if data.lifetimes is None else dict(zip(data.lifetimes["technology_id"], data.lifetimes["source_id"]))
     msrc = {} if data.material_lifetimes is None else {
@@ -302,7 +320,8 @@ def exposure_report(data: RiskData, region: str, on: dt.date | None = None,
                         for t, y in sorted(techs.items())] +
                        [{"technology_id": t, "material_id": m, "mean_years": y, "source_id": msrc.get((t, m))}
                         for (t, m), y in sorted(comps.items())])
-    return ExposureReport(ra.region_id, day, years, mats, classes, goods, comp, proj, lts, ra.excluded, rn.basis)
+    return ExposureReport(ra.region_id, day, years, mats, classes, goods, comp, proj, lts, ra.excluded, rn.basis,
+                          views=views, crm_only=keep is not None)
 
 
 # ------------------------------------------------------------------------------------------ shocks

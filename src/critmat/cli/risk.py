@@ -86,9 +86,10 @@ SORT_COLUMNS = {"score": "exposure_score", "sr": "sr", "need": "need_t_per_yr", 
 
 
 def _risk(material: str | None, stage: str | None, region: str | None, top: int | None, on: str | None,
-          db, fmt: Format, sort: str = "score") -> None:
+          db, fmt: Format, sort: str = "score", all_materials: bool = False) -> None:
     from critmat import risk_report as rr
     from critmat.knowledge import material_index
+    from critmat.models.rankings import METHODS, side_by_side
     from critmat.models.risk import check_stage
 
     if stage is not None:
@@ -127,7 +128,7 @@ def _risk(material: str | None, stage: str | None, region: str | None, top: int 
         return
 
     with busy(f"computing the exposure of {region}"):
-        rep = rr.exposure_report(data, region, day)
+        rep = rr.exposure_report(data, region, day, crm_only=not all_materials)
     mats = rep.materials
     mats = mats[mats["sr"].notna() | (mats["need_t_per_yr"] > 0)]
     if sort != "score":  # the rank column keeps the exposure rank; only the order of the rows changes
@@ -149,7 +150,8 @@ def _risk(material: str | None, stage: str | None, region: str | None, top: int 
         shown, _ = mark_groups(mats[cols + [c for c in DETAIL_COLUMNS if c in mats]], "material_id", groups, fmt)
         out = {"region": rep.region_id, "on": day.isoformat(), "horizon_years": rep.years,
                "score": f"exposure_score = need_t_per_yr x SR (EC 2023); need: {rep.need_basis}",
-               "materials": _section(shown),
+               "materials": _section(shown), "crm_only": rep.crm_only,
+               "views": {k: {"method": METHODS[k], "rows": _section(v)} for k, v in rep.views.items()},
                "asset_classes": _section(rep.asset_classes), "goods_categories": _section(rep.goods_categories),
                "companies": _section(companies), "projects_under_controls": _section(projects),
                "lifetimes": _section(rep.lifetimes), "assets_not_counted": rep.excluded_assets}
@@ -169,6 +171,11 @@ def _risk(material: str | None, stage: str | None, region: str | None, top: int 
     emit(shown, fmt, console=con,
          title=f"Exposure of {rep.region_id} by material (need averaged {years}; controls on {day})",
          caption=caption)
+    if rep.views:
+        emit(side_by_side(rep.views, top or 10), fmt, console=con,
+             title="Three rankings side by side" + (" (EU CRM list 2023 and members of its groups; --all for every "
+                                                   "material)" if rep.crm_only else " (every material)"),
+             caption="; ".join(f"{k}: {m}" for k, m in METHODS.items()))
     emit(rep.asset_classes[["rank", "asset_class", "need_t_per_yr", "exposure_score", "top_material",
                             "controlled_need_t_per_yr"]], fmt, console=con,
          title="Exposure by asset class (Σ need × SR)",
@@ -298,6 +305,8 @@ def register(app: typer.Typer) -> None:
                                           "(need × SR, the exposure rank), sr, need or stock. The tonnage-"
                                           "weighted score puts bulk metals first; --sort sr shows the most "
                                           "supply-critical of what the region holds.")] = "score",
+        all_materials: Annotated[bool, typer.Option("--all", help="With --region, rank every material (default: "
+                                                    "the EU CRM list 2023 and members of its groups).")] = False,
         db: DbOption = None,
         fmt: FormatOption = Format.table,
     ) -> None:
@@ -313,7 +322,7 @@ def register(app: typer.Typer) -> None:
         """
         if sort not in SORT_COLUMNS:
             raise UnknownIdError(f"--sort '{sort}': expected one of {', '.join(SORT_COLUMNS)}")
-        _risk(material, stage, region, top, on, db, fmt, sort)
+        _risk(material, stage, region, top, on, db, fmt, sort, all_materials)
 
     @app.command("disrupt", rich_help_panel=PANEL_MATERIALS)
     def disrupt_cmd(

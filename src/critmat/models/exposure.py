@@ -73,7 +73,7 @@ PREFERRED_GROUPS = ("rare_earth_elements_heavy", "rare_earth_elements_light", "p
 
 INDICATOR_COLUMNS = ["material_id", "name", "sr", "ei", "sr_basis", "hhi_extraction", "hhi_processing",
                      "china_extraction", "china_processing", "top_extraction", "top_processing", "supply_basis",
-                     "crma_exceeds", "crma_detail", "controls_active", "control_ids", "gaps"]
+                     "crma_exceeds", "crma_detail", "controls_active", "control_ids", "control_scopes", "gaps"]
 NEED_COLUMNS = ["year", "asset_class", "material", "stock_t", "replacement_t", "pipeline_t", "need_t"]
 
 
@@ -258,10 +258,14 @@ def material_indicators(materials: pd.DataFrame, supply_shares: pd.DataFrame, cr
         rec["crma_exceeds"] = bool(exceeds) if crma_parts else None
         rec["crma_detail"] = "; ".join(crma_parts) or None
         ids: list[str] = []
+        scopes: list[str] = []
         if measures is not None and measure_materials is not None and on is not None:
-            ids = list(active_controls(mid, measures, measure_materials, on, groups, destination)["measure_id"])
+            act = active_controls(mid, measures, measure_materials, on, groups, destination)
+            ids = list(act["measure_id"])
+            scopes = [f"{i}={f.replace(';', '|')}" for i, f in zip(act["measure_id"], act["forms"].fillna(""))]
         rec["controls_active"] = len(ids)
         rec["control_ids"] = ";".join(ids) or None
+        rec["control_scopes"] = ";".join(scopes) or None
         rec["gaps"] = _gap_reasons(rec, mid, groups) or None
         rows.append(rec)
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
@@ -447,9 +451,12 @@ def material_exposure(need: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFr
     return out.reset_index(drop=True)
 
 
-def asset_class_exposure(need: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+def asset_class_exposure(need: pd.DataFrame, indicators: pd.DataFrame,
+                         controlled: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per asset class: yearly need, ``exposure_score = Σ_m need_t_per_yr(c, m) × SR(m)``, the material
-    contributing most, and the yearly need of materials under active controls."""
+    contributing most, and the yearly need of materials under active controls. With ``controlled``
+    (``asset_class, material, controlled_fraction``: :func:`critmat.models.rankings.controlled_fractions`)
+    only the fraction held in a form the controls cover counts; without it every control on the material."""
     _require(need, NEED_COLUMNS, "need")
     n_years = need["year"].nunique() or 1
     ind = indicators.set_index("material_id")
@@ -457,7 +464,13 @@ def asset_class_exposure(need: pd.DataFrame, indicators: pd.DataFrame) -> pd.Dat
     per["need_t_per_yr"] = per["need_t"] / n_years
     per["sr"] = per["material"].map(ind["sr"])
     per["score"] = per["need_t_per_yr"] * per["sr"]
-    per["controlled"] = per["material"].map(ind["controls_active"]).fillna(0) > 0
+    if controlled is not None:
+        per = per.merge(controlled[["asset_class", "material", "controlled_fraction"]],
+                        on=["asset_class", "material"], how="left")
+        per["controlled_fraction"] = per["controlled_fraction"].fillna(0.0)
+    else:
+        per["controlled_fraction"] = (per["material"].map(ind["controls_active"]).fillna(0) > 0).astype(float)
+    per["controlled"] = per["controlled_fraction"] > 0
     rows = []
     for cls, g in per.groupby("asset_class"):
         top = g.sort_values("score", ascending=False, na_position="last").iloc[0]
@@ -466,7 +479,7 @@ def asset_class_exposure(need: pd.DataFrame, indicators: pd.DataFrame) -> pd.Dat
                      "exposure_score": float(g["score"].sum(min_count=1)) if g["score"].notna().any() else np.nan,
                      "top_material": top["material"] if pd.notna(top["score"]) else None,
                      "top_material_score": float(top["score"]) if pd.notna(top["score"]) else np.nan,
-                     "controlled_need_t_per_yr": float(ctrl["need_t_per_yr"].sum()),
+                     "controlled_need_t_per_yr": float((ctrl["need_t_per_yr"] * ctrl["controlled_fraction"]).sum()),
                      "controlled_materials": ";".join(sorted(ctrl["material"])) or None})
     out = pd.DataFrame(rows, columns=["asset_class", "need_t_per_yr", "exposure_score", "top_material",
                                       "top_material_score", "controlled_need_t_per_yr", "controlled_materials"])
@@ -529,9 +542,13 @@ def company_exposure(company_materials: pd.DataFrame, indicators: pd.DataFrame,
 
 
 def projects_under_controls(assets: pd.DataFrame, content: pd.DataFrame, indicators: pd.DataFrame,
-                            statuses: Sequence[str] = PROJECT_STATUSES) -> pd.DataFrame:
+                            statuses: Sequence[str] = PROJECT_STATUSES,
+                            forms: pd.DataFrame | None = None) -> pd.DataFrame:
     """Planned and under-construction assets holding materials under active export controls: one row per
-    asset × controlled material with its content (t) and the measures."""
+    asset × controlled material with its content (t) and the measures. With ``forms`` (the policy
+    package's ``holding_forms``) a control counts only when its forms include the form the asset holds the
+    material in (:mod:`critmat.models.rankings`): the manganese in turbine steel is not under a control on
+    battery cathode materials; ``control_ids`` then lists the covering controls only."""
     _require(assets, ["asset_id", "asset_class", "status"], "assets")
     _require(content, ["asset_id", "material", "mass_t"], "content")
     ctrl = indicators[indicators["controls_active"] > 0].set_index("material_id")
@@ -543,6 +560,18 @@ def projects_under_controls(assets: pd.DataFrame, content: pd.DataFrame, indicat
     keep = [k for k in ("asset_id", "name", "asset_class", "status", "commissioning_year") if k in sel.columns]
     out = c[["asset_id", "material", "mass_t"]].merge(sel[keep], on="asset_id", how="left")
     out["control_ids"] = out["material"].map(ctrl["control_ids"])
+    if forms is not None and "technology_id" in sel.columns and "control_scopes" in ctrl.columns:
+        from critmat.models.rankings import covering_controls, holding_forms
+
+        tech = out["asset_id"].map(dict(zip(sel["asset_id"], sel["technology_id"])))
+        form = holding_forms(pd.DataFrame({"technology_id": tech, "material": out["material"]}), forms)
+        ids = [covering_controls(ctrl.at[m, "control_scopes"], f) for m, f in zip(out["material"], form)]
+        out["control_ids"] = [";".join(x) or None for x in ids]
+        out["holding_form"] = form.to_numpy()
+        out = out[out["control_ids"].notna()]
+        if out.empty:
+            return pd.DataFrame(columns=cols + ["holding_form"])
+        cols = cols + ["holding_form"]
     for k in cols:
         if k not in out:
             out[k] = None

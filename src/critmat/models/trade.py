@@ -148,7 +148,8 @@ def controls_for(material_id: str, measures: pd.DataFrame, measure_materials: pd
     """Measures affecting a material, directly or through its group or member elements.
 
     Returns the ``trade_measures`` rows (all columns) plus ``via`` (the linked material ids that
-    matched, ``;``-separated), ``scope_note`` (their scope notes, `` | ``-separated) and ``status_on``.
+    matched, ``;``-separated), ``scope_note`` (their scope notes, `` | ``-separated), ``forms`` (the union
+    of the forms the links cover, ``;``-separated; empty when not recorded) and ``status_on``.
     With ``on`` given, only measures whose status on that day is in ``statuses`` are kept (default:
     in force); with ``on=None`` every linked measure is returned and ``status_on`` is empty.
     Measures of instrument ``suspension`` ease other measures rather than restrict exports, so they
@@ -159,19 +160,22 @@ def controls_for(material_id: str, measures: pd.DataFrame, measure_materials: pd
         raise ModelError(f"unknown status(es) {sorted(bad)}; use {list(STATUSES)}")
     related = related_materials(material_id, groups)
     links = measure_materials[measure_materials["material_id"].astype(str).isin(related)]
-    cols = list(measures.columns) + ["via", "scope_note", "status_on"]
+    cols = list(measures.columns) + ["via", "scope_note", "forms", "status_on"]
     if links.empty:
         return pd.DataFrame(columns=cols)
     notes = links.get("scope_note", pd.Series(pd.NA, index=links.index)).astype("string")
-    grouped = (links.assign(scope_note=notes.fillna(""))
+    forms = links["forms"].astype("string").fillna("") if "forms" in links else pd.Series("", index=links.index)
+    grouped = (links.assign(scope_note=notes.fillna(""), forms=forms)
                .sort_values(["measure_id", "material_id"])
                .groupby("measure_id", sort=False)
                .agg(via=("material_id", lambda s: ";".join(map(str, s))),
-                    scope_note=("scope_note", lambda s: " | ".join(x for x in map(str, s) if x))))
+                    scope_note=("scope_note", lambda s: " | ".join(x for x in map(str, s) if x)),
+                    forms=("forms", lambda s: ";".join(sorted({f for x in map(str, s) for f in x.split(";")
+                                                               if f})))))
     out = measures[measures["measure_id"].astype(str).isin(grouped.index.astype(str))].copy()
     if not include_suspensions:
         out = out[out["instrument"].astype(str) != "suspension"]
-    out = out.drop(columns=[c for c in ("via", "scope_note", "status_on") if c in out.columns])
+    out = out.drop(columns=[c for c in ("via", "scope_note", "forms", "status_on") if c in out.columns])
     out = out.join(grouped, on="measure_id")
     if on is None:
         out["status_on"] = pd.Series(pd.NA, index=out.index, dtype="string")
