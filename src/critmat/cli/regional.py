@@ -1,4 +1,4 @@
-"""CLI commands ``critmat assets`` and ``critmat region list|show|build|boundaries`` (registered by critmat.cli)."""
+"""CLI commands ``critmat assets`` and ``critmat region list|show|build|synth|boundaries`` (registered by critmat.cli)."""
 
 from __future__ import annotations
 
@@ -116,6 +116,29 @@ def register(app: typer.Typer) -> None:
         reg = load_region(path)
         typer.echo(f"built {reg.config.id} ({reg.config.name}) at {path}")
         emit(summary(reg), Format.table, title="Assets by class and status")
+
+    @region_app.command("synth")
+    def synth_cmd(
+        n_assets: int = typer.Option(..., "--assets", "-n", min=1, help="Number of assets over all regions."),
+        out: Path = typer.Option(..., "--out", file_okay=False,
+                                 help="Folder to write the packs into (one sub-folder per region)."),
+        n_regions: int = typer.Option(1, "--regions", "-r", min=1, help="Number of region packs."),
+        seed: int = typer.Option(0, "--seed", help="Random seed: same arguments, same packs."),
+        src: Path | None = typer.Option(None, "--from", exists=True, file_okay=False,
+                                        help="Folder with the CBS municipality list and boundaries (real "
+                                             "municipalities); without it, synthetic municipality codes."),
+    ) -> None:
+        """Write synthetic region packs (made-up assets in the schema of real packs) for scale tests.
+
+        Every asset cites the source critmat_synthetic; the packs pass the same validation as real packs. Use
+        one with --region <folder> (e.g. critmat stock --region OUT/synth-0-001).
+        """
+        from critmat.synth import synth_regions
+
+        with busy(f"writing {n_regions} synthetic region pack(s)"):
+            paths = synth_regions(n_assets, n_regions, seed=seed, out=out, src=src)
+        typer.echo(f"wrote {len(paths)} region pack(s) with {n_assets} assets to {out} "
+                   f"({paths[0].name}{' ... ' + paths[-1].name if len(paths) > 1 else ''})")
 
     @region_app.command("boundaries")
     def boundaries_cmd(

@@ -21,13 +21,19 @@ Pure functions on frames and arrays (no I/O). Conventions:
   province. Material groups (``groups``: group id → member ids, e.g. ``rare_earth_elements_light``) are
   added as extra materials summing their members.
 
-Computation is a sparse matmul: draws (n_draws × intensity rows) @ A (rows × output cells), where A holds
-the summed asset quantities per row and cell.
+Computation (:func:`stock_matrix`) works on integer codes and never expands assets to per-asset string keys:
+assets are summed per leaf (region, province, municipality, class) × combo (technology × vintage bucket), the
+combos give the intensity rows used, a sparse membership maps leaves to their output areas, so
+``A`` (rows × output cells) holds the summed quantities. The Monte Carlo is then draws (n_draws × rows) @ A,
+in blocks of cells, with the two percentiles taken by one partial sort per cell (:func:`row_percentiles`).
+Cost: O(assets) integer work to build ``A``, O(nnz(A) × n_draws) for the products and O(cells × n_draws)
+for the percentiles — the last term dominates at scale and is the lower bound of an exact percentile.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -56,57 +62,131 @@ def _require(frame: pd.DataFrame, cols: Sequence[str], what: str) -> None:
         raise DataError(f"{what} lacks column(s) {missing}", column=missing[0])
 
 
-def asset_row_pairs(assets: pd.DataFrame, technologies: pd.DataFrame, intensities: pd.DataFrame,
-                    default_year: int = 2020) -> pd.DataFrame:
-    """One row per (asset, intensity row) the asset uses: ``asset_id, row, quantity`` + asset columns.
+def _prepare(assets: pd.DataFrame, technologies: pd.DataFrame, default_year: int = 2020
+             ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Checked, integer-coded assets: ``(assets, technology code, quantity, vintage)``.
 
-    ``row`` is the positional index of the intensity row. Raises :class:`DataError` naming the asset for an
+    The technology code indexes ``technologies`` rows. Raises :class:`DataError` naming the first asset with an
     unknown technology, a technology of another asset class, or a missing/negative quantity.
     """
     _require(assets, ASSET_COLUMNS, "assets")
     _require(technologies, ["technology_id", "asset_class", "basis"], "technologies")
-    _require(intensities, ["technology_id", "material_id", "year_from", "low_kg_per_basis",
-                           "central_kg_per_basis", "high_kg_per_basis"], "material_intensities")
-    if assets["asset_id"].duplicated().any():
-        dup = assets.loc[assets["asset_id"].duplicated(), "asset_id"].iloc[0]
-        raise DataError(f"duplicate asset_id '{dup}'", column="asset_id")
-    tech = technologies.set_index("technology_id")
-    a = assets.reset_index(drop=True).copy()
-    for pos, r in enumerate(a.itertuples(index=False)):
-        where = f"asset '{r.asset_id}' (row {pos + 1})"
-        if pd.isna(r.technology_id) or r.technology_id not in tech.index:
-            raise DataError(f"{where}: unknown technology_id '{r.technology_id}' (not in technologies)",
-                            row=pos + 1, column="technology_id")
-        tclass = tech.at[r.technology_id, "asset_class"]
-        if r.asset_class != tclass and r.asset_class not in COMPATIBLE.get(tclass, set()):
-            raise DataError(f"{where}: technology '{r.technology_id}' is for asset class '{tclass}', "
-                            f"not '{r.asset_class}'", row=pos + 1, column="technology_id")
-    basis = a["technology_id"].map(tech["basis"])
-    qty = pd.Series(np.nan, index=a.index, dtype=float)
+    a = assets.reset_index(drop=True)
+    ids = a["asset_id"]
+    dup = ids.duplicated()
+    if dup.any():
+        raise DataError(f"duplicate asset_id '{ids[dup].iloc[0]}'", column="asset_id")
+    tech_ids = technologies["technology_id"].astype(str).to_numpy()
+    code = pd.Index(tech_ids).get_indexer(a["technology_id"].astype(object).where(a["technology_id"].notna(), None))
+    unknown = np.flatnonzero(code < 0)
+    if len(unknown):
+        pos = int(unknown[0])
+        r = a.iloc[pos]
+        raise DataError(f"asset '{r['asset_id']}' (row {pos + 1}): unknown technology_id '{r['technology_id']}' "
+                        "(not in technologies)", row=pos + 1, column="technology_id")
+    tclass = technologies["asset_class"].astype(str).to_numpy()[code]
+    acls = a["asset_class"].astype(object).to_numpy()
+    ok = acls == tclass
+    for tc, allowed in COMPATIBLE.items():
+        m = ~ok & (tclass == tc)
+        if m.any():
+            ok[m] = np.isin(acls[m], list(allowed))
+    wrong = np.flatnonzero(~ok)
+    if len(wrong):
+        pos = int(wrong[0])
+        raise DataError(f"asset '{a.at[pos, 'asset_id']}' (row {pos + 1}): technology '{a.at[pos, 'technology_id']}' "
+                        f"is for asset class '{tclass[pos]}', not '{acls[pos]}'", row=pos + 1, column="technology_id")
+    basis = technologies["basis"].astype(str).to_numpy()[code]
+    qty = np.full(len(a), np.nan)
     for b, col in QUANTITY.items():
         m = basis == b
-        qty[m] = pd.to_numeric(a.loc[m, col], errors="coerce").astype(float)
-    bad = qty.isna() | (qty < 0)
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
-        col = QUANTITY[basis.iloc[pos]]
+        if m.any():
+            qty[m] = pd.to_numeric(a[col], errors="coerce").to_numpy(dtype=float)[m]
+    bad = np.flatnonzero(np.isnan(qty) | (qty < 0))
+    if len(bad):
+        pos = int(bad[0])
+        col = QUANTITY[basis[pos]]
         raise DataError(f"asset '{a.at[pos, 'asset_id']}' (row {pos + 1}): {col} is "
                         f"{a.at[pos, col]!r}; technology '{a.at[pos, 'technology_id']}' needs a quantity >= 0 "
                         f"in {col}", row=pos + 1, column=col)
-    a["quantity"] = qty.to_numpy()
-    a["vintage"] = pd.to_numeric(a["commissioning_year"], errors="coerce").fillna(default_year).astype("int64")
+    vintage = pd.to_numeric(a["commissioning_year"], errors="coerce").fillna(default_year).to_numpy().astype("int64")
+    return a, code, qty, vintage
 
-    rows = intensities.reset_index(drop=True)[["technology_id", "material_id", "year_from"]].copy()
-    rows["row"] = np.arange(len(rows))
-    rows["year_from"] = pd.to_numeric(rows["year_from"]).astype("int64")
-    pairs = a[["asset_id", "technology_id", "vintage"]].merge(rows, on="technology_id", how="inner")
-    # per (asset, material): the row with the largest year_from <= vintage, else the first row
-    pairs = pairs.sort_values(["asset_id", "material_id", "year_from"], kind="stable")
-    key = ["asset_id", "material_id"]
-    chosen = pairs[pairs["year_from"] <= pairs["vintage"]].groupby(key, sort=False)["row"].last()
-    fallback = pairs.groupby(key, sort=False)["row"].first()
-    pick = chosen.reindex(fallback.index).fillna(fallback).astype("int64").rename("row").reset_index()
-    out = pick.merge(a.drop(columns=["vintage"]), on="asset_id", how="left")
+
+def _vintage_combos(code: np.ndarray, vintage: np.ndarray, technologies: pd.DataFrame,
+                    intensities: pd.DataFrame) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """Group assets by the set of intensity rows they use: ``(combo per asset, R)``.
+
+    A combo is a technology and a vintage bucket (between two consecutive ``year_from`` of the technology);
+    ``R`` (combos x intensity rows) is 1 where the combo uses the row: per material, the row with the largest
+    ``year_from`` <= the vintage, else the material's first row (the module's vintage rule; ties keep the
+    last row in table order, the fallback the first).
+    """
+    ints = intensities.reset_index(drop=True)
+    tech_ids = pd.Index(technologies["technology_id"].astype(str))
+    row_tech = tech_ids.get_indexer(ints["technology_id"].astype(str))
+    year_from = pd.to_numeric(ints["year_from"]).to_numpy().astype("int64")
+    material = ints["material_id"].astype(str).to_numpy()
+    n_tech = len(tech_ids)
+    combo_rows: list[list[int]] = []
+    offset = np.zeros(n_tech + 1, dtype=np.int64)
+    bps: list[np.ndarray] = []
+    for t in range(n_tech):
+        rows_t = np.flatnonzero(row_tech == t)
+        bp = np.unique(year_from[rows_t])
+        bps.append(bp)
+        # order rows as the reference rule does: by material, then year_from, stable in table order
+        order = rows_t[np.lexsort((year_from[rows_t], material[rows_t]))] if len(rows_t) else rows_t
+        by_mat: dict[str, np.ndarray] = {}
+        for r in order:
+            by_mat.setdefault(material[r], []).append(r)  # type: ignore[arg-type]
+        for b in range(-1, len(bp)):
+            chosen = []
+            for rows_m in by_mat.values():
+                eligible = [r for r in rows_m if b >= 0 and year_from[r] <= bp[b]]
+                chosen.append(eligible[-1] if eligible else rows_m[0])
+            combo_rows.append(sorted(chosen))
+        offset[t + 1] = offset[t] + len(bp) + 1
+    bucket = np.full(len(code), -1, dtype=np.int64)
+    for t in np.unique(code):
+        m = code == t
+        if len(bps[t]):
+            bucket[m] = np.searchsorted(bps[t], vintage[m], side="right") - 1
+    combo = offset[code] + bucket + 1
+    indptr = np.cumsum([0] + [len(r) for r in combo_rows])
+    indices = np.array([r for rows in combo_rows for r in rows], dtype=np.int64)
+    R = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(combo_rows), len(ints)))
+    return combo, R
+
+
+def pair_arrays(assets: pd.DataFrame, technologies: pd.DataFrame, intensities: pd.DataFrame,
+                default_year: int = 2020) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """``(assets, asset position, intensity row, quantity)`` per (asset, intensity row) used, as arrays
+    (ordered by asset, then row); checks as :func:`asset_row_pairs`."""
+    _require(intensities, ["technology_id", "material_id", "year_from", "low_kg_per_basis",
+                           "central_kg_per_basis", "high_kg_per_basis"], "material_intensities")
+    a, code, qty, vintage = _prepare(assets, technologies, default_year)
+    combo, R = _vintage_combos(code, vintage, technologies, intensities)
+    counts = np.diff(R.indptr)[combo]
+    take = np.repeat(np.arange(len(a)), counts)
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows = R.indices[np.repeat(R.indptr[combo], counts) + within].astype(np.int64)
+    return a, take, rows, qty[take]
+
+
+def asset_row_pairs(assets: pd.DataFrame, technologies: pd.DataFrame, intensities: pd.DataFrame,
+                    default_year: int = 2020) -> pd.DataFrame:
+    """One row per (asset, intensity row) the asset uses: ``asset_id, material_id, row, quantity`` + asset
+    columns.
+
+    ``row`` is the positional index of the intensity row. Raises :class:`DataError` naming the asset for an
+    unknown technology, a technology of another asset class, or a missing/negative quantity.
+    """
+    a, take, rows, q = pair_arrays(assets, technologies, intensities, default_year)
+    out = a.iloc[take].reset_index(drop=True)
+    out.insert(1, "material_id", intensities["material_id"].to_numpy()[rows])
+    out.insert(2, "row", rows)
+    out["quantity"] = q
     return out
 
 
@@ -127,37 +207,193 @@ def pert_draws(low: np.ndarray, mode: np.ndarray, high: np.ndarray, n_draws: int
 
 
 # ---------------------------------------------------------------------------------------- aggregation
-def _cells(pairs: pd.DataFrame, material: pd.Series, groups: Mapping[str, Iterable[str]]) -> pd.DataFrame:
-    """Expand pairs to (row, quantity, region, area_type, area, asset_class, material) contributions."""
-    base = pairs.assign(material=material.to_numpy()[pairs["row"].to_numpy()])
-    direct = sorted(set(base["material"]) & set(groups))
+@dataclass
+class StockMatrix:
+    """The stock as a linear map: ``A`` (intensity rows x output cells) of summed asset quantities.
+
+    ``cells`` holds one row per output cell (``region_id, area_type, area, asset_class, material``, as
+    categoricals); tonnes of cell ``c`` for intensities ``x`` (kg per basis unit) = ``(x @ A)[c] / 1000``.
+    """
+
+    A: sparse.csc_matrix
+    cells: pd.DataFrame
+
+
+def _factor(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def stock_matrix(assets: pd.DataFrame, technologies: pd.DataFrame, intensities: pd.DataFrame,
+                 groups: Mapping[str, Iterable[str]] | None = None, default_year: int = 2020) -> StockMatrix:
+    """Aggregate assets into :class:`StockMatrix` on integer codes, without any per-asset row expansion.
+
+    Assets are summed per *leaf* (region, province, municipality or none, asset class) and *combo*
+    (technology x vintage bucket, :func:`_vintage_combos`) with one sparse COO sum; leaves x combos x rows
+    give leaf quantities per intensity row (``Q @ R``), a membership matrix maps every leaf to its six output
+    areas (region, province, municipality or unallocated; its class and ``all``), and each row's material
+    (plus the groups holding it) gives the output cells. Cells exist wherever an asset contributes, even with
+    quantity 0 (as in the long-format reference).
+    """
+    groups = groups or {}
+    ints = intensities.reset_index(drop=True)
+    a, code, qty, vintage = _prepare(assets, technologies, default_year)
+    combo, R = _vintage_combos(code, vintage, technologies, ints)
+    # leaves: region, province, municipality (or none), asset class
+    muni = a["municipality_code"].astype(object)
+    muni = muni.where(muni.notna() & (muni.astype(str) != ""), None)
+    reg_c, reg_u = _factor(a["region_id"])
+    prov_c, prov_u = _factor(a["province_code"])
+    mun_c, mun_u = _factor(muni)
+    cls_c, cls_u = _factor(a["asset_class"])
+    radix = np.array([len(reg_u) + 1, len(prov_u) + 1, len(mun_u) + 1, len(cls_u) + 1], dtype=np.int64)
+    key = (((reg_c + 1) * radix[1] + prov_c + 1) * radix[2] + mun_c + 1) * radix[3] + cls_c + 1
+    leaf_keys, leaf = np.unique(key, return_inverse=True)
+    n_leaf, n_combo, n_rows = len(leaf_keys), R.shape[0], len(ints)
+    Q = sparse.csr_matrix((qty, (leaf, combo)), shape=(n_leaf, n_combo))
+    present = sparse.csr_matrix((np.ones(len(a)), (leaf, combo)), shape=(n_leaf, n_combo))
+    used_rows = np.flatnonzero(np.asarray(R[np.unique(combo)].sum(axis=0)).ravel() > 0)
+    row_mat = ints["material_id"].astype(str).to_numpy()
+    direct = sorted(set(row_mat[used_rows]) & set(groups))
     if direct:  # the group total would add this row to its members' rows
         raise ModelError(f"intensity rows give material group '{direct[0]}' directly while the stock also sums "
                          f"it from its members ({', '.join(sorted(groups[direct[0]]))}): give the elements")
-    members = [base]
-    for gid, mats in groups.items():
-        sub = base[base["material"].isin(set(mats))]
-        if len(sub):
-            members.append(sub.assign(material=gid))
-    base = pd.concat(members, ignore_index=True)
-    munis = base["municipality_code"].astype("object")
-    has_muni = munis.notna() & (munis.astype(str) != "")
-    levels = [
-        base.assign(area_type="region", area=base["region_id"]),
-        base.assign(area_type="province", area=base["province_code"]),
-        base[has_muni].assign(area_type="municipality", area=base.loc[has_muni, "municipality_code"]),
-        base[~has_muni].assign(area_type="unallocated", area=base.loc[~has_muni, "province_code"]),
-    ]
-    lv = pd.concat(levels, ignore_index=True)
-    lv = pd.concat([lv, lv.assign(asset_class=ALL_CLASSES)], ignore_index=True)
-    keys = ["region_id", "area_type", "area", "asset_class", "material", "row"]
-    return lv.groupby(keys, sort=False, dropna=False)["quantity"].sum().reset_index()
+    # decode the leaves
+    k = leaf_keys.copy()
+    l_cls = k % radix[3] - 1
+    k //= radix[3]
+    l_mun = k % radix[2] - 1
+    k //= radix[2]
+    l_prov = k % radix[1] - 1
+    l_reg = k // radix[1] - 1
+
+    def label(uniques: np.ndarray, c: np.ndarray) -> np.ndarray:
+        out = np.empty(len(c), dtype=object)
+        out[:] = None
+        ok = c >= 0
+        out[ok] = uniques[c[ok]]
+        return out
+
+    reg_l, prov_l, mun_l, cls_l = (label(reg_u, l_reg), label(prov_u, l_prov), label(mun_u, l_mun),
+                                   label(cls_u, l_cls))
+    has_mun = l_mun >= 0
+    area_rows = []
+    for area_type, area in (("region", reg_l), ("province", prov_l),
+                            ("local", np.where(has_mun, mun_l, prov_l))):
+        kind = (np.where(has_mun, "municipality", "unallocated") if area_type == "local"
+                else np.full(n_leaf, area_type, dtype=object))
+        for cls in (cls_l, np.full(n_leaf, ALL_CLASSES, dtype=object)):
+            area_rows.append(pd.DataFrame({"leaf": np.arange(n_leaf), "region_id": reg_l, "area_type": kind,
+                                           "area": area, "asset_class": cls}))
+    ac = pd.concat(area_rows, ignore_index=True)
+    ac_keys = ["region_id", "area_type", "area", "asset_class"]
+    ac_id = ac.groupby(ac_keys, sort=False, dropna=False).ngroup().to_numpy()
+    n_ac = int(ac_id.max()) + 1 if len(ac_id) else 0
+    ac_index = ac.drop_duplicates(ac_keys).reset_index(drop=True)[ac_keys]
+    M = sparse.csr_matrix((np.ones(len(ac)), (ac_id, ac["leaf"].to_numpy())), shape=(n_ac, n_leaf))
+    B = (M @ (Q @ R)).tocoo()             # area-class cells x rows: summed quantities
+    Bp = (M @ (present @ R)).tocoo()      # the same pattern with counts: cells that exist
+    Bq = sparse.csr_matrix((B.data, (B.row, B.col)), shape=B.shape)
+    ac_i, row_i = Bp.row.astype(np.int64), Bp.col.astype(np.int64)
+    vals = np.asarray(Bq[ac_i, row_i]).ravel()
+    # materials: each row's own material, plus every group holding it
+    mat_names = sorted(set(row_mat) | set(groups))
+    mat_code = {m: i for i, m in enumerate(mat_names)}
+    row_mcode = np.array([mat_code[m] for m in row_mat], dtype=np.int64)
+    e_ac, e_row, e_mat, e_val = [ac_i], [row_i], [row_mcode[row_i]], [vals]
+    for gid, members in groups.items():
+        in_g = np.isin(row_mat[row_i], list(set(members)))
+        if in_g.any():
+            e_ac.append(ac_i[in_g])
+            e_row.append(row_i[in_g])
+            e_mat.append(np.full(int(in_g.sum()), mat_code[gid]))
+            e_val.append(vals[in_g])
+    ac_all, row_all, mat_all, val_all = (np.concatenate(x) for x in (e_ac, e_row, e_mat, e_val))
+    cell_key = ac_all * len(mat_names) + mat_all
+    cell_keys, cell = np.unique(cell_key, return_inverse=True)
+    A = sparse.csc_matrix((val_all, (row_all, cell)), shape=(n_rows, len(cell_keys)))
+    c_ac, c_mat = cell_keys // len(mat_names), cell_keys % len(mat_names)
+    cells = ac_index.iloc[c_ac].reset_index(drop=True)
+    cells["material"] = np.asarray(mat_names, dtype=object)[c_mat]
+    for c in cells.columns:
+        cells[c] = cells[c].astype("category")
+    return StockMatrix(A=A, cells=cells)
+
+
+def row_percentiles(tot: np.ndarray, percentiles: Sequence[float]) -> list[np.ndarray]:
+    """``list(np.percentile(tot, percentiles, axis=1))`` (method ``linear``), bit for bit, in about half the time.
+
+    One ``np.partition`` at the order statistic below each percentile; the one above it is the minimum of the
+    segment that follows (up to the next partition point). ``percentiles`` must be increasing.
+    """
+    n = tot.shape[1]
+    q = np.asarray(percentiles, dtype=float) / 100.0
+    if n < 2 or np.any(np.diff(q) <= 0) or np.any((q < 0) | (q > 1)):
+        return list(np.percentile(tot, percentiles, axis=1))
+    virtual = (n - 1) * q  # numpy's 'linear' method
+    below = np.floor(virtual).astype(np.int64)
+    above = np.minimum(below + 1, n - 1)
+    gamma = virtual - below
+    anchors = sorted(set(below.tolist()))
+    part = np.partition(tot, anchors, axis=1)
+    bounds = anchors[1:] + [n]
+    out = []
+    for b, a_, g in zip(below, above, gamma):
+        lo_v = part[:, b]
+        if a_ == b:
+            hi_v = lo_v
+        elif a_ in anchors:
+            hi_v = part[:, a_]
+        else:
+            end = bounds[anchors.index(int(b))]
+            hi_v = part[:, b + 1:end].min(axis=1)
+        d = hi_v - lo_v
+        out.append(hi_v - d * (1.0 - g) if g >= 0.5 else lo_v + d * g)
+    return out
+
+
+def _percentile_block(A: sparse.csc_matrix, draws_t: np.ndarray, percentiles: tuple[float, float]
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """5th, 50th and 95th percentiles (tonnes) of the cells of ``A`` over the draws (``draws_t``: rows x
+    draws)."""
+    tot = np.asarray(A.T @ draws_t)  # (cells, draws), kg
+    tot *= factor("kg", "t")
+    lo, med, hi = row_percentiles(tot, (percentiles[0], 50.0, percentiles[1]))
+    return lo, med, hi
+
+
+def stock_values(sm: StockMatrix, intensities: pd.DataFrame, *, n_draws: int = 1000, seed: int = 0,
+                 percentiles: tuple[float, float] = PERCENTILES, block: int = 20000,
+                 progress: Callable[[int, int], None] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """``(mass_t, low_t, median_t, high_t)`` per cell of ``sm`` (``median_t`` None without draws; see
+    :func:`material_stock`)."""
+    ints = intensities.reset_index(drop=True)
+    A = sm.A
+    n_cells = A.shape[1]
+    lo = ints["low_kg_per_basis"].to_numpy(float)
+    ce = ints["central_kg_per_basis"].to_numpy(float)
+    hi = ints["high_kg_per_basis"].to_numpy(float)
+    kg_t = factor("kg", "t")
+    central = np.asarray(A.T @ ce).ravel() * kg_t
+    if n_draws == 0:
+        return central, np.asarray(A.T @ lo).ravel() * kg_t, None, np.asarray(A.T @ hi).ravel() * kg_t
+    rng = np.random.default_rng(seed)
+    draws_t = np.ascontiguousarray(pert_draws(lo, ce, hi, n_draws, rng).T)  # (n_rows, n_draws)
+    low_t, median_t, high_t = np.empty(n_cells), np.empty(n_cells), np.empty(n_cells)
+    for start in range(0, n_cells, block):
+        stop = min(start + block, n_cells)
+        low_t[start:stop], median_t[start:stop], high_t[start:stop] = _percentile_block(
+            A[:, start:stop], draws_t, percentiles)
+        if progress:
+            progress(stop, n_cells)
+    return central, low_t, median_t, high_t
 
 
 def material_stock(assets: pd.DataFrame, technologies: pd.DataFrame, intensities: pd.DataFrame, *,
                    statuses: Sequence[str] = STOCK_STATUSES, groups: Mapping[str, Iterable[str]] | None = None,
                    n_draws: int = 1000, seed: int = 0, default_year: int = 2020,
-                   percentiles: tuple[float, float] = PERCENTILES, block: int = 4000,
+                   percentiles: tuple[float, float] = PERCENTILES, block: int = 20000,
                    progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Tonnes of each material held by the assets with ``statuses``, long format (see module docstring).
 
@@ -165,61 +401,42 @@ def material_stock(assets: pd.DataFrame, technologies: pd.DataFrame, intensities
     ``mass_t`` (deterministic: central intensities), ``low_t``, ``median_t`` and ``high_t`` (5th, 50th and
     95th percentiles of the draws; the median is the Monte Carlo central value and lies in its band).
     ``n_draws = 0`` skips the Monte Carlo (low_t/high_t then use the low/high intensities directly, no
-    median_t). ``progress(done, total)`` is
-    called after each block of output cells.
+    median_t). ``progress(done, total)`` is called after each block of output cells.
     """
+    sm = select_matrix(assets, technologies, intensities, statuses=statuses, groups=groups,
+                       n_draws=n_draws, default_year=default_year)
+    if sm is None:
+        return pd.DataFrame(columns=OUTPUT_COLUMNS)
+    central, low_t, median_t, high_t = stock_values(sm, intensities, n_draws=n_draws, seed=seed,
+                                                    percentiles=percentiles, block=block, progress=progress)
+    keys = ["region_id", "area_type", "area", "asset_class", "material"]
+    index = sm.cells[keys].astype(object)
+    out = [index.assign(variable=var, unit="t", value=vals)
+           for var, vals in (("mass_t", central), ("low_t", low_t), ("median_t", median_t), ("high_t", high_t))
+           if vals is not None]
+    res = pd.concat(out, ignore_index=True).rename(columns={"region_id": "region"})
+    return res[OUTPUT_COLUMNS]
+
+
+def select_matrix(assets: pd.DataFrame, technologies: pd.DataFrame, intensities: pd.DataFrame, *,
+                  statuses: Sequence[str] = STOCK_STATUSES, groups: Mapping[str, Iterable[str]] | None = None,
+                  n_draws: int = 0, default_year: int = 2020) -> StockMatrix | None:
+    """The checked status selection of ``assets`` as a :class:`StockMatrix` (None when nothing is selected)."""
     if n_draws < 0:
         raise ModelError(f"n_draws must be >= 0, got {n_draws}")
-    unknown = set(map(str, assets["status"].dropna())) - {"operational", "under_construction", "planned",
-                                                         "decommissioned"}
+    status = assets["status"]
+    unknown = set(map(str, pd.unique(status.dropna()))) - {"operational", "under_construction", "planned",
+                                                          "decommissioned"}
     if unknown:
         raise DataError(f"unknown asset status {sorted(unknown)[0]!r}", column="status")
-    sel = assets[assets["status"].isin(list(statuses))]
+    sel = assets[status.isin(list(statuses)).to_numpy()]
     missing_prov = sel["province_code"].isna()
     if missing_prov.any():
         raise DataError(f"asset '{sel.loc[missing_prov, 'asset_id'].iloc[0]}' has no province_code "
                         "(needed to aggregate)", column="province_code")
-    ints = intensities.reset_index(drop=True)
     if sel.empty:
-        return pd.DataFrame(columns=OUTPUT_COLUMNS)
-    pairs = asset_row_pairs(sel, technologies, ints, default_year=default_year)
-    cells = _cells(pairs, ints["material_id"], groups or {})
-    keys = ["region_id", "area_type", "area", "asset_class", "material"]
-    index = cells[keys].drop_duplicates().reset_index(drop=True)
-    index["cell"] = np.arange(len(index))
-    cells = cells.merge(index, on=keys)
-    n_rows, n_cells = len(ints), len(index)
-    A = sparse.csc_matrix((cells["quantity"].to_numpy(float), (cells["row"].to_numpy(), cells["cell"].to_numpy())),
-                          shape=(n_rows, n_cells))
-    lo = ints["low_kg_per_basis"].to_numpy(float)
-    ce = ints["central_kg_per_basis"].to_numpy(float)
-    hi = ints["high_kg_per_basis"].to_numpy(float)
-    kg_t = factor("kg", "t")
-    central = np.asarray(A.T @ ce).ravel() * kg_t
-    median_t = None
-    if n_draws == 0:
-        low_t = np.asarray(A.T @ lo).ravel() * kg_t
-        high_t = np.asarray(A.T @ hi).ravel() * kg_t
-    else:
-        median_t = np.empty(n_cells)
-        rng = np.random.default_rng(seed)
-        draws = pert_draws(lo, ce, hi, n_draws, rng)  # (n_draws, n_rows)
-        low_t = np.empty(n_cells)
-        high_t = np.empty(n_cells)
-        for start in range(0, n_cells, block):
-            stop = min(start + block, n_cells)
-            tot = np.asarray((A[:, start:stop].T @ draws.T).T) * kg_t  # (n_draws, block)
-            low_t[start:stop], median_t[start:stop], high_t[start:stop] = np.percentile(
-                tot, (percentiles[0], 50.0, percentiles[1]), axis=0)
-            if progress:
-                progress(stop, n_cells)
-    out = []
-    for var, vals in (("mass_t", central), ("low_t", low_t), ("median_t", median_t), ("high_t", high_t)):
-        if vals is None:
-            continue
-        out.append(index[keys].assign(variable=var, unit="t", value=vals))
-    res = pd.concat(out, ignore_index=True).rename(columns={"region_id": "region"})
-    return res[OUTPUT_COLUMNS]
+        return None
+    return stock_matrix(sel, technologies, intensities, groups=groups, default_year=default_year)
 
 
 def stock(assets: pd.DataFrame, technologies: pd.DataFrame, intensities: pd.DataFrame,
@@ -243,10 +460,9 @@ def asset_content(assets: pd.DataFrame, technologies: pd.DataFrame, intensities:
     ints = intensities.reset_index(drop=True)
     if assets.empty:
         return pd.DataFrame(columns=["asset_id", "material", "low_t", "mass_t", "high_t"])
-    pairs = asset_row_pairs(assets, technologies, ints, default_year=default_year)
-    q = pairs["quantity"].to_numpy(float) * factor("kg", "t")
-    r = pairs["row"].to_numpy()
-    return pd.DataFrame({"asset_id": pairs["asset_id"].to_numpy(), "material": ints["material_id"].to_numpy()[r],
+    a, take, r, q = pair_arrays(assets, technologies, ints, default_year=default_year)
+    q = q * factor("kg", "t")
+    return pd.DataFrame({"asset_id": a["asset_id"].to_numpy()[take], "material": ints["material_id"].to_numpy()[r],
                          "low_t": q * ints["low_kg_per_basis"].to_numpy(float)[r],
                          "mass_t": q * ints["central_kg_per_basis"].to_numpy(float)[r],
                          "high_t": q * ints["high_kg_per_basis"].to_numpy(float)[r]})
