@@ -166,3 +166,17 @@ def test_vendored_files_are_pinned_with_licences() -> None:
         assert (d / "LICENSE").is_file(), d
         name, version = d.name.rsplit("-", 1)
         assert re.search(rf"\|\s*{name}\s*\|\s*{re.escape(version)}\s*\|", versions), d.name
+
+
+def test_a_cached_answer_is_the_same_answer(client: TestClient) -> None:
+    """The second GET comes from the response cache (before routing): same body, headers and ETag."""
+    for url in ("/api/v1/regions/nh-fl/stock?by=province&draws=20", "/api/v1/materials?format=csv",
+                "/api/v1/regions/nh-fl/boundaries"):
+        first, second = client.get(url), client.get(url)
+        assert second.status_code == 200 and second.content == first.content, url
+        for h in ("etag", "content-type", "cache-control", "x-critmat-build", "content-disposition",
+                  "content-security-policy", "x-content-type-options"):
+            assert first.headers.get(h) == second.headers.get(h), (url, h)
+        assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    # an invalid request is never answered from the cache
+    assert client.get("/api/v1/regions/nh-fl/stock?by=province&draws=-1").status_code == 422

@@ -50,4 +50,4 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"critmat: serving {path} on http://{host}:{port}{root_path}/ (Ctrl+C stops)", err=True)
         uvicorn.run("critmat.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                     root_path=root_path, proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips,
-                    server_header=False, log_level="info")
+                    server_header=False, log_level="info", timeout_keep_alive=30)

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from critmat import __version__
 from critmat.web import api, problems
-from critmat.web.security import SecurityHeaders
+from critmat.web.security import CachedGets, SecurityHeaders
 from critmat.web.state import ServerState
 
 STATIC = Path(str(files("critmat.web") / "static"))
@@ -63,7 +63,7 @@ def create_app(db: str | Path, region: str = "nh-fl") -> FastAPI:
         return RedirectResponse("static/favicon.svg")
 
     inner = app.build_middleware_stack
-    app.build_middleware_stack = lambda: SecurityHeaders(inner())  # type: ignore[method-assign]
+    app.build_middleware_stack = lambda: SecurityHeaders(CachedGets(inner(), state))  # type: ignore[method-assign]
     return app
 
 

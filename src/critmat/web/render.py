@@ -109,22 +109,34 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "table"
 
 
+def request_key(build: str, method: str, path: str, query: list[tuple[str, str]], accept: str,
+                extra: str = "") -> str:
+    """The cache key of a request: build, method, path, sorted query, representation (json|csv), extra."""
+    q = "&".join(f"{k}={v}" for k, v in sorted(query))
+    fmt = dict(query).get("format")
+    csv = fmt == "csv" if fmt else ("text/csv" in accept and "application/json" not in accept)
+    return f"{build}|{method}|{path}?{q}|{'csv' if csv else 'json'}|{extra}"
+
+
 def cache_key(state: ServerState, request: Request, extra: str = "") -> str:
-    query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
-    accept = "csv" if "text/csv" in request.headers.get("accept", "") else ""
-    return f"{state.build_id}|{request.method}|{request.url.path}?{query}|{accept}|{extra}"
+    return request_key(state.build_id, request.method, request.scope["path"], request.query_params.multi_items(),
+                       request.headers.get("accept", ""), extra)
+
+
+def response_headers(state: ServerState, etag: str, cacheable: bool = True) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": CACHE_CONTROL if cacheable else "no-store",
+            "X-Critmat-Build": state.build_id}
+
+
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return etag in tags or "*" in tags
 
 
 def etag_of(key: str) -> str:
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:24] + '"'
-
-
-def _not_modified(request: Request, etag: str) -> bool:
-    inm = request.headers.get("if-none-match")
-    if not inm:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-    return etag in tags or "*" in tags
 
 
 def respond(request: Request, state: ServerState, produce: Callable[[], Any], *, kind: Kind = "table",
@@ -136,11 +148,10 @@ def respond(request: Request, state: ServerState, produce: Callable[[], Any], *,
     plain mapping, as JSON) or ``geojson`` (a FeatureCollection mapping).
     """
     csv = kind == "table" and wants_csv(request, fmt)
-    key = cache_key(state, request, f"{extra_key}|{'csv' if csv else 'json'}")
+    key = cache_key(state, request, extra_key)
     etag = etag_of(key)
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL if cacheable else "no-store",
-               "X-Critmat-Build": state.build_id}
-    if cacheable and _not_modified(request, etag):
+    headers = response_headers(state, etag, cacheable)
+    if cacheable and not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     hit = state.cached(key)
     if hit is not None:
@@ -159,5 +170,6 @@ def respond(request: Request, state: ServerState, produce: Callable[[], Any], *,
         doc = result.doc if hasattr(result, "doc") else result
         body = json.dumps(_plain(doc), allow_nan=False, separators=(",", ":")).encode()
         media = GEOJSON if kind == "geojson" else "application/json"
-    state.remember(key, body, media, extra_headers)
+    if cacheable:
+        state.remember(key, body, media, extra_headers)
     return Response(body, media_type=media, headers={**headers, **extra_headers})
