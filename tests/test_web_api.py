@@ -71,7 +71,10 @@ def test_geojson_of_assets_and_boundaries(client: TestClient) -> None:
     table = client.get("/api/v1/regions/nh-fl/assets").json()["rows"]
     assert len(feats) == sum(1 for r in table if r["lat"] is not None and r["lon"] is not None) > 10
     b = client.get("/api/v1/regions/nh-fl/boundaries").json()
-    assert len(b["features"]) == len(client.get("/api/v1/regions/nh-fl/municipalities").json()["rows"])
+    assert b["kind"] in ("polygon", "centroid")
+    munis = [f for f in b["features"] if f["properties"]["area_type"] == "municipality"]
+    assert len(munis) == len(client.get("/api/v1/regions/nh-fl/municipalities").json()["rows"])
+    assert all(f["geometry"]["type"] in ("Point", "Polygon", "MultiPolygon") for f in munis)
 
 
 def test_flows_scenario_controls_change_the_answer(client: TestClient) -> None:
@@ -180,3 +183,27 @@ def test_a_cached_answer_is_the_same_answer(client: TestClient) -> None:
         assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
     # an invalid request is never answered from the cache
     assert client.get("/api/v1/regions/nh-fl/stock?by=province&draws=-1").status_code == 422
+
+
+def test_boundaries_from_a_boundaries_table_are_polygons(warehouse_db: Path, tmp_path: Path) -> None:
+    """With a ``boundaries`` table (area outlines as WKT), the map gets GeoJSON polygons of each area."""
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "critmat.duckdb"
+    shutil.copy(warehouse_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE boundaries (region_id VARCHAR, area_code VARCHAR, area_type VARCHAR, name VARCHAR, "
+                "province_code VARCHAR, geometry_wkt VARCHAR, source_id VARCHAR)")
+    con.execute("INSERT INTO boundaries VALUES ('nh-fl', 'GM0034', 'municipality', 'Almere', 'PV24', "
+                "'POLYGON ((5.30 52.38, 5.38 52.31, 5.13 52.33, 5.30 52.38))', 'cbs_gebiedsindelingen'), "
+                "('nh-fl', 'PV24', 'province', 'Flevoland', 'PV24', "
+                "'MULTIPOLYGON (((5.1 52.3, 6.0 52.3, 6.0 52.9, 5.1 52.3)), ((5.2 52.4, 5.3 52.4, 5.2 52.5, 5.2 52.4)))', "
+                "'cbs_gebiedsindelingen')")
+    con.close()
+    b = TestClient(create_app(db)).get("/api/v1/regions/nh-fl/boundaries").json()
+    assert b["kind"] == "polygon"
+    geoms = {f["properties"]["area_code"]: f["geometry"] for f in b["features"]}
+    assert geoms["GM0034"]["type"] == "Polygon" and geoms["GM0034"]["coordinates"][0][0] == [5.30, 52.38]
+    assert geoms["PV24"]["type"] == "MultiPolygon" and len(geoms["PV24"]["coordinates"]) == 2

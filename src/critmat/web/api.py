@@ -157,12 +157,21 @@ def assets_geojson(request: Request, region: RegionId, asset_class: AssetClassQ 
 
 
 @router.get("/regions/{region}/boundaries", responses=GEO_RESPONSES, tags=["regions"],
-            summary="Municipality outlines (polygons when the warehouse has them, else centroid points)")
+            summary="Area outlines: municipalities, provinces, offshore areas (polygons when the region pack has a "
+                    "boundaries table, else municipality centroids; `kind` says which)")
 def boundaries(request: Request, region: RegionId) -> Response:
-    from critmat.regions import region_geometries
+    from critmat.web.render import frame_geojson
 
     st = state_of(request)
-    return respond(request, st, lambda: region_geometries(region), kind="geojson")
+
+    def run() -> dict[str, Any]:
+        r = S.boundaries(st.warehouse(), region)
+        doc = frame_geojson(r.frame)
+        doc["kind"] = r.params.get("kind")
+        doc["caption"] = r.caption
+        return doc
+
+    return respond(request, st, run, kind="geojson")
 
 
 @router.get("/regions/{region}/municipalities", response_model=Table, responses=TABLE_RESPONSES,

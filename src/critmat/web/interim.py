@@ -227,3 +227,23 @@ def scenario_variant(wh: Warehouse, scenario: str, lifetime_shift: float | None 
         d["recovery"] = {c: {m: sched for m in mats} for c in classes}
     d["extends"] = None
     return validate_scenario(d, where="dashboard scenario controls")
+
+
+def boundaries(wh: Warehouse, region: str = "nh-fl") -> Result:
+    """Area outlines (``area_code, area_type, name, ..., geometry_wkt``, WGS84) from the warehouse's
+    ``boundaries`` table when it has the region's; else the municipality centroids as points."""
+    from critmat.regions import load_region
+
+    if wh.has("boundaries"):
+        b = wh.sql("SELECT * FROM boundaries WHERE region_id = ?", [region])
+        if len(b):
+            return Result(b, title=f"Boundaries of {region}", sources=_srcs(b),
+                          params={"region": region, "kind": "polygon"})
+    mun = load_region(region).table("municipalities")
+    pts = pd.DataFrame({"area_code": mun["municipality_code"], "area_type": "municipality",
+                        "name": mun["municipality_name"], "province_code": mun["province_code"],
+                        "geometry_wkt": [f"POINT ({lo} {la})" if pd.notna(la) and pd.notna(lo) else None
+                                         for la, lo in zip(mun["lat"], mun["lon"])]})
+    return Result(pts, title=f"Municipality centroids of {region}",
+                  caption="no boundary polygons in this region pack: municipality centroids only",
+                  params={"region": region, "kind": "centroid"})

@@ -173,3 +173,51 @@ def respond(request: Request, state: ServerState, produce: Callable[[], Any], *,
     if cacheable:
         state.remember(key, body, media, extra_headers)
     return Response(body, media_type=media, headers={**headers, **extra_headers})
+
+
+# ------------------------------------------------------------------------------------------------ WKT
+_NUM = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+
+
+def _coords(text: str) -> Any:
+    """Nested coordinate lists of a WKT body: ``(1 2, 3 4)`` → ``[[1, 2], [3, 4]]`` (any depth)."""
+    import re as _re
+
+    out: list = []
+    stack = [out]
+    for tok in _re.finditer(rf"\(|\)|{_NUM}(?:\s+{_NUM})+", text):
+        t = tok.group()
+        if t == "(":
+            new: list = []
+            stack[-1].append(new)
+            stack.append(new)
+        elif t == ")":
+            stack.pop()
+        else:
+            stack[-1].append([float(v) for v in t.split()[:2]])
+    return out[0] if out else []
+
+
+def wkt_geometry(wkt: str | None) -> dict[str, Any] | None:
+    """A GeoJSON geometry from WKT (POINT, LINESTRING, POLYGON, MULTIPOLYGON, MULTILINESTRING); a
+    representation change for the map (Leaflet reads GeoJSON), nothing is computed. None when empty."""
+    if not wkt or not isinstance(wkt, str):
+        return None
+    kind = wkt.strip().split("(", 1)[0].strip().upper()
+    body = _coords(wkt[wkt.index("("):]) if "(" in wkt else []
+    if kind == "POINT":
+        return {"type": "Point", "coordinates": body[0]} if body else None
+    names = {"LINESTRING": "LineString", "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon",
+             "MULTILINESTRING": "MultiLineString", "MULTIPOINT": "MultiPoint"}
+    if kind not in names:
+        return None
+    return {"type": names[kind], "coordinates": body}
+
+
+def frame_geojson(frame: pd.DataFrame, wkt_column: str = "geometry_wkt") -> dict[str, Any]:
+    """A FeatureCollection of a frame with a WKT column (the other columns become properties)."""
+    props = [c for c in frame.columns if c != wkt_column]
+    rows = frame_rows(frame[props])
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "geometry": wkt_geometry(w), "properties": r}
+                         for w, r in zip(frame[wkt_column], rows)]}

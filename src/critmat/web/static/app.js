@@ -112,14 +112,20 @@
         .filter(([, v]) => v !== null && v !== undefined && v !== "")
         .flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, typeof v === "number" ? num(v) : String(v))])));
     };
-    // outlines (polygons when the warehouse has them, else municipality centroids)
-    const polygons = bounds.features.some(f => f.geometry && f.geometry.type !== "Point");
-    const outline = L.geoJSON(bounds, {
-      style: () => ({ color: "#6b7c8f", weight: 1, fillColor: "#ffffff", fillOpacity: 0.6 }),
+    // outlines: municipalities, provinces and offshore areas (polygons when the region pack has them,
+    // else municipality centroids)
+    const polygons = bounds.kind === "polygon";
+    const AREA_STYLE = { province: { color: "#33475b", weight: 2.2, fill: false },
+                         municipality: { color: "#7b8b9b", weight: 0.8, fillColor: "#ffffff", fillOpacity: 0.7 },
+                         offshore: { color: "#00798c", weight: 1, dashArray: "4 3", fillColor: "#e4f2f4", fillOpacity: 0.5 } };
+    const outlineLayer = type => L.geoJSON({ type: "FeatureCollection", features: bounds.features.filter(f => f.geometry && (f.properties.area_type || "municipality") === type) }, {
+      style: () => AREA_STYLE[type] || AREA_STYLE.municipality,
       pointToLayer: (f, ll) => L.circleMarker(ll, { radius: 3, color: "#6b7c8f", weight: 1, fillOpacity: 0.3, className: "muni-marker" }),
-      onEachFeature: (f, layer) => layer.on("click", () => show(f.properties.municipality_name || f.properties.name || "", f.properties)),
-    }).addTo(map);
-    // provinces: dissolve is a computation; with polygons the province is drawn by its municipalities' edges
+      onEachFeature: (f, layer) => layer.on("click", () => show(f.properties.name || f.properties.area_code || "", f.properties)),
+    });
+    const outline = outlineLayer("municipality").addTo(map);
+    const offshore = outlineLayer("offshore").addTo(map);
+    const provinces = outlineLayer("province").addTo(map);
     // assets per class
     const layers = {}, counts = {};
     for (const r of assets.rows) {
@@ -128,8 +134,11 @@
       if (!layers[cls]) { layers[cls] = L.layerGroup().addTo(map); counts[cls] = 0; }
       counts[cls]++;
       const radius = 4 + Math.min(10, Math.sqrt(r.capacity_mw || 1) / 3);
-      L.circleMarker([r.lat, r.lon], { radius, color: "#fff", weight: 1, fillColor: CLASS_COLORS[cls] || "#333",
-                                       fillOpacity: 0.9, className: "asset-marker" })
+      const gone = r.status === "decommissioned", future = r.status === "planned" || r.status === "under_construction";
+      L.circleMarker([r.lat, r.lon], { radius, color: gone ? "#888" : future ? CLASS_COLORS[cls] || "#333" : "#fff",
+                                       weight: future ? 2 : 1, dashArray: future ? "3 2" : null,
+                                       fillColor: CLASS_COLORS[cls] || "#333", fillOpacity: gone ? 0.15 : future ? 0.35 : 0.9,
+                                       className: "asset-marker status-" + r.status })
         .on("click", () => show(r.name || r.asset_id, r)).bindTooltip(r.name || r.asset_id).addTo(layers[cls]);
     }
     // companies by primary activity
@@ -156,15 +165,16 @@
       for (const r of d.rows) byCode[r.area] = r;
       const vals = d.rows.map(r => r.mass_t).filter(v => v > 0).sort((a, b) => a - b);
       const q = v => { if (!(v > 0) || !vals.length) return 0; const i = vals.findIndex(x => x >= v); return 1 + Math.min(4, Math.floor(5 * i / vals.length)); };
-      for (const f of bounds.features) {
-        const code = f.properties.municipality_code, r = byCode[code];
+      for (const f of bounds.features.filter(x => x.geometry && ["municipality", "offshore"].includes(x.properties.area_type || "municipality"))) {
+        const code = f.properties.area_code, r = byCode[code];
         const style = { color: "#44617b", weight: 0.6, fillColor: QUANT[q(r ? r.mass_t : 0)], fillOpacity: 0.85 };
         const lyr = f.geometry.type === "Point"
           ? L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], Object.assign({ radius: 9, className: "stock-marker" }, style))
           : L.geoJSON(f, { style: () => style });
-        lyr.on("click", () => show(f.properties.municipality_name || code, Object.assign({ material }, r || { mass_t: 0 })));
+        lyr.on("click", () => show(f.properties.name || code, Object.assign({ material }, r || { mass_t: 0 })));
         lyr.addTo(choro);
       }
+      for (const g of Object.values(layers).concat(Object.values(clayers))) g.eachLayer(l => l.bringToFront && l.bringToFront());
       const hi = vals.length ? vals[vals.length - 1] : 0;
       legend.replaceChildren(h("div", { class: "legend-scale" }, QUANT.map((c, i) => h("span", { class: "q" + i }))),
         h("div", { class: "caption" }, `0 – ${num(hi)} t ${material}`));
@@ -173,16 +183,19 @@
       " ", cls ? h("span", { class: "swatch " + cls }) : null, label);
     const clsNames = Object.keys(layers).sort();
     const matSel = select("choro-material", mats, "copper", v => drawStock(v));
-    panel.append(h("h3", {}, t("assets_by_class")),
+    panel.append(...[h("h3", {}, t("assets_by_class")),
       ...clsNames.map(c => { const sw = h("span", { class: "swatch" }); sw.style.background = CLASS_COLORS[c] || "#333";
         return h("label", {}, h("input", { type: "checkbox", checked: true, "data-layer": c, onchange: e => e.target.checked ? layers[c].addTo(map) : map.removeLayer(layers[c]) }), " ", sw, `${c} (${counts[c]})`); }),
+      h("div", { class: "caption" }, t("status_legend")),
       h("h3", {}, t("companies_by_activity")),
       ...acts.map((a, i) => { const sw = h("span", { class: "swatch" }); sw.style.border = `2px solid ${ACT_COLORS[i % ACT_COLORS.length]}`;
         return h("label", {}, h("input", { type: "checkbox", onchange: e => e.target.checked ? clayers[a].addTo(map) : map.removeLayer(clayers[a]) }), " ", sw, a); }),
       h("h3", {}, t("outlines")), toggle(t("municipalities"), outline, true),
+      polygons ? toggle(t("provinces"), provinces, true) : null, polygons ? toggle(t("offshore"), offshore, true) : null,
       polygons ? null : h("div", { class: "note" }, t("outlines_missing")),
       h("h3", {}, t("stock_choropleth")), h("label", {}, h("input", { type: "checkbox", id: "choro-toggle", onchange: e => {
-        if (e.target.checked) { choro.addTo(map); drawStock(matSel.value); } else map.removeLayer(choro); } }), " ", t("material"), " "), matSel, legend);
+        if (e.target.checked) { choro.addTo(map); drawStock(matSel.value); } else map.removeLayer(choro); } }), " ", t("material"), " "), matSel, legend]
+      .filter(x => x !== null && x !== undefined));
     const pts = assets.rows.filter(r => r.lat !== null).map(r => [r.lat, r.lon]);
     map.fitBounds(L.latLngBounds(pts.length ? pts : [[52.2, 4.6], [52.9, 5.9]]).pad(0.08));
     document.getElementById("maptables").append(
@@ -269,13 +282,14 @@
     try { mats = await materialOptions(true, "all"); } catch (e) { m.replaceChildren(errorBox(e)); return; }
     const ps = { by: "material", material: "", draws: 1000, pipeline: false };
     const chart = h("div", { id: "stock-chart" }), tbl = h("div", {});
+    const logScale = h("input", { type: "checkbox", id: "stock-log", checked: true, onchange: () => run() });
     async function run() {
       tbl.replaceChildren(loading());
       let d;
       try { d = await api(`regions/${state.region}/stock`, ps); } catch (e) { tbl.replaceChildren(errorBox(e)); return; }
       const label = r => r.name || r.area || r[ps.by] || r.material;
       const rows = d.rows.slice().sort((a, b) => b.mass_t - a.mass_t);
-      C.bars(chart, { bars: rows.map(r => ({ label: String(label(r)) + (ps.by !== "material" && !ps.material ? ` · ${r.material}` : ""), value: r.mass_t, lo: r.low_t, hi: r.high_t })), unit: "t", max: 30 });
+      C.bars(chart, { bars: rows.map(r => ({ label: String(label(r)) + (ps.by !== "material" && !ps.material ? ` · ${r.material}` : ""), value: r.mass_t, lo: r.low_t, hi: r.high_t })), unit: "t", max: 30, log: logScale.checked });
       tbl.replaceChildren(table(d, `regions/${state.region}/stock`, ps));
     }
     m.replaceChildren(h("h1", {}, t("nav_stock")), h("p", { class: "intro" }, t("stock_intro")),
@@ -283,7 +297,8 @@
         control(t("material"), select("stock-material", mats, "", v => { ps.material = v; run(); })),
         control(t("by"), select("stock-by", [["material", "material"], ["asset_class", "asset_class"], ["municipality", "municipality"], ["province", "province"]], "material", v => { ps.by = v; run(); })),
         control(t("draws"), select("stock-draws", [[0, "0 (low/high)"], [200, "200"], [1000, "1000"], [5000, "5000"]], 1000, v => { ps.draws = +v; run(); })),
-        h("label", {}, t("pipeline"), h("input", { type: "checkbox", id: "stock-pipeline", onchange: e => { ps.pipeline = e.target.checked; run(); } }))),
+        h("label", {}, t("pipeline"), h("input", { type: "checkbox", id: "stock-pipeline", onchange: e => { ps.pipeline = e.target.checked; run(); } })),
+        h("label", {}, t("log_scale"), logScale)),
       h("div", { class: "card" }, chart), h("div", { class: "card" }, tbl));
     run();
   }

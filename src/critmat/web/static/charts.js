@@ -24,7 +24,7 @@
     if (a >= 1e6) return (v / 1e6).toFixed(a >= 1e7 ? 0 : 1) + " M";
     if (a >= 1e3) return (v / 1e3).toFixed(a >= 1e4 ? 0 : 1) + " k";
     if (a >= 10) return v.toFixed(0);
-    if (a >= 1) return v.toFixed(1);
+    if (a >= 1) return Number.isInteger(v) ? String(v) : v.toFixed(1);
     if (a === 0) return "0";
     return v.toPrecision(2);
   }
@@ -99,16 +99,24 @@
     const svg = svgFor(container, W, H, spec.title);
     if (!rows.length) { text(svg, 20, 24, spec.empty || "–"); return svg; }
     const vmax = Math.max(...rows.map(r => Math.max(r.value || 0, r.hi || 0)), spec.xMax || 0) || 1;
-    const X = v => m.l + (v / vmax) * (W - m.l - m.r);
-    for (const t of niceTicks(0, vmax, 5)) {
+    const pos = rows.flatMap(r => [r.value, r.lo]).filter(v => v > 0);
+    const log = spec.log && pos.length > 0;
+    const lmin = log ? Math.floor(Math.log10(Math.min(...pos))) : 0, lmax = log ? Math.ceil(Math.log10(vmax)) : 1;
+    const X = log
+      ? v => m.l + (Math.max(lmin, Math.log10(Math.max(v, Math.pow(10, lmin)))) - lmin) / ((lmax - lmin) || 1) * (W - m.l - m.r)
+      : v => m.l + (v / vmax) * (W - m.l - m.r);
+    const ticks = log ? Array.from({ length: lmax - lmin + 1 }, (_, i) => Math.pow(10, lmin + i)) : niceTicks(0, vmax, 5);
+    for (const t of ticks) {
       el("line", { x1: X(t), x2: X(t), y1: m.t, y2: H - m.b, stroke: "#eee" }, svg);
       text(svg, X(t), H - m.b + 14, fmt(t), { "text-anchor": "middle", fill: "#666" });
     }
+    if (log) text(svg, W - m.r, H - 2, "log", { "text-anchor": "end", fill: "#999", "font-size": 10 });
     rows.forEach((r, i) => {
       const y = m.t + i * rowH;
       const label = r.label.length > 26 ? r.label.slice(0, 25) + "…" : r.label;
       text(svg, m.l - 6, y + 14, label, { "text-anchor": "end" });
-      const b = el("rect", { x: X(0), y: y + 3, width: Math.max(0.5, X(r.value || 0) - X(0)), height: rowH - 6,
+      const x0 = log ? m.l : X(0);
+      const b = el("rect", { x: x0, y: y + 3, width: Math.max(0.5, X(r.value || 0) - x0), height: rowH - 6,
                              fill: r.color || spec.color || PALETTE[0], class: "bar" }, svg);
       el("title", {}, b).textContent = `${r.label}: ${fmt(r.value)}${spec.unit ? " " + spec.unit : ""}`;
       if (r.lo !== undefined && r.hi !== undefined && r.lo !== null && r.hi !== null) {
