@@ -1,9 +1,13 @@
-"""Export (CSV, Parquet, GeoPackage) and the `critmat stock` / `critmat export` commands on inline inputs."""
+"""Export (a Frictionless data package: CSV, Parquet, GeoPackage) and the `critmat stock` / `critmat export`
+commands on inline inputs."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,7 +16,7 @@ from typer.testing import CliRunner
 import critmat.stock as stock_mod
 from critmat.cli import app
 from critmat.errors import CritmatError, DataError
-from critmat.export import export_region, point_wkb
+from critmat.export import export_package, export_region, point_wkb
 from critmat.intensities import load_intensities
 from critmat.models import inventory as inv
 
@@ -39,6 +43,7 @@ def _assets() -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=inv.ASSET_COLUMNS + ["lat", "lon", "datacentre_type"])
     df["length_km"] = df["length_km"].astype(float)
     df.loc[df["asset_id"] == "grid-mv", "length_km"] = 5000.0
+    df["source_id"] = "ppm_v060"
     return df
 
 
@@ -56,7 +61,7 @@ def inputs() -> stock_mod.StockInputs:
 
 @pytest.fixture
 def patched(monkeypatch, inputs):
-    monkeypatch.setattr(stock_mod, "load_inputs", lambda region="nh-fl", groups=None: inputs)
+    monkeypatch.setattr(stock_mod, "load_inputs", lambda region="nh-fl", groups=None, loaded=None: inputs)
     return inputs
 
 
@@ -104,52 +109,190 @@ def test_cli_stock_by_class_csv_and_material_filter(patched):
     assert {x["material"] for x in json.loads(r.stdout)} >= {"silver", "silicon_metal"}
 
 
-def test_export_writes_csv_parquet_gpkg(tmp_path, inputs):
-    res = stock_mod.regional_stock(inputs, n_draws=50)
-    paths = export_region(tmp_path / "out", "nh-fl", inputs.assets, res)
-    names = sorted(p.name for p in paths)
-    assert names == ["nh-fl_assets.csv", "nh-fl_assets.gpkg", "nh-fl_assets.parquet", "nh-fl_stock.csv",
-                     "nh-fl_stock.parquet"]
-    back = pd.read_parquet(tmp_path / "out" / "nh-fl_stock.parquet")
-    pd.testing.assert_frame_equal(back.reset_index(drop=True), res.reset_index(drop=True), check_dtype=False)
-    assert len(pd.read_csv(tmp_path / "out" / "nh-fl_assets.csv")) == len(inputs.assets)
+BOUNDARIES = pd.DataFrame({
+    "region_id": ["nh-fl"] * 4,
+    "area_code": ["GM0034", "GM0363", "PV24", "PV27"],
+    "area_type": ["municipality", "municipality", "province", "province"],
+    "name": ["Almere", "Amsterdam", "Flevoland", "Noord-Holland"],
+    "province_code": ["PV24", "PV27", "PV24", "PV27"],
+    "geometry_wkt": ["POLYGON ((5.1 52.3, 5.4 52.3, 5.4 52.5, 5.1 52.5, 5.1 52.3))",
+                     "POLYGON ((4.7 52.3, 5.0 52.3, 5.0 52.4, 4.7 52.4, 4.7 52.3))",
+                     "MULTIPOLYGON (((5.1 52.3, 5.9 52.3, 5.9 52.8, 5.1 52.8, 5.1 52.3)))",
+                     None],
+    "source_id": ["cbs_gebiedsindelingen"] * 4})
+
+
+def _export(out, inputs, n_draws=50, **kw):
+    from critmat.catalog.package import sources_frame
+    from critmat.export import stock_input_frames
+    from critmat.regions import reference_frames
+
+    res = stock_mod.regional_stock(inputs, n_draws=n_draws)
+    frames = {**stock_input_frames(inputs, reference_frames()["materials"], sources_frame()), **kw}
+    return res, export_package(out, "nh-fl", stock=res, assets=inputs.assets, build_id="build-x", **frames)
+
+
+def _frictionless(dp: Path) -> dict:
+    exe = Path(sys.executable).with_name("frictionless")
+    cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "frictionless"]
+    out = subprocess.run(cmd + ["validate", "--json", str(dp)], capture_output=True, text=True, timeout=300)
+    return json.loads(out.stdout)
+
+
+def _error_types(report: dict) -> set[str]:
+    return {e["type"] for t in report["tasks"] for e in t["errors"]} | {e["type"] for e in report.get("errors", [])}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, inputs):
+    out = tmp_path_factory.mktemp("exp") / "pkg"
+    pytest.importorskip("pyogrio")
+    res, paths = _export(out, inputs, boundaries=BOUNDARIES if _has_shapely() else None)
+    return out, res, paths
+
+
+def _has_shapely() -> bool:
+    try:
+        import shapely  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_exported_package_is_valid_for_frictionless(exported):
+    out, _, _ = exported
+    report = _frictionless(out / "datapackage.json")
+    assert report["valid"], _error_types(report)
+    desc = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    fks = {r["name"]: r["schema"].get("foreignKeys", []) for r in desc["resources"] if "schema" in r}
+    assert {"fields": ["material"], "reference": {"resource": "materials", "fields": ["material_id"]}} in fks["stock"]
+    assert {"fields": ["area_type", "area"], "reference": {"resource": "areas",
+                                                         "fields": ["area_type", "area_code"]}} in fks["stock"]
+    assert {"fields": ["asset_id"], "reference": {"resource": "assets", "fields": ["asset_id"]}} in fks["asset_stock"]
+    assert {"fields": ["source_id"], "reference": {"resource": "sources", "fields": ["source_id"]}} in fks["assets"]
+    assert desc["critmat:build_id"] == "build-x"
+
+
+def test_broken_foreign_key_makes_export_invalid(exported, tmp_path):
+    out, _, _ = exported
+    copy = tmp_path / "broken"
+    shutil.copytree(out, copy)
+    mats = pd.read_csv(copy / "materials.csv", dtype=str, keep_default_na=False)
+    mats[mats["material_id"] != "neodymium"].to_csv(copy / "materials.csv", index=False, lineterminator="\n")
+    desc = json.loads((copy / "datapackage.json").read_text(encoding="utf-8"))
+    for r in desc["resources"]:
+        if r["name"] == "materials":  # the file changed on purpose: only the broken link should be reported
+            r.pop("bytes"), r.pop("hash")
+    (copy / "datapackage.json").write_text(json.dumps(desc), encoding="utf-8")
+    report = _frictionless(copy / "datapackage.json")
+    assert not report["valid"] and _error_types(report) == {"foreign-key"}
+
+
+def test_export_refuses_to_write_a_broken_link(tmp_path, inputs):
+    from critmat.regions import reference_frames
+
+    mats = reference_frames()["materials"]
+    with pytest.raises(DataError, match="'material': 'neodymium'.* not in materials"):
+        _export(tmp_path / "o", inputs, n_draws=0, materials=mats[mats["material_id"] != "neodymium"])
+    assert not (tmp_path / "o").exists()
+
+
+def test_levels_tell_totals_from_parts(exported):
+    out, res, _ = exported
+    st = pd.read_csv(out / "stock.csv")
+    assert len(st) == len(res)  # every row of the model
+    assert ((st["asset_class"] == "all") == (st["asset_class_level"] == "all")).all()
+    assert set(st.loc[st["material_level"] == "group", "material"]) == {
+        "rare_earth_elements_light", "rare_earth_elements_heavy", "platinum_group_metals"} & set(st["material"])
+    m = st[(st["area_type"] == "region") & (st["variable"] == "mass_t") & (st["material_level"] == "material")]
+    parts = m[m["asset_class_level"] == "asset_class"].groupby("material")["value"].sum()
+    total = m[m["asset_class_level"] == "all"].set_index("material")["value"]
+    pd.testing.assert_series_equal(parts.sort_index(), total.sort_index(), check_names=False)
+    assert "neodymium" in set(m["material"]) and "rare_earth_elements_light" not in set(m["material"])
+
+
+def test_no_asset_dropped_and_parquet_describes_columns(exported, inputs):
+    import pyarrow.parquet as pq
+
+    out, _, _ = exported
+    assets = pd.read_csv(out / "assets.csv")
+    n_all = len(inputs.assets) + len(inputs.excluded if inputs.excluded is not None else [])
+    assert len(assets) == n_all and assets["counted"].all() == (n_all == len(inputs.assets))
+    back = pd.read_parquet(out / "stock.parquet")
+    assert len(back) == len(pd.read_csv(out / "stock.csv"))
+    schema = pq.read_schema(out / "stock.parquet")
+    assert schema.field("value").metadata[b"unit"] == b"t"
+    assert schema.field("value").metadata[b"build_id"] == b"build-x"
+    assert b"inventory" in schema.field("value").metadata[b"source"]
+    a = pq.read_schema(out / "assets.parquet")
+    assert a.field("capacity_mw").metadata[b"unit"] == b"MW"
+    assert a.field("status").metadata[b"source"] == b"rows: source_id"
+    assert schema.metadata[b"critmat:build_id"] == b"build-x"
+
+
+def test_geopackage_holds_every_asset_with_tonnes(exported, inputs):
     pyogrio = pytest.importorskip("pyogrio")
-    info = pyogrio.read_info(tmp_path / "out" / "nh-fl_assets.gpkg")
-    assert info["features"] == int(inputs.assets["lat"].notna().sum())
+    out, _, _ = exported
+    gpkg = out / "nh-fl.gpkg"
+    info = pyogrio.read_info(gpkg, layer="assets")
+    assert info["features"] == len(pd.read_csv(out / "assets.csv"))  # also the assets without coordinates
     assert info["geometry_type"] == "Point" and "4326" in info["crs"]
-    _, _, geom, fields = pyogrio.raw.read(tmp_path / "out" / "nh-fl_assets.gpkg")
-    assert "asset_id" in list(info["fields"])
-    assert list(fields[0]) == list(inputs.assets.loc[inputs.assets["lat"].notna(), "asset_id"])
-    assert bytes(geom[0])[-16:] == point_wkb(5.35, 52.45)[-16:]
+    _, _, geom, fields = pyogrio.raw.read(gpkg, layer="assets")
+    names = list(info["fields"])
+    ids = list(fields[names.index("asset_id")])
+    assert bytes(geom[ids.index("wind-a")])[-16:] == point_wkb(5.35, 52.45)[-16:]
+    assert geom[ids.index("cars-bev")] is None  # no coordinates: kept, without a point
+    nd = fields[names.index("t_neodymium")]
+    assert nd[ids.index("wind-b")] == pytest.approx(759 * 180 / 1000)
+
+
+def test_geopackage_polygons_where_boundaries_are_loaded(exported):
+    pyogrio = pytest.importorskip("pyogrio")
+    pytest.importorskip("shapely")
+    out, res, _ = exported
+    layers = dict(pyogrio.list_layers(out / "nh-fl.gpkg"))
+    assert set(layers) == {"assets", "municipalities", "provinces"}
+    info = pyogrio.read_info(out / "nh-fl.gpkg", layer="municipalities")
+    assert info["features"] == 2 and "t_neodymium" in list(info["fields"])
+    _, _, geom, fields = pyogrio.raw.read(out / "nh-fl.gpkg", layer="provinces")
+    assert len(geom) == 2 and geom[1] is None  # a province without a polygon stays, without geometry
+    areas = pd.read_csv(out / "areas.csv", keep_default_na=False)
+    assert set(areas.loc[areas["has_polygon"], "area_code"]) == {"GM0034", "GM0363", "PV24"}
+
+
+def test_export_without_boundaries_says_so(tmp_path, inputs):
+    pyogrio = pytest.importorskip("pyogrio")
+    _export(tmp_path / "o", inputs, n_draws=0)
+    assert [n for n, _ in pyogrio.list_layers(tmp_path / "o" / "nh-fl.gpkg")] == ["assets"]
+    desc = json.loads((tmp_path / "o" / "datapackage.json").read_text(encoding="utf-8"))
+    assert "no boundary polygons" in desc["description"]
 
 
 def test_export_without_pyogrio_fails_before_writing(tmp_path, inputs, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyogrio", None)
     monkeypatch.setitem(sys.modules, "pyogrio.raw", None)
-    res = stock_mod.regional_stock(inputs, n_draws=0)
     with pytest.raises(CritmatError, match="pyogrio"):
-        export_region(tmp_path / "out", "nh-fl", inputs.assets, res)
+        _export(tmp_path / "out", inputs, n_draws=0)
     assert not (tmp_path / "out").exists()
-    paths = export_region(tmp_path / "out", "nh-fl", inputs.assets, res, geopackage=False)
-    assert len(paths) == 4
+    _, paths = _export(tmp_path / "out", inputs, n_draws=0, geopackage=False)
+    assert not any(p.suffix == ".gpkg" for p in paths) and (tmp_path / "out" / "datapackage.json").is_file()
 
 
-def test_export_bad_target_and_no_coordinates(tmp_path, inputs):
+def test_export_bad_target(tmp_path, inputs):
     f = tmp_path / "file.txt"
     f.write_text("x", encoding="utf-8")
     res = stock_mod.regional_stock(inputs, n_draws=0)
     with pytest.raises(DataError, match="not a folder"):
         export_region(f, "nh-fl", inputs.assets, res)
-    with pytest.raises(DataError, match="no asset has coordinates"):
-        export_region(tmp_path / "o2", "nh-fl", inputs.assets.assign(lat=None, lon=None), res)
-    assert not (tmp_path / "o2").exists()
 
 
 def test_cli_export(patched, tmp_path):
     r = runner.invoke(app, ["export", "--region", "nh-fl", "--to", str(tmp_path / "x"), "--draws", "20"])
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "x" / "nh-fl_stock.csv").is_file()
-    assert len(r.stdout.strip().splitlines()) == 5
+    assert (tmp_path / "x" / "stock.csv").is_file() and (tmp_path / "x" / "datapackage.json").is_file()
+    desc = json.loads((tmp_path / "x" / "datapackage.json").read_text(encoding="utf-8"))
+    assert len(desc["critmat:build_id"]) == 64 and desc["critmat:params"] == {"draws": 20, "seed": 0}
+    assert len(r.stdout.strip().splitlines()) == len(list((tmp_path / "x").iterdir()))
 
 
 def test_assets_without_quantity_are_set_aside(inputs):

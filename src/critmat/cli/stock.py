@@ -88,15 +88,30 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same numbers."),
         geopackage: bool = typer.Option(True, "--gpkg/--no-gpkg", help="Also write a GeoPackage of the assets."),
     ) -> None:
-        """Write the stock and the assets as CSV and Parquet, and the assets as a GeoPackage.
+        """Write the region as a Frictionless data package: CSV + Parquet tables and a GeoPackage.
 
-        The stock in long format (region, area_type, area, asset_class, material, variable, unit, value; t) and the
-        asset registry; prints the paths written.
+        datapackage.json describes every table (units, keys, foreign keys between them: check it with
+        `frictionless validate DIR/datapackage.json`): the long stock (level columns area_type,
+        asset_class_level, material_level tell totals from parts; t), every asset (also those not counted),
+        tonnes per asset, areas, materials and sources. Parquet columns carry unit, source and build id. The
+        GeoPackage holds the assets with their tonnes and, where boundaries are loaded, the municipality
+        and province polygons. Prints the paths written.
         """
-        from critmat.export import export_region
+        from critmat.export import export_region, stock_input_frames
+        from critmat.regions import load_region, reference_frames
+        from critmat.stock import load_inputs, regional_stock
+        from critmat.warehouse import discover_packages, fingerprint
 
-        inputs, result = _run(region, draws, seed)
+        with busy(f"loading region {region}"):
+            reg = load_region(region)
+            inputs = load_inputs(region, loaded=reg)
+            known = reference_frames()
+        with busy("computing the stock"):
+            result = regional_stock(inputs, n_draws=draws, seed=seed)
+        frames = stock_input_frames(inputs, known["materials"], known["sources"], reg.tables.get("boundaries"))
         with busy(f"writing to {to}"):
-            paths = export_region(to, inputs.region_id, inputs.assets, result, geopackage=geopackage)
+            paths = export_region(to, inputs.region_id, inputs.assets, result, geopackage=geopackage,
+                                  build_id=fingerprint(discover_packages()), region_name=reg.config.name,
+                                  params={"draws": draws, "seed": seed}, **frames)
         for p in paths:
             typer.echo(str(p))
