@@ -355,6 +355,18 @@ def _write_gpkg(path: Path, layers: list[tuple[str, pd.DataFrame, list[bytes | N
                   geometry_type=gtype, crs="EPSG:4326", append=i > 0)
 
 
+def write_geopackage(frame: pd.DataFrame, path: Path, layer: str = "assets") -> Path:
+    """One point layer (EPSG:4326) of the rows of ``frame``, from its ``lat``/``lon``; rows without
+    coordinates are kept with an empty geometry. Needs ``pyogrio``."""
+    _ogr_write()
+    for c in ("lat", "lon"):
+        if c not in frame.columns:
+            raise DataError(f"rows lack column '{c}' needed for the GeoPackage", column=c)
+    geoms = [point_wkb(x, y) if pd.notna(x) and pd.notna(y) else None
+             for x, y in zip(pd.to_numeric(frame["lon"]), pd.to_numeric(frame["lat"]))]
+    return _atomic(Path(path), lambda p: _write_gpkg(p, [(layer, frame.reset_index(drop=True), geoms, "Point")]))
+
+
 def _asset_layer(assets: pd.DataFrame, asset_stock: pd.DataFrame | None) -> tuple[pd.DataFrame, list[bytes | None]]:
     layer = assets.copy()
     if asset_stock is not None and len(asset_stock):
