@@ -278,6 +278,18 @@ def test_export_without_pyogrio_fails_before_writing(tmp_path, inputs, monkeypat
     assert not any(p.suffix == ".gpkg" for p in paths) and (tmp_path / "out" / "datapackage.json").is_file()
 
 
+def test_minimal_export_from_stock_and_assets_is_valid(tmp_path, inputs):
+    """What a service without the reference frames can call: still a valid package, links between its tables."""
+    import frictionless as fl
+
+    res = stock_mod.regional_stock(inputs, n_draws=0, pipeline=True).assign(pipeline=True)
+    export_region(tmp_path / "m", "nh-fl", inputs.assets, res, geopackage=False)
+    report = fl.Package(str(tmp_path / "m" / "datapackage.json")).validate()
+    assert report.valid, [e.note for t in report.tasks for e in t.errors][:3]
+    areas = pd.read_csv(tmp_path / "m" / "areas.csv")
+    assert set(inputs.assets["municipality_code"].dropna()) <= set(areas["area_code"])
+
+
 def test_export_bad_target(tmp_path, inputs):
     f = tmp_path / "file.txt"
     f.write_text("x", encoding="utf-8")

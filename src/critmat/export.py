@@ -78,6 +78,8 @@ EXPORT_FIELDS: dict[str, dict[str, Any]] = {
                  "high_t: 5th, 50th, 95th percentile of the Monte Carlo draws (low/high intensities without "
                  "draws)."},
     "unit": {"type": "string", "description": "Unit of value (critmat.catalog.units)."},
+    "pipeline": {"type": "boolean", "description": "true: content of planned assets (the pipeline); false: the "
+                 "stock (operational and under construction). Never sum the two."},
     "value": {"type": "number", "description": "The value of variable, in unit."},
     "mass_t": {"type": "number", "unit": "t", "description": "Tonnes with the central intensity."},
     "low_t": {"type": "number", "unit": "t", "description": "Tonnes with the low intensity."},
@@ -216,9 +218,10 @@ def stock_table(stock: pd.DataFrame, group_ids: Iterable[str] = ()) -> pd.DataFr
 
 
 def areas_table(region_id: str, stock: pd.DataFrame, municipalities: pd.DataFrame | None,
-                boundaries: pd.DataFrame | None, region_name: str | None = None) -> pd.DataFrame:
-    """Every area the stock or the boundaries name: ``area_type, area_code, area_name, parent_type,
-    parent_code, has_polygon``."""
+                boundaries: pd.DataFrame | None, region_name: str | None = None,
+                assets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every area the stock, the municipalities, the boundaries or the assets name: ``area_type, area_code,
+    area_name, parent_type, parent_code, has_polygon``."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
 
     def add(kind: str, code: Any, name: Any = None, parent: tuple[str, Any] | None = None) -> None:
@@ -249,6 +252,13 @@ def areas_table(region_id: str, stock: pd.DataFrame, municipalities: pd.DataFram
             add(str(kind), code, name, parent)
     for kind, code in stock[["area_type", "area"]].drop_duplicates().itertuples(index=False, name=None):
         add(str(kind), code)
+    if assets is not None and len(assets):
+        for pc in assets.get("province_code", pd.Series(dtype=object)).dropna().unique():
+            add("province", pc, None, ("region", region_id))
+        if "municipality_code" in assets.columns:
+            pairs = assets[["municipality_code", "province_code"]].dropna(subset=["municipality_code"])
+            for mc, pc in pairs.drop_duplicates().itertuples(index=False, name=None):
+                add("municipality", mc, None, ("province", pc))
     out = pd.DataFrame(list(rows.values()), columns=["area_type", "area_code", "area_name", "parent_type",
                                                      "parent_code"])
     poly = set()
@@ -415,7 +425,7 @@ def export_package(out_dir: Path, region_id: str, *, stock: pd.DataFrame, assets
         group_ids |= set(materials.loc[materials["material_kind"].astype(str) == "group", "material_id"].astype(str))
     st = stock_table(stock, group_ids)
     a = assets_table(assets, excluded)
-    areas = areas_table(region_id, st, municipalities, boundaries, region_name)
+    areas = areas_table(region_id, st, municipalities, boundaries, region_name, a)
     if boundaries is not None:
         need = [c for c in ("area_code", "area_type", "name", "geometry_wkt") if c not in boundaries.columns]
         if need:
