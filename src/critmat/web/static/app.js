@@ -311,6 +311,7 @@
     try { [mats, scen] = await Promise.all([materialOptions(true, "all"), api("scenarios")]); } catch (e) { m.replaceChildren(errorBox(e)); return; }
     const ps = { scenario: "baseline", material: "neodymium", draws: 200, lifetime_shift: 0, recovery: "" };
     const chart = h("div", { id: "flows-chart" }), tbl = h("div", {}), summary = h("div", {});
+    const chartNote = h("div", { class: "caption" });
     const VARS = ["outflow", "recovered", "demand", "lost"];
     let seq = 0;
     async function run() {
@@ -322,9 +323,10 @@
       catch (e) { tbl.replaceChildren(errorBox(e)); return; }
       if (my !== seq) return;
       const series = VARS.filter(v => d.columns.includes(v)).map(v => ({ name: v,
-        points: d.rows.map(r => ({ x: r.year, y: r[v] })),
+        points: d.rows.map(r => ({ x: r.year, y: d.columns.includes(v + "_p50") ? r[v + "_p50"] : r[v] })),
         band: d.columns.includes(v + "_p05") ? d.rows.map(r => ({ x: r.year, lo: r[v + "_p05"], hi: r[v + "_p95"] })) : null }));
       C.line(chart, { title: d.title, series, integerX: true, yLabel: "t/yr" });
+      chartNote.textContent = ps.draws > 0 ? t("flows_band_note") : t("flows_det_note");
       chart.setAttribute("data-params", JSON.stringify(params));
       tbl.replaceChildren(table(d, `regions/${state.region}/flows`, params, { columns: ["year"].concat(d.columns.filter(c => c !== "year")) }));
       summary.replaceChildren(table(s, `regions/${state.region}/flows`, Object.assign({}, params, { by: "material", draws: 0 }), { title: `${s.title} — ${t("per_material")}` }));
@@ -343,7 +345,7 @@
           onchange: e => { ps.recovery = e.target.value; recOut.textContent = e.target.value; reset.disabled = false; run(); } }), " ", recOut, " ",
           reset)),
         control(t("draws"), select("flows-draws", [[0, "0"], [200, "200"], [1000, "1000"]], 200, v => { ps.draws = +v; run(); }))),
-      h("div", { class: "card" }, chart), h("div", { class: "card" }, tbl), h("div", { class: "card" }, summary));
+      h("div", { class: "card" }, chart, chartNote), h("div", { class: "card" }, tbl), h("div", { class: "card" }, summary));
     run();
   }
 
@@ -367,9 +369,12 @@
       out.replaceChildren(h("div", { class: "card" }, h("h2", {}, t("result")), h("p", {}, r.description),
         h("div", { class: "kpis" }, Object.entries(tot).map(([k, v]) => h("div", { class: "kpi" }, h("b", {}, typeof v === "number" ? num(v) : String(v)), h("span", {}, k))))),
         ...Object.entries(r.sections).map(([name, sec]) => h("div", { class: "card" },
-          table({ title: name, columns: sec.columns, rows: sec.rows }, `regions/${state.region}/disruptions`, Object.assign({ section: name }, q)))));
+          table({ title: t("sec_" + name), columns: sec.columns, rows: sec.rows }, `regions/${state.region}/disruptions`, Object.assign({ section: name }, q)))));
     } },
-      control(t("shock"), select("disrupt-shock", [["", t("custom")]].concat(sh.rows.map(r => [r.shock, r.title || r.shock])), "", v => { f.shock = v; })),
+      control(t("shock"), select("disrupt-shock", [["", t("custom")]].concat(sh.rows.map(r => [r.shock, r.title || r.shock])), "", v => {
+        f.shock = v;
+        for (const id of ["disrupt-material", "disrupt-country", "disrupt-share", "disrupt-months"]) document.getElementById(id).disabled = !!v;
+      })),
       control(t("material"), select("disrupt-material", mats, f.material, v => { f.material = v; })),
       control(t("country"), h("input", { id: "disrupt-country", value: "CHN", size: 6, oninput: e => { f.country = e.target.value; } })),
       control(t("share"), h("input", { id: "disrupt-share", type: "number", min: 0, max: 1, step: 0.05, value: 1, oninput: e => { f.share = e.target.value; } })),
