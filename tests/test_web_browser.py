@@ -65,6 +65,8 @@ def test_each_page_loads_without_console_errors(page, base_url: str, route: str)
     _open(page, base_url, route)
     assert page.locator("main h1").count() >= 1
     assert not page.locator("main .error").count(), page.locator("main .error").first.inner_text()
+    blocks = page.locator("main .tableblock")
+    assert blocks.count() == page.locator("main .tableblock a.download").count(), "a table without a download"
     assert page.problems == []
 
 

@@ -105,6 +105,29 @@ def material(request: Request, material: MaterialQuery) -> Response:
     return respond(request, st, lambda: material_profile(st.warehouse(), material), kind="doc")
 
 
+PROFILE_TABLES = ("criticality", "supply", "export_controls", "sr_inputs_2023")
+
+
+@router.get("/materials/{material}/{table}", response_model=Table, responses=TABLE_RESPONSES, tags=["materials"],
+            summary="One table of a material's profile (SR/EI history, suppliers, export controls, SR inputs)")
+def material_table(request: Request, material: MaterialQuery,
+                   table: Literal["criticality", "supply", "export_controls", "sr_inputs_2023"],
+                   fmt: FormatQ = None) -> Response:
+    from critmat.knowledge import material_profile
+
+    st = state_of(request)
+
+    def run() -> SimpleNamespace:
+        import pandas as pd
+
+        doc = material_profile(st.warehouse(), material)
+        rows = doc.get(table) or []
+        return _table(pd.DataFrame(rows), title=f"{doc['name']}: {table}", sources=doc.get("sources", []),
+                      params={"material": doc["id"], "table": table})
+
+    return respond(request, st, run, fmt=fmt, name=f"{material}-{table}")
+
+
 # ------------------------------------------------------------------------------------------- regions
 @router.get("/regions", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
             summary="Region packs")

@@ -241,7 +241,7 @@
     const crit = p.criticality || [];
     C.line(histBox, { title: t("sr_ei"), integerX: true, series: [
       { name: "SR", points: crit.map(c => ({ x: c.year, y: c.sr })) }, { name: "EI", points: crit.map(c => ({ x: c.year, y: c.ei })) }] });
-    histBox.append(table({ columns: ["year", "sr", "ei", "source_id"], rows: crit, title: "" }, null));
+    histBox.append(table({ columns: ["year", "sr", "ei", "source_id"], rows: crit, title: "" }, `materials/${p.id}/criticality`));
     const stages = [...new Set((p.supply || []).map(s => s.stage))];
     for (const st of stages) {
       const rows = p.supply.filter(s => s.stage === st);
@@ -253,12 +253,13 @@
       }
     }
     if (!stages.length) supplyBox.append(h("p", { class: "muted" }, "–"));
+    else supplyBox.append(table({ columns: ["stage", "scope", "country", "country_name", "share", "source_id"], rows: p.supply, title: "" }, `materials/${p.id}/supply`));
     const ctrls = p.export_controls || [];
     if (ctrls.length) {
       const tl = h("div", {});
       ctrlBox.append(tl);
       C.timeline(tl, { events: ctrls.map(c => ({ date: c.effective_date || c.announced_date, end: c.end_date, label: `${c.country_iso3}: ${c.title}` })) });
-      ctrlBox.append(table({ columns: ["measure_id", "country_iso3", "instrument", "announced_date", "effective_date", "end_date", "status_on", "source_id"], rows: ctrls }, null));
+      ctrlBox.append(table({ columns: ["measure_id", "country_iso3", "instrument", "announced_date", "effective_date", "end_date", "status_on", "source_id"], rows: ctrls }, `materials/${p.id}/export_controls`));
     } else ctrlBox.append(h("p", { class: "muted" }, t("no_controls")));
     try {
       const held = await api(`regions/${state.region}/stock`, { by: "material" });
