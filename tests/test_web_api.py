@@ -207,3 +207,18 @@ def test_boundaries_from_a_boundaries_table_are_polygons(warehouse_db: Path, tmp
     geoms = {f["properties"]["area_code"]: f["geometry"] for f in b["features"]}
     assert geoms["GM0034"]["type"] == "Polygon" and geoms["GM0034"]["coordinates"][0][0] == [5.30, 52.38]
     assert geoms["PV24"]["type"] == "MultiPolygon" and len(geoms["PV24"]["coordinates"]) == 2
+
+
+def test_tiles_are_opt_in_and_only_their_origin_is_allowed(warehouse_db: Path) -> None:
+    from critmat.errors import CritmatError
+
+    c = TestClient(create_app(warehouse_db, tiles="https://tile.example.org/{z}/{x}/{y}.png",
+                              tiles_attribution="© example"))
+    r = c.get("/api/v1/health")
+    assert r.json()["tiles"].startswith("https://tile.example.org/")
+    csp = r.headers["content-security-policy"]
+    assert "img-src 'self' data: https://tile.example.org;" in csp and csp.count("https://") == 1
+    assert "connect-src 'self';" in csp and "script-src 'self';" in csp
+    for bad in ("http://tile.example.org/{z}/{x}/{y}.png", "https://x.org;script-src *"):
+        with pytest.raises(CritmatError):
+            create_app(warehouse_db, tiles=bad)

@@ -26,6 +26,11 @@ def register(app: typer.Typer) -> None:
                                            help="Trust X-Forwarded-* from --forwarded-allow-ips."),
         forwarded_allow_ips: str = typer.Option("127.0.0.1", "--forwarded-allow-ips",
                                                 help="Proxies whose X-Forwarded-* headers are trusted."),
+        tiles: str | None = typer.Option(None, "--tiles", help="Optional basemap: an https tile URL template, e.g. "
+                                         "https://tile.openstreetmap.org/{z}/{x}/{y}.png (the browser then loads "
+                                         "tiles from there; without it the map needs no internet)."),
+        tiles_attribution: str = typer.Option("", "--tiles-attribution", help="Attribution the tile provider "
+                                              "requires, e.g. '© OpenStreetMap contributors'."),
         db: DbOption = None,
     ) -> None:
         """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) and the dashboard (/).
@@ -45,6 +50,12 @@ def register(app: typer.Typer) -> None:
         path = str(wh.path)
         wh.close()
         load_region(region)  # an unknown region fails here, with its message, not in every request
+        if tiles:
+            from critmat.web.security import tile_origin
+
+            tile_origin(tiles)  # a bad template fails here
+        os.environ["CRITMAT_SERVE_TILES"] = tiles or ""
+        os.environ["CRITMAT_SERVE_TILES_ATTRIBUTION"] = tiles_attribution
         os.environ["CRITMAT_SERVE_DB"] = path
         os.environ["CRITMAT_SERVE_REGION"] = region
         typer.echo(f"critmat: serving {path} on http://{host}:{port}{root_path}/ (Ctrl+C stops)", err=True)

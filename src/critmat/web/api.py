@@ -48,6 +48,8 @@ class Health(BaseModel):
     critmat_version: str
     region: str
     features: dict[str, bool]
+    tiles: str | None = None
+    tiles_attribution: str = ""
 
 
 @router.get("/health", response_model=Health, tags=["server"], summary="Liveness and the warehouse build")
@@ -59,7 +61,7 @@ async def health(request: Request) -> Health:
 
         raise CritmatError(f"the warehouse {st.db} is gone")
     return Health(status="ok", build=st.build_id, built_at=st.built_at, critmat_version=st.critmat_version,
-                  region=st.region, features=features())
+                  region=st.region, features=features(), tiles=st.tiles, tiles_attribution=st.tiles_attribution)
 
 
 def features() -> dict[str, bool]:

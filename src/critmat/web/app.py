@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from critmat import __version__
 from critmat.web import api, problems
-from critmat.web.security import CachedGets, SecurityHeaders
+from critmat.web.security import CachedGets, SecurityHeaders, tile_origin
 from critmat.web.state import ServerState
 
 STATIC = Path(str(files("critmat.web") / "static"))
@@ -34,9 +34,14 @@ class _Static(StaticFiles):
         return resp
 
 
-def create_app(db: str | Path, region: str = "nh-fl") -> FastAPI:
-    """The app over the warehouse file ``db`` (must exist; opened read-only) with ``region`` as default."""
-    state = ServerState(Path(db), region=region)
+def create_app(db: str | Path, region: str = "nh-fl", tiles: str | None = None,
+               tiles_attribution: str = "") -> FastAPI:
+    """The app over the warehouse file ``db`` (must exist; opened read-only) with ``region`` as default.
+
+    ``tiles``: an https tile URL template for a basemap (opt-in; the map works without, offline); its origin
+    is the only remote source the CSP then allows, for images only."""
+    origin = tile_origin(tiles) if tiles else None
+    state = ServerState(Path(db), region=region, tiles=tiles, tiles_attribution=tiles_attribution)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -63,10 +68,12 @@ def create_app(db: str | Path, region: str = "nh-fl") -> FastAPI:
         return RedirectResponse("static/favicon.svg")
 
     inner = app.build_middleware_stack
-    app.build_middleware_stack = lambda: SecurityHeaders(CachedGets(inner(), state))  # type: ignore[method-assign]
+    app.build_middleware_stack = lambda: SecurityHeaders(CachedGets(inner(), state), origin)  # type: ignore[method-assign]
     return app
 
 
 def app_from_env() -> FastAPI:
     """Factory for uvicorn workers: the warehouse and region from ``CRITMAT_SERVE_DB``/``CRITMAT_SERVE_REGION``."""
-    return create_app(os.environ["CRITMAT_SERVE_DB"], os.environ.get("CRITMAT_SERVE_REGION", "nh-fl"))
+    return create_app(os.environ["CRITMAT_SERVE_DB"], os.environ.get("CRITMAT_SERVE_REGION", "nh-fl"),
+                      tiles=os.environ.get("CRITMAT_SERVE_TILES") or None,
+                      tiles_attribution=os.environ.get("CRITMAT_SERVE_TILES_ATTRIBUTION", ""))

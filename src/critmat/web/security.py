@@ -30,9 +30,13 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 class SecurityHeaders:
     """Add :data:`SECURITY_HEADERS` to every HTTP response (replacing any of the same name)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, tiles_origin: str | None = None) -> None:
         self.app = app
         self._names = {name for name, _ in SECURITY_HEADERS}
+        self._headers = SECURITY_HEADERS
+        if tiles_origin:  # opt-in basemap (`critmat serve --tiles URL`): its origin may serve images, nothing else
+            csp = CSP.replace("img-src 'self' data:", f"img-src 'self' data: {tiles_origin}")
+            self._headers = [(b"content-security-policy", csp.encode())] + SECURITY_HEADERS[1:]
 
     async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
                        send: Callable[[Message], Awaitable[None]]) -> None:
@@ -43,7 +47,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in self._names]
-                message["headers"] = headers + SECURITY_HEADERS
+                message["headers"] = headers + self._headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -87,3 +91,17 @@ class CachedGets:
         await send({"type": "http.response.start", "status": status,
                     "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out.items()]})
         await send({"type": "http.response.body", "body": body})
+
+
+def tile_origin(url: str) -> str:
+    """The origin (``https://host[:port]``) of a tile URL template such as
+    ``https://tile.openstreetmap.org/{z}/{x}/{y}.png``; only https is accepted."""
+    from urllib.parse import urlsplit
+
+    from critmat.errors import CritmatError
+
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or any(c in parts.netloc for c in "{}'\" ;"):
+        raise CritmatError(f"--tiles {url!r}: expected an https URL template like "
+                           "https://tile.example.org/{z}/{x}/{y}.png")
+    return f"https://{parts.netloc}"

@@ -21,6 +21,8 @@ from critmat.warehouse import Warehouse
 class ServerState:
     db: Path
     region: str = "nh-fl"
+    tiles: str | None = None            # opt-in basemap tile URL template (None: no tiles, fully offline)
+    tiles_attribution: str = ""
     build_id: str = ""
     built_at: str = ""
     critmat_version: str = ""

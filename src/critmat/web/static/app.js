@@ -107,6 +107,7 @@
     state.map = map;
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution("critmat · CBS/PDOK, HCSS 2025 and the sources listed per row");
+    if (state.tiles) L.tileLayer(state.tiles, { attribution: state.tilesAttribution, maxZoom: 18 }).addTo(map);
     const show = (title, props) => {
       details.replaceChildren(h("h3", {}, title), h("dl", {}, Object.entries(props)
         .filter(([, v]) => v !== null && v !== undefined && v !== "")
@@ -472,6 +473,8 @@
     try {
       const [health, regions] = await Promise.all([api("health"), api("regions")]);
       state.features = health.features || {};
+      state.tiles = health.tiles || null;
+      state.tilesAttribution = health.tiles_attribution || "";
       state.region = regions.rows.some(r => r.region_id === state.region) ? state.region : health.region;
       const sel = document.getElementById("region");
       sel.replaceChildren(...regions.rows.map(r => h("option", { value: r.region_id, selected: r.region_id === state.region }, `${r.region_id} — ${r.name}`)));
