@@ -110,7 +110,7 @@ def test_cli_assets_and_region_show():
     rows = json.loads(res.stdout)
     assert {r["asset_class"] for r in rows} == {"wind_onshore", "wind_offshore"} and "note" in rows[0]
     res = runner.invoke(app, ["assets", "--class", "vehicles", "--format", "csv"])
-    assert res.exit_code == 0 and res.stdout.count("\n") == 9
+    assert res.exit_code == 0 and res.stdout.count("\n") == 1 + 50 * 4  # header + 50 municipalities x 4 drivetrains
     res = runner.invoke(app, ["region", "show", "nh-fl", "--table", "municipalities", "--format", "csv"])
     assert res.exit_code == 0 and res.stdout.count("\n") == 51
     res = runner.invoke(app, ["region", "list", "--format", "json"])

@@ -40,8 +40,11 @@ def test_datapackage_json_in_sync():
 def test_every_row_cites_a_registered_source(nhfl):
     known = set(source_registry())
     for name, df in nhfl.tables.items():
-        assert df["source_id"].notna().all(), name
-        assert set(df["source_id"]) <= known, name
+        if "source_id" in df.columns:
+            assert df["source_id"].notna().all(), name
+            assert set(df["source_id"]) <= known, name
+    assert set(nhfl.table("match_decisions")["input_source_id"]) <= known
+    assert set(nhfl.table("coverage")["official_source_id"].dropna()) <= known
     # assumptions are sources of kind assumption
     reg = source_registry()
     for sid in ("critmat_grid_apportionment", "critmat_vehicle_split", "critmat_region_curation"):
@@ -69,11 +72,15 @@ def test_report_hyperscale_in_middenmeer_and_named_solar_parks(nhfl):
         assert place in names
 
 
-def test_offshore_farms_carry_port_and_owez_extension(nhfl):
+def test_offshore_farms_form_their_own_area_with_landing_and_owez_extension(nhfl):
     a = nhfl.table("assets")
     off = a[a["asset_class"] == "wind_offshore"]
     assert {"Offshore Windpark Egmond aan Zee (OWEZ)", "Prinses Amaliawindpark", "Hollandse Kust Noord"} <= set(off["name"])
-    assert (off["municipality_code"] == "GM0453").all() and off["note"].str.contains("port").all()
+    # the port municipality (Velsen) is an attribute, not the holder: the farms sit in the offshore area
+    assert off["municipality_code"].isna().all() and (off["landing_municipality_code"] == "GM0453").all()
+    assert (off["area_code"] == "NS-GM0453").all() and off["note"].str.contains("port").all()
+    b = nhfl.table("boundaries").set_index("area_code")
+    assert b.loc["NS-GM0453", "area_type"] == "offshore" and b.loc["NS-GM0453", "name"] == "North Sea (landing: Velsen)"
     ev = nhfl.table("asset_events").set_index("asset_id").loc["wind-owez-2006"]
     assert ev["event"] == "lifetime_extension" and ev["extension_years"] == 5
 
@@ -94,7 +101,19 @@ def test_vehicles_and_grid_parts_sum(nhfl):
     cars = a[a["asset_class"] == "vehicle"].groupby("province_code")["units"].sum()
     assert 1.2e6 < cars["PV27"] < 1.4e6 and 1.5e5 < cars["PV24"] < 3.0e5
     assert set(a.loc[a["asset_class"] == "vehicle", "technology_id"]) == {"car_ice", "car_hev", "car_phev", "car_bev"}
-    assert a.loc[a["asset_class"] == "grid_cable", "note"].str.startswith("ASSUMPTION").all()
+    # curated province totals win: the municipal rows sum exactly to them
+    cur = pd.read_csv(regions.bundled_data() / "curation" / "nh-fl" / "assets.csv")
+    cur_cars = cur[cur["asset_class"] == "vehicle"].groupby(["province_code", "technology_id"])["units"].sum()
+    got = a[a["asset_class"] == "vehicle"].groupby(["province_code", "technology_id"])["units"].sum()
+    assert got.to_dict() == cur_cars.to_dict()
+    cur_km = cur[cur["asset_class"] == "grid_cable"].groupby("province_code")["length_km"].sum()
+    got_km = a[a["asset_class"] == "grid_cable"].groupby("province_code")["length_km"].sum()
+    assert (got_km - cur_km).abs().max() < 1.0  # rounding of 2-decimal municipal lengths
+    # every municipality holds cars and grid (population proxy stated in every note)
+    mun = set(nhfl.table("municipalities")["municipality_code"])
+    for cls in ("vehicle", "grid_cable"):
+        assert set(a.loc[a["asset_class"] == cls, "municipality_code"]) == mun
+    assert a.loc[a["asset_class"] == "grid_cable", "note"].str.contains("not a grid-operator figure").all()
 
 
 def test_class_aliases():
@@ -183,13 +202,19 @@ def test_build_from_fixture_files(tmp_path):
     a = reg.table("assets").set_index("name")
     assert a.loc["Polder Wind Farm", "municipality_code"] == "GM1911"
     assert a.loc["Old Harbour Wind Farm", "status"] == "decommissioned"
-    assert "Far Sea Wind Farm" not in a.index and "Rotterdam Solar" not in a.index and "Grenz Wind" not in a.index
+    assert "Rotterdam Solar" not in a.index and "Grenz Wind" not in a.index
+    # a North Sea farm: its own offshore area, landing at the nearest coastal municipality of the region
+    far = a.loc["Far Sea Wind Farm"]
+    assert pd.isna(far["municipality_code"]) and far["area_code"] == f"NS-{far['landing_municipality_code']}"
     assert "Zonnepark Stadsrand" not in a.index  # same park as City Solar (powerplantmatching wins)
     assert "Zonnepark Kroonveld" in a.index
     dc = a[a["asset_class"] == "datacentre"]
     assert len(dc) == 3  # two co-located halls stay separate facilities
     assert a.loc["Cloud Campus", "datacentre_type"] == "hyperscale"
-    assert (out / regions.BOUNDARIES_FILE).is_file()
+    b = reg.table("boundaries")
+    assert set(b.loc[b["area_type"] == "municipality", "area_code"]) == {"GM0363", "GM0453", "GM1911"}
+    assert (b["area_type"] == "offshore").sum() == 1 and (b["area_type"] == "province").sum() == 1
+    assert len(reg.table("build_inputs")) >= 4 and reg.table("build_inputs")["sha256"].str.len().eq(64).all()
     geo = regions.region_geometries(out)
     assert {f["properties"]["geometry_kind"] for f in geo["features"]} == {"polygon"}
 
@@ -215,9 +240,15 @@ def test_build_without_municipality_list_fails(tmp_path):
         regions.build_region(["PV27"], tmp_path / "empty")
 
 
-def test_geometries_fall_back_to_centroids_then_import_polygons(tmp_path):
+def test_geometries_from_the_boundaries_table_else_centroids(tmp_path):
     geo = regions.region_geometries("nh-fl")
     assert len(geo["features"]) == 50
+    assert {f["geometry"]["type"] for f in geo["features"]} <= {"Polygon", "MultiPolygon"}
+    pack = tmp_path / "nh-fl"
+    shutil.copytree(NHFL, pack)
+    b = pd.read_csv(pack / "boundaries.csv")
+    b.iloc[0:0].to_csv(pack / "boundaries.csv", index=False)
+    geo = regions.region_geometries(pack)
     assert {f["geometry"]["type"] for f in geo["features"]} == {"Point"}
     with pytest.raises(RegionError, match="no polygon"):
         regions.import_boundaries("nh-fl", FIX / "gemeente_2025.geojson")
@@ -250,8 +281,8 @@ def test_built_nhfl_counts_against_report(built_nhfl):
     list hold the larger parks only, and the data-centre atlas is a 2020 snapshot (docs/regions.md)."""
     a = built_nhfl.table("assets")
     solar, dc = (a["asset_class"] == "solar_pv").sum(), (a["asset_class"] == "datacentre").sum()
-    assert 30 <= solar < 143
-    assert 60 <= dc <= 95
+    assert 45 <= solar < 143
+    assert 70 <= dc <= 95
     assert (a["name"].str.contains("Zuidwester")).sum() == 1  # curated row wins over the loaded duplicate
     assert (a["name"].str.contains("Zeewolde Wind Farm")).sum() == 0
     assert set(built_nhfl.table("asset_events")["event_id"]) >= {"ev-zeewolde-repowering-2022"}

@@ -62,7 +62,8 @@ CLASS_ALIASES: dict[str, tuple[str, ...]] = {
     "vehicle": ("vehicle",),
 }
 
-REGION_TABLES = ("municipalities", "assets", "asset_events", "goods_categories", "goods_category_materials")
+REGION_TABLES = ("municipalities", "assets", "asset_events", "goods_categories", "goods_category_materials",
+                 "boundaries", "coverage", "match_decisions", "build_inputs")
 TEMPLATE_REGION = "nh-fl"  # its resources.yaml is the spec of every region pack
 
 
@@ -79,6 +80,9 @@ class RegionConfig(BaseModel):
     boundary_year: int = Field(ge=1990, le=2100)
     description: str = ""
     source_id: str | None = None  # source of the municipality list
+    status_year: int | None = Field(default=None, ge=1990, le=2100)  # year that decides planned vs operational
+    build_command: str = ""  # the command that rebuilds the pack from the publishers' files
+    missing: tuple[str, ...] = ()  # asset classes / inputs the build did not find, named
 
     def model_post_init(self, __context: Any) -> None:
         bad = [p for p in self.provinces if not (len(p) == 4 and p.startswith("PV") and p[2:].isdigit())]
@@ -331,9 +335,11 @@ def write_region_pack(out_dir: Path, config: RegionConfig, tables: dict[str, pd.
         (tmp / "region.yaml").write_text(
             yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8")
         spec = template.model_dump(mode="json", exclude_defaults=False)
-        spec["name"] = f"region-{config.id}"
-        spec["title"] = f"Region pack {config.name}"
-        spec["description"] = f"Municipalities and strategic assets of {config.name} (built by critmat region build)."
+        if config.id != TEMPLATE_REGION:
+            spec["name"] = f"region-{config.id}"
+            spec["title"] = f"Region pack {config.name}"
+            spec["description"] = (f"Municipalities and strategic assets of {config.name} (built by critmat region "
+                                   "build from the publishers' files).")
         (tmp / "resources.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
         for res in template.resources:
             df = tables.get(res.name)
@@ -372,8 +378,6 @@ PROVINCE_NUTS2 = {"PV20": "NL11", "PV21": "NL12", "PV22": "NL13", "PV23": "NL21"
 #: Source ids of rows loaded by :func:`build_region` (entries of data/sources/regional.yaml).
 BUILD_SOURCES = {"ppm": "ppm_v060", "datacentres": "nl_datacenter_atlas_2020", "solar_list": "wikipedia_nl_solar_parks",
                  "boundaries": "cbs_gebiedsindelingen", "municipalities": "cbs_gemeenten_2025"}
-#: When a loaded row lies this close (km) to a curated row of the same class family, the curated row wins.
-DEDUP_KM = {"wind": 3.0, "solar": 1.0, "datacentre": 0.25}
 
 
 def _first_line(path: Path) -> str:
@@ -393,8 +397,10 @@ def _year_in_name(path: Path) -> int:
 
 def discover_sources(src: Path) -> dict[str, Path]:
     """Find publisher files in ``src`` (recursively) by their format: CBS municipality list, CBS/PDOK
-    municipality boundaries (GeoJSON), powerplantmatching CSV, data-centre atlas GeoJSON, solar-park list."""
-    from critmat.loaders import cbs, nl_solar_parks, powerplantmatching
+    municipality and province boundaries (GeoJSON), powerplantmatching CSV, RIVM turbine list, data-centre
+    atlas GeoJSON, solar-park list, CBS EV share / private cars by municipality, CBS 85236NED, 85237NED and
+    85005NED (long form)."""
+    from critmat.loaders import cbs, cbs_regional, nl_solar_parks, powerplantmatching, rivm_wind
 
     found: dict[str, list[Path]] = {}
     for path in sorted(Path(src).rglob("*")):
@@ -406,6 +412,16 @@ def discover_sources(src: Path) -> dict[str, Path]:
             cols = {c.strip().strip('"') for c in head.replace(";", ",").split(",")}
             if set(powerplantmatching.REQUIRED) <= cols:
                 found.setdefault("powerplants", []).append(path)
+            elif rivm_wind.sniff(cols):
+                found.setdefault("rivm_wind", []).append(path)
+            elif cbs_regional.EV_COLUMNS <= cols:
+                found.setdefault("ev_share", []).append(path)
+            elif cbs_regional.VEHICLE_COLUMNS <= cols:
+                found.setdefault("vehicles_region", []).append(path)
+            elif cbs_regional.CARS_PROVINCE_COLUMNS <= cols:
+                found.setdefault("cars_province", []).append(path)
+            elif cbs_regional.SOLAR_COLUMNS <= cols and "long" in path.name:
+                found.setdefault("solar_cbs", []).append(path)
             elif set(nl_solar_parks.COLUMNS) <= cols:
                 found.setdefault("solar_list", []).append(path)
             elif cbs.sniff_municipalities(path):
@@ -414,6 +430,8 @@ def discover_sources(src: Path) -> dict[str, Path]:
             text = path.read_text(encoding="utf-8", errors="replace")[:4000]
             if '"statcode"' in text and '"GM' in text:
                 found.setdefault("boundaries", []).append(path)
+            elif '"statcode"' in text and '"PV' in text:
+                found.setdefault("province_boundaries", []).append(path)
             elif '"Point"' in text and '"address"' in text and '"owner"' in text:
                 found.setdefault("datacentres", []).append(path)
     out: dict[str, Path] = {}
@@ -423,14 +441,6 @@ def discover_sources(src: Path) -> dict[str, Path]:
         else:  # the newest edition
             out[kind] = max(paths, key=lambda p: (_year_in_name(p), p.stat().st_size))
     return out
-
-
-def _slug(text: str) -> str:
-    import re
-    import unicodedata
-
-    t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", t).strip("-")[:48] or "x"
 
 
 def _select_provinces(mun: pd.DataFrame, provinces: list[str]) -> pd.DataFrame:
@@ -451,164 +461,38 @@ def _select_provinces(mun: pd.DataFrame, provinces: list[str]) -> pd.DataFrame:
     return mun[mun["province_code"].isin(wanted)].reset_index(drop=True)
 
 
-def _status(year_in: Any, year_out: Any, now: int) -> str:
-    if pd.notna(year_out) and int(year_out) <= now:
-        return "decommissioned"
-    if pd.notna(year_in) and int(year_in) > now:
-        return "planned"
-    return "operational"
-
-
-def _assign_area(points: pd.DataFrame, mun: pd.DataFrame, polygons: pd.DataFrame | None) -> pd.Series:
-    """Municipality code of each point: polygon test when boundaries are given, else the nearest centroid
-    within 8 km (a coarse fallback, flagged in the row notes)."""
-    from critmat.loaders import pdok
-
-    if polygons is not None and not polygons.empty:
-        return pdok.locate(points, polygons)
-    import numpy as np
-
-    codes = []
-    for lat, lon in zip(points["lat"], points["lon"]):
-        if pd.isna(lat) or pd.isna(lon) or mun["lat"].isna().all():
-            codes.append(None)
-            continue
-        d = pdok._km(float(lat), float(lon), mun["lat"].to_numpy(float), mun["lon"].to_numpy(float))
-        j = int(np.nanargmin(d))
-        codes.append(mun["municipality_code"].iloc[j] if d[j] <= 8.0 else None)
-    return pd.Series(codes, index=points.index, dtype="object")
-
-
-def _loaded_assets(files: dict[str, Path], mun: pd.DataFrame, polygons: pd.DataFrame | None,
-                   region_id: str, now: int) -> pd.DataFrame:
-    from critmat.loaders import datacentres, nl_solar_parks, powerplantmatching
-
-    prov_of = dict(zip(mun["municipality_code"], mun["province_code"]))
-    how = "CBS polygon" if polygons is not None and not polygons.empty else "nearest municipality centroid (no polygons)"
-    frames = []
-    if "powerplants" in files:
-        pp = powerplantmatching.renewables(powerplantmatching.read_powerplants(files["powerplants"]))
-        pp["municipality_code"] = _assign_area(pp, mun, polygons)
-        pp = pp[pp["municipality_code"].notna()].copy()
-        lake = pp["asset_class"] == "wind_offshore"  # inside a province: a lake (nearshore) farm, not North Sea
-        pp.loc[lake, "asset_class"] = "wind_onshore"
-        is_wind = pp["asset_class"] == "wind_onshore"
-        frames.append(pd.DataFrame({
-            "asset_id": [f"{'wind' if w else 'solar'}-ppm-{i}" for w, i in zip(is_wind, pp["ppm_id"])],
-            "name": pp["name"], "asset_class": pp["asset_class"],
-            "technology_id": ["wind_gb_dfig" if w else "pv_csi" for w in is_wind],
-            "status": [_status(a, b, now) for a, b in zip(pp["year_in"], pp["year_out"])],
-            "commissioning_year": pp["year_in"], "decommissioning_year": pp["year_out"],
-            "capacity_mw": pp["capacity_mw"].round(3), "lat": pp["lat"].round(5), "lon": pp["lon"].round(5),
-            "municipality_code": pp["municipality_code"], "source_id": BUILD_SOURCES["ppm"],
-            "note": [("lake/nearshore farm (powerplantmatching: Offshore); " if lk else "")
-                     + ("generator technology not in source: wind_gb_dfig assumed (critmat_build_assumptions); "
-                        if w else "cell technology not in source: pv_csi assumed; ")
-                     + f"municipality by {how}" for lk, w in zip(lake, is_wind)],
-        }))
-    if "datacentres" in files:
-        dc = datacentres.read_datacentres(files["datacentres"])
-        dc["municipality_code"] = _assign_area(dc, mun, polygons)
-        dc = dc[dc["municipality_code"].notna()].reset_index(drop=True)
-        frames.append(pd.DataFrame({
-            "asset_id": [f"dc-atlas-{k + 1:03d}-{_slug(n)}" for k, n in enumerate(dc["name"])],
-            "name": dc["name"], "asset_class": "datacentre", "technology_id": "datacentre_generic",
-            "status": "operational", "units": 1, "lat": dc["lat"].round(5), "lon": dc["lon"].round(5),
-            "municipality_code": dc["municipality_code"],
-            "datacentre_type": [datacentres.classify(n, o) for n, o in zip(dc["name"], dc["owner"])],
-            "source_id": BUILD_SOURCES["datacentres"],
-            "note": [f"owner {o}; {s} {c}; type from owner (critmat_build_assumptions); MW not in source; "
-                     f"municipality by {how}" for o, s, c in zip(dc["owner"], dc["street"], dc["city"])],
-        }))
-    if "solar_list" in files:
-        sp = nl_solar_parks.read_solar_parks(files["solar_list"])
-        sp["municipality_code"] = _assign_area(sp, mun, polygons)
-        sp = sp[sp["municipality_code"].notna()].reset_index(drop=True)
-        listed = pd.DataFrame({
-            "asset_id": [f"solar-list-{_slug(n)}" for n in sp["name"]],
-            "name": sp["name"], "asset_class": "solar_pv", "technology_id": "pv_csi", "status": "operational",
-            "capacity_mw": sp["capacity_mw"], "lat": sp["lat"].round(5), "lon": sp["lon"].round(5),
-            "municipality_code": sp["municipality_code"], "source_id": BUILD_SOURCES["solar_list"],
-            "note": [f"operator {o or 'n/a'}; status and year not in source (operational assumed); location geocoded "
-                     f"from the park name; municipality by {how}" for o in sp["operator"]],
-        })
-        if frames:  # a park in both lists: powerplantmatching (with year) wins
-            listed = _dedup(listed, keep=pd.concat(frames, ignore_index=True))
-        frames.append(listed)
-    if not frames:
-        return pd.DataFrame()
-    out = pd.concat(frames, ignore_index=True)
-    out["region_id"] = region_id
-    out["province_code"] = out["municipality_code"].map(prov_of)
-    return _dedup(out)  # drops repeated asset_ids only
-
-
-
-
-_STOP = {"windpark", "zonnepark", "wind", "farm", "solar", "park", "de", "het", "the", "onshore", "offshore", "x", ""}
-
-
-def _name_key(name: Any) -> str:
-    """First distinctive word of an asset name (``Zuidwester Onshore Wind Farm`` → ``zuidwester``)."""
-    words = [w for w in _slug(str(name)).split("-") if w not in _STOP]
-    return words[0] if words else ""
-
-
-def _dedup(df: pd.DataFrame, keep: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Drop rows of ``df`` that duplicate a row of ``keep``: same class family and within :data:`DEDUP_KM`,
-    or the same first distinctive name word, or an asset_id seen before. Rows of ``df`` are not compared
-    with each other (co-located data centres are separate facilities)."""
-    from critmat.loaders import pdok
-
-    kept: list[int] = []
-    ref = keep.copy() if keep is not None else pd.DataFrame(columns=df.columns)
-    ids = set(ref["asset_id"]) if len(ref) else set()
-    ref_pts = {fam: ref[ref["asset_class"].map(_family) == fam][["lat", "lon"]].dropna().to_numpy(float)
-               for fam in DEDUP_KM} if len(ref) else {fam: None for fam in DEDUP_KM}
-
-    ref_keys = {(_family(c), _name_key(n)) for c, n in zip(ref["asset_class"], ref["name"])} if len(ref) else set()
-    for i, r in df.iterrows():
-        fam = _family(r["asset_class"])
-        if r["asset_id"] in ids or (fam, _name_key(r["name"])) in ref_keys:
-            continue
-        pts = ref_pts.get(fam)
-        if fam in DEDUP_KM and pd.notna(r["lat"]) and pts is not None and len(pts):
-            if float(pdok._km(float(r["lat"]), float(r["lon"]), pts[:, 0], pts[:, 1]).min()) <= DEDUP_KM[fam]:
-                continue
-        kept.append(i)
-        ids.add(r["asset_id"])
-    return df.loc[kept].reset_index(drop=True)
-
-
 def build_region(provinces: list[str], src: Path, out: Path | None = None, region_id: str | None = None,
                  name: str | None = None, boundary_year: int | None = None, now: int | None = None) -> Path:
     """Build a region pack for one or more Dutch provinces from local copies of the publishers' files.
 
-    ``src`` is searched for a CBS municipality list (required), CBS/PDOK municipality boundaries
-    (centroids and point-in-polygon; without them assets go to the nearest municipality centroid and
-    maps fall back to points), powerplantmatching (wind and solar), the data-centre atlas GeoJSON and
-    the solar-park list. If ``region_id`` names a bundled pack (``nh-fl``) its curated rows are kept and
-    loaded rows that duplicate them are dropped. Writes atomically to ``out`` (default
+    ``src`` is searched (:func:`discover_sources`) for the CBS municipality list (required), CBS/PDOK
+    boundaries, powerplantmatching, the RIVM turbine list, the solar-park list, the data-centre atlas and
+    the CBS car, EV-share and solar tables. Curated rows of ``critmat/data/curation/<region_id>/`` (nh-fl)
+    are merged with the loaded ones by the rules of :mod:`critmat.region_build`, which also writes the
+    match decisions, boundaries, coverage and input checksums. ``now`` (default: the curation's
+    ``status_year``, else this year) decides planned vs operational. Writes atomically to ``out`` (default
     ``<CRITMAT_HOME>/regions/<id>``) and returns that folder.
     """
     import datetime
 
+    from critmat import region_build
     from critmat.loaders import cbs, pdok
 
-    now = now or datetime.date.today().year
     files = discover_sources(Path(src))
     if "municipalities" not in files:
         raise RegionError(f"{src}: no CBS municipality list found (a CSV with columns GemeentecodeGM, Gemeentenaam, "
                           "ProvinciecodePV, Provincienaam, or gemeentecode_gm, gemeentenaam, provinciecode_pv, "
                           "provincienaam)")
-    mun = _select_provinces(cbs.read_municipalities(files["municipalities"]), provinces)
+    mun_all = cbs.read_municipalities(files["municipalities"])
+    mun = _select_provinces(mun_all, provinces)
     codes = tuple(dict.fromkeys(mun["province_code"]))
     region_id = region_id or "-".join(c.lower() for c in codes)
-    polygons = None
+    cur_dir = region_build.curation_dir(region_id)
+    cur_cfg = read_region_config(cur_dir) if (cur_dir / "region.yaml").is_file() else None
+    now = now or (cur_cfg.status_year if cur_cfg and cur_cfg.status_year else datetime.date.today().year)
     if "boundaries" in files:
         b = pdok.read_boundaries(files["boundaries"])
-        polygons = b[b["code"].isin(set(mun["municipality_code"]))].reset_index(drop=True)
-        cent = polygons.set_index("code")[["lat", "lon"]]
+        cent = b.set_index("code")[["lat", "lon"]]
         mun = mun.join(cent, on="municipality_code")
     else:
         mun["lat"] = mun["lon"] = float("nan")
@@ -616,34 +500,25 @@ def build_region(provinces: list[str], src: Path, out: Path | None = None, regio
     mun.insert(0, "region_id", region_id)
     mun["source_id"] = BUILD_SOURCES["municipalities"]
     byear = boundary_year or _year_in_name(files["municipalities"]) or now
-    bundled = bundled_regions_dir() / region_id
-    tables: dict[str, pd.DataFrame] = {"municipalities": mun}
-    loaded = _loaded_assets(files, mun, polygons, region_id, now)
-    if (bundled / "region.yaml").is_file():
-        config = read_region_config(bundled)
-        cur = load_region(bundled)
-        curated = cur.table("assets")
-        loaded = _dedup(loaded, keep=curated) if len(loaded) else loaded
-        tables["assets"] = pd.concat([curated, loaded], ignore_index=True) if len(loaded) else curated
-        for t in ("asset_events", "goods_categories", "goods_category_materials"):
-            tables[t] = cur.table(t)
-        cur_mun = cur.table("municipalities")
-        if set(cur_mun["municipality_code"]) != set(mun["municipality_code"]):
-            raise RegionError(f"municipalities of {files['municipalities']} differ from the bundled pack '{region_id}' "
-                              f"(boundary year {config.boundary_year}); build under another --id")
-        tables["municipalities"] = cur_mun
+    if cur_cfg is not None and set(cur_cfg.provinces) != set(codes):
+        raise RegionError(f"region '{region_id}' is curated for provinces {list(cur_cfg.provinces)}, not {list(codes)}; "
+                          "build under another --id")
+    tables, missing = region_build.build_tables(mun, mun_all, files, Path(src), region_id, now)
+    prov_args = " ".join(f"--province {p.replace(' ', '-')}" for p in [tables["municipalities"].loc[
+        tables["municipalities"]["province_code"] == c, "province_name"].iloc[0] for c in codes])
+    command = f"critmat region build {prov_args} --from <shared data> --id {region_id} --status-year {now}"
+    if cur_cfg is not None:
+        config = cur_cfg.model_copy(update={"status_year": now, "build_command": command,
+                                            "missing": tuple(missing)})
     else:
         names = list(dict.fromkeys(mun["province_name"]))
         config = RegionConfig(id=region_id, name=name or " and ".join(names), provinces=codes,
                               nuts2=tuple(PROVINCE_NUTS2[c] for c in codes if c in PROVINCE_NUTS2),
                               boundary_year=byear, source_id=BUILD_SOURCES["municipalities"],
-                              description=f"Built by critmat region build from {', '.join(sorted(files))}.")
-        tables["assets"] = loaded
+                              description=f"Built by critmat region build from {', '.join(sorted(files))}.",
+                              status_year=now, build_command=command, missing=tuple(missing))
     target = Path(out) if out else user_regions_dir() / region_id
-    path = write_region_pack(target, config, tables)
-    if polygons is not None and not polygons.empty:
-        write_boundaries(path, polygons)
-    return path
+    return write_region_pack(target, config, tables)
 
 
 # ---------------------------------------------------------------- boundaries (polygons or points)
@@ -682,18 +557,29 @@ def import_boundaries(region_id: str, geojson: Path | None = None, year: int | N
 
 
 def region_geometries(region: str | Path = "nh-fl") -> dict[str, Any]:
-    """GeoJSON FeatureCollection of the region's municipalities: polygons when imported (built pack or
-    ``critmat region boundaries``), else Points at the municipality centroids (property ``geometry_kind``)."""
+    """GeoJSON FeatureCollection of the region's municipalities: polygons from an imported
+    ``boundaries.geojson`` (``critmat region boundaries``) or the pack's ``boundaries`` table, else Points at
+    the municipality centroids (property ``geometry_kind``)."""
     import json
 
     reg = load_region(region)
-    for d in (reg.path, user_regions_dir() / reg.config.id):
+    for d in (user_regions_dir() / reg.config.id, reg.path):
         f = d / BOUNDARIES_FILE
         if f.is_file():
             data = json.loads(f.read_text(encoding="utf-8"))
             for feat in data["features"]:
                 feat["properties"]["geometry_kind"] = "polygon"
             return data
+    b = reg.tables.get("boundaries")
+    if b is not None and (b["area_type"] == "municipality").any():
+        import shapely
+        from shapely.geometry import mapping
+
+        m = b[(b["area_type"] == "municipality") & b["geometry_wkt"].notna()]
+        feats = [{"type": "Feature", "geometry": mapping(shapely.from_wkt(w)),
+                  "properties": {"municipality_code": c, "municipality_name": n, "geometry_kind": "polygon"}}
+                 for c, n, w in zip(m["area_code"], m["name"], m["geometry_wkt"])]
+        return {"type": "FeatureCollection", "features": feats}
     mun = reg.table("municipalities")
     feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(lo), float(la)]},
               "properties": {"municipality_code": c, "municipality_name": n, "geometry_kind": "centroid"}}

@@ -45,7 +45,11 @@ class StockInputs:
     @property
     def municipality_province(self) -> dict[str, str]:
         m = self.municipalities
-        return dict(zip(m["municipality_code"].astype(str), m["province_code"].astype(str)))
+        out = dict(zip(m["municipality_code"].astype(str), m["province_code"].astype(str)))
+        if "area_code" in self.assets.columns:  # offshore areas belong to their landing province
+            off = self.assets[self.assets["area_code"].notna()]
+            out.update(zip(off["area_code"].astype(str), off["province_code"].astype(str)))
+        return out
 
 
 def material_groups(group_ids: Iterable[str] = DEFAULT_GROUPS) -> dict[str, list[str]]:
@@ -118,7 +122,7 @@ def regional_stock(inputs: StockInputs, *, n_draws: int = 1000, seed: int = 0, p
 
 
 def summarize(result: pd.DataFrame, by: str = "material", material: str | None = None,
-              municipalities: pd.DataFrame | None = None) -> pd.DataFrame:
+              municipalities: pd.DataFrame | None = None, offshore_names: dict[str, str] | None = None) -> pd.DataFrame:
     """Rows for display: ``--by material`` (region totals per material), ``asset_class`` (region, per class and
     material), ``municipality`` / ``province`` (per area and material, all classes). Sorted by mass_t."""
     if by not in BY_CHOICES:
@@ -137,12 +141,16 @@ def summarize(result: pd.DataFrame, by: str = "material", material: str | None =
         w = w[(w["area_type"] == "region") & (w["asset_class"] != inventory.ALL_CLASSES)]
         cols = ["asset_class", "material"]
     else:
-        types = ["municipality", "unallocated"] if by == "municipality" else ["province"]
+        types = ["municipality", "offshore", "unallocated"] if by == "municipality" else ["province"]
         w = w[w["area_type"].isin(types) & (w["asset_class"] == inventory.ALL_CLASSES)].copy()
         if by == "municipality" and municipalities is not None:
             names = dict(zip(municipalities["municipality_code"], municipalities["municipality_name"]))
-            w["name"] = w["area"].map(names).fillna("(unallocated: " + w["area"] + ")")
-            w["area"] = w["area"].where(w["area_type"] == "municipality", "")
+            w["name"] = w["area"].map(names)
+            off = w["area_type"] == "offshore"
+            landing = {a: f"North Sea (landing: {names.get(a[3:], a[3:])})" for a in w.loc[off, "area"] if a.startswith("NS-")}
+            w.loc[off, "name"] = w.loc[off, "area"].map({**landing, **(offshore_names or {})})
+            w["name"] = w["name"].fillna("(unallocated: " + w["area"] + ")")
+            w["area"] = w["area"].where(w["area_type"].isin(["municipality", "offshore"]), "")
             cols = ["area", "name", "material"]
         else:
             cols = ["area", "material"]

@@ -14,7 +14,7 @@ ASSET_COLUMNS = ["asset_id", "name", "asset_class", "status", "commissioning_yea
                  "length_km", "units", "municipality_code", "source_id"]
 ASSET_STATUSES = ("operational", "under_construction", "planned", "decommissioned")
 REGION_TABLES = ("summary", "municipalities", "assets", "asset_events", "goods_categories",
-                 "goods_category_materials")
+                 "goods_category_materials", "boundaries", "coverage", "match_decisions", "build_inputs")
 
 
 def register(app: typer.Typer) -> None:
@@ -63,12 +63,25 @@ def register(app: typer.Typer) -> None:
 
         emit(list_regions(), fmt, title="Region packs")
 
+    def _coverage_lines(reg) -> None:
+        """Coverage against official counts and the classes the build did not find (never hidden)."""
+        cov = reg.tables.get("coverage")
+        if cov is not None and len(cov):
+            typer.echo("Coverage (counted vs the best official count known):")
+            for st in cov["statement"]:
+                typer.echo(f"  - {st}")
+        if reg.config.missing:
+            typer.echo("Missing (not found in the inputs): " + "; ".join(reg.config.missing))
+        if reg.config.build_command:
+            typer.echo(f"Rebuild: {reg.config.build_command}")
+
     @region_app.command("show")
     def show_cmd(
         region: str = typer.Argument(..., help="Region id, e.g. nh-fl."),
         table: str = typer.Option("summary", "--table", "-t",
                                   help="summary | municipalities | assets | asset_events | goods_categories | "
-                                       "goods_category_materials"),
+                                       "goods_category_materials | boundaries | coverage | match_decisions | "
+                                       "build_inputs"),
         fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     ) -> None:
         """A region's config and asset summary, or one of its tables.
@@ -92,6 +105,8 @@ def register(app: typer.Typer) -> None:
             emit(summary(reg), fmt, title=f"Assets of {c.id} by class and status",
                  caption="units: turbines, transformer stations or cars; capacity_mw: MW (MWp for PV); "
                          "length_km: km of cable")
+            if fmt is Format.table:
+                _coverage_lines(reg)
         else:
             emit(reg.table(table), fmt, title=f"{region}: {table}")
 
@@ -102,6 +117,9 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", help="Output folder (default CRITMAT_HOME/regions/<id>)."),
         region_id: str | None = typer.Option(None, "--id", help="Region id (default from the province codes, e.g. pv28)."),
         name: str | None = typer.Option(None, "--name", help="Display name."),
+        status_year: int | None = typer.Option(None, "--status-year",
+                                               help="Year that decides planned vs operational (default: the "
+                                                    "curation's, else this year)."),
     ) -> None:
         """Build a region pack for Dutch provinces from local copies of publisher files.
 
@@ -112,10 +130,11 @@ def register(app: typer.Typer) -> None:
         from critmat.regions import build_region, load_region, summary
 
         with busy("building the region pack"):
-            path = build_region(province, src, out=out, region_id=region_id, name=name)
+            path = build_region(province, src, out=out, region_id=region_id, name=name, now=status_year)
         reg = load_region(path)
         typer.echo(f"built {reg.config.id} ({reg.config.name}) at {path}")
         emit(summary(reg), Format.table, title="Assets by class and status")
+        _coverage_lines(reg)
 
     @region_app.command("synth")
     def synth_cmd(

@@ -16,8 +16,9 @@ Pure functions on frames and arrays (no I/O). Conventions:
   ``n_draws`` draws from a seeded :class:`numpy.random.Generator`: same seed, same numbers. ``mass_t`` is
   the deterministic central value (quantity × central intensity), not the Monte Carlo mean.
 * **Aggregation.** Totals per region, province and municipality, per asset class and over all classes
-  (``asset_class = "all"``); assets without a municipality (statistical aggregates per province) appear
-  under ``area_type = "unallocated"`` with the province code as area, so municipalities + unallocated =
+  (``asset_class = "all"``); assets in an offshore area (``area_code``, e.g. North Sea farms) appear under
+  ``area_type = "offshore"``; assets with neither (statistical aggregates per province) appear under
+  ``area_type = "unallocated"`` with the province code as area, so municipalities + offshore + unallocated =
   province. Material groups (``groups``: group id → member ids, e.g. ``rare_earth_elements_light``) are
   added as extra materials summing their members.
 
@@ -242,6 +243,12 @@ def stock_matrix(assets: pd.DataFrame, technologies: pd.DataFrame, intensities: 
     # leaves: region, province, municipality (or none), asset class
     muni = a["municipality_code"].astype(object)
     muni = muni.where(muni.notna() & (muni.astype(str) != ""), None)
+    offshore_areas: set = set()
+    if "area_code" in a.columns:  # an asset in an offshore area (no municipality) is held by that area
+        area = a["area_code"].astype(object)
+        off = muni.isna() & area.notna() & (area.astype(str) != "")
+        offshore_areas = set(area[off])
+        muni = muni.where(~off, area)
     reg_c, reg_u = _factor(a["region_id"])
     prov_c, prov_u = _factor(a["province_code"])
     mun_c, mun_u = _factor(muni)
@@ -280,7 +287,8 @@ def stock_matrix(assets: pd.DataFrame, technologies: pd.DataFrame, intensities: 
     area_rows = []
     for area_type, area in (("region", reg_l), ("province", prov_l),
                             ("local", np.where(has_mun, mun_l, prov_l))):
-        kind = (np.where(has_mun, "municipality", "unallocated") if area_type == "local"
+        kind = (np.where(has_mun, np.where(np.isin(mun_l, list(offshore_areas)), "offshore", "municipality"),
+                         "unallocated") if area_type == "local"
                 else np.full(n_leaf, area_type, dtype=object))
         for cls in (cls_l, np.full(n_leaf, ALL_CLASSES, dtype=object)):
             area_rows.append(pd.DataFrame({"leaf": np.arange(n_leaf), "region_id": reg_l, "area_type": kind,
@@ -487,7 +495,7 @@ def check_aggregate(result: pd.DataFrame, variable: str = "mass_t", rtol: float 
             out.append(b)
 
     prov = df[df["area_type"] == "province"]
-    sub = df[df["area_type"].isin(["municipality", "unallocated"])]
+    sub = df[df["area_type"].isin(["municipality", "offshore", "unallocated"])]
     # provinces → region
     reg = df[df["area_type"] == "region"].set_index(["region", "asset_class", "material"])["value"]
     compare("provinces_to_region", reg, prov.groupby(["region", "asset_class", "material"])["value"].sum())
@@ -506,9 +514,9 @@ def check_aggregate(result: pd.DataFrame, variable: str = "mass_t", rtol: float 
 
 def check_municipalities(result: pd.DataFrame, municipality_province: Mapping[str, str],
                          variable: str = "mass_t", rtol: float = 1e-9) -> pd.DataFrame:
-    """Municipalities (+ unallocated) sum to their province, using a municipality → province map."""
+    """Municipalities (+ offshore areas + unallocated) sum to their province, using an area → province map."""
     df = result[result["variable"] == variable]
-    sub = df[df["area_type"].isin(["municipality", "unallocated"])].copy()
+    sub = df[df["area_type"].isin(["municipality", "offshore", "unallocated"])].copy()
     prov_of = sub["area"].map(lambda a: municipality_province.get(a, a))
     if prov_of.isna().any():
         raise ModelError(f"municipality {sub.loc[prov_of.isna(), 'area'].iloc[0]} has no province")
