@@ -576,7 +576,7 @@ def solar_and_dc_assets(ctx: BuildContext) -> pd.DataFrame:
                   "capacity_mw": r["capacity_mw"] if pd.notna(r["capacity_mw"]) else None,
                   "lat": round(float(r["lat"]), 5), "lon": round(float(r["lon"]), 5),
                   "municipality_code": r["municipality_code"], "source_id": SOURCES["solar_list"],
-                  "note": f"operator {r['operator'] or 'n/a'}; status and year not in source (operational assumed); "
+                  "note": f"operator {r['operator'] or 'n/a'}; status and year not in source (operational assumed, critmat_build_assumptions); "
                           f"location geocoded from the park name; municipality by {ctx.how}"},
                  SOURCES["solar_list"], slug(r["name"]), against=("curated", "ppm"))
     if "datacentres" in files:
