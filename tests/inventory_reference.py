@@ -93,11 +93,14 @@ def _cells(pairs: pd.DataFrame, material: pd.Series, groups: Mapping[str, Iterab
     base = pd.concat(members, ignore_index=True)
     munis = base["municipality_code"].astype("object")
     has_muni = munis.notna() & (munis.astype(str) != "")
+    areas = base["area_code"].astype("object") if "area_code" in base.columns else pd.Series(None, index=base.index)
+    offshore = ~has_muni & areas.notna() & (areas.astype(str) != "")
     levels = [
         base.assign(area_type="region", area=base["region_id"]),
         base.assign(area_type="province", area=base["province_code"]),
         base[has_muni].assign(area_type="municipality", area=base.loc[has_muni, "municipality_code"]),
-        base[~has_muni].assign(area_type="unallocated", area=base.loc[~has_muni, "province_code"]),
+        base[offshore].assign(area_type="offshore", area=areas[offshore]),
+        base[~has_muni & ~offshore].assign(area_type="unallocated", area=base.loc[~has_muni & ~offshore, "province_code"]),
     ]
     lv = pd.concat(levels, ignore_index=True)
     lv = pd.concat([lv, lv.assign(asset_class=ALL_CLASSES)], ignore_index=True)
