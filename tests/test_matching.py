@@ -205,8 +205,11 @@ def test_streams_from_flows(real) -> None:
     again = mm.streams_from_flows(layered, specs, region="nh-fl", source_id="critmat_flows_test")
     assert again["ndfeb-magnets-wind-repowering"].tonnes_per_year == pytest.approx(mag.tonnes_per_year)
     assert again["copper-cable-scrap"].tonnes_per_year == pytest.approx(250.0)
-    with pytest.raises(DataError, match="unit 'lb'"):
-        mm.streams_from_flows(_flows().assign(unit="lb"), specs, region="nh-fl", source_id="s")
+    with pytest.raises(DataError, match="unit 'MW' not convertible to tonnes"):
+        mm.streams_from_flows(_flows().assign(unit="MW"), specs, region="nh-fl", source_id="s")
+    lb = mm.streams_from_flows(_flows().assign(unit="lb"), specs, region="nh-fl", source_id="s")  # any mass unit
+    assert lb["ndfeb-magnets-wind-repowering"].tonnes_per_year == pytest.approx(
+        (11 + 22 + 0 + 33) / 4 / 0.30 * 0.45359237e-3)
     with pytest.raises(DataError, match="negative flow"):
         mm.streams_from_flows(_flows().assign(value=-1.0), specs, region="nh-fl", source_id="s")
     with pytest.raises(DataError, match="lacks column"):

@@ -42,6 +42,8 @@ def test_conversions():
     assert units.factor("g/MW", "kg/MW") == pytest.approx(1e-3)
     assert units.factor("kg/unit", "kg/piece") == 1.0
     assert units.factor("t/yr", "kg/yr") == pytest.approx(1000.0)
+    assert units.factor("kt", "t") == pytest.approx(1e3) and units.factor("Mt", "kt") == pytest.approx(1e3)
+    assert units.factor("tonnes", "t") == 1.0
     assert units.factor("kg/basis", "t/basis") == pytest.approx(1e-3)
     assert units.factor("um * g/cm^3", "g/m²") == pytest.approx(1.0)
     s = pd.Series([1500.0, 20.0], index=["a", "b"])

@@ -8,6 +8,7 @@ hand-written factor. On top of pint's default definitions critmat defines:
 * ``watt_peak`` (``Wp``, so ``MWp``): the nameplate (peak, STC) power of PV modules. critmat books PV
   capacity in MWp under ``capacity_mw``, so ``Wp`` is defined equal to ``W``;
 * ``piece`` (aliases ``pcs``, ``unit``, ``units``): one counted item (a car, a transformer), dimensionless;
+* ``kilotonne`` (``kt``): 1000 t (pint's default ``kt`` is the knot, a speed);
 * ``basis_unit`` (``basis``): the technology's basis unit of an intensity (``technologies.basis``: MW, km or
   piece) as a dimension of its own, so ``kg/basis`` converts to ``t/basis`` but not to ``t/MW`` until
   :func:`basis_unit` names the basis.
@@ -32,6 +33,7 @@ DEFINITIONS = (
     "watt_peak = watt = Wp",
     "piece = count = pcs = unit = units",
     "basis_unit = [basis] = basis",
+    "kilotonne = 1e3 * tonne = kt",  # pint's default kt is the knot; in material tables kt is 1000 t
 )
 #: ``technologies.basis`` value → the unit an asset's quantity is counted in.
 BASIS_UNITS = {"mw": "MW", "km": "km", "unit": "piece"}

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from critmat.catalog import units
 from critmat.errors import DataError, ModelError, UnknownIdError
 from critmat.models.capabilities import (
     ACTIVITY_ORDER,
@@ -241,7 +242,6 @@ DEFAULT_FLOW_STREAMS: dict[str, dict[str, Any]] = {
                             "materials": frozenset({"lithium", "cobalt", "nickel", "manganese", "natural_graphite"})},
     "copper-cable-scrap": {"asset_classes": frozenset({"grid_cable"}), "materials": frozenset({"copper"})},
 }
-_TO_TONNES = {"t": 1.0, "tonne": 1.0, "tonnes": 1.0, "kg": 1e-3, "kt": 1e3, "Mt": 1e6}
 FLOW_COLUMNS = ("region", "area", "asset_class", "material", "year", "variable", "unit", "value")
 
 
@@ -251,8 +251,9 @@ def streams_from_flows(flows: pd.DataFrame, templates: Mapping[str, StreamSpec],
                        ) -> dict[str, StreamSpec]:
     """Turn the flows model's long output into stream specs (adapter).
 
-    ``flows`` has columns region, area, asset_class, material, year, variable, unit, value (unit t, kg, kt
-    or Mt). For each template named in ``mapping``, rows of ``region`` and ``variable`` with a mapped asset
+    ``flows`` has columns region, area, asset_class, material, year, variable, unit, value (a mass unit:
+    t, kg, kt, Mt ...). For each template named in ``mapping``, rows of ``region`` and ``variable`` with a
+    mapped asset
     class and material are summed per year (when the frame has ``area_type``, as
     :attr:`critmat.flows.FlowsResult.flows` has, only the ``region`` rows: province and municipality rows
     repeat the same tonnes); the stream covers the first to the last year with a positive
@@ -267,15 +268,17 @@ def streams_from_flows(flows: pd.DataFrame, templates: Mapping[str, StreamSpec],
     df = flows[(flows["region"] == region) & (flows["variable"] == variable)]
     if "area_type" in df.columns:  # region, province, municipality rows hold the same tonnes: count once
         df = df[df["area_type"] == "region"]
-    bad = sorted(set(df["unit"]) - set(_TO_TONNES))
-    if bad:
-        raise DataError(f"flows unit {bad[0]!r} not convertible to tonnes (known: {', '.join(_TO_TONNES)})",
-                        column="unit")
+    to_t: dict[str, float] = {}
+    for u in sorted(set(map(str, df["unit"]))):
+        try:
+            to_t[u] = units.factor(u, "t")
+        except DataError as exc:
+            raise DataError(f"flows unit {u!r} not convertible to tonnes ({exc})", column="unit") from None
     if (df["value"] < 0).any():
         i = df.index[df["value"] < 0][0]
         raise DataError(f"negative flow {df.at[i, 'value']} ({df.at[i, 'asset_class']}, {df.at[i, 'material']}, "
                         f"{df.at[i, 'year']})", row=int(i) + 1, column="value")
-    tonnes = df["value"] * df["unit"].map(_TO_TONNES)
+    tonnes = df["value"] * df["unit"].astype(str).map(to_t)
     out: dict[str, StreamSpec] = {}
     for name, rule in mapping.items():
         if name not in templates:
