@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -28,6 +29,12 @@ def _errors(report: fl.Report) -> list[str]:
 def test_bundled_package_is_valid_for_frictionless(pack):
     report = fl.Package(str(pack / "datapackage.json")).validate()
     assert report.valid, _errors(report)
+
+
+@pytest.mark.parametrize("pack", PACKS, ids=lambda p: p.name)
+def test_bundled_descriptor_is_generated_from_its_spec(pack):
+    on_disk = json.loads((pack / "datapackage.json").read_text(encoding="utf-8"))
+    assert on_disk == json.loads(json.dumps(descriptor(read_spec(pack)))), f"run: critmat data package {pack}"
 
 
 @pytest.mark.parametrize("pack", PACKS, ids=lambda p: p.name)

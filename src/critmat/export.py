@@ -18,8 +18,9 @@ them over) and writes into ``out_dir``:
   with the reason in ``not_counted_reason``); ``asset_stock`` — tonnes per asset and material;
   ``areas`` — every area the stock names; ``materials``, ``sources`` — what the other tables point to.
 * ``<region>.gpkg`` (EPSG:4326) — layer ``assets`` (points; assets without coordinates are kept with an
-  empty geometry) with the central tonnes of each material (``t_<material>``); layers ``municipalities`` and
-  ``provinces`` (polygons, with the stock of all classes per material) when boundaries are given.
+  empty geometry) with the central tonnes of each material (``t_<material>``); layers ``municipalities``,
+  ``provinces`` (and ``offshore_areas``) with polygons and the stock of all classes per material, when
+  boundaries are given.
 
 Each Parquet file carries column metadata (``unit``, ``description``, ``source``, ``build_id``) in its Arrow
 schema, and the package's ``critmat:build_id`` names the warehouse build the numbers come from.
@@ -49,6 +50,8 @@ from critmat.errors import CritmatError, DataError
 STOCK_COLUMNS = ["region", "area_type", "area", "asset_class_level", "asset_class", "material_level", "material",
                  "variable", "unit", "value"]
 ALL_CLASSES = "all"
+#: GeoPackage layer of each boundaries area_type.
+AREA_LAYERS = {"municipality": "municipalities", "province": "provinces", "offshore": "offshore_areas"}
 AREA_LEVELS = ("region", "province", "municipality", "unallocated", "offshore", "nuts")
 
 #: Columns the export adds or that are not (yet) in the field dictionary: the export's own contract.
@@ -507,10 +510,9 @@ def export_package(out_dir: Path, region_id: str, *, stock: pd.DataFrame, assets
             layer, geoms = _asset_layer(a, asset_stock)
             layers = [("assets", layer, geoms, "Point")]
             if to_wkb is not None and boundaries is not None:
-                for kind, lname in (("municipality", "municipalities"), ("province", "provinces")):
-                    if (boundaries["area_type"].astype(str) == kind).any():
-                        lay, g = _area_layer(kind, boundaries, st, to_wkb)
-                        layers.append((lname, lay, g, "Unknown"))
+                for kind in dict.fromkeys(boundaries["area_type"].astype(str)):
+                    lay, g = _area_layer(kind, boundaries, st, to_wkb)
+                    layers.append((AREA_LAYERS.get(kind, f"{kind}_areas"), lay, g, "Unknown"))
             else:
                 notes.append("no boundary polygons were loaded for this region: the GeoPackage holds the assets only")
             _atomic(gpkg, lambda p: _write_gpkg(p, layers))
