@@ -203,7 +203,8 @@ def test_cli_bad_input(db: Path, tmp_path: Path) -> None:
 
 def test_cli_scenario_commands(tmp_path: Path) -> None:
     listed = json.loads(_ok("scenario", "list", "-f", "json"))
-    assert [r["name"] for r in listed] == ["accelerated-repowering", "baseline", "high-recovery", "lifetime-extension"]
+    assert [r["name"] for r in listed] == ["accelerated-repowering", "baseline", "high-ambition", "high-recovery",
+                                          "lifetime-extension", "slow"]
     shown = _ok("scenario", "show", "high-recovery")
     assert "extends: baseline" in shown and "wind-hkw-vi-2026" in shown
     assert json.loads(_ok("scenario", "show", "baseline", "-f", "json"))["years"] == {"start": 2025, "end": 2050}

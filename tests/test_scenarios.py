@@ -18,7 +18,7 @@ from critmat.scenarios import (
     validate_scenario,
 )
 
-BUNDLED = ["accelerated-repowering", "baseline", "high-recovery", "lifetime-extension"]
+BUNDLED = ["accelerated-repowering", "baseline", "high-ambition", "high-recovery", "lifetime-extension", "slow"]
 
 
 def test_bundled_scenarios_load() -> None:

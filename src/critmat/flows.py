@@ -92,6 +92,7 @@ class FlowsResult:
     notes: list[str] = field(default_factory=list)
     sampled: tuple[str, ...] = ()
     not_sampled: tuple[str, ...] = ()
+    fleets: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # ------------------------------------------------------------------------------------------ parameters
@@ -227,6 +228,124 @@ def _area_cells(a: pd.DataFrame, region: str) -> tuple[list[tuple[str, str, str]
     return cells, np.vstack(rows) if rows else np.zeros((0, len(a)))
 
 
+FLEET_COLUMNS = ["technology_id", "asset_class", "year", "target", "registered", "stock", "inflow", "replacement",
+                 "growth", "outflow", "unit", "source_id"]
+UNITS_BY_BASIS = {"mw": "MW", "km": "km", "unit": "units"}
+
+
+def _registered_path(a: pd.DataFrame, tech: str, years: np.ndarray) -> np.ndarray:
+    """Basis units of ``tech`` the registered assets hold in each year (like-for-like replacement keeps a
+    commissioned asset's stock; assets without a year are in use throughout)."""
+    sel = a[a["technology_id"] == tech]
+    cy = sel["commissioning_year"].to_numpy(dtype=float)
+    q = sel["quantity"].to_numpy(dtype=float)
+    live = np.isnan(cy)[None, :] | (cy[None, :] <= years[:, None])
+    return (live * q[None, :]).sum(axis=1)
+
+
+def _ev_targets(sc: Scenario, a: pd.DataFrame, lt: Lifetime, years: np.ndarray) -> dict[str, Any]:
+    """Fleet targets by drivetrain from the scenario's EV share of new sales (absolute, units)."""
+    from critmat.scenarios import FleetTarget
+
+    ev = sc.ev_sales
+    cars = a[(a["asset_class"] == "vehicle") & (a["mode"] == "population")]
+    stock = cars.groupby("technology_id")["quantity"].sum().to_dict()
+    if not stock:
+        return {}
+    pts = sorted(ev.points.items())
+    e = np.interp(years, [p[0] for p in pts], [p[1] for p in pts])
+    ev_techs = {"car_bev": ev.bev_share_of_ev, "car_phev": 1.0 - ev.bev_share_of_ev}
+    rest = {t: q for t, q in stock.items() if t not in ev_techs}
+    rest_total = sum(rest.values()) or 1.0
+    shares = {t: e * f for t, f in ev_techs.items()}
+    shares.update({t: (1.0 - e) * q / rest_total for t, q in rest.items()})
+    paths = fleets.sales_share_fleets({t: float(stock.get(t, 0.0)) for t in shares}, lt, years,
+                                      sc.registry_year, shares)
+    note = f"fleet by drivetrain from the EV share of new sales ({ev.note or 'scenario ev_sales'})"
+    return {t: FleetTarget(points={int(y): float(v) for y, v in zip(years, p)}, relative=False,
+                           source_id=ev.source_id, note=note) for t, p in paths.items()}
+
+
+def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_tech: dict[str, Lifetime],
+                  since: dict[str, int], years: np.ndarray) -> tuple[pd.DataFrame, dict[int, tuple[np.ndarray, ...]],
+                                                                     pd.DataFrame, list[str]]:
+    """The scenario's target fleets (``targets``, ``ev_sales``) as stock-driven fleets.
+
+    Returns the assets (with one synthetic ``target:<technology>`` row, mode ``target``, for each fleet of
+    wind farms or solar parks above the registered ones), ``{asset position: (outflow, replacement,
+    growth)}`` in basis units per year of ``years`` for every asset the targets drive (a fleet's flows are
+    shared among its registered assets in proportion to their quantity), the fleet table
+    (:data:`FLEET_COLUMNS`) and notes."""
+    notes: list[str] = []
+    targets = dict(sc.targets)
+    hist = np.arange(sc.registry_year, int(years[-1]) + 1)
+    if sc.ev_sales is not None:
+        lt_car = by_tech.get("car_ice") or next((by_tech[t] for t in ("car_bev", "car_phev") if t in by_tech), None)
+        if lt_car is not None:
+            for t, tg in _ev_targets(sc, a, lt_car, hist).items():
+                targets.setdefault(t, tg)
+    if not targets:
+        return a, {}, pd.DataFrame(columns=FLEET_COLUMNS), notes
+    cls_of = dict(zip(technologies["technology_id"], technologies["asset_class"]))
+    basis = dict(zip(technologies["technology_id"], technologies["basis"]))
+    driven: dict[int, tuple[np.ndarray, ...]] = {}
+    rows = []
+    extra_rows = []
+    for tech, tg in sorted(targets.items()):
+        if tech not in cls_of:
+            raise ScenarioError(f"scenario '{sc.name}': target for unknown technology '{tech}'")
+        if tech not in by_tech:
+            raise ScenarioError(f"scenario '{sc.name}': technology '{tech}' has no lifetime in the circularity package")
+        pts = sorted(tg.points.items())
+        factor = np.interp(hist, [p[0] for p in pts], [p[1] for p in pts])
+        reg = _registered_path(a, tech, hist)
+        target = factor * reg if tg.relative else factor
+        lt = by_tech[tech]
+        mine = a.index[(a["technology_id"] == tech)].to_numpy()
+        pop = mine[(a.loc[mine, "mode"] == "population").to_numpy()]
+        in_years = np.isin(hist, years)
+        if len(pop) and len(pop) == len(mine):  # a fleet: follows the target as a whole
+            q = a.loc[pop, "quantity"].to_numpy(dtype=float)
+            st = since.get(tech)
+            ff = fleets.target_fleet_flows(hist, target, lt, hist, since=st if st and st < hist[0] else None)
+            share = q / q.sum() if q.sum() > 0 else np.full(len(q), 1.0 / len(q))
+            for pos, sh in zip(pop, share):
+                driven[int(pos)] = (ff.outflow[in_years] * sh, ff.replacement[in_years] * sh, ff.growth[in_years] * sh)
+            stock, registered = ff.stock, reg
+        else:  # wind farms / solar parks: the part above the registered assets is a new fleet
+            extra = np.maximum(target - reg, 0.0)
+            if tg.relative and reg.max(initial=0.0) == 0:
+                notes.append(f"target for '{tech}' is relative but the region has no such asset: no fleet")
+            ff = fleets.target_fleet_flows(hist, extra, lt, hist)
+            if extra.max(initial=0.0) > 0:
+                cls = a.loc[mine, "asset_class"].mode().iloc[0] if len(mine) else cls_of[tech]
+                prov = tg.province or (a.loc[mine, "province_code"].mode().iloc[0] if len(mine) else
+                                       a["province_code"].mode().iloc[0])
+                extra_rows.append({"asset_id": f"target:{tech}", "asset_class": cls, "technology_id": tech,
+                                   "status": "planned", "commissioning_year": np.nan, "decommissioning_year": np.nan,
+                                   "capacity_mw": 1.0, "length_km": 1.0, "units": 1.0,
+                                   "municipality_code": tg.municipality, "province_code": prov,
+                                   "region_id": a["region_id"].iloc[0] if "region_id" in a and len(a) else None,
+                                   "mode": "target", "_flows": (ff.outflow[in_years], ff.replacement[in_years],
+                                                                ff.growth[in_years])})
+            stock, registered = reg + ff.stock, reg
+        for k, y in enumerate(hist):
+            rows.append({"technology_id": tech, "asset_class": cls_of[tech] if not len(mine) else
+                         a.loc[mine, "asset_class"].mode().iloc[0], "year": int(y), "target": float(target[k]),
+                         "registered": float(registered[k]), "stock": float(stock[k]), "inflow": float(ff.inflow[k]),
+                         "replacement": float(ff.replacement[k]), "growth": float(ff.growth[k]),
+                         "outflow": float(ff.outflow[k]), "unit": UNITS_BY_BASIS.get(basis.get(tech), ""),
+                         "source_id": tg.source_id})
+    if extra_rows:
+        flows_of = [r.pop("_flows") for r in extra_rows]
+        add = pd.DataFrame(extra_rows).dropna(axis=1, how="all")
+        a = pd.concat([a, add], ignore_index=True)
+        for k, f in enumerate(flows_of):
+            driven[len(a) - len(add) + k] = f
+    fl = pd.DataFrame(rows, columns=FLEET_COLUMNS)
+    return a, driven, fl, notes
+
+
 def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: Any = None,
               start: int | None = None, end: int | None = None, materials: Sequence[str] | None = None,
               n_draws: int | None = None, seed: int = 0, progress: Progress | None = None) -> FlowsResult:
@@ -260,6 +379,13 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
     a, notes = prepare_assets(inputs.assets, inputs.excluded, sc, region_id, start)
     techs, ints = inputs.technologies, inputs.intensities
     a["quantity"] = _quantity(a, techs)
+    by_tech, by_mat = _lifetimes(tables)
+    since = dict(zip(tables["fleet_buildup"]["technology_id"], tables["fleet_buildup"]["stock_since_year"]))
+    shifted = {t: circ.shift_lifetime(lt, float(sc.lifetime_shift_years.get(
+        dict(zip(techs["technology_id"], techs["asset_class"])).get(t, ""), 0.0))) for t, lt in by_tech.items()}
+    a, driven, fleet_table, t_notes = apply_targets(a, sc, techs, shifted, since, np.arange(start, end + 1))
+    notes += t_notes
+    a["quantity"] = _quantity(a, techs)
 
     content_long = inventory.asset_content(a, techs, ints)
     all_mats = sorted(set(content_long["material"]))
@@ -277,7 +403,6 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
                .reindex(index=a["asset_id"], columns=mats).fillna(0.0).to_numpy(dtype=float))
     n, n_m, n_y = len(a), len(mats), len(years)
     vint = vintage_content(techs, ints, a["technology_id"], years, mats)
-    by_tech, by_mat = _lifetimes(tables)
     missing = sorted(set(a["technology_id"]) - set(by_tech))
     if missing:
         raise ModelError(f"no lifetime for technology '{missing[0]}' in the circularity package (lifetimes)")
@@ -334,8 +459,16 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
                 dem_repl[:, i] = (q_out[:, k] * repl_share[i])[:, None] * vint[tech]
 
     # -- populations ----------------------------------------------------------------------------------
-    since = dict(zip(tables["fleet_buildup"]["technology_id"], tables["fleet_buildup"]["stock_since_year"]))
+    for i, (o, rp, nw) in driven.items():  # target fleets (stock-driven on the scenario's target path)
+        r = a.iloc[i]
+        tech, q = r["technology_id"], float(r["quantity"])
+        per_unit = content[i] / q if r["mode"] != "target" and q > 0 else vint[tech]
+        out_t[:, i] = o[:, None] * per_unit
+        dem_repl[:, i] = rp[:, None] * vint[tech]
+        dem_new[:, i] = nw[:, None] * vint[tech]
     for i in np.flatnonzero((a["mode"] == "population").to_numpy()):
+        if int(i) in driven:
+            continue
         r = a.iloc[i]
         tech, cls, q = r["technology_id"], r["asset_class"], float(r["quantity"])
         if q <= 0:
@@ -364,7 +497,7 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
         out_t[:, i] = (o / q)[:, None] * content[i][None] if q > 0 else 0.0
         dem_repl[:, i] = (o * repl_share[i])[:, None] * vint[tech]
     # new single assets and cohorts commissioned within the window
-    for i in np.flatnonzero((a["mode"] != "population").to_numpy()):
+    for i in np.flatnonzero(a["mode"].isin(["single", "cohort"]).to_numpy()):
         cy = int(a.at[i, "commissioning_year"])
         if start <= cy <= end:
             dem_new[cy - start, i] = content[i]
@@ -426,7 +559,7 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
     return FlowsResult(region=region_id, scenario=sc, years=years, flows=flows, indicators=ind, summary=summ,
                        benchmark=benchmark, n_draws=int(n_draws) if n_draws else None,
                        notes=list(dict.fromkeys(notes)), sampled=mc.SAMPLED_INPUTS if n_draws else (),
-                       not_sampled=mc.NOT_SAMPLED if n_draws else ())
+                       not_sampled=mc.NOT_SAMPLED if n_draws else (), fleets=fleet_table)
 
 
 _INPUTS_CACHE: dict[tuple, tuple[Any, Any]] = {}

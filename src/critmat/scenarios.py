@@ -20,6 +20,9 @@ Keys (all optional except ``name``)::
     pathways: {wind_onshore: {export_reuse: 0.2, collection: 0.95, replacement: 1.0}}
     pretreatment: {wind_onshore: {neodymium: {2030: 0.9}}}
     recovery: {all: {copper: 0.9}, solar_pv: {silver: {2030: 0.8}}}
+    targets: {wind_dd_pmsg: {points: {2030: 1.0, 2040: 2.0}, relative: true, municipality: GM0453,
+              source_id: ..., note: ...}}        # target fleets per technology (see FleetTarget)
+    ev_sales: {points: {2023: 0.35, 2030: 0.6}, bev_share_of_ev: 0.62, source_id: ...}
 
 A share is a number in 0..1 (from the first year on) or a step schedule ``{year: share}`` (from that year
 until the next; before the first year the circularity package's value holds). Asset classes are those of the
@@ -112,6 +115,40 @@ class PathwayOverride(_Frozen):
     replacement: ShareSchedule | None = None
 
 
+class FleetTarget(_Frozen):
+    """A target fleet of one technology in the region: ``points`` ``{year: value}``, linear in between and
+    flat after the last point. ``relative`` (default): multiples of the stock the registered assets of the
+    technology hold in that year (1 = the registry as it is, replaced like for like); else absolute, in the
+    technology's basis unit (MW, km, units). Fleets (cars, cables) follow the target as a whole; for wind
+    farms and solar parks the part above the registered assets is a new fleet, placed in ``municipality``
+    (CBS code) or, without one, unallocated in ``province``."""
+
+    points: dict[Year, Annotated[float, Field(ge=0)]]
+    relative: bool = True
+    since: Year | None = None
+    municipality: str | None = None
+    province: str | None = None
+    source_id: str = "critmat_assumption_scenarios"
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _nonempty(self) -> FleetTarget:
+        if not self.points:
+            raise ValueError("a target needs at least one {year: value} point")
+        return self
+
+
+class EvSales(_Frozen):
+    """Electric share of new car sales ``{year: share}`` (linear in between): with the car fleet held at its
+    registered size, the new cars of each year are split into BEV (``bev_share_of_ev``), PHEV and the
+    rest (ICE and hybrids keep their registered ratio); the fleets by drivetrain that result are targets."""
+
+    points: dict[Year, Annotated[float, Field(ge=0, le=1)]]
+    bev_share_of_ev: Annotated[float, Field(ge=0, le=1)] = 0.62
+    source_id: str = "critmat_assumption_scenarios"
+    note: str = ""
+
+
 class Scenario(_Frozen):
     """A flow scenario (see the module docstring for the keys)."""
 
@@ -129,6 +166,8 @@ class Scenario(_Frozen):
     pathways: dict[AppliesTo, PathwayOverride] = {}
     pretreatment: dict[AppliesTo, dict[str, ShareSchedule]] = {}
     recovery: dict[AppliesTo, dict[str, ShareSchedule]] = {}
+    targets: dict[str, FleetTarget] = {}
+    ev_sales: EvSales | None = None
 
     def pathway_overrides(self) -> dict[tuple[str, str], tuple[tuple[int, float], ...]]:
         """``{(applies_to, pathway): schedule}`` for :func:`critmat.models.circularity.resolve_parameters`."""

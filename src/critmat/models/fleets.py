@@ -200,3 +200,36 @@ def target_fleet_flows(target_years: np.ndarray, target_stock: np.ndarray, lt: L
             full[~ok & (years <= first)] = float(ts[0]) if since is None else 0.0
         out[name] = full
     return FleetFlows(years=years, **out)
+
+
+def sales_share_fleets(stock: dict[str, float], lt: Lifetime, years: np.ndarray, start: int,
+                       share_of_sales: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Fleets by drivetrain when the total fleet is held and the new units of each year are split by
+    ``share_of_sales`` (drivetrain → share per year of ``years``; the shares of a year sum to 1).
+
+    ``stock``: units per drivetrain at the end of ``start`` (the registry year). The total is held constant
+    in a steady state (inflow ``I = total / Σ sf``); every drivetrain's registered units leave along the
+    stationary survival curve (their age structure is taken as the fleet's), units sold after ``start``
+    along ``sf``. Returns drivetrain → stock per year of ``years`` (units); the drivetrains sum to the total.
+    """
+    years = np.asarray(years, dtype=np.int64)
+    total = float(sum(stock.values()))
+    pre = _stationary_prefix(lt)
+    n = int(years[-1]) - start + 1
+    sf = np.asarray(lt.sf(np.arange(pre + n + 1)), dtype=float)
+    sf_sum = float(sf[:pre].sum())
+    if sf_sum <= 0:
+        raise ModelError("the lifetime leaves no unit in use: cannot hold a fleet")
+    inflow = total / sf_sum
+    ks = np.arange(1, n + 1)                                   # years after start
+    legacy = np.array([sf[k:k + pre].sum() / sf_sum for k in ks])  # share of the start stock still in use
+    out = {}
+    for d, s0 in stock.items():
+        share = np.asarray(share_of_sales.get(d, np.zeros(len(years))), dtype=float)
+        yr_share = np.interp(start + ks, years, share, left=share[0], right=share[-1])
+        sold = inflow * yr_share                                  # units sold in start+1 .. end
+        path = s0 * legacy + np.array([np.dot(sold[:k], sf[k - 1::-1][:k]) for k in ks])
+        full = np.interp(years, start + ks, path, left=s0)
+        full[years <= start] = s0
+        out[d] = full
+    return out
