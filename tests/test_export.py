@@ -325,3 +325,23 @@ def test_bundled_region_stock_integrates():
     w = stock_mod.summarize(res, "material")
     assert (w["low_t"] <= w["high_t"]).all() and (w["mass_t"] > 0).all()
     assert {"neodymium", "copper", "lithium"} <= set(w["material"])
+
+
+def test_cli_export_of_the_bundled_pack_is_valid(tmp_path):
+    """The real nh-fl pack end to end: every asset kept, polygons where the pack has boundaries, VALID."""
+    import frictionless as fl
+
+    from critmat.regions import load_region
+
+    pytest.importorskip("pyogrio")
+    reg = load_region("nh-fl")
+    r = runner.invoke(app, ["export", "--region", "nh-fl", "--to", str(tmp_path / "nh"), "--draws", "0"])
+    assert r.exit_code == 0, r.output
+    report = fl.Package(str(tmp_path / "nh" / "datapackage.json")).validate()
+    assert report.valid, [(t.name, e.type, e.note) for t in report.tasks for e in t.errors][:3]
+    assert len(pd.read_csv(tmp_path / "nh" / "assets.csv")) == len(reg.table("assets"))
+    if "boundaries" in reg.tables and _has_shapely():
+        import pyogrio
+
+        layers = {n for n, _ in pyogrio.list_layers(tmp_path / "nh" / "nh-fl.gpkg")}
+        assert {"assets", "municipalities", "provinces"} <= layers

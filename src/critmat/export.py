@@ -500,10 +500,17 @@ def export_package(out_dir: Path, region_id: str, *, stock: pd.DataFrame, assets
                               "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
                               "encoding": "utf-8", **_file_stats(csv), "schema": schema,
                               "critmat:rows": len(frame), "critmat:source": source})
-            resources.append({"name": f"{name}-parquet", "path": pq_path.name, "profile": "data-resource",
-                              "format": "parquet", "mediatype": "application/vnd.apache.parquet",
-                              "description": f"{name} as Parquet (column metadata: unit, description, source, "
-                              "build_id)"})
+            import pyarrow.parquet as pq
+
+            if pq.read_metadata(pq_path).num_rows != len(frame):
+                raise DataError(f"{name}.parquet does not hold the {len(frame)} rows handed over", file=str(pq_path))
+            # A file resource (bytes, hash): Frictionless's Parquet reader turns nulls into NaN and would
+            # report them against the schema; the CSV twin is the table it validates.
+            resources.append({"name": f"{name}-parquet", "type": "file", "path": pq_path.name,
+                              "profile": "data-resource", "format": "parquet",
+                              "mediatype": "application/vnd.apache.parquet",
+                              "description": f"{name} as Parquet, same rows as {csv.name} (Arrow column metadata: "
+                              "unit, description, source, build_id)", **_file_stats(pq_path)})
         notes = []
         if geopackage:
             gpkg = tmp / f"{region_id}.gpkg"
