@@ -17,7 +17,7 @@ from rich.console import Console
 
 from critmat.errors import CritmatError
 
-TOPICS = ["materials", "risk", "regional", "stock", "flows", "capabilities", "core", "serve"]
+TOPICS = ["materials", "risk", "regional", "stock", "flows", "capabilities", "report", "core", "serve"]
 
 app = typer.Typer(
     name="critmat",

@@ -1,0 +1,292 @@
+"""``critmat report``: orchestrate the services' results into report.html, report.pdf, figures/ and the data
+appendix. Key figures and what changed since the previous build in the same folder (read from its
+``data/key_figures.csv``) are the only things this module assembles; every value comes from a service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from critmat.report import data as D
+from critmat.report.i18n import fmt_num, fmt_share, strings
+from critmat.report.model import Figure, Table, number
+from critmat.report.sections import Composer
+
+Progress = Callable[[str, float], None]   # (message, fraction done 0..1)
+
+NEWS = {
+    "en": ["tonnes of each material per asset class and municipality, with a 90 % Monte Carlo band, and a map "
+           "of them", "end-of-life flows 2025-2050 per material with bands over asset lifetimes",
+           "the region's yearly need, split into replacement and growth",
+           "secondary supply per material against the CRMA 25 % recycling benchmark",
+           "an exposure ranking (need × supply risk) with the export controls in force on the report date",
+           "the bundled disruption scenarios translated into tonnes of the region's need",
+           "supply-chain stage coverage, its gaps and the nearest European facilities that fill them",
+           "ranked recyclers and offtakers for each end-of-life stream",
+           "indicators with current values and trends for each opportunity and recommendation",
+           "a rebuild for any date, scenario or region, with every number in a data appendix"],
+    "nl": ["tonnen per grondstof, installatiesoort en gemeente, met een Monte Carlo-band van 90 %, en een kaart",
+           "afgedankte stromen 2025-2050 per grondstof met banden over de levensduren",
+           "de jaarlijkse behoefte van de regio, verdeeld in vervanging en groei",
+           "secundair aanbod per grondstof tegenover de CRMA-benchmark van 25 %",
+           "een rangorde van blootstelling (behoefte × leveringsrisico) met de exportbeperkingen die op de "
+           "rapportdatum gelden", "de meegeleverde verstoringsscenario's uitgedrukt in tonnen behoefte van de regio",
+           "dekking van de ketenschakels, de gaten en de dichtstbijzijnde Europese installaties die ze vullen",
+           "gerangschikte recyclers en afnemers per afvalstroom",
+           "indicatoren met huidige waarde en verloop voor elke kans en aanbeveling",
+           "opnieuw te maken voor elke datum, elk scenario of elke regio, met elk getal in een gegevensbijlage"],
+}
+
+
+@dataclass
+class ReportResult:
+    out: Path
+    html: Path
+    pdf: Path | None
+    figures: list[Path] = field(default_factory=list)
+    appendix: list[Path] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figure_list: list[Figure] = field(default_factory=list)
+    composer: Composer | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def key_figures(c: Composer) -> pd.DataFrame:
+    """The summary's key figures, each read from a service result (key, value, unit, label)."""
+    t = c.t
+    crm = c.get("materials").frame
+    assets = c.get("assets").frame
+    crm_ids = set(c._crm_ids())
+    st = c.get("stock", by="material").frame
+    ind = c.get("policy_indicators").frame.set_index("indicator_id")
+    tm = c.get("trade_measures").frame
+    comp = c.get("companies").frame
+    ex = c.get("exposure_materials").frame
+    top = ex.sort_values("rank").iloc[0] if len(ex) else None
+    rows = [
+        ("crm_2023", float(len(crm)), "count", t["k_materials"]),
+        ("strategic", float(crm["strategic"].fillna(False).astype(bool).sum()), "count", t["k_strategic"]),
+        ("assets", float(len(assets)), "count", t["k_assets"]),
+        ("crm_stock_t", float(st.loc[st["material"].isin(crm_ids), "mass_t"].sum()), "t", t["k_stock"]),
+        ("crm_eol_rir", ind.loc["crm_eol_rir_2025_2050", "value"] if "crm_eol_rir_2025_2050" in ind.index
+         else None, "share", t["k_rir"]),
+        ("controls_in_force", float(tm["measure_status"].isin(["active"]).sum()), "count", t["k_controls"]),
+        ("companies", float(len(comp)), "count", t["k_companies"]),
+        ("stage_gaps", ind.loc["stage_gaps", "value"] if "stage_gaps" in ind.index else None, "count",
+         t["k_gaps"]),
+    ]
+    df = pd.DataFrame(rows, columns=["key", "value", "unit", "label"])
+    if top is not None:
+        df.loc[len(df)] = ["top_exposure", float(top["exposure_score"]), "score",
+                           f"{t['k_top_exposure']}: {c.names.get(top['material_id'], top['material_id'])}"]
+    return df
+
+
+def _fmt(v, unit: str, lang: str) -> str:
+    return fmt_share(v, lang) if unit == "share" else fmt_num(v, lang)
+
+
+def _previous(out: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str | None]:
+    kf, ind, when = out / "data" / "key_figures.csv", out / "data" / "indicators.csv", None
+    meta = out / "data" / "datapackage.json"
+    if meta.exists():
+        try:
+            when = json.loads(meta.read_text())["created"]
+        except (ValueError, KeyError):
+            when = None
+    return (pd.read_csv(kf) if kf.exists() else None, pd.read_csv(ind) if ind.exists() else None, when)
+
+
+def changes(now: pd.DataFrame, before: pd.DataFrame | None, lang: str, key: str = "key",
+            label: str = "label") -> list[str]:
+    """Sentences for the figures that differ from the previous build (relative change above 0.1 %)."""
+    if before is None:
+        return []
+    old = dict(zip(before[key], before["value"]))
+    out = []
+    for r in now.itertuples():
+        k, v = getattr(r, key), r.value
+        if k not in old or pd.isna(v):
+            continue
+        o = old[k]
+        if pd.isna(o) or (abs(v - o) <= 1e-3 * max(abs(o), 1e-12)):
+            continue
+        out.append(f"{getattr(r, label)}: {_fmt(o, r.unit, lang)} → {_fmt(v, r.unit, lang)}")
+    return out
+
+
+def build_report(region: str, out: Path, scenario: str = "baseline", lang: str = "en", *, wh=None,
+                 pdf: bool = True, on: dt.date | None = None, progress: Progress | None = None) -> ReportResult:
+    """Write the report of ``region`` into ``out``; ``progress(message, fraction)`` is told each step."""
+    from critmat import __version__
+    from critmat.report import appendix, render
+
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    say = progress or (lambda _m, _f: None)
+    t = strings(lang)
+    if wh is None:
+        import critmat
+
+        say("opening the warehouse", 0.02)
+        wh = critmat.open()
+    from critmat.scenarios import load_scenario
+
+    load_scenario(scenario)  # an unknown scenario fails here, before any work
+    from critmat.errors import UnknownIdError
+
+    known = set(wh.table("municipalities")["region_id"])
+    if region not in known:
+        raise UnknownIdError(f"unknown region '{region}' (known: {', '.join(sorted(known))}; "
+                             "`critmat region build` makes one)")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    prev_kf, prev_ind, prev_when = _previous(out)
+    inp = D.Inputs(wh, region, scenario, on or dt.date.today())
+    steps = ["materials", "region", "flows", "exposure", "capabilities", "policy"]
+    done = {"n": 0}
+
+    def step(msg: str) -> None:
+        say(msg, 0.05 + 0.6 * done["n"] / len(steps))
+        done["n"] += 1
+
+    c = Composer(inp, t, lang, step)
+    sections = c.compose()
+    timings["compose"] = time.perf_counter() - t0
+    tables, figures = number(sections)
+    say("key figures", 0.67)
+    kf = key_figures(c)
+    ind = c.get("policy_indicators").frame
+    region_name = _region_name(wh, region)
+    keys = []
+    old = dict(zip(prev_kf["key"], prev_kf["value"])) if prev_kf is not None else {}
+    for r in kf.itertuples():
+        delta = ""
+        if r.key in old and not pd.isna(r.value) and not pd.isna(old[r.key]) and abs(r.value - old[r.key]) > 1e-9:
+            delta = f"{_fmt(old[r.key], r.unit, lang)} → {_fmt(r.value, r.unit, lang)}"
+        keys.append({"value": _fmt(r.value, r.unit, lang), "label": r.label, "delta": delta})
+    chg = changes(kf, prev_kf, lang)
+    ind_now = ind.assign(key=ind["indicator_id"], label=ind["title_nl" if lang == "nl" else "title"])
+    chg += changes(ind_now, prev_ind.rename(columns={"indicator_id": "key"}) if prev_ind is not None else None,
+                   lang)
+    change_note = t["changed_none"] if prev_kf is None else t["changed_same"].format(date=prev_when or "?")
+    build_id = _build_id(wh)
+    generated = t["generated"].format(date=inp.on.isoformat(), version=__version__, build=build_id,
+                                      scenario=scenario)
+    src = wh.table("sources")
+    cited = sorted({s for b in [*tables, *figures] for s in b.sources} | {"hcss_2025"})
+    src = src[src["source_id"].isin(cited)].sort_values("source_id")
+    known_ids = set(src["source_id"])
+    policy_ctx = _policy_context(c, lang, prev_ind)
+    params = {"region": f"{region} ({region_name})", "scenario": scenario, "date (controls in force)":
+              inp.on.isoformat(), "stock Monte Carlo": f"{inp.draws} draws, seed {inp.seed}",
+              "flows Monte Carlo": f"{inp.flow_draws} lifetime draws, seed {inp.seed}",
+              "need basis": c.get("exposure_materials").params.get("need_basis", ""),
+              "warehouse build": build_id, "critmat": __version__}
+    context = dict(lang=lang, t=t, version=__version__, title=t["title"].format(region=region_name),
+                   generated=generated, intro=t["summary_intro"].format(region=region_name), keys=keys,
+                   changes=chg, change_note=change_note, news=NEWS[lang], sections=sections, tables=tables,
+                   figures=figures, params=params, source_list=src.to_dict("records"),
+                   cite=lambda ids: ", ".join(i for i in dict.fromkeys(ids) if i in known_ids) or "critmat",
+                   policy=policy_ctx["policy"], policy_ind=True)
+    say("writing figures", 0.7)
+    fdir = out / "figures"
+    fdir.mkdir(exist_ok=True)
+    fig_paths = []
+    for f in figures:
+        stem = f"fig{f.number:02d}_{f.key}"
+        (fdir / f"{stem}.svg").write_text(f.svg, encoding="utf-8")
+        (fdir / f"{stem}.png").write_bytes(f.png)
+        fig_paths += [fdir / f"{stem}.svg", fdir / f"{stem}.png"]
+    say("writing the data appendix", 0.74)
+    meta = {"region": region, "title": context["title"], "created": dt.datetime.now(dt.timezone.utc).isoformat(
+        timespec="seconds"), "scenario": scenario, "lang": lang, "on": inp.on.isoformat(), "build": build_id,
+        "sources": [f"{r['source_id']}: {r['citation']}" for r in context["source_list"]]}
+    paths = appendix.write(out, tables, figures, meta)
+    kf.to_csv(out / "data" / "key_figures.csv", index=False)
+    ind.drop(columns=[]).to_csv(out / "data" / "indicators.csv", index=False)
+    say("rendering HTML", 0.78)
+    html_text = render.html(context)
+    html_path = out / "report.html"
+    html_path.write_text(html_text, encoding="utf-8")
+    timings["html"] = time.perf_counter() - t0
+    pdf_path = None
+    if pdf:
+        say("paginating the PDF", 0.82)
+        pdf_path = render.pdf(html_text, out / "report.pdf")
+    timings["total"] = time.perf_counter() - t0
+    say("done", 1.0)
+    return ReportResult(out, html_path, pdf_path, fig_paths, paths, tables, figures, c, timings)
+
+
+def _region_name(wh, region: str) -> str:
+    try:
+        from critmat.regions import list_regions
+
+        r = list_regions()
+        row = r[r.iloc[:, 0] == region]
+        if len(row) and "name" in row:
+            return str(row["name"].iloc[0])
+    except Exception:  # noqa: BLE001 - the id is a fine fallback
+        pass
+    return region
+
+
+def _build_id(wh) -> str:
+    try:
+        m = wh.table("meta")
+        d = dict(zip(m.iloc[:, 0], m.iloc[:, 1]))
+        return str(d.get("fingerprint", d.get("build_id", "?")))[:12]
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+def _policy_context(c: Composer, lang: str, prev_ind: pd.DataFrame | None) -> dict:
+    """Opportunities and recommendations with their indicators (value, sparkline, change since last build)."""
+    from critmat.report import figures as F
+    from critmat.report.render import png_uri
+
+    pol = c.get("policy")
+    ind = c.get("policy_indicators")
+    title_col = "title_nl" if lang == "nl" else "title"
+    trends = ind.doc["trends"]
+    old = dict(zip(prev_ind["indicator_id"], prev_ind["value"])) if prev_ind is not None else {}
+    by_id = {}
+    for r in ind.frame.itertuples():
+        spark = None
+        tr = trends.get(r.indicator_id)
+        if tr is not None and len(tr):
+            spark = png_uri(F.render(F.sparkline(tr, r.unit), dpi=200)[1])
+        delta = ""
+        if r.indicator_id in old and r.value is not None and not pd.isna(r.value) and not pd.isna(old[r.indicator_id]):
+            d = r.value - old[r.indicator_id]
+            delta = "=" if abs(d) <= 1e-9 else (("+" if d > 0 else "") + _fmt(d, r.unit, lang))
+        value = _fmt(r.value, r.unit, lang) + ("" if r.unit in ("share", "count") else f" {r.unit}")
+        if r.target_share is not None and not pd.isna(r.target_share):
+            value += f" (≥ {fmt_share(r.target_share, lang)})"
+        by_id[r.indicator_id] = {"title": getattr(r, title_col), "value": value, "spark": spark, "delta": delta,
+                                 "note": r.basis}
+    if not pol.doc["has_pack"]:
+        return {"policy": None}
+    items = pol.frame
+    links = pol.doc["links"]
+    matrix = pol.doc["matrix"]
+
+    def inds(item: str) -> list[dict]:
+        return [by_id[i] for i in links.loc[links["policy_item_id"] == item, "indicator_id"] if i in by_id]
+
+    opps = [{"id": r.policy_item_id, "short": f"O{r.item_number}", "title": getattr(r, title_col),
+             "indicators": inds(r.policy_item_id)}
+            for r in items[items["policy_item_kind"] == "opportunity"].sort_values("item_number").itertuples()]
+    recs = [{"id": r.policy_item_id, "short": f"R{r.item_number}", "number": r.item_number,
+             "title": getattr(r, title_col), "indicators": inds(r.policy_item_id),
+             "opps": set(matrix.loc[matrix["recommendation_id"] == r.policy_item_id, "opportunity_id"])}
+            for r in items[items["policy_item_kind"] == "recommendation"].sort_values("item_number").itertuples()]
+    return {"policy": {"opps": opps, "recs": recs, "recs_with_ind": [r for r in recs if r["indicators"]],
+                       "recs_without_ind": [r for r in recs if not r["indicators"]]}}

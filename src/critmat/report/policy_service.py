@@ -1,0 +1,170 @@
+"""Policy service: a region's policy items (SWOT, opportunities, recommendations, their matrix) and the
+values of the indicators that track them, computed from the other services' results.
+
+Indicator definitions are data (``regional_policy`` package, ``policy_indicators``); a region without policy
+items gets every indicator and an empty item list. Units: t (tonnes), share (0-1), count, km.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from critmat.report.model import Result
+
+if TYPE_CHECKING:
+    from critmat.report.data import Inputs
+
+WIND = ("wind_onshore", "wind_offshore")
+MAGNET_REE = ("neodymium", "praseodymium", "dysprosium", "terbium")
+NEAR_KM = 500.0
+
+
+def _table(inp: Inputs, name: str) -> pd.DataFrame:
+    try:
+        return inp.wh.table(name)
+    except Exception:  # noqa: BLE001 - a warehouse built before the package existed
+        return pd.DataFrame()
+
+
+def policy(inp: Inputs) -> Result:
+    """The region's policy items; doc: matrix (recommendation x opportunity), links (item -> indicator)."""
+    items = _table(inp, "policy_items")
+    items = items[items["region_id"] == inp.region].reset_index(drop=True) if len(items) else items
+    matrix = _table(inp, "policy_matrix")
+    matrix = matrix[matrix["region_id"] == inp.region] if len(matrix) else matrix
+    links = _table(inp, "policy_indicator_links")
+    links = links[links["region_id"] == inp.region] if len(links) else links
+    return Result(items, title=f"Policy items of {inp.region}", sources=["hcss_2025"] if len(items) else [],
+                  doc={"matrix": matrix.reset_index(drop=True), "links": links.reset_index(drop=True),
+                       "has_pack": bool(len(items))})
+
+
+def crm_material_ids(inp: Inputs) -> list[str]:
+    """Material ids the 2023 EU list covers, groups expanded to their elements; bauxite adds aluminium (the EC
+    assesses bauxite, alumina and aluminium together)."""
+    from critmat.report import data as D
+
+    lst = D.materials(inp).frame
+    groups = _table(inp, "material_groups")
+    out: list[str] = []
+    for mid in lst["id"]:
+        members = groups.loc[groups["group_id"] == mid, "material_id"].tolist() if len(groups) else []
+        out += members or [mid]
+        if mid == "bauxite":
+            out.append("aluminium")
+    return list(dict.fromkeys(out))
+
+
+def _region_rows(fl: pd.DataFrame) -> pd.DataFrame:
+    return fl[fl["area_type"] == "region"]
+
+
+def indicators(inp: Inputs) -> Result:
+    """One row per indicator: value (unit), target_share, basis (how it was read) and, where the flows give
+    one, a per-year trend (``doc['trends'][indicator_id]``: frame year, value)."""
+    from critmat.report import data as D
+
+    defs = _table(inp, "policy_indicators")
+    crm = set(crm_material_ids(inp))
+    fl = _region_rows(D.flows_long(inp).frame)
+    values: dict[str, tuple[float | None, str]] = {}
+    trends: dict[str, pd.DataFrame] = {}
+
+    def series(variable: str, classes: tuple[str, ...] | None, mats: set[str] | None, y0: int, y1: int):
+        sel = fl[(fl["variable"] == variable) & fl["year"].between(y0, y1)]
+        sel = sel[sel["asset_class"].isin(classes)] if classes else sel[sel["asset_class"] == "all"]
+        if mats is not None:
+            sel = sel[sel["material"].isin(mats)]
+        else:
+            groups = set(_table(inp, "material_groups")["group_id"])
+            sel = sel[~sel["material"].isin(groups)]
+        return sel.groupby("year")["value"].sum()
+
+    s = series("outflow", WIND, set(MAGNET_REE), 2025, 2035)
+    values["ree_outflow_wind_2025_2035"] = (float(s.sum()), "flows: outflow of Nd, Pr, Dy, Tb from wind assets")
+    trends["ree_outflow_wind_2025_2035"] = s.rename("value").reset_index()
+    s = series("recovered", WIND, set(MAGNET_REE), 2025, 2035)
+    values["ree_recovered_wind_2025_2035"] = (float(s.sum()), "flows: recovered Nd, Pr, Dy, Tb from wind assets")
+    trends["ree_recovered_wind_2025_2035"] = s.rename("value").reset_index()
+    s = series("outflow", ("solar_pv",), None, 2025, 2035)
+    values["pv_outflow_2025_2035"] = (float(s.sum()), "flows: outflow of all materials from solar assets")
+    trends["pv_outflow_2025_2035"] = s.rename("value").reset_index()
+
+    rec = series("recovered", None, crm, 2025, 2050)
+    dem = series("demand", None, crm, 2025, 2050)
+    rir = float(rec.sum() / dem.sum()) if dem.sum() > 0 else None
+    values["crm_eol_rir_2025_2050"] = (rir, f"flows: recovered {rec.sum():,.0f} t / demand {dem.sum():,.0f} t of "
+                                       "EU CRMs (2023 list, groups as elements, bauxite with aluminium)")
+    trends["crm_eol_rir_2025_2050"] = (rec / dem.where(dem > 0)).rename("value").reset_index()
+    summ = D.flows_summary(inp).frame
+    summ = summ[summ["material"].isin(crm) & (summ["demand_t"] > 0)]
+    n_meet = int((summ["meets_benchmark"] == True).sum())  # noqa: E712 - object column with None
+    values["crm_meeting_benchmark"] = (float(n_meet), f"flows: {n_meet} of {len(summ)} CRMs with a demand")
+
+    st = D.stock(inp, by="asset_class").frame
+    veh = st[(st["asset_class"] == "vehicle") & st["material"].isin(crm)]
+    values["vehicle_crm_stock_t"] = (float(veh["mass_t"].sum()) if len(veh) else None,
+                                     "stock: vehicles, central intensities")
+
+    gc = D.goods_categories(inp).frame
+    if len(gc):
+        auto = gc[gc["goods_category_id"] == "automotive_products"].groupby("province_code")["share"].sum()
+        mach = gc[gc["goods_category_id"].str.contains("machinery|electrical|appliance", regex=True)] \
+            .groupby("province_code")["share"].sum()
+        values["automotive_goods_share"] = (float(auto.max()) if len(auto) else None,
+                                            "goods categories: largest province share")
+        values["machinery_goods_share"] = (float(mach.max()) if len(mach) else None,
+                                           "goods categories: largest province share, machinery categories summed")
+    else:
+        values["automotive_goods_share"] = (None, "no goods-category data for this region")
+        values["machinery_goods_share"] = (None, "no goods-category data for this region")
+
+    comp = D.companies(inp).frame
+    acts = comp["activities"].fillna("").astype(str) if len(comp) else pd.Series(dtype=str)
+
+    def count(act: str) -> float:
+        return float(acts.str.split(";").map(lambda a: act in a).sum()) if len(acts) else 0.0
+
+    n = len(comp)
+    values["metal_recovery_companies"] = (count("recycling_metal_recovery"), f"capabilities: of {n} companies")
+    values["collection_companies"] = (count("recycling_collection"), f"capabilities: of {n} companies")
+    values["rd_institutions"] = (count("research_development"), f"capabilities: of {n} companies")
+    values["manufacturing_companies"] = (count("manufacturing"), f"capabilities: of {n} companies")
+    cap = D.capabilities(inp)
+    gaps = cap.doc["gaps"]
+    values["stage_gaps"] = (float(len(gaps)), f"capabilities: of {len(cap.frame)} streams x 6 stages")
+
+    m = D.match(inp).frame
+    if len(m):
+        rec_m = m[(m["role"] == "recycler") & m["stream"].str.contains("ndfeb", case=False)]
+        km = rec_m["distance_km"].dropna()
+        near = int((km <= NEAR_KM).sum())
+        values["nearest_ree_magnet_recycler_km"] = (
+            float(km.min()) if len(km) else None,
+            f"match: {near} of the top {len(km)} magnet recyclers within {NEAR_KM:.0f} km" if len(km)
+            else "match: no magnet recycler in the registry")
+    else:
+        values["nearest_ree_magnet_recycler_km"] = (None, "match: no end-of-life streams for this region")
+
+    ex = D.exposure_materials(inp).frame
+    groups = set(_table(inp, "material_groups")["group_id"])
+    ex = ex[~ex["material_id"].isin(groups)]
+    need = ex["need_t_per_yr"].fillna(0)
+    ctrl = need[ex["controls_active"].fillna(0) > 0].sum()
+    values["controlled_need_share"] = (float(ctrl / need.sum()) if need.sum() > 0 else None,
+                                       f"exposure: {ctrl:,.0f} of {need.sum():,.0f} t/yr, controls in force on "
+                                       f"{inp.on.isoformat()}")
+
+    rows = []
+    links = policy(inp).doc["links"]
+    for d in defs.itertuples():
+        v, basis = values.get(d.indicator_id, (None, "not computed"))
+        items = links.loc[links["indicator_id"] == d.indicator_id, "policy_item_id"].tolist() if len(links) else []
+        rows.append({"indicator_id": d.indicator_id, "title": d.title, "title_nl": d.title_nl,
+                     "unit": d.indicator_unit, "value": v, "target_share": d.target_share, "basis": basis,
+                     "items": ";".join(items)})
+    df = pd.DataFrame(rows)
+    return Result(df, title=f"Policy indicators of {inp.region}", params={"scenario": inp.scenario},
+                  sources=["critmat_policy_indicators", "eu_2024_1252"], doc={"trends": trends})

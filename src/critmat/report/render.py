@@ -1,0 +1,73 @@
+"""HTML (self-contained: inline CSS, figures as data URIs) and PDF (WeasyPrint) from the document model."""
+
+from __future__ import annotations
+
+import base64
+import math
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from critmat.report.i18n import fmt_num, fmt_share
+from critmat.report.model import Figure, Table
+
+
+def svg_uri(fig: Figure) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(fig.svg.encode()).decode()
+
+
+def png_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def cell(v: Any, kind: str, lang: str) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
+        return "–"
+    if kind == "share":
+        return fmt_share(v, lang)
+    if kind in ("num", "int"):
+        return fmt_num(v, lang)
+    if isinstance(v, bool):
+        return "✓" if v else ""
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat()
+    if isinstance(v, float):
+        return fmt_num(v, lang)
+    s = str(v)
+    return s.replace(";", "; ") if ";" in s and " " not in s else s
+
+
+def rows(table: Table, lang: str) -> list[list[tuple[str, str]]]:
+    cols = [c for c in table.columns if c in table.frame.columns]
+    out = []
+    for rec in table.frame[cols].itertuples(index=False):
+        out.append([(cell(v, table.formats.get(c, "text"), lang), table.formats.get(c, "text"))
+                    for c, v in zip(cols, rec)])
+    return out
+
+
+def html(context: dict[str, Any]) -> str:
+    """Render the Jinja2 template with the document context; CSS is inlined."""
+    import jinja2
+
+    tdir = files("critmat.report") / "templates"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tdir)), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    lang = context["lang"]
+    css = (files("critmat.report") / "style.css").read_text(encoding="utf-8")
+    return env.get_template("report.html.j2").render(
+        css=css, rows=lambda t: rows(t, lang), svg_uri=svg_uri, **context)
+
+
+def pdf(html_text: str, path: Path) -> Path:
+    """Paginate the HTML with WeasyPrint (print media: A4, running footer, TOC page numbers, footnotes)."""
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    HTML(string=html_text, base_url=None).write_pdf(path)
+    return path
