@@ -219,7 +219,7 @@ def build_report(region: str, out: Path, scenario: str = "baseline", lang: str =
     pdf_path = None
     if pdf:
         say("paginating the PDF", 0.82)
-        pdf_path = render.pdf(html_text, out / "report.pdf")
+        pdf_path = render.pdf(render.html(context, raster=True), out / "report.pdf")
     timings["total"] = time.perf_counter() - t0
     say("done", 1.0)
     return ReportResult(out, html_path, pdf_path, fig_paths, paths, tables, figures, c, timings)
@@ -249,20 +249,15 @@ def _build_id(wh) -> str:
 
 def _policy_context(c: Composer, lang: str, prev_ind: pd.DataFrame | None) -> dict:
     """Opportunities and recommendations with their indicators (value, sparkline, change since last build)."""
-    from critmat.report import figures as F
     from critmat.report.render import png_uri
 
     pol = c.get("policy")
     ind = c.get("policy_indicators")
     title_col = "title_nl" if lang == "nl" else "title"
-    trends = ind.doc["trends"]
     old = dict(zip(prev_ind["indicator_id"], prev_ind["value"])) if prev_ind is not None else {}
     by_id = {}
     for r in ind.frame.itertuples():
-        spark = None
-        tr = trends.get(r.indicator_id)
-        if tr is not None and len(tr):
-            spark = png_uri(F.render(F.sparkline(tr, r.unit), dpi=200)[1])
+        spark = png_uri(c.sparks[r.indicator_id].png) if r.indicator_id in c.sparks else None
         delta = ""
         if r.indicator_id in old and r.value is not None and not pd.isna(r.value) and not pd.isna(old[r.indicator_id]):
             d = r.value - old[r.indicator_id]

@@ -23,7 +23,7 @@ STYLE = {
     "xtick.labelsize": 7.5, "ytick.labelsize": 7.5, "legend.fontsize": 7.5, "legend.frameon": False,
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.color": "#e3e3e3",
     "grid.linewidth": 0.6, "axes.axisbelow": True, "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
-    "svg.fonttype": "path", "svg.hashsalt": "critmat", "figure.dpi": 100,
+    "svg.fonttype": "none", "svg.hashsalt": "critmat", "figure.dpi": 100,
 }
 WIDTH = 6.7  # inches: the text width of an A4 page with 2 cm margins
 
@@ -35,7 +35,7 @@ def new(height: float = 3.6, width: float = WIDTH, **kw) -> tuple[Figure, object
     return fig, ax
 
 
-def render(fig: Figure, dpi: int = 150) -> tuple[str, bytes]:
+def render(fig: Figure, dpi: int = 200) -> tuple[str, bytes]:
     """SVG (text, no metadata date so builds are reproducible) and PNG bytes of a figure."""
     with plt.rc_context(STYLE):
         s = io.StringIO()
@@ -143,11 +143,12 @@ def concentration(df: pd.DataFrame, labels: dict[str, str], top: int = 30) -> Fi
     ax.set_yticks(y, d["name"].astype(str).str.replace(r" \(.*\)", "", regex=True), fontsize=6.5)
     ax.set_xlim(0, 1)
     ax.set_xlabel(labels["share"])
-    ax.legend(loc="lower right", ncols=1)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3)
     return fig
 
 
-def controls_timeline(df: pd.DataFrame, today: pd.Timestamp, labels: dict[str, str]) -> Figure:
+def controls_timeline(df: pd.DataFrame, today: pd.Timestamp, labels: dict[str, str],
+                      names: dict[str, str] | None = None) -> Figure:
     """One bar per measure from its effective (or announced) date to its end date (or today), coloured by
     status; columns measure_id, country_iso3, effective_date, announced_date, end_date, measure_status,
     materials."""
@@ -161,10 +162,9 @@ def controls_timeline(df: pd.DataFrame, today: pd.Timestamp, labels: dict[str, s
     for i, r in d.iterrows():
         ax.barh(i, (r["stop"] - r["start"]).days, left=r["start"], height=0.6,
                 color=colors.get(r["measure_status"], PALETTE[8]))
-        mats = str(r.get("materials") or "")
+        mats = ", ".join((names or {}).get(m, m) for m in str(r.get("materials") or "").split(";") if m)
         mats = mats if len(mats) < 48 else mats[:46] + "…"
-        ax.text(r["stop"] + pd.Timedelta(days=25), i, mats.replace(";", ", "), va="center", fontsize=5.8,
-                color="#444")
+        ax.text(r["stop"] + pd.Timedelta(days=25), i, mats, va="center", fontsize=5.8, color="#444")
     ax.set_yticks(range(len(d)), d["measure_id"], fontsize=6.2)
     ax.invert_yaxis()
     ax.axvline(today, color="#222", lw=0.7)

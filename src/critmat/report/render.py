@@ -48,8 +48,9 @@ def rows(table: Table, lang: str) -> list[list[tuple[str, str]]]:
     return out
 
 
-def html(context: dict[str, Any]) -> str:
-    """Render the Jinja2 template with the document context; CSS is inlined."""
+def html(context: dict[str, Any], raster: bool = False) -> str:
+    """Render the Jinja2 template with the document context; CSS is inlined. Figures are SVG data URIs, or
+    PNG with ``raster`` (for the PDF: WeasyPrint draws PNG much faster than matplotlib's SVG)."""
     import jinja2
 
     tdir = files("critmat.report") / "templates"
@@ -58,7 +59,7 @@ def html(context: dict[str, Any]) -> str:
     lang = context["lang"]
     css = (files("critmat.report") / "style.css").read_text(encoding="utf-8")
     return env.get_template("report.html.j2").render(
-        css=css, rows=lambda t: rows(t, lang), svg_uri=svg_uri, **context)
+        css=css, rows=lambda t: rows(t, lang), svg_uri=(lambda f: png_uri(f.png)) if raster else svg_uri, **context)
 
 
 def pdf(html_text: str, path: Path) -> Path:

@@ -26,6 +26,7 @@ class Composer:
         self.inp, self.t, self.lang = inp, t, lang
         self.step = step or (lambda _msg: None)
         self.results: dict[str, Result] = {}
+        self.sparks: dict[str, Figure] = {}
         self.classes = ASSET_CLASSES[lang]
         mats = inp.wh.table("materials")
         self.names = dict(zip(mats["material_id"], mats["name"].str.replace(r" \(.*\)$", "", regex=True)))
@@ -81,13 +82,16 @@ class Composer:
         s2.blocks.append(self.figure("fig_sr_history", t["cap_sr_history"], F.sr_history(hist, self.names, t),
                                      t["cap_sr_history"], ["ec_crm_2023"], hist))
         s3 = Section("concentration", t["s_concentration"])
+        focus = self._focus_ids()
         risk = self.get("risk").frame
+        risk = risk[risk["material_id"].isin(focus)]
         s3.blocks.append(self.figure("fig_concentration", t["s_concentration"], F.concentration(risk, t),
                                      t["cap_concentration"], ["ec_crm_2023"],
                                      risk[["material_id", "name", "china_extraction", "china_processing",
                                            "hhi_extraction", "hhi_processing"]]))
         s3.blocks.append(self.table(
-            "concentration_top", t["cap_concentration_t"], "risk", lambda f: f.head(15),
+            "concentration_top", t["cap_concentration_t"], "risk",
+            lambda f: f[f["material_id"].isin(focus)].head(15),
             {"name": "Material", "sr": "SR", "hhi_extraction": "HHI extr.", "hhi_processing": "HHI proc.",
              "china_extraction": "China extr.", "china_processing": "China proc.", "top_processing":
              "Largest processor", "crma_exceeds": "> 65 %"}, t["cap_concentration"],
@@ -96,7 +100,7 @@ class Composer:
         s4 = Section("controls", t["s_controls"])
         tm = self.get("trade_measures").frame
         s4.blocks.append(self.figure("fig_controls", t["s_controls"],
-                                     F.controls_timeline(tm, pd.Timestamp(self.inp.on), t), t["cap_controls"],
+                                     F.controls_timeline(tm, pd.Timestamp(self.inp.on), t, self.names), t["cap_controls"],
                                      self.get("trade_measures").sources,
                                      tm[["measure_id", "effective_date", "end_date", "measure_status"]]))
         s4.blocks.append(self.table(
@@ -192,6 +196,13 @@ class Composer:
         s.subsections = [s1, s2, s3, s4]
         return s
 
+    def _focus_ids(self) -> set[str]:
+        """Materials shown in the concentration views: the 2023 list without its groups, plus the magnet
+        rare earths and the car-catalyst PGMs (the groups' elements that the region's assets hold)."""
+        crm = self.get("materials").frame
+        ids = set(crm.loc[crm["material_kind"] != "group", "id"])
+        return ids | {"neodymium", "praseodymium", "dysprosium", "terbium", "platinum", "palladium", "rhodium"}
+
     def _crm_ids(self) -> list[str]:
         from critmat.report import policy_service as P
 
@@ -222,9 +233,10 @@ class Composer:
             s1.blocks.append(Text(t["no_flows"], "missing"))
         s2 = Section("need", t["s_need"])
         ex = self.get("exposure_materials")
-        s2.blocks.append(self.figure("fig_need", t["s_need"], F.need_split(ex.frame, self.names, t), t["cap_need"],
-                                     ex.sources, ex.frame[["material_id", "replacement_t_per_yr",
-                                                           "pipeline_t_per_yr", "need_t_per_yr"]]))
+        exc = ex.frame[ex.frame["material_id"].isin(crm)]
+        s2.blocks.append(self.figure("fig_need", t["s_need"], F.need_split(exc, self.names, t), t["cap_need"],
+                                     ex.sources, exc[["material_id", "replacement_t_per_yr", "pipeline_t_per_yr",
+                                                      "need_t_per_yr"]]))
         s3 = Section("secondary", t["s_secondary"])
         if len(summ.frame):
             sel = summ.frame[summ.frame["material"].isin(crm)]
@@ -238,8 +250,9 @@ class Composer:
         t, s = self.t, Section("exposure", self.t["s_exposure"])
         s1 = Section("exposure_views", t["s_exposure_views"])
         ex = self.get("exposure_materials")
-        s1.blocks.append(self.figure("fig_exposure", t["s_exposure_views"], F.exposure(ex.frame, self.names, t),
-                                     t["cap_exposure"], ex.sources, ex.frame))
+        exc = ex.frame[ex.frame["material_id"].isin(set(self._crm_ids()))]
+        s1.blocks.append(self.figure("fig_exposure", t["s_exposure_views"], F.exposure(exc, self.names, t),
+                                     t["cap_exposure"], ex.sources, exc))
         s1.blocks.append(self.table(
             "exposure_materials", t["cap_exposure_t"], "exposure_materials",
             lambda f: f.sort_values("rank").head(20),
@@ -340,6 +353,7 @@ class Composer:
                 fig = F.sparkline(tr, "")
                 f = self.figure(f"spark_{key}", key, fig, "", ind.sources, tr)
                 f.spark = True  # type: ignore[attr-defined]
+                self.sparks[key] = f
                 self.results[f"trend:{key}"] = Result(tr, title=key)
                 s_ind.blocks.append(f)
         del ind_frame
