@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from critmat.errors import CritmatError
 from critmat.report.model import Result
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ def indicators(inp: Inputs) -> Result:
     crm = set(crm_material_ids(inp))
     fl = _region_rows(D.flows_long(inp).frame)
     values: dict[str, tuple[float | None, str]] = {}
+    failed: list[str] = []
     trends: dict[str, pd.DataFrame] = {}
 
     def series(variable: str, classes: tuple[str, ...] | None, mats: set[str] | None, y0: int, y1: int):
@@ -82,85 +84,101 @@ def indicators(inp: Inputs) -> Result:
             sel = sel[~sel["material"].isin(groups)]
         return sel.groupby("year")["value"].sum()
 
-    s = series("outflow", WIND, set(MAGNET_REE), 2025, 2035)
-    values["ree_outflow_wind_2025_2035"] = (float(s.sum()), "flows: outflow of Nd, Pr, Dy, Tb from wind assets")
-    trends["ree_outflow_wind_2025_2035"] = s.rename("value").reset_index()
-    s = series("recovered", WIND, set(MAGNET_REE), 2025, 2035)
-    values["ree_recovered_wind_2025_2035"] = (float(s.sum()), "flows: recovered Nd, Pr, Dy, Tb from wind assets")
-    trends["ree_recovered_wind_2025_2035"] = s.rename("value").reset_index()
-    s = series("outflow", ("solar_pv",), None, 2025, 2035)
-    values["pv_outflow_2025_2035"] = (float(s.sum()), "flows: outflow of all materials from solar assets")
-    trends["pv_outflow_2025_2035"] = s.rename("value").reset_index()
+    def part0() -> None:
+        s = series("outflow", WIND, set(MAGNET_REE), 2025, 2035)
+        values["ree_outflow_wind_2025_2035"] = (float(s.sum()), "flows: outflow of Nd, Pr, Dy, Tb from wind assets")
+        trends["ree_outflow_wind_2025_2035"] = s.rename("value").reset_index()
+        s = series("recovered", WIND, set(MAGNET_REE), 2025, 2035)
+        values["ree_recovered_wind_2025_2035"] = (float(s.sum()), "flows: recovered Nd, Pr, Dy, Tb from wind assets")
+        trends["ree_recovered_wind_2025_2035"] = s.rename("value").reset_index()
+        s = series("outflow", ("solar_pv",), None, 2025, 2035)
+        values["pv_outflow_2025_2035"] = (float(s.sum()), "flows: outflow of all materials from solar assets")
+        trends["pv_outflow_2025_2035"] = s.rename("value").reset_index()
 
-    rec = series("recovered", None, crm, 2025, 2050)
-    dem = series("demand", None, crm, 2025, 2050)
-    rir = float(rec.sum() / dem.sum()) if dem.sum() > 0 else None
-    values["crm_eol_rir_2025_2050"] = (rir, f"flows: recovered {rec.sum():,.0f} t / demand {dem.sum():,.0f} t of "
-                                       "EU CRMs (2023 list, groups as elements, bauxite with aluminium)")
-    trends["crm_eol_rir_2025_2050"] = (rec / dem.where(dem > 0)).rename("value").reset_index()
-    summ = D.flows_summary(inp).frame
-    summ = summ[summ["material"].isin(crm) & (summ["demand_t"] > 0)]
-    n_meet = int((summ["meets_benchmark"] == True).sum())  # noqa: E712 - object column with None
-    values["crm_meeting_benchmark"] = (float(n_meet), f"flows: {n_meet} of {len(summ)} CRMs with a demand")
+    def part1() -> None:
+        rec = series("recovered", None, crm, 2025, 2050)
+        dem = series("demand", None, crm, 2025, 2050)
+        rir = float(rec.sum() / dem.sum()) if dem.sum() > 0 else None
+        values["crm_eol_rir_2025_2050"] = (rir, f"flows: recovered {rec.sum():,.0f} t / demand {dem.sum():,.0f} t of "
+                                           "EU CRMs (2023 list, groups as elements, bauxite with aluminium)")
+        trends["crm_eol_rir_2025_2050"] = (rec / dem.where(dem > 0)).rename("value").reset_index()
+        summ = D.flows_summary(inp).frame
+        summ = summ[summ["material"].isin(crm) & (summ["demand_t"] > 0)]
+        n_meet = int((summ["meets_benchmark"] == True).sum())  # noqa: E712 - object column with None
+        values["crm_meeting_benchmark"] = (float(n_meet), f"flows: {n_meet} of {len(summ)} CRMs with a demand")
 
-    st = D.stock(inp, by="asset_class").frame
-    veh = st[(st["asset_class"] == "vehicle") & st["material"].isin(crm)]
-    values["vehicle_crm_stock_t"] = (float(veh["mass_t"].sum()) if len(veh) else None,
-                                     "stock: vehicles, central intensities")
+    def part2() -> None:
+        st = D.stock(inp, by="asset_class").frame
+        veh = st[(st["asset_class"] == "vehicle") & st["material"].isin(crm)]
+        values["vehicle_crm_stock_t"] = (float(veh["mass_t"].sum()) if len(veh) else None,
+                                         "stock: vehicles, central intensities")
 
-    gc = D.goods_categories(inp).frame
-    if len(gc):
-        auto = gc[gc["goods_category_id"] == "automotive_products"].groupby("province_code")["share"].sum()
-        mach = gc[gc["goods_category_id"].str.contains("machinery|electrical|appliance", regex=True)] \
-            .groupby("province_code")["share"].sum()
-        values["automotive_goods_share"] = (float(auto.max()) if len(auto) else None,
-                                            "goods categories: largest province share")
-        values["machinery_goods_share"] = (float(mach.max()) if len(mach) else None,
-                                           "goods categories: largest province share, machinery categories summed")
-    else:
-        values["automotive_goods_share"] = (None, "no goods-category data for this region")
-        values["machinery_goods_share"] = (None, "no goods-category data for this region")
+    def part3() -> None:
+        gc = D.goods_categories(inp).frame
+        if len(gc):
+            auto = gc[gc["goods_category_id"] == "automotive_products"].groupby("province_code")["share"].sum()
+            mach = gc[gc["goods_category_id"].str.contains("machinery|electrical|appliance", regex=True)] \
+                .groupby("province_code")["share"].sum()
+            values["automotive_goods_share"] = (float(auto.max()) if len(auto) else None,
+                                                "goods categories: largest province share")
+            values["machinery_goods_share"] = (float(mach.max()) if len(mach) else None,
+                                               "goods categories: largest province share, machinery categories summed")
+        else:
+            values["automotive_goods_share"] = (None, "no goods-category data for this region")
+            values["machinery_goods_share"] = (None, "no goods-category data for this region")
 
-    comp = D.companies(inp).frame
-    acts = comp["activities"].fillna("").astype(str) if len(comp) else pd.Series(dtype=str)
+    def part4() -> None:
+        comp = D.companies(inp).frame
+        acts = comp["activities"].fillna("").astype(str) if len(comp) else pd.Series(dtype=str)
 
-    def count(act: str) -> float:
-        return float(acts.str.split(";").map(lambda a: act in a).sum()) if len(acts) else 0.0
+        def count(act: str) -> float:
+            return float(acts.str.split(";").map(lambda a: act in a).sum()) if len(acts) else 0.0
 
-    n = len(comp)
-    values["metal_recovery_companies"] = (count("recycling_metal_recovery"), f"capabilities: of {n} companies")
-    values["collection_companies"] = (count("recycling_collection"), f"capabilities: of {n} companies")
-    values["rd_institutions"] = (count("research_development"), f"capabilities: of {n} companies")
-    values["manufacturing_companies"] = (count("manufacturing"), f"capabilities: of {n} companies")
-    cap = D.capabilities(inp)
-    gaps = cap.doc["gaps"]
-    values["stage_gaps"] = (float(len(gaps)), f"capabilities: of {len(cap.frame)} streams x 6 stages")
+        n = len(comp)
+        values["metal_recovery_companies"] = (count("recycling_metal_recovery"), f"capabilities: of {n} companies")
+        values["collection_companies"] = (count("recycling_collection"), f"capabilities: of {n} companies")
+        values["rd_institutions"] = (count("research_development"), f"capabilities: of {n} companies")
+        values["manufacturing_companies"] = (count("manufacturing"), f"capabilities: of {n} companies")
 
-    m = D.match(inp).frame
-    if len(m):
-        rec_m = m[(m["role"] == "recycler") & m["stream"].str.contains("ndfeb", case=False)]
-        km = rec_m["distance_km"].dropna()
-        near = int((km <= NEAR_KM).sum())
-        values["nearest_ree_magnet_recycler_km"] = (
-            float(km.min()) if len(km) else None,
-            f"match: {near} of the top {len(km)} magnet recyclers within {NEAR_KM:.0f} km" if len(km)
-            else "match: no magnet recycler in the registry")
-    else:
-        values["nearest_ree_magnet_recycler_km"] = (None, "match: no end-of-life streams for this region")
+    def part5() -> None:
+        cap = D.capabilities(inp)
+        gaps = cap.doc["gaps"]
+        values["stage_gaps"] = (float(len(gaps)), f"capabilities: of {len(cap.frame)} streams x 6 stages")
 
-    ex = D.exposure_materials(inp).frame
-    groups = set(_table(inp, "material_groups")["group_id"])
-    ex = ex[~ex["material_id"].isin(groups)]
-    need = ex["need_t_per_yr"].fillna(0)
-    ctrl = need[ex["controls_active"].fillna(0) > 0].sum()
-    values["controlled_need_share"] = (float(ctrl / need.sum()) if need.sum() > 0 else None,
-                                       f"exposure: {ctrl:,.0f} of {need.sum():,.0f} t/yr, controls in force on "
-                                       f"{inp.on.isoformat()}")
+    def part7() -> None:
+        m = D.match(inp).frame
+        if len(m):
+            rec_m = m[(m["role"] == "recycler") & m["stream"].str.contains("ndfeb", case=False)]
+            km = rec_m["distance_km"].dropna()
+            near = int((km <= NEAR_KM).sum())
+            values["nearest_ree_magnet_recycler_km"] = (
+                float(km.min()) if len(km) else None,
+                f"match: {near} of the top {len(km)} magnet recyclers within {NEAR_KM:.0f} km" if len(km)
+                else "match: no magnet recycler in the registry")
+        else:
+            values["nearest_ree_magnet_recycler_km"] = (None, "match: no end-of-life streams for this region")
+
+    def part8() -> None:
+        ex = D.exposure_materials(inp).frame
+        groups = set(_table(inp, "material_groups")["group_id"])
+        ex = ex[~ex["material_id"].isin(groups)]
+        need = ex["need_t_per_yr"].fillna(0)
+        ctrl = need[ex["controls_active"].fillna(0) > 0].sum()
+        values["controlled_need_share"] = (float(ctrl / need.sum()) if need.sum() > 0 else None,
+                                           f"exposure: {ctrl:,.0f} of {need.sum():,.0f} t/yr, controls in force on "
+                                           f"{inp.on.isoformat()}")
+
+    for part in (part0, part1, part2, part3, part4, part5, part7, part8):
+        try:
+            part()
+        except CritmatError as exc:  # data the region lacks: the indicator stays empty, with the reason
+            failed.append(str(exc))
 
     rows = []
     links = policy(inp).doc["links"]
     for d in defs.itertuples():
-        v, basis = values.get(d.indicator_id, (None, "not computed"))
+        v, basis = values.get(d.indicator_id, (None, "not available: " + ("; ".join(dict.fromkeys(failed))
+                                                                          or "not computed")))
         items = links.loc[links["indicator_id"] == d.indicator_id, "policy_item_id"].tolist() if len(links) else []
         rows.append({"indicator_id": d.indicator_id, "title": d.title, "title_nl": d.title_nl,
                      "unit": d.indicator_unit, "value": v, "target_share": d.target_share, "basis": basis,

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from critmat.errors import CritmatError
 from critmat.report import data as D
 from critmat.report import figures as F
 from critmat.report import maps as M
@@ -27,6 +28,7 @@ class Composer:
         self.step = step or (lambda _msg: None)
         self.results: dict[str, Result] = {}
         self.sparks: dict[str, Figure] = {}
+        self.missing: dict[str, str] = {}
         self.classes = ASSET_CLASSES[lang]
         mats = inp.wh.table("materials")
         self.names = dict(zip(mats["material_id"], mats["name"].str.replace(r" \(.*\)$", "", regex=True)))
@@ -35,13 +37,21 @@ class Composer:
     def get(self, fn: str, **kw: Any) -> Result:
         key = fn + "".join(f":{k}={v}" for k, v in sorted(kw.items()))
         if key not in self.results:
-            self.results[key] = getattr(D, fn)(self.inp, **kw)
+            try:
+                self.results[key] = getattr(D, fn)(self.inp, **kw)
+            except CritmatError as exc:  # data this region does not have: shown as missing, never hidden
+                self.missing[key] = str(exc)
+                self.results[key] = Result(pd.DataFrame(), title=fn, caption=str(exc),
+                                           doc={"gaps": pd.DataFrame(), "streams": pd.DataFrame(),
+                                                "totals": {}, "trends": {}})
         return self.results[key]
 
     def table(self, key: str, title: str, fn: str, pick: Callable[[pd.DataFrame], pd.DataFrame],
               columns: dict[str, str], caption: str = "", formats: dict[str, str] | None = None,
               sources: list[str] | None = None, **kw: Any) -> Table:
         r = self.get(fn, **kw)
+        if not len(r.frame.columns):  # the service has nothing for this region: say so where the table would be
+            return Text(f"{title}: {r.caption or self.t['missing']}", "missing")  # type: ignore[return-value]
         frame = pick(r.frame)
         frame = frame[[c for c in columns if c in frame]].reset_index(drop=True)
         return Table(key=key, title=title, frame=frame, caption=caption, sources=sources or r.sources,
