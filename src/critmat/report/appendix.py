@@ -16,6 +16,11 @@ def _name(key: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", key.lower()).strip("_")[:60]
 
 
+def _sheet(name: str) -> str:
+    """An Excel sheet name (at most 31 characters) that stays unique: the number prefix is kept."""
+    return name.replace("figure_", "fig_").replace("table_", "tab_").replace("trend_", "tr_")[:31]
+
+
 def _type(s: pd.Series) -> str:
     if pd.api.types.is_bool_dtype(s):
         return "boolean"
@@ -43,7 +48,9 @@ def frames(tables: list[Table], figures: list[Figure]) -> dict[str, tuple[str, p
         out[f"table_{t.number:02d}_{_name(t.key)}"] = (f"Table {t.number}. {t.title}", t.frame)
     for f in figures:
         d = getattr(f, "data", None)
-        if d is not None:
+        if d is not None and f.spark:
+            out[f"trend_{_name(f.key)}"[:60]] = (f"Trend of indicator {f.title}", d)
+        elif d is not None:
             out[f"figure_{f.number:02d}_{_name(f.key)}"] = (f"Figure {f.number}. {f.title}", d)
     return out
 
@@ -68,8 +75,9 @@ def write(out: Path, tables: list[Table], figures: list[Figure], meta: dict) -> 
     (ddir / "datapackage.json").write_text(json.dumps(pkg, indent=1, default=str), encoding="utf-8")
     xlsx = out / "report_data.xlsx"
     with pd.ExcelWriter(xlsx, engine="openpyxl") as w:
-        index = pd.DataFrame([{"sheet": n[:31], "title": t} for n, (t, _) in fr.items()])
+        sheets = {n: _sheet(n) for n in fr}
+        index = pd.DataFrame([{"sheet": sheets[n], "title": t} for n, (t, _) in fr.items()])
         index.to_excel(w, sheet_name="contents", index=False)
         for name, (_, df) in fr.items():
-            _clean(df).to_excel(w, sheet_name=name[:31], index=False)
+            _clean(df).to_excel(w, sheet_name=sheets[name], index=False)
     return [ddir / "datapackage.json", xlsx]

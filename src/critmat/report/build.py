@@ -200,7 +200,7 @@ def build_report(region: str, out: Path, scenario: str = "baseline", lang: str =
     fdir.mkdir(exist_ok=True)
     fig_paths = []
     for f in figures:
-        stem = f"fig{f.number:02d}_{f.key}"
+        stem = f.key if f.spark else f"fig{f.number:02d}_{f.key}"
         (fdir / f"{stem}.svg").write_text(f.svg, encoding="utf-8")
         (fdir / f"{stem}.png").write_bytes(f.png)
         fig_paths += [fdir / f"{stem}.svg", fdir / f"{stem}.png"]

@@ -55,6 +55,7 @@ class Figure:
     sources: list[str] = field(default_factory=list)
     number: int = 0
     wide: bool = False
+    spark: bool = False                  # an indicator's trend line: shown in the policy cards, not numbered
 
 
 @dataclass
@@ -88,7 +89,7 @@ def number(sections: list[Section]) -> tuple[list[Table], list[Figure]]:
                     b.number = len(tables)
                 elif isinstance(b, Figure):
                     figures.append(b)
-                    b.number = len(figures)
+                    b.number = 0 if b.spark else 1 + sum(not f.spark for f in figures[:-1])
             walk(s.subsections, f"{s.number}.")
 
     walk(sections, "")

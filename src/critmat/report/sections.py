@@ -362,7 +362,7 @@ class Composer:
             if len(tr):
                 fig = F.sparkline(tr, "")
                 f = self.figure(f"spark_{key}", key, fig, "", ind.sources, tr)
-                f.spark = True  # type: ignore[attr-defined]
+                f.spark = True
                 self.sparks[key] = f
                 self.results[f"trend:{key}"] = Result(tr, title=key)
                 s_ind.blocks.append(f)

@@ -1,0 +1,247 @@
+"""critmat report: a self-contained HTML, a paginated PDF, every figure, the data appendix, and every table
+equal to the service result it shows. The nh-fl report is built once per session (module fixture)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("matplotlib")
+pytest.importorskip("jinja2")
+
+
+def _weasyprint_ok() -> bool:
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):  # OSError: the Pango library is missing
+        return False
+    return True
+
+
+PDF = _weasyprint_ok()
+
+
+@pytest.fixture(scope="module")
+def built(warehouse_db: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The nh-fl report (en), built once; returns (ReportResult, output folder)."""
+    import critmat
+    from critmat.report import build_report
+
+    out = tmp_path_factory.mktemp("report_nhfl")
+    res = build_report("nh-fl", out, wh=critmat.open(db=str(warehouse_db)), pdf=PDF)
+    return res, out
+
+
+class _Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for k, v in attrs:
+            if k in ("src", "href", "srcset", "data", "poster", "action") and v:
+                self.refs.append((tag, k, v))
+
+
+def test_html_has_no_outside_url(built):
+    res, _ = built
+    text = res.html.read_text(encoding="utf-8")
+    p = _Refs()
+    p.feed(text)
+    assert "script" not in p.tags or all(v.startswith("data:") for t, k, v in p.refs if t == "script")
+    assert not [t for t in p.tags if t == "link"], "stylesheets are inlined, no <link>"
+    outside = [(t, k, v[:60]) for t, k, v in p.refs if not (v.startswith("#") or v.startswith("data:"))]
+    assert outside == []
+    # nor inside the inline CSS (fonts, backgrounds)
+    css = "".join(re.findall(r"<style>(.*?)</style>", text, flags=re.S))
+    assert "url(" not in css and "@import" not in css
+    assert sum(v.startswith("data:image/") for _, k, v in p.refs if k == "src") >= 15
+
+
+def test_every_table_equals_its_service_result(built):
+    from critmat.report import data as D
+
+    res, _ = built
+    c = res.composer
+    assert len(res.tables) >= 15
+    for t in res.tables:
+        if t.pick is None:  # a table taken from a result's document (match streams): compare with it
+            fresh = getattr(D, "match")(c.inp).doc["streams"]
+            pd.testing.assert_frame_equal(t.frame, fresh[list(t.frame.columns)].reset_index(drop=True),
+                                          obj=f"table {t.number} {t.key}")
+            continue
+        inp = D.Inputs(c.inp.wh, c.inp.region, c.inp.scenario, c.inp.on)  # a fresh call, no shared memo
+        fresh = getattr(D, t.fn)(inp, **t.kwargs).frame
+        shown = t.pick(fresh)
+        shown = shown[[col for col in t.columns if col in shown]].reset_index(drop=True)
+        pd.testing.assert_frame_equal(t.frame, shown, obj=f"table {t.number} {t.key}")
+
+
+def test_tables_and_figures_are_numbered_in_order(built):
+    res, _ = built
+    assert [t.number for t in res.tables] == list(range(1, len(res.tables) + 1))
+    numbered = [f for f in res.figure_list if not f.spark]
+    assert [f.number for f in numbered] == list(range(1, len(numbered) + 1))
+    html = res.html.read_text(encoding="utf-8")
+    assert f"Table {len(res.tables)}." in html and f"Figure {len(numbered)}." in html
+
+
+def test_every_figure_renders(built):
+    from PIL import Image
+
+    res, out = built
+    assert len(res.figure_list) >= 12
+    for f in res.figure_list:
+        stem = f.key if f.spark else f"fig{f.number:02d}_{f.key}"
+        svg = (out / "figures" / f"{stem}.svg").read_text(encoding="utf-8")
+        assert svg.lstrip().startswith("<?xml") and "<svg" in svg and svg.count("<path") + svg.count("<use") > 3
+        im = Image.open(out / "figures" / f"{stem}.png").convert("L")
+        lo, hi = im.getextrema()
+        assert im.size[0] > (100 if not f.spark else 50) and hi - lo > 100, f"{stem} looks empty"
+        # more than a blank canvas: a fair share of the pixels is drawn
+        hist = im.histogram()
+        assert sum(hist[:250]) > 0.003 * im.size[0] * im.size[1], f"{stem} is nearly blank"
+
+
+def test_data_appendix_holds_every_table_and_figure(built):
+    res, out = built
+    pkg = json.loads((out / "data" / "datapackage.json").read_text())
+    names = {r["name"] for r in pkg["resources"]}
+    assert {f"table_{t.number:02d}" for t in res.tables} <= {n[:8] for n in names}
+    for t in res.tables:
+        name = next(n for n in names if n.startswith(f"table_{t.number:02d}_"))
+        csv = pd.read_csv(out / "data" / f"{name}.csv")
+        assert len(csv) == len(t.frame) and list(csv.columns) == [str(c) for c in t.frame.columns]
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out / "report_data.xlsx", read_only=True)
+    assert "contents" in wb.sheetnames and len(wb.sheetnames) == len(pkg["resources"]) + 1
+
+
+def test_frictionless_validates_the_appendix(built):
+    from frictionless import validate
+
+    _, out = built
+    report = validate(out / "data" / "datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+
+
+@pytest.mark.skipif(not PDF, reason="WeasyPrint or the Pango library is not installed")
+def test_pdf_opens_with_sections_and_numbers(built):
+    from pypdf import PdfReader
+
+    res, _ = built
+    reader = PdfReader(res.pdf)
+    assert len(reader.pages) >= 20
+    text = "\n".join(p.extract_text() or "" for p in reader.pages)
+    flat = " ".join(text.split())
+    for heading in ["Contents", "Summary and key figures", "The EU list of critical raw materials",
+                    "Export controls in force", "End-of-life flows 2025-2050", "Stage coverage and gaps",
+                    "Policy: SWOT, opportunities and recommendations", "Sources"]:
+        assert heading in flat, heading
+    assert re.search(r"Table \d+\.", flat) and re.search(r"Figure \d+\.", flat)
+    assert "Sources: " in flat  # the footnotes
+    # numbers: the CRM count and the largest stock row (as formatted in the report) are in the text
+    c = res.composer
+    assert "34" in flat
+    top = c.get("stock", by="material").frame.iloc[0]
+    from critmat.report.i18n import fmt_num
+
+    assert fmt_num(top["mass_t"]).replace("\u2009", " ") in text.replace("\u2009", " ") or \
+        fmt_num(top["mass_t"]).replace("\u2009", "") in flat.replace(" ", "")
+
+
+def test_policy_layer_is_data_with_indicators(built):
+    res, _ = built
+    c = res.composer
+    pol = c.get("policy")
+    items = pol.frame
+    assert (items["policy_item_kind"] == "opportunity").sum() == 5
+    assert (items["policy_item_kind"] == "recommendation").sum() == 10
+    assert set(items["policy_item_kind"]) >= {"strength", "weakness", "threat"}
+    assert items["report_ref"].str.len().min() > 3 and (items["source_id"] == "hcss_2025").all()
+    m = pol.doc["matrix"]
+    assert set(m.loc[m["recommendation_id"] == "rec7", "opportunity_id"]) == {"opp5"}
+    ind = c.get("policy_indicators").frame.set_index("indicator_id")
+    assert ind.loc["crm_eol_rir_2025_2050", "target_share"] == 0.25
+    assert 0 <= ind.loc["crm_eol_rir_2025_2050", "value"] <= 1
+    assert ind.loc["ree_outflow_wind_2025_2035", "value"] >= 0
+    html = res.html.read_text(encoding="utf-8")
+    assert "O1." in html and "R10" in html
+
+
+def test_second_build_reports_what_changed(built, warehouse_db, tmp_path):
+    """A previous build's key figures in --out are compared; an edited figure shows up as a change."""
+    import critmat
+    from critmat.report import build_report
+
+    _, out = built
+    prev = tmp_path / "r"
+    (prev / "data").mkdir(parents=True)
+    kf = pd.read_csv(out / "data" / "key_figures.csv")
+    kf.loc[kf["key"] == "assets", "value"] += 5
+    kf.to_csv(prev / "data" / "key_figures.csv", index=False)
+    res = build_report("nh-fl", prev, wh=critmat.open(db=str(warehouse_db)), pdf=False, lang="nl")
+    import html as h
+
+    html = h.unescape(res.html.read_text(encoding="utf-8"))
+    assert "Wat er veranderde sinds de vorige build" in html
+    n = int(kf.loc[kf["key"] == "assets", "value"].iloc[0])
+    assert f"{n} → {n - 5}" in html
+
+
+def test_languages_have_the_same_keys():
+    from critmat.report.i18n import EN, NL
+
+    assert set(EN) == set(NL)
+    assert all(NL[k] for k in NL)
+
+
+def test_unknown_language_and_region_are_one_line_errors(tmp_path, warehouse_db):
+    from typer.testing import CliRunner
+
+    from critmat.cli import app
+
+    r = CliRunner().invoke(app, ["report", "--lang", "fr", "--out", str(tmp_path), "--db", str(warehouse_db)])
+    assert r.exit_code != 0
+    import critmat
+    from critmat.errors import UnknownIdError
+    from critmat.report import build_report
+
+    with pytest.raises(UnknownIdError, match="unknown region 'atlantis'"):
+        build_report("atlantis", tmp_path, wh=critmat.open(db=str(warehouse_db)), pdf=False)
+
+
+@pytest.mark.shared_data
+def test_second_region_gets_a_complete_report(shared_data, tmp_path):
+    """A province built from ../shared/data gets every section; what it lacks is marked, not dropped."""
+    import critmat
+    from critmat.report import build_report
+
+    from typer.testing import CliRunner
+
+    from critmat.cli import app
+
+    r = CliRunner().invoke(app, ["region", "build", "--province", "Utrecht", "--from", str(shared_data)])
+    assert r.exit_code == 0, r.output
+    db = tmp_path / "wh.duckdb"
+    res = build_report("pv26", tmp_path / "out", wh=critmat.open(db=str(db)), pdf=PDF)
+    import html as h
+
+    html = h.unescape(res.html.read_text(encoding="utf-8"))
+    for key in ["crm_list", "criticality", "concentration", "controls", "maps", "stock", "eol", "need",
+                "secondary", "exposure_views", "disruption", "stages", "matches", "indicators", "method"]:
+        assert f'id="{key}"' in html, key
+    assert "Not yet in critmat's data" in html  # e.g. no company registry, no goods categories, no policy items
+    assert len(res.figure_list) >= 10
+    if PDF:
+        from pypdf import PdfReader
+
+        assert len(PdfReader(res.pdf).pages) >= 10
