@@ -194,7 +194,7 @@ def build_report(region: str, out: Path, scenario: str = "baseline", lang: str =
                    changes=chg, change_note=change_note, news=NEWS[lang], sections=sections, tables=tables,
                    figures=figures, params=params, source_list=src.to_dict("records"),
                    cite=lambda ids: ", ".join(i for i in dict.fromkeys(ids) if i in known_ids) or "critmat",
-                   policy=policy_ctx["policy"], policy_ind=True)
+                   policy=policy_ctx["policy"], policy_ind=True, names={**c.names, **c.classes})
     say("writing figures", 0.7)
     fdir = out / "figures"
     fdir.mkdir(exist_ok=True)

@@ -5,16 +5,30 @@ frames arrive as the services returned them, and the functions only sort, select
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+@functools.cache
+def _mpl() -> Any:
+    """matplotlib, imported on first use (importing it builds a font cache; ``import critmat`` must not).
+    Figures are drawn with ``_mpl().figure.Figure`` directly: no pyplot, no global backend."""
+    import matplotlib
+    import matplotlib.cm
+    import matplotlib.colors
+    import matplotlib.figure
+    import matplotlib.patches
+    import matplotlib.ticker
+
+    return matplotlib
 
 # Okabe-Ito: distinguishable for colour-blind readers and in greyscale print
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000", "#999999"]
@@ -22,22 +36,37 @@ STYLE = {
     "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9.5, "axes.labelsize": 8.5,
     "xtick.labelsize": 7.5, "ytick.labelsize": 7.5, "legend.fontsize": 7.5, "legend.frameon": False,
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.color": "#e3e3e3",
-    "grid.linewidth": 0.6, "axes.axisbelow": True, "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "grid.linewidth": 0.6, "axes.axisbelow": True,
     "svg.fonttype": "none", "svg.hashsalt": "critmat", "figure.dpi": 100,
 }
 WIDTH = 6.7  # inches: the text width of an A4 page with 2 cm margins
 
 
+def styled(fn):
+    """Run a figure function inside the report's matplotlib style (the global rcParams stay untouched)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _style():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+def _style() -> Any:
+    from cycler import cycler
+
+    return _mpl().rc_context({**STYLE, "axes.prop_cycle": cycler(color=PALETTE)})
+
+
 def new(height: float = 3.6, width: float = WIDTH, **kw) -> tuple[Figure, object]:
-    with plt.rc_context(STYLE):
-        fig = Figure(figsize=(width, height), layout="constrained")
+    with _style():
+        fig = _mpl().figure.Figure(figsize=(width, height), layout="constrained")
         ax = fig.subplots(**kw)
     return fig, ax
 
 
 def render(fig: Figure, dpi: int = 200) -> tuple[str, bytes]:
     """SVG (text, no metadata date so builds are reproducible) and PNG bytes of a figure."""
-    with plt.rc_context(STYLE):
+    with _style():
         s = io.StringIO()
         fig.savefig(s, format="svg", metadata={"Date": None, "Creator": "critmat"})
         p = io.BytesIO()
@@ -45,6 +74,7 @@ def render(fig: Figure, dpi: int = 200) -> tuple[str, bytes]:
     return s.getvalue(), p.getvalue()
 
 
+@styled
 def empty(message: str, height: float = 1.2) -> Figure:
     """A figure that says plainly that there is nothing to draw (never an empty chart)."""
     fig, ax = new(height)
@@ -81,6 +111,7 @@ def _repel(ax, xs: np.ndarray, ys: np.ndarray, labels: Sequence[str], fontsize: 
 
 # --- materials ------------------------------------------------------------------------------------------
 
+@styled
 def criticality(df: pd.DataFrame, sr_threshold: float, ei_threshold: float, labels: dict[str, str]) -> Figure:
     """SR (y) against EI (x) for one assessment, with the EU thresholds; columns name, sr, ei, strategic."""
     d = df.dropna(subset=["sr", "ei"])
@@ -107,6 +138,7 @@ def criticality(df: pd.DataFrame, sr_threshold: float, ei_threshold: float, labe
     return fig
 
 
+@styled
 def sr_history(hist: pd.DataFrame, names: dict[str, str], labels: dict[str, str]) -> Figure:
     """Heat map of supply risk per material (rows, by 2023 SR) and assessment year (columns)."""
     p = hist.pivot_table(index="material_id", columns="year", values="supply_risk", aggfunc="first")
@@ -127,6 +159,7 @@ def sr_history(hist: pd.DataFrame, names: dict[str, str], labels: dict[str, str]
     return fig
 
 
+@styled
 def concentration(df: pd.DataFrame, labels: dict[str, str], top: int = 30) -> Figure:
     """China's share of global supply per stage (bars) and the HHI (markers), one row per material."""
     d = df.dropna(subset=["china_extraction", "china_processing"], how="all").copy()
@@ -147,6 +180,7 @@ def concentration(df: pd.DataFrame, labels: dict[str, str], top: int = 30) -> Fi
     return fig
 
 
+@styled
 def controls_timeline(df: pd.DataFrame, today: pd.Timestamp, labels: dict[str, str],
                       names: dict[str, str] | None = None) -> Figure:
     """One bar per measure from its effective (or announced) date to its end date (or today), coloured by
@@ -170,12 +204,13 @@ def controls_timeline(df: pd.DataFrame, today: pd.Timestamp, labels: dict[str, s
     ax.axvline(today, color="#222", lw=0.7)
     lo = d["start"].min() - pd.Timedelta(days=60)
     ax.set_xlim(lo, today + pd.Timedelta(days=int(0.45 * (today - lo).days)))
-    handles = [matplotlib.patches.Patch(color=c, label=labels.get(k, k)) for k, c in colors.items()
+    handles = [_mpl().patches.Patch(color=c, label=labels.get(k, k)) for k, c in colors.items()
                if k in set(d["measure_status"])]
     ax.legend(handles=handles, loc="lower left", ncols=4)
     return fig
 
 
+@styled
 def goods_categories(df: pd.DataFrame, provinces: dict[str, str], labels: dict[str, str]) -> Figure:
     """Share of each goods category in the CRM volume, per province (grouped bars)."""
     p = df.pivot_table(index="goods_category_name", columns="province_code", values="share", aggfunc="sum")
@@ -191,7 +226,7 @@ def goods_categories(df: pd.DataFrame, provinces: dict[str, str], labels: dict[s
             if not np.isnan(v):
                 ax.text(v + 0.004, yy, f"{v:.0%}", va="center", fontsize=6.5)
     ax.set_yticks(y, p.index)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(_mpl().ticker.PercentFormatter(1.0))
     ax.set_xlabel(labels["share"])
     ax.legend(loc="lower right")
     return fig
@@ -199,6 +234,7 @@ def goods_categories(df: pd.DataFrame, provinces: dict[str, str], labels: dict[s
 
 # --- region ---------------------------------------------------------------------------------------------
 
+@styled
 def stock_heatmap(df: pd.DataFrame, names: dict[str, str], classes: dict[str, str], labels: dict[str, str],
                   top: int = 25) -> Figure:
     """Tonnes per material (rows, largest first) x asset class (columns), log colour scale, values printed."""
@@ -209,15 +245,16 @@ def stock_heatmap(df: pd.DataFrame, names: dict[str, str], classes: dict[str, st
     data = p.to_numpy(dtype=float)
     masked = np.ma.masked_where(~(data > 0), data)
     im = ax.imshow(masked, aspect="auto", cmap="viridis_r",
-                   norm=matplotlib.colors.LogNorm(vmin=max(np.nanmin(masked), 1e-3), vmax=np.nanmax(masked)))
+                   norm=_mpl().colors.LogNorm(vmin=max(np.nanmin(masked), 1e-3), vmax=np.nanmax(masked)))
     ax.set_yticks(range(len(p)), [names.get(m, m) for m in p.index], fontsize=6.5)
     ax.set_xticks(range(len(p.columns)), [classes.get(c, c) for c in p.columns], rotation=25, ha="left",
                   fontsize=6.8)
     ax.xaxis.tick_top()
+    lo, hi = np.log10(max(np.nanmin(masked), 1e-3)), np.log10(np.nanmax(masked))
     for (i, j), v in np.ndenumerate(data):
-        if v > 0:
+        if v > 0:  # viridis_r: dark cells hold the large values
             ax.text(j, i, fmt_t(v), ha="center", va="center", fontsize=5.6,
-                    color="white" if np.log10(v) < np.log10(np.nanmax(masked)) - 2.5 else "#111")
+                    color="white" if np.log10(v) > lo + 0.45 * (hi - lo) else "#111")
     fig.colorbar(im, ax=ax, shrink=0.5, label=labels["tonnes"])
     return fig
 
@@ -234,6 +271,7 @@ def fmt_t(v: float) -> str:
     return f"{v:.2g}"
 
 
+@styled
 def stock_bands(df: pd.DataFrame, names: dict[str, str], labels: dict[str, str], top: int = 20) -> Figure:
     """Tonnes per material with the 5th-95th percentile band (log scale)."""
     d = df[df["mass_t"] > 0].sort_values("mass_t", ascending=True).tail(top)
@@ -249,6 +287,7 @@ def stock_bands(df: pd.DataFrame, names: dict[str, str], labels: dict[str, str],
     return fig
 
 
+@styled
 def flows_bands(fl: pd.DataFrame, materials: list[str], names: dict[str, str], labels: dict[str, str]) -> Figure:
     """Small multiples: outflow and recovered (t/yr) per year with their p05-p95 bands, one panel a material."""
     n = len(materials)
@@ -271,13 +310,14 @@ def flows_bands(fl: pd.DataFrame, materials: list[str], names: dict[str, str], l
         ax.set_title(names.get(m, m), loc="left")
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=6.5)
-        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fmt_t(v)))
+        ax.yaxis.set_major_formatter(_mpl().ticker.FuncFormatter(lambda v, _: fmt_t(v)))
     h, lab = axes.flat[0].get_legend_handles_labels()
     fig.legend(h, lab, loc="outside lower center", ncols=4)
     fig.supylabel(labels["t_per_yr"], fontsize=7.5)
     return fig
 
 
+@styled
 def need_split(df: pd.DataFrame, names: dict[str, str], labels: dict[str, str], top: int = 18) -> Figure:
     """Yearly need per material split into replacement and growth (new assets), t/yr, log scale."""
     d = df[(df["need_t_per_yr"] > 0)].sort_values("need_t_per_yr").tail(top)
@@ -297,6 +337,7 @@ def need_split(df: pd.DataFrame, names: dict[str, str], labels: dict[str, str], 
     return fig
 
 
+@styled
 def secondary_vs_benchmark(df: pd.DataFrame, names: dict[str, str], benchmark: float | None,
                            labels: dict[str, str]) -> Figure:
     """End-of-life recycling input rate per material (secondary supply / own demand) with its band and the
@@ -314,12 +355,13 @@ def secondary_vs_benchmark(df: pd.DataFrame, names: dict[str, str], benchmark: f
         ax.axvline(benchmark, color="#D55E00", lw=1, ls="--")
         ax.text(benchmark + 0.01, len(d) - 0.5, labels["benchmark"], color="#D55E00", fontsize=7, va="top")
     ax.set_yticks(y, [names.get(m, m) for m in d["material"]], fontsize=6.5)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(_mpl().ticker.PercentFormatter(1.0))
     ax.set_xlim(0, max(1.0, float(d["eol_rir"].max()) * 1.05) if len(d) else 1)
     ax.set_xlabel(labels["eol_rir"])
     return fig
 
 
+@styled
 def exposure(df: pd.DataFrame, names: dict[str, str], labels: dict[str, str], top: int = 25) -> Figure:
     """Need (t/yr, log x) against supply risk (y), marker size by exposure score, controlled materials marked."""
     d = df[(df["need_t_per_yr"] > 0) & df["sr"].notna()].sort_values("exposure_score", ascending=False).head(top)
@@ -339,6 +381,7 @@ def exposure(df: pd.DataFrame, names: dict[str, str], labels: dict[str, str], to
     return fig
 
 
+@styled
 def shocks(df: pd.DataFrame, labels: dict[str, str]) -> Figure:
     """Per shock: affected need split into alternative supply, secondary supply and the residual (t)."""
     d = df.copy()
@@ -357,6 +400,7 @@ def shocks(df: pd.DataFrame, labels: dict[str, str]) -> Figure:
     return fig
 
 
+@styled
 def coverage(matrix: pd.DataFrame, labels: dict[str, str]) -> Figure:
     """Companies per stream (rows) and supply-chain stage (columns); zero cells are the gaps."""
     stages = [c for c in matrix.columns if c not in ("stream", "covered", "gaps")]
@@ -375,6 +419,7 @@ def coverage(matrix: pd.DataFrame, labels: dict[str, str]) -> Figure:
     return fig
 
 
+@styled
 def sparkline(s: pd.DataFrame, unit: str) -> Figure:
     """A small line of an indicator's per-year values (frame year, value)."""
     fig, ax = new(0.55, width=1.6)

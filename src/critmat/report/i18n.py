@@ -85,7 +85,7 @@ EN: dict[str, str] = {
     "cap_choropleth": "Tonnes of EU critical raw materials held per municipality (central values).",
     "cap_stock_bands": "Tonnes held per material with the 5th-95th percentile of the Monte Carlo over material "
                        "intensities (log scale).",
-    "cap_stock_heat": "Tonnes per material and asset class (central values).",
+    "cap_stock_heat": "Tonnes of EU critical raw materials per material and asset class (central values).",
     "cap_stock_mun": "Largest holdings per municipality and material, with the 90 % band.",
     "cap_coverage": "Assets per class and status in the registry; assets without capacity, length or units "
                     "are listed by the stock service and not counted.",
@@ -242,7 +242,7 @@ NL: dict[str, str] = {
     "cap_choropleth": "Tonnen kritieke grondstoffen per gemeente (centrale waarden).",
     "cap_stock_bands": "Tonnen per grondstof met het 5e-95e percentiel van de Monte Carlo over de "
                        "materiaalintensiteiten (logaritmische schaal).",
-    "cap_stock_heat": "Tonnen per grondstof en installatiesoort (centrale waarden).",
+    "cap_stock_heat": "Tonnen kritieke grondstoffen per grondstof en installatiesoort (centrale waarden).",
     "cap_stock_mun": "Grootste voorraden per gemeente en grondstof, met de 90 %-band.",
     "cap_coverage": "Installaties per soort en status in het register; installaties zonder vermogen, lengte of "
                     "aantal worden door de voorraaddienst genoemd en niet meegeteld.",

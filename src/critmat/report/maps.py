@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from critmat.report.figures import PALETTE, new
+from critmat.report.figures import PALETTE, _mpl, new, styled
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CLASS_COLORS = {"wind_onshore": PALETTE[0], "wind_offshore": PALETTE[4], "solar_pv": PALETTE[1],
                 "datacentre": PALETTE[5], "grid_cable": PALETTE[8], "grid_transformer": PALETTE[7],
@@ -84,7 +87,10 @@ def base(ax, boundaries: pd.DataFrame, municipalities: pd.DataFrame, note: str) 
     """Draw outlines (or municipality centres); return the lat/lon extent points."""
     mun = _geoms(boundaries, "municipality")
     prov = _geoms(boundaries, "province")
+    sea = _geoms(boundaries, "offshore")
     lats, lons = [], []
+    for _, g in sea:
+        _draw_geom(ax, g, facecolor="#eef4fa", edgecolor="#9bb8d3", lw=0.5, ls="--")
     for _, g in mun:
         _draw_geom(ax, g, facecolor="#f4f4f0", edgecolor="#c8c8c8", lw=0.35)
         x0, y0, x1, y1 = g.bounds
@@ -98,12 +104,17 @@ def base(ax, boundaries: pd.DataFrame, municipalities: pd.DataFrame, note: str) 
     if not mun and not prov:
         m = municipalities.dropna(subset=["lat", "lon"])
         ax.scatter(m["lon"], m["lat"], s=6, marker="+", color="#bbb", lw=0.6, zorder=1)
+        name = "municipality_name" if "municipality_name" in m else None
+        if name and len(m) <= 80:  # names give the reader the geography that the missing outlines would
+            for x, y, n in zip(m["lon"], m["lat"], m[name]):
+                ax.text(x, y - 0.006, str(n), fontsize=3.8, color="#999", ha="center", va="top", zorder=1)
         ax.text(0.01, 0.01, note, transform=ax.transAxes, fontsize=6, color="#888", va="bottom")
         lats += m["lat"].tolist()
         lons += m["lon"].tolist()
     return np.asarray(lats, float), np.asarray(lons, float)
 
 
+@styled
 def assets_map(assets: pd.DataFrame, boundaries: pd.DataFrame, municipalities: pd.DataFrame,
                classes: dict[str, str], labels: dict[str, str], only: tuple[str, ...] | None = None) -> Figure:
     """Wind, solar, data centres (and other located assets) as points sized by capacity (MW)."""
@@ -111,7 +122,7 @@ def assets_map(assets: pd.DataFrame, boundaries: pd.DataFrame, municipalities: p
     a = a[a["status"].isin(["operational", "under_construction", "planned"])]
     if only:
         a = a[a["asset_class"].isin(only)]
-    fig, ax = new(5.2)
+    fig, ax = new(5.6)
     lats, lons = base(ax, boundaries, municipalities, labels["no_outlines"])
     cap = a["capacity_mw"].fillna(0)
     size = 8 + 160 * np.sqrt(cap / max(float(cap.max()), 1.0))
@@ -125,15 +136,27 @@ def assets_map(assets: pd.DataFrame, boundaries: pd.DataFrame, municipalities: p
                        edgecolors=c, lw=0.9, zorder=3,
                        label=f"{classes.get(cls, cls)} – {labels['planned']} ({planned.sum()})")
     _frame(ax, np.concatenate([lats, a["lat"].to_numpy(float)]), np.concatenate([lons, a["lon"].to_numpy(float)]))
-    ax.legend(loc="upper left", fontsize=6.5, markerscale=0.6, bbox_to_anchor=(1.0, 1.0))
+    _legend(fig, ax, 3)
     return fig
 
 
+def _legend(fig, ax, ncols: int) -> None:
+    """A legend under the map with markers of one size (the map's sizes encode capacity, not the class)."""
+    handles, labs = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    lg = fig.legend(handles, labs, loc="outside lower center", ncols=ncols, fontsize=6.8)
+    for h in lg.legend_handles:
+        if hasattr(h, "set_sizes"):
+            h.set_sizes([28])
+
+
+@styled
 def companies_map(companies: pd.DataFrame, boundaries: pd.DataFrame, municipalities: pd.DataFrame,
                   activities: dict[str, str], labels: dict[str, str]) -> Figure:
     """Companies by primary activity; companies sharing a town are spread on a small ring to stay visible."""
     c = companies.dropna(subset=["lat", "lon"]).copy()
-    fig, ax = new(5.2)
+    fig, ax = new(5.6)
     lats, lons = base(ax, boundaries, municipalities, labels["no_outlines"])
     # spread co-located points (town centres) on a ring of ~1.5 km so that each company stays visible
     c["k"] = c.groupby(["lat", "lon"]).cumcount()
@@ -146,10 +169,11 @@ def companies_map(companies: pd.DataFrame, boundaries: pd.DataFrame, municipalit
         ax.scatter(g["x"], g["y"], s=16, color=PALETTE[k % len(PALETTE)], edgecolors="white", lw=0.3, zorder=3,
                    label=f"{activities.get(act, act)} ({len(g)})")
     _frame(ax, np.concatenate([lats, c["lat"].to_numpy(float)]), np.concatenate([lons, c["lon"].to_numpy(float)]))
-    ax.legend(loc="upper left", fontsize=6.5, bbox_to_anchor=(1.0, 1.0))
+    _legend(fig, ax, 3)
     return fig
 
 
+@styled
 def choropleth(values: pd.DataFrame, boundaries: pd.DataFrame, municipalities: pd.DataFrame,
                labels: dict[str, str]) -> Figure:
     """Tonnes per municipality (columns area, mass_t): filled outlines, or circles at the municipality centres
@@ -159,8 +183,8 @@ def choropleth(values: pd.DataFrame, boundaries: pd.DataFrame, municipalities: p
     mun = dict(_geoms(boundaries, "municipality"))
     vmax = float(v.max()) if len(v) else 1.0
     vmin = max(float(v[v > 0].min()) if (v > 0).any() else 1.0, vmax / 1e5)
-    norm = matplotlib.colors.LogNorm(vmin=vmin, vmax=vmax)
-    cmap = matplotlib.colormaps["YlGnBu"]
+    norm = _mpl().colors.LogNorm(vmin=vmin, vmax=vmax)
+    cmap = _mpl().colormaps["YlGnBu"]
     lats, lons = base(ax, boundaries, municipalities, labels["no_outlines"])
     if mun:
         for code, g in mun.items():
@@ -173,6 +197,6 @@ def choropleth(values: pd.DataFrame, boundaries: pd.DataFrame, municipalities: p
         ax.scatter(m["lon"], m["lat"], s=10 + 300 * np.sqrt(vals / vmax), c=cmap(norm(vals.clip(lower=vmin))),
                    edgecolors="#555", lw=0.4, zorder=3)
     _frame(ax, lats, lons)
-    sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
+    sm = _mpl().cm.ScalarMappable(norm=norm, cmap=cmap)
     fig.colorbar(sm, ax=ax, shrink=0.6, label=labels["tonnes"])
     return fig

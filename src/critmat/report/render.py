@@ -22,7 +22,9 @@ def png_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def cell(v: Any, kind: str, lang: str) -> str:
+def cell(v: Any, kind: str, lang: str, names: dict[str, str] | None = None) -> str:
+    if kind in ("material", "class") and names is not None and isinstance(v, str):
+        return names.get(v, v)
     if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
         return "–"
     if kind == "share":
@@ -39,12 +41,24 @@ def cell(v: Any, kind: str, lang: str) -> str:
     return s.replace(";", "; ") if ";" in s and " " not in s else s
 
 
-def rows(table: Table, lang: str) -> list[list[tuple[str, str]]]:
+def rows(table: Table, lang: str, names: dict[str, str] | None = None) -> list[list[tuple[str, str]]]:
+    """Formatted cells (text, css class) of the shown columns; ``material`` columns show material names."""
     cols = [c for c in table.columns if c in table.frame.columns]
     out = []
     for rec in table.frame[cols].itertuples(index=False):
-        out.append([(cell(v, table.formats.get(c, "text"), lang), table.formats.get(c, "text"))
+        out.append([(cell(v, table.formats.get(c, "text"), lang, names), table.formats.get(c, "text"))
                     for c, v in zip(cols, rec)])
+    return out
+
+
+def swot(table: Table) -> list[tuple[str, list[dict[str, str]]]]:
+    """The SWOT table's rows grouped by kind, in the order strengths, weaknesses, opportunities, threats."""
+    f = table.frame
+    text = next(c for c in f.columns if c.startswith("title"))
+    out = []
+    for kind in ("strength", "weakness", "opportunity", "threat"):
+        sel = f[f["policy_item_kind"] == kind]
+        out.append((kind, [{"text": str(r[text]), "ref": str(r["report_ref"])} for _, r in sel.iterrows()]))
     return out
 
 
@@ -59,7 +73,7 @@ def html(context: dict[str, Any], raster: bool = False) -> str:
     lang = context["lang"]
     css = (files("critmat.report") / "style.css").read_text(encoding="utf-8")
     return env.get_template("report.html.j2").render(
-        css=css, rows=lambda t: rows(t, lang), svg_uri=(lambda f: png_uri(f.png)) if raster else svg_uri, **context)
+        css=css, rows=lambda t: rows(t, lang, context.get("names")), swot=swot, svg_uri=(lambda f: png_uri(f.png)) if raster else svg_uri, **context)
 
 
 def pdf(html_text: str, path: Path) -> Path:

@@ -171,11 +171,13 @@ class Composer:
         s3.blocks.append(self.table(
             "stock_material", t["s_stock"], "stock", lambda f: f.head(25),
             {"material": "Material", "mass_t": "t (central)", "low_t": "t (5th pct.)", "high_t": "t (95th pct.)"},
-            t["cap_stock_bands"], {"mass_t": "num", "low_t": "num", "high_t": "num"}, by="material"))
+            t["cap_stock_bands"], {"material": "material", "mass_t": "num", "low_t": "num", "high_t": "num"},
+            by="material"))
         sc = self.get("stock", by="asset_class")
+        scc = sc.frame[sc.frame["material"].isin(crm)]
         s3.blocks.append(self.figure("fig_stock_heat", t["cap_stock_heat"],
-                                     F.stock_heatmap(sc.frame, self.names, self.classes, t), t["cap_stock_heat"],
-                                     sc.sources, sc.frame))
+                                     F.stock_heatmap(scc, self.names, self.classes, t), t["cap_stock_heat"],
+                                     sc.sources, scc))
         smun = self.get("stock", by="municipality")
         mf = smun.frame
         crm_mun = mf[mf["material"].isin(crm)]
@@ -190,7 +192,7 @@ class Composer:
             lambda f: f[f["area"].astype(str).str.startswith("GM") & f["material"].isin(crm)]
             .sort_values("mass_t", ascending=False).head(20),
             {"area": "Code", "name": "Municipality", "material": "Material", "mass_t": "t", "low_t": "5th pct.",
-             "high_t": "95th pct."}, t["cap_stock_mun"], {"mass_t": "num", "low_t": "num", "high_t": "num"},
+             "high_t": "95th pct."}, t["cap_stock_mun"], {"material": "material", "mass_t": "num", "low_t": "num", "high_t": "num"},
             by="municipality"))
         # coverage of the holdings
         s4 = Section("coverage", t["s_coverage"])
@@ -201,7 +203,7 @@ class Composer:
                 units=("units", "sum"), located=("lat", "count")),
             {"asset_class": "Asset class", "status": "Status", "assets": "Assets", "capacity_mw": "MW",
              "length_km": "km", "units": "Units", "located": "With coordinates"}, t["cap_coverage"],
-            {"capacity_mw": "num", "length_km": "num", "units": "num"}))
+            {"asset_class": "class", "capacity_mw": "num", "length_km": "num", "units": "num"}))
         del inp
         s.subsections = [s1, s2, s3, s4]
         return s
@@ -237,7 +239,7 @@ class Composer:
                 {"material": "Material", "outflow_t": "Outflow t", "reused_t": "Reused t",
                  "secondary_supply_t": "Recovered t", "lost_t": "Lost t", "demand_t": "Own demand t",
                  "eol_rir": "Secondary / demand", "meets_benchmark": "≥ 25 %"}, t["cap_flows_t"],
-                {"outflow_t": "num", "reused_t": "num", "secondary_supply_t": "num", "lost_t": "num",
+                {"material": "material", "outflow_t": "num", "reused_t": "num", "secondary_supply_t": "num", "lost_t": "num",
                  "demand_t": "num", "eol_rir": "share"}))
         else:
             s1.blocks.append(Text(t["no_flows"], "missing"))
@@ -269,14 +271,15 @@ class Composer:
             {"rank": "Rank", "material_id": "Material", "sr": "SR", "stock_t": "Stock t",
              "need_t_per_yr": "Need t/yr", "exposure_score": "Score", "controls_active": "Controls",
              "china_processing": "China proc."},
-            t["cap_exposure_t"] + " " + ex.caption, {"sr": "num", "stock_t": "num", "need_t_per_yr": "num",
+            t["cap_exposure_t"] + " " + ex.caption, {"material_id": "material", "sr": "num", "stock_t": "num", "need_t_per_yr": "num",
                                                       "exposure_score": "num", "china_processing": "share"}))
         s1.blocks.append(self.table(
             "exposure_classes", t["cap_exposure_classes"], "exposure_asset_classes", lambda f: f.sort_values("rank"),
             {"rank": "Rank", "asset_class": "Asset class", "need_t_per_yr": "Need t/yr",
              "exposure_score": "Score", "top_material": "Top material",
              "controlled_need_t_per_yr": "Controlled need t/yr"}, t["cap_exposure_classes"],
-            {"need_t_per_yr": "num", "exposure_score": "num", "controlled_need_t_per_yr": "num"}))
+            {"need_t_per_yr": "num", "exposure_score": "num", "controlled_need_t_per_yr": "num",
+             "top_material": "material", "asset_class": "class"}))
         s2 = Section("disruption", t["s_disruption"])
         sh = self.get("shocks")
         rows = []
@@ -298,7 +301,8 @@ class Composer:
                 {"material": "Material", "affected_t": "Affected t", "alternative_t": "Alternative t",
                  "secondary_t": "Secondary t", "residual_t": "Residual t", "substitution": "Substitution"},
                 self.get("disrupt", shock=sid).doc["description"],
-                {"affected_t": "num", "alternative_t": "num", "secondary_t": "num", "residual_t": "num"},
+                {"material": "material", "affected_t": "num", "alternative_t": "num", "secondary_t": "num",
+                 "residual_t": "num"},
                 shock=sid))
         s.subsections = [s1, s2]
         return s
