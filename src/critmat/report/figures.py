@@ -247,8 +247,7 @@ def stock_heatmap(df: pd.DataFrame, names: dict[str, str], classes: dict[str, st
     im = ax.imshow(masked, aspect="auto", cmap="viridis_r",
                    norm=_mpl().colors.LogNorm(vmin=max(np.nanmin(masked), 1e-3), vmax=np.nanmax(masked)))
     ax.set_yticks(range(len(p)), [names.get(m, m) for m in p.index], fontsize=6.5)
-    ax.set_xticks(range(len(p.columns)), [classes.get(c, c) for c in p.columns], rotation=25, ha="left",
-                  fontsize=6.8)
+    ax.set_xticks(range(len(p.columns)), [classes.get(c, c).replace(" ", "\n") for c in p.columns], fontsize=6.8)
     ax.xaxis.tick_top()
     lo, hi = np.log10(max(np.nanmin(masked), 1e-3)), np.log10(np.nanmax(masked))
     for (i, j), v in np.ndenumerate(data):
@@ -318,22 +317,29 @@ def flows_bands(fl: pd.DataFrame, materials: list[str], names: dict[str, str], l
 
 
 @styled
-def need_split(df: pd.DataFrame, names: dict[str, str], labels: dict[str, str], top: int = 18) -> Figure:
-    """Yearly need per material split into replacement and growth (new assets), t/yr, log scale."""
+def need_split(df: pd.DataFrame, names: dict[str, str], labels: dict[str, str], top: int = 20) -> Figure:
+    """Yearly need per material (t/yr, log scale, left) and its split into replacement and growth from
+    planned assets (share of the need, right)."""
     d = df[(df["need_t_per_yr"] > 0)].sort_values("need_t_per_yr").tail(top)
-    fig, ax = new(0.2 * len(d) + 1.0)
+    fig, (ax, ax2) = new(0.2 * len(d) + 1.1, ncols=2, sharey=True, width_ratios=[1.4, 1])
     y = np.arange(len(d))
-    rep = d["replacement_t_per_yr"].fillna(0)
-    grow = d["pipeline_t_per_yr"].fillna(0)
-    ax.barh(y, rep, color=PALETTE[0], height=0.6, label=labels["replacement"])
-    ax.barh(y, grow, left=rep, color=PALETTE[1], height=0.6, label=labels["growth"])
-    for yy, r, g in zip(y, rep, grow):
-        tot = r + g
-        ax.text(tot * 1.02, yy, f"{g / tot:.0%}" if tot > 0 else "", va="center", fontsize=6, color="#555")
+    rep = d["replacement_t_per_yr"].fillna(0).to_numpy()
+    grow = d["pipeline_t_per_yr"].fillna(0).to_numpy()
+    tot = rep + grow
+    ax.barh(y, tot, color=PALETTE[8], height=0.6)
+    for yy, v in zip(y, tot):
+        ax.text(v * 1.15, yy, fmt_t(v), va="center", fontsize=6)
+    ax.set_xscale("log")
+    ax.set_xlim(tot[tot > 0].min() / 2, tot.max() * 8)
     ax.set_yticks(y, [names.get(m, m) for m in d["material_id"]])
-    ax.set_xlabel(labels["t_per_yr"])
-    ax.set_xlim(0, (rep + grow).max() * 1.12)
-    ax.legend(loc="lower right")
+    ax.set_xlabel(labels["t_per_yr"] + " (log)")
+    share_r = np.where(tot > 0, rep / np.where(tot > 0, tot, 1), 0)
+    ax2.barh(y, share_r, color=PALETTE[0], height=0.6, label=labels["replacement"])
+    ax2.barh(y, 1 - share_r, left=share_r, color=PALETTE[1], height=0.6, label=labels["growth"])
+    ax2.xaxis.set_major_formatter(_mpl().ticker.PercentFormatter(1.0))
+    ax2.set_xlim(0, 1)
+    ax2.tick_params(axis="y", left=False)
+    fig.legend(*ax2.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     return fig
 
 

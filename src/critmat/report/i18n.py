@@ -92,8 +92,8 @@ EN: dict[str, str] = {
     "cap_flows": "Outflow and recovered material per year with the 5th-95th percentile over asset lifetimes, "
                  "and the region's own demand (dashed).",
     "cap_flows_t": "End-of-life flows per material summed over the scenario years.",
-    "cap_need": "Yearly need per material: replacement of what reaches end of life, and growth from planned "
-                "assets; the percentage is the growth share.",
+    "cap_need": "Yearly need per EU critical raw material (left, log scale) and its split into replacement of "
+                "what reaches end of life and growth from planned assets (right).",
     "cap_secondary": "Secondary supply as a share of the region's own demand per material, 2025-2050, with the "
                      "band over lifetimes; green: at or above the CRMA 25 % benchmark.",
     "cap_exposure": "Yearly need against supply risk; size: exposure score (need × SR); red: under export "
@@ -249,8 +249,8 @@ NL: dict[str, str] = {
     "cap_flows": "Uitstroom en teruggewonnen materiaal per jaar met het 5e-95e percentiel over de "
                  "levensduren, en de eigen behoefte van de regio (gestreept).",
     "cap_flows_t": "Afgedankte stromen per grondstof, opgeteld over de scenariojaren.",
-    "cap_need": "Jaarlijkse behoefte per grondstof: vervanging van wat afgedankt wordt, en groei door geplande "
-                "installaties; het percentage is het groeiaandeel.",
+    "cap_need": "Jaarlijkse behoefte per kritieke grondstof (links, logaritmisch) en de verdeling over "
+                "vervanging van wat afgedankt wordt en groei door geplande installaties (rechts).",
     "cap_secondary": "Secundair aanbod als aandeel van de eigen behoefte per grondstof, 2025-2050, met de band "
                      "over de levensduren; groen: op of boven de CRMA-benchmark van 25 %.",
     "cap_exposure": "Jaarlijkse behoefte tegenover leveringsrisico; grootte: blootstellingsscore (behoefte × "
