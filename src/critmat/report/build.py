@@ -19,6 +19,8 @@ from critmat.report.model import Figure, Table, number
 from critmat.report.sections import Composer
 
 Progress = Callable[[str, float], None]   # (message, fraction done 0..1)
+TERMS = ("lt_1y", "y1_3", "national_government", "provinces", "municipalities", "strength", "weakness",
+         "opportunity", "threat", "active", "suspended", "lifted", "announced")  # coded values shown as words
 
 NEWS = {
     "en": ["tonnes of each material per asset class and municipality, with a 90 % Monte Carlo band, and a map "
@@ -194,7 +196,7 @@ def build_report(region: str, out: Path, scenario: str = "baseline", lang: str =
                    changes=chg, change_note=change_note, news=NEWS[lang], sections=sections, tables=tables,
                    figures=figures, params=params, source_list=src.to_dict("records"),
                    cite=lambda ids: ", ".join(i for i in dict.fromkeys(ids) if i in known_ids) or "critmat",
-                   policy=policy_ctx["policy"], policy_ind=True, names={**c.names, **c.classes})
+                   policy=policy_ctx["policy"], policy_ind=True, names={**c.names, **c.classes, **{k: t[k] for k in TERMS}})
     say("writing figures", 0.7)
     fdir = out / "figures"
     fdir.mkdir(exist_ok=True)
@@ -263,7 +265,7 @@ def _policy_context(c: Composer, lang: str, prev_ind: pd.DataFrame | None) -> di
             d = r.value - old[r.indicator_id]
             delta = "=" if abs(d) <= 1e-9 else (("+" if d > 0 else "") + _fmt(d, r.unit, lang))
         value = _fmt(r.value, r.unit, lang) + ("" if r.unit in ("share", "count") else f" {r.unit}")
-        if r.target_share is not None and not pd.isna(r.target_share):
+        if r.unit == "share" and r.target_share is not None and not pd.isna(r.target_share):
             value += f" (≥ {fmt_share(r.target_share, lang)})"
         by_id[r.indicator_id] = {"title": getattr(r, title_col), "value": value, "spark": spark, "delta": delta,
                                  "note": r.basis}

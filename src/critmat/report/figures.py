@@ -402,7 +402,7 @@ def shocks(df: pd.DataFrame, labels: dict[str, str]) -> Figure:
     ax.set_yticks(y, d["shock_id"])
     ax.set_xlabel(labels["t"])
     ax.set_xlim(0, max(float(d["affected_t"].max()) * 1.2, 1e-6))
-    ax.legend(loc="lower right")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3)
     return fig
 
 

@@ -118,7 +118,8 @@ class Composer:
             lambda f: f[f["measure_status"].isin(["active", "suspended", "announced"])].sort_values(
                 ["effective_date", "measure_id"]),
             {"measure_id": "Measure", "country_iso3": "By", "instrument": "Instrument", "effective_date": "In force",
-             "measure_status": "Status", "measure_stage": "Stage", "materials": "Materials"}, t["cap_controls"]))
+             "measure_status": "Status", "measure_stage": "Stage", "materials": "Materials"}, t["cap_controls"],
+            {"measure_status": "term", "materials": "term"}))
         s.subsections = [s1, s2, s3, s4]
         return s
 
@@ -386,7 +387,8 @@ class Composer:
         s2.blocks.append(self.table(
             "recommendations", t["s_recs"], "policy", lambda f: f[f["policy_item_kind"] == "recommendation"],
             {"item_number": "#", title_col: t["recommendation"], "time_frame": t["time_frame"],
-             "actors": t["actors"], "report_ref": t["ref"]}, t["cap_matrix"]))
+             "actors": t["actors"], "report_ref": t["ref"]}, t["cap_matrix"],
+            {"time_frame": "term", "actors": "term"}))
         del recs
         s.subsections = [s1, s2, s_ind]
         return s
