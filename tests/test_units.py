@@ -51,6 +51,8 @@ def test_conversions():
     assert list(out.index) == ["a", "b"] and out.tolist() == pytest.approx([1.5, 0.02])
     assert units.convert(np.array([2.0]), "t", "kg").tolist() == pytest.approx([2000.0])
     assert units.convert(7.0, "share", "fraction") == 7.0
+    assert units.convert(62.8, "%", "fraction") == 62.8 / 100  # divides: one rounding, as by hand
+    assert units.convert(1.1, "kg", "t") == 1.1 / 1000 and units.convert(3.0, "t", "kg") == 3000.0
 
 
 def test_pv_areal_mass_to_kg_per_mwp():

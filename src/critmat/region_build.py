@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmat.catalog import units
 from critmat.errors import RegionError
 
 #: km: a loaded row this close to a curated row of the same class family is the same asset
@@ -812,7 +813,7 @@ def coverage_rows(ctx: BuildContext, assets: pd.DataFrame) -> pd.DataFrame:
         key = dict(zip(s["name_key"], s["panel_kwp"]))
         for p in provs:
             names = ctx.mun.loc[ctx.mun["province_code"] == p, "municipality_name"].map(cbs_regional.norm_name)
-            off = sum(key.get(n, 0.0) for n in names) / 1000.0
+            off = units.convert(sum(key.get(n, 0.0) for n in names), "kWp", "MWp")
             cnt = float(a.loc[(a["asset_class"] == "solar_pv") & (a["province_code"] == p), "capacity_mw"].sum())
             add("solar_pv", p, "capacity_mw", cnt, off or None, SOURCES["solar_cbs"],
                 f"{cnt:,.0f} MWp in solar parks counted vs {off:,.0f} MWp of all solar panels (CBS 85005NED, 2024 H1, "

@@ -101,6 +101,9 @@ def convert(values: V, from_unit: str, to_unit: str) -> V:
     f = factor(from_unit, to_unit)
     if f == 1.0:
         return values
+    inverse = factor(to_unit, from_unit)
+    if inverse > 1.0 and inverse == round(inverse):  # kg → t, % → fraction: divide by 1000 / 100, which
+        return values / inverse  # type: ignore[operator,return-value]  # rounds once (× 0.001 rounds twice)
     return values * f  # type: ignore[operator,return-value]
 
 

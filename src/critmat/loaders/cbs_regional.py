@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from critmat.catalog import units
 from critmat.errors import DataError
 from critmat.loaders._tables import read_text_csv
 
@@ -47,7 +48,7 @@ def read_ev_share(path: Path) -> pd.DataFrame:
     name = next((c for c in df.columns if c.startswith("gemeentenaam")), None)
     out = pd.DataFrame({"municipality_code": df["gemeentecode"].str.strip(),
                         "municipality_name": df[name].str.strip() if name else None,
-                        "ev_share": _num(df["ev_share_private_cars_pct"]) / 100.0,
+                        "ev_share": units.convert(_num(df["ev_share_private_cars_pct"]), "%", "fraction"),
                         "population": _num(df["inwoners"]), "private_cars": _num(df["particuliere_personenautos"])})
     bad = out.index[~out["municipality_code"].str.match(r"^GM\d{4}$") | out["private_cars"].isna()
                     | out["population"].isna() | ~out["ev_share"].between(0, 1)]

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from critmat.catalog import units
 from critmat.errors import DataError, DataWarning, UnknownIdError
 from critmat.loaders._tables import read_text_csv
 from critmat.materials import MaterialIndex, resolve_country
@@ -89,11 +90,11 @@ def parse_share(text: str, *, file: str, row: int, column: str = "Share") -> flo
         if bare and 1 < float(bare.group(1).replace(",", ".")) <= 100:
             warnings.warn(f"{file}, line {row}, column '{column}': share '{text}' has no % sign; read as "
                           f"{text}%", DataWarning, stacklevel=2)
-            return float(bare.group(1).replace(",", ".")) / 100
+            return units.convert(float(bare.group(1).replace(",", ".")), "%", "fraction")
         raise DataError(f"share '{text}' is not a percentage like '12.5%'", file=file, row=row, column=column)
     if m.group(1):
         return CENSORED_SHARE
-    value = float(m.group(2).replace(",", ".")) / 100
+    value = units.convert(float(m.group(2).replace(",", ".")), "%", "fraction")
     if value > 1:
         raise DataError(f"share '{text}' is above 100 %", file=file, row=row, column=column)
     return value
