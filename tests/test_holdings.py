@@ -98,3 +98,104 @@ def test_wind_on_land_against_the_rivm_file(shared_data, nhfl):
     rivm = t[t["province"].isin(["Noord-Holland", "Flevoland"])]["capacity_mw"].sum()
     got = _on_land_wind_mw(nhfl.table("assets")).sum()
     assert abs(got / rivm - 1) <= 0.10
+
+
+# ---------------------------------------------------------------- materials: every CRM the assets hold
+
+@pytest.fixture(scope="module")
+def crm_cov(nhfl):
+    from critmat import coverage
+
+    return coverage.crm_coverage("nh-fl", n_draws=50, loaded=nhfl).frame
+
+
+def test_crm_coverage_row_for_each_of_the_34_and_25_with_tonnage(crm_cov):
+    from critmat.regions import reference_frames
+
+    lists = reference_frames()["material_lists"]
+    crm = set(lists.loc[lists["list_id"] == "crm_2023", "material_id"])
+    srm = set(lists.loc[lists["list_id"] == "srm_2024", "material_id"])
+    assert len(crm) == 34 and set(crm_cov["material_id"]) == crm | srm
+    c = crm_cov[crm_cov["crm_2023"]]
+    held = c[c["status"] == "held"]
+    assert len(held) >= 25, sorted(set(c["material_id"]) - set(held["material_id"]))
+    assert (held["mass_t"] > 0).all()
+    # every CRM without tonnage says why (no unexplained gap), and a no-data row says what was searched
+    none = c[c["status"] != "held"]
+    assert set(none["status"]) <= {"no_data", "not_contained"} and none["reason"].str.len().gt(20).all()
+    assert none.loc[none["status"] == "no_data", "searched"].str.len().gt(20).all()
+    # the report's car metals are held, almost entirely in cars
+    for m in ("gallium", "tungsten", "tantalum", "niobium", "platinum_group_metals", "beryllium"):
+        row = crm_cov.set_index("material_id").loc[m]
+        assert row["status"] == "held" and row["asset_classes"].startswith("vehicle"), m
+
+
+def test_new_car_intensities_trace_to_primary_studies():
+    from critmat.catalog.sources import source_registry
+    from critmat.intensities import TRACE_METALS, load_intensities
+
+    _, ints = load_intensities()
+    reg = source_registry()
+    rows = ints[ints["technology_id"].str.startswith("car_") & ints["material_id"].isin(TRACE_METALS.values())]
+    assert set(rows["technology_id"]) == {"car_ice", "car_hev", "car_phev", "car_bev"}
+    assert set(rows["source_id"]) <= {"widmer_2015", "cullbrand_2012", "alonso_2012"}
+    assert all(reg[s].kind in ("article", "report") for s in set(rows["source_id"]))
+    assert (rows["low_kg_per_basis"] <= rows["central_kg_per_basis"]).all()
+    assert (rows["central_kg_per_basis"] <= rows["high_kg_per_basis"]).all()
+    assert rows["note"].str.contains("critmat_assumption_vehicle_mass").all()
+
+
+# ---------------------------------------------------------------- every province, and beyond NL
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("province, code", [("Zuid-Holland", "PV28"), ("Friesland", "PV21")])
+def test_province_packs_have_cars_grid_and_wind(shared_data, tmp_path, province, code):
+    reg = regions.load_region(regions.build_region([province], shared_data, out=tmp_path / code.lower()))
+    a = reg.table("assets")
+    mun = set(reg.table("municipalities")["municipality_code"])
+    for cls in ("vehicle", "grid_cable", "wind_onshore", "solar_pv", "datacentre"):
+        assert (a["asset_class"] == cls).any(), cls
+    assert set(a.loc[a["asset_class"] == "vehicle", "municipality_code"]) == mun
+    assert set(a.loc[a["asset_class"] == "grid_cable", "municipality_code"]) == mun
+    assert (a["province_code"] == code).all()
+    assert any(m.startswith("grid stations") for m in reg.config.missing)  # named, not hidden
+    if code == "PV21":  # Windpark Fryslân (383 MW, IJsselmeer) lands in Friesland as a lake farm
+        fry = a[a["name"].str.contains("Fryslan|Fryslân", regex=True) & (a["asset_class"] == "wind_onshore")]
+        assert fry["capacity_mw"].sum() == pytest.approx(383, abs=1) and fry["note"].str.contains("inland water").all()
+        cov = reg.table("coverage")
+        assert cov["statement"].str.contains("383 MW of wind in inland water").any()
+
+
+@pytest.mark.shared_data
+def test_nuts_region_from_gisco_and_powerplantmatching(shared_data, tmp_path):
+    reg = regions.load_region(regions.build_nuts_region("DEF0", shared_data, out=tmp_path / "def0"))
+    assert reg.config.country == "DE" and reg.config.provinces == ("DEF0",)
+    a = reg.table("assets")
+    assert {"wind_onshore", "solar_pv", "wind_offshore"} <= set(a["asset_class"])
+    assert a.loc[a["asset_class"] == "wind_onshore", "capacity_mw"].sum() > 1000
+    b = reg.table("boundaries").set_index("area_code")
+    assert b.loc["DEF0", "area_type"] == "nuts" and b.loc["SEA-DEF0", "area_type"] == "offshore"
+    assert any(m.startswith("cars") for m in reg.config.missing) and any(m.startswith("grid") for m in reg.config.missing)
+    inputs = stock.load_inputs(reg.path, loaded=reg)
+    res = stock.regional_stock(inputs, n_draws=0)
+    assert (res["area_type"] == "offshore").any() and res.loc[res["variable"] == "mass_t", "value"].sum() > 0
+
+
+def test_scale_to_official_is_explicit_and_marked(nhfl):
+    plain = stock.load_inputs("nh-fl", loaded=nhfl)
+    scaled = stock.load_inputs("nh-fl", loaded=nhfl, scale=True)
+    assert plain.scaling is None and "scale_factor" not in plain.assets.columns
+    f = scaled.scaling.set_index(["asset_class", "scope"])["factor"]
+    assert f[("datacentre", "nh-fl")] == pytest.approx(95 / 73, rel=1e-6)
+    assert f[("solar_pv", "nh-fl")] == pytest.approx(143 / 45, rel=1e-6)
+    assert "vehicle" not in set(scaled.scaling["asset_class"])  # registrations are not an official stock to scale to
+    dc = scaled.assets[scaled.assets["asset_class"] == "datacentre"]
+    assert dc.loc[dc["status"] == "operational", "scale_factor"].eq(f[("datacentre", "nh-fl")]).all()
+    from typer.testing import CliRunner
+
+    from critmat.cli import app
+
+    res = CliRunner().invoke(app, ["stock", "--region", "nh-fl", "--scale-to-official", "--draws", "0",
+                                   "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[0].startswith("scaled,") and res.stdout.splitlines()[1].startswith("True,")

@@ -306,11 +306,121 @@ def grid_rows(lines: pd.DataFrame, additions: pd.DataFrame, year: int = 2000) ->
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+#: Curb mass of a passenger car in the Dutch fleet, kg (low, central, high) — critmat_assumption_vehicle_mass.
+VEHICLE_MASS_KG = (1100.0, 1300.0, 1600.0)
+#: premise element names of the trace metals carried from the ICEV compilation → critmat material ids. The
+#: elements the table already carries from other sources (battery metals, magnet REE, catalyst PGMs, Nb, V,
+#: Mg, Mn, Al, Ce) keep those rows.
+TRACE_METALS = {"Antimony": "antimony", "Beryllium": "beryllium", "Erbium": "erbium", "Europium": "europium",
+                "Gadolinium": "gadolinium", "Gallium": "gallium", "Germanium": "germanium", "Gold": "gold",
+                "Indium": "indium", "Lanthanum": "lanthanum", "Molybdenum": "molybdenum", "Samarium": "samarium",
+                "Scandium": "scandium", "Silver": "silver", "Strontium": "strontium", "Tantalum": "tantalum",
+                "Tin": "tin", "Tungsten": "tungsten", "Ytterbium": "ytterbium", "Yttrium": "yttrium",
+                "Zirconium": "zirconium"}
+#: which study gives the central value, in order of preference: Widmer et al. 2015 (chemical analysis of
+#: car components and shredder output), then Cullbrand & Magnusson 2012 (component inventory), then Alonso 2012
+CENTRAL_STUDY_ORDER = ("widmer_2015", "cullbrand_2012", "alonso_2012")
+CARS = ("car_ice", "car_hev", "car_phev", "car_bev")
+SINGLE_VALUE_SPREAD = 0.5  # ±50 % around a single published trace-metal value (critmat_assumption_range)
+
+
+def vehicle_trace_rows(values: pd.DataFrame) -> pd.DataFrame:
+    """Trace metals of the base vehicle (electronics, alloys, small motors), kg per car, for every drivetrain.
+
+    ``values``: :func:`critmat.loaders.premise_metals.study_values` (kg metal / kg vehicle per study and
+    column). Central = mean of the columns of the preferred study (:data:`CENTRAL_STUDY_ORDER`) x central
+    mass; low/high = min/max over all studies' columns x low/high mass (a single value: ±50 %).
+    """
+    rows = []
+    m_lo, m_ce, m_hi = VEHICLE_MASS_KG
+    for name, mat in TRACE_METALS.items():
+        v = values[values["material"] == name]
+        if v.empty:
+            continue
+        study = next(s for s in CENTRAL_STUDY_ORDER + tuple(sorted(set(v["study"]))) if s in set(v["study"]))
+        ce = float(v.loc[v["study"] == study, "value"].mean())
+        if ce <= 0:  # the preferred study's mean is zero: the next study with a positive value
+            study = next(s for s in CENTRAL_STUDY_ORDER if (v.loc[v["study"] == s, "value"].mean() or 0) > 0)
+            ce = float(v.loc[v["study"] == study, "value"].mean())
+        pos = v.loc[v["value"] > 0, "value"]
+        lo, hi = float(pos.min()), float(v["value"].max())
+        spread = ""
+        zeros = sorted(set(v.loc[v["value"] <= 0, "study"]))
+        if zeros:  # a study that reports zero: the smallest positive value is the low bound (rows need > 0)
+            spread = f"; {', '.join(zeros)} also report 0 (low = smallest positive value)"
+        if lo == hi:
+            lo, hi = ce * (1 - SINGLE_VALUE_SPREAD), ce * (1 + SINGLE_VALUE_SPREAD)
+            spread += "; single value: ±50 % (critmat_assumption_range)"
+        per_study = ", ".join(f"{s} {g['value'].min():.3g}" + (f"-{g['value'].max():.3g}" if len(g) > 1 else "")
+                              for s, g in v.groupby("study"))
+        note = (f"kg {name.lower()} per kg vehicle from the premise ICEV compilation ({per_study}); central = "
+                f"{study} x {m_ce:g} kg, low/high = min/max over the studies x {m_lo:g}/{m_hi:g} kg curb mass "
+                f"(critmat_assumption_vehicle_mass); base-vehicle electronics and alloys, the same for every "
+                f"drivetrain{spread}")
+        lo_kg, ce_kg, hi_kg = lo * m_lo, ce * m_ce, hi * m_hi
+        if lo_kg > ce_kg:  # zeros pull the study mean below every positive value: half the central as low
+            lo_kg = ce_kg * (1 - SINGLE_VALUE_SPREAD)
+            note += "; low = central x 0.5 where the smallest positive value exceeds the mean (critmat_assumption_range)"
+        hi_kg = max(hi_kg, ce_kg)
+        for tech in CARS:
+            rows.append(_row(tech, mat, lo_kg, ce_kg, hi_kg, study, note))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+#: Share of LFP packs in the battery-electric car stock (low, central, high) — critmat_assumption_lfp_share.
+LFP_SHARE = (0.03, 0.08, 0.25)
+
+
+def lfp_phosphorus_rows(batpac: pd.DataFrame) -> pd.DataFrame:
+    """Phosphorus in the LFP share of battery-electric cars: share x pack kWh x BatPaC LFP kg P / kWh."""
+    p = batpac[(batpac["chemistry"] == "LFP") & (batpac["material_id"] == "phosphorus")]["kg_per_kwh"]
+    if p.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    kg = float(p.iloc[0])
+    lo_k, ce_k, hi_k = PACK_KWH["car_bev"]
+    return pd.DataFrame([_row("car_bev", "phosphorus", LFP_SHARE[0] * lo_k * kg, LFP_SHARE[1] * ce_k * kg,
+                              LFP_SHARE[2] * hi_k * kg, "busch_batpac_2024",
+                              f"BatPaC LFP {kg:.4g} kg P/kWh x pack 40/60/90 kWh x LFP share of the BEV stock "
+                              "3/8/25 % (critmat_assumption_lfp_share)")], columns=COLUMNS)
+
+
+#: fluorine mass fraction of LiPF6 and of CaF2 (fluorspar): 6 x 18.998 / 151.905 and 2 x 18.998 / 78.075
+F_IN_LIPF6 = 6 * 18.998 / 151.905
+F_IN_CAF2 = 2 * 18.998 / 78.075
+#: kg LiPF6 per kWh of pack (low, central): electrolyte 0.4 / 0.5 kg per kWh x 12 % salt (1 M LiPF6 in
+#: carbonates) — critmat_assumption_lipf6; the high bound is Mat-dp's BEV "LiPF6" figure, which at ~0.2 kg/kWh
+#: reads as the whole electrolyte and is therefore used as an upper bound only.
+LIPF6_KG_PER_KWH = (0.4 * 0.12, 0.5 * 0.12)
+
+
+def lipf6_fluorspar_rows(matdp: pd.DataFrame) -> pd.DataFrame:
+    """Fluorine of the LiPF6 electrolyte salt of Li-ion car packs as fluorspar (CaF2) equivalent, kg per car."""
+    from critmat.loaders import matdp as md
+
+    hi, _ = md.value(matdp, "Light duty vehicle", "BEV medium car", "LiPF6", "mean")
+    to_caf2 = F_IN_LIPF6 / F_IN_CAF2
+    rows = []
+    for tech in ("car_bev", "car_phev", "car_hev"):
+        lo_k, ce_k, hi_k = PACK_KWH[tech]
+        high = hi * hi_k / PACK_KWH["car_bev"][1]
+        rows.append(_row(tech, "fluorspar", LIPF6_KG_PER_KWH[0] * lo_k * to_caf2, LIPF6_KG_PER_KWH[1] * ce_k * to_caf2,
+                         high * to_caf2, "critmat_assumption_lipf6",
+                         f"CaF2 equivalent of the fluorine in the LiPF6 electrolyte salt (F {F_IN_LIPF6:.3f} of LiPF6, "
+                         f"{F_IN_CAF2:.3f} of CaF2): 0.048/0.060 kg LiPF6 per kWh x pack {lo_k:g}/{ce_k:g} kWh "
+                         f"(critmat_assumption_lipf6); high = Mat-dp BEV medium car {hi:g} kg 'LiPF6' (matdp_2024, after "
+                         f"Elgowainy et al. 2016 GREET) x {hi_k:g}/60 kWh; fluorspar itself is not in the car: the row "
+                         "states the raw-material equivalent of the contained fluorine"))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
 def derived_rows(shared_dir: Path) -> pd.DataFrame:
     """All derived rows from the publishers' files under ``shared_dir`` (material_intensity/, pv_ice/)."""
     from critmat.loaders import batpac, elma
 
+    from critmat.loaders import matdp, premise_metals
+
     mi = Path(shared_dir) / "material_intensity"
+    mc = Path(shared_dir) / "material_composition"
     bat = batpac.read_mineral_intensity(mi / "battery_mineral_intensity_batpac51_kg_per_kwh.csv")
     gen = elma.read_components(mi / "elma_composition_generation.csv")
     frames = [
@@ -322,6 +432,10 @@ def derived_rows(shared_dir: Path) -> pd.DataFrame:
                                 elma.read_components(mi / "elma_storage_materials.csv")),
         grid_rows(elma.read_components(mi / "elma_Materials_grid.csv"),
                   elma.read_components(mi / "elma_Materials_grid_additions.csv")),
+        vehicle_trace_rows(premise_metals.study_values(
+            premise_metals.read_long(mc / "premise_SI_2_material_requirements_long.csv"))),
+        lfp_phosphorus_rows(bat),
+        lipf6_fluorspar_rows(matdp.read_wide(mc / "matdp_intensities_db_wide.csv")),
     ]
     out = pd.concat([f.astype({"year_to": "float64"}) for f in frames], ignore_index=True)
     for c in ("low_kg_per_basis", "central_kg_per_basis", "high_kg_per_basis"):

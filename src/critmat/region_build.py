@@ -67,7 +67,7 @@ SOURCES = {
     "boundaries": "cbs_gebiedsindelingen", "municipalities": "cbs_gemeenten_2025", "rivm_wind": "rivm_windturbines_2026",
     "ev_share": "cbs_ev_share_gemeente_2026", "vehicles_region": "cbs_85236ned", "cars_province": "cbs_85237ned",
     "solar_cbs": "cbs_85005ned", "rules": "critmat_allocation_rules", "build": "critmat_build_assumptions",
-    "grid_length": "nl_grid_length", "grid_split": "critmat_grid_apportionment",
+    "grid_length": "nl_grid_length", "grid_split": "critmat_grid_apportionment", "nuts": "gisco_nuts_2024",
 }
 
 _STOP = {"windpark", "zonnepark", "wind", "farm", "solar", "park", "de", "het", "the", "onshore", "offshore", "x",
@@ -402,7 +402,9 @@ def wind_assets(ctx: BuildContext) -> tuple[pd.DataFrame, pd.DataFrame]:
                               f"municipality first, within {CLAIM_KM:g} km) up to its capacity")
         rest = t[t["claimed_by"].isna()].copy()
         rest["type"] = rest["type"].replace("", "type not given")
-        for (code, model), grp in rest.groupby(["municipality_code", "type"], sort=True):
+        rest["type_key"] = rest["type"].map(slug)  # 'SWP25-16TG20' and 'SWP25 16TG20' are one model
+        for (code, _key), grp in rest.groupby(["municipality_code", "type_key"], sort=True):
+            model = sorted(grp["type"])[0]
             tech, decided = wind_technology(model if model != "type not given" else "")
             aid = f"wind-rivm-{code.lower()}-{slug(model)}"
             mname = ctx.mun.set_index("municipality_code").at[code, "municipality_name"]
@@ -525,12 +527,14 @@ def solar_and_dc_assets(ctx: BuildContext) -> pd.DataFrame:
     curated_ids = set(base["asset_id"])
     ref = {"curated": base, "ppm": base.iloc[0:0]}
     used_ids: set[str] = set(cur["asset_id"])
+    ppm_rows: list[dict[str, Any]] = []
 
     def take(row: dict[str, Any], source: str, input_id: Any, against: tuple[str, ...] = ("curated",)) -> None:
         """Keep a loaded row unless it duplicates a curated row (or, for the solar list, a ppm park): the
         same full distinctive name, or within DEDUP_KM of the same class family."""
         fam = family(row["asset_class"])
-        frame = pd.concat([ref[k] for k in against], ignore_index=True)
+        parts = [ref[k] for k in against if len(ref[k])]
+        frame = pd.concat(parts, ignore_index=True) if parts else ref["curated"]
         cap = row.get("capacity_mw") if fam == "solar" else None
         hit, d, why = _match(row["lat"], row["lon"], row["name"], fam, frame, DEDUP_KM[fam], capacity=cap)
         if hit:
@@ -549,10 +553,9 @@ def solar_and_dc_assets(ctx: BuildContext) -> pd.DataFrame:
         kept.append(row)
         ctx.decisions.add(source, input_id, row["name"], row["asset_class"], "added", row["asset_id"])
         if source == SOURCES["ppm"]:
-            ref["ppm"] = pd.concat([ref["ppm"], pd.DataFrame([{"asset_id": row["asset_id"], "lat": row["lat"],
-                                    "lon": row["lon"], "family": fam, "name": row["name"],
-                                    "capacity_mw": row.get("capacity_mw")}])],
-                                   ignore_index=True)
+            ppm_rows.append({"asset_id": row["asset_id"], "lat": row["lat"], "lon": row["lon"], "family": fam,
+                             "name": row["name"], "capacity_mw": row.get("capacity_mw")})
+            ref["ppm"] = pd.DataFrame(ppm_rows)
 
     if "powerplants" in files:
         pp = powerplantmatching.renewables(powerplantmatching.read_powerplants(files["powerplants"]))
@@ -672,6 +675,13 @@ def car_assets(ctx: BuildContext) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(rows), []
 
 
+def _has_companies(region_id: str) -> bool:
+    from critmat.paths import bundled_packages
+
+    f = bundled_packages() / "capabilities" / "companies.csv"
+    return f.is_file() and region_id in set(pd.read_csv(f, usecols=["region_id"])["region_id"])
+
+
 def grid_assets(ctx: BuildContext, population: pd.Series | None) -> tuple[pd.DataFrame, list[str]]:
     """Grid cables per municipality and level (and stations where curated), by population share."""
     if population is None:
@@ -723,6 +733,9 @@ def grid_assets(ctx: BuildContext, population: pd.Series | None) -> tuple[pd.Dat
                                              "(largest remainder; critmat_allocation_rules)"})
         else:
             missing.append(f"grid stations in {prov}: no station count known (only cables apportioned)")
+    if not _has_companies(ctx.region_id):
+        missing.append("companies: the bundled company registry has none for this region (it covers nh-fl); "
+                       "matching falls back to EU facilities")
     return pd.DataFrame(rows), missing
 
 
@@ -873,7 +886,8 @@ def build_tables(mun: pd.DataFrame, mun_all: pd.DataFrame, files: dict[str, Path
     """All tables of a region pack (see the module docstring) and the list of missing classes/inputs."""
     from critmat.loaders import cbs_regional, pdok
 
-    inputs = Inputs(files=files, src=Path(src))
+    #: inputs a Dutch province build reads (NUTS boundaries and CBS 85236NED are found but not used)
+    inputs = Inputs(files={k: v for k, v in files.items() if k not in ("nuts", "vehicles_region")}, src=Path(src))
     curated = curated_tables(region_id)
     geo_ = None
     bnd = prov_b = None
@@ -921,7 +935,7 @@ def build_tables(mun: pd.DataFrame, mun_all: pd.DataFrame, files: dict[str, Path
     for _, r in keep_cur.iterrows():
         ctx.decisions.add(r["source_id"], r["asset_id"], r["name"], r["asset_class"], "curated", r["asset_id"], None,
                           "curated row, kept as given (wins on every field it sources)")
-    frames = [f for f in (keep_cur, wind, other, cars, grid) if len(f)]
+    frames = [f.dropna(axis=1, how="all") for f in (keep_cur, wind, other, cars, grid) if len(f)]
     assets = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ASSET_FIELDS)
     assets = assets.reindex(columns=ASSET_FIELDS)
     assets["region_id"] = region_id
@@ -935,7 +949,7 @@ def build_tables(mun: pd.DataFrame, mun_all: pd.DataFrame, files: dict[str, Path
                "datacentre": "data centres", "grid_cable": "grid cables", "grid_transformer": "grid stations",
                "vehicle": "cars"}
     for cls, label in classes.items():
-        if not (assets["asset_class"] == cls).any():
+        if not (assets["asset_class"] == cls).any() and not any(m.startswith(label) for m in missing):
             missing.append(f"{label}: none found in the inputs for this region")
     tables: dict[str, pd.DataFrame] = {"assets": assets}
     for t in ("asset_events", "goods_categories", "goods_category_materials"):
@@ -949,3 +963,106 @@ def build_tables(mun: pd.DataFrame, mun_all: pd.DataFrame, files: dict[str, Path
     tables["build_inputs"] = bi
     tables["municipalities"] = mun
     return tables, missing
+
+
+# ------------------------------------------------------------------------------------------ NUTS regions (EU)
+def build_nuts_tables(code: str, files: dict[str, Path], src: Path, region_id: str, now: int
+                      ) -> tuple[dict[str, Any], dict[str, pd.DataFrame], list[str]]:
+    """Tables of a region defined by a NUTS code (any EU/EEA country): wind and solar from powerplantmatching
+    placed by point-in-polygon in the GISCO NUTS polygon; North Sea/offshore farms of the same country whose
+    nearest NUTS region of the same level is this one form the offshore area ``SEA-<code>``. No municipal
+    split (GISCO LAU is not read yet): assets carry the NUTS code as their province code.
+    Returns (config fields, tables, missing)."""
+    from critmat import geo
+    from critmat.loaders import gisco, powerplantmatching
+
+    if "nuts" not in files:
+        raise RegionError(f"{src}: no GISCO NUTS GeoJSON found (NUTS_RG_*_4326*.geojson)")
+    if "powerplants" not in files:
+        raise RegionError(f"{src}: no powerplantmatching powerplants.csv found")
+    nuts = gisco.read_nuts(files["nuts"])
+    hit = nuts[nuts["nuts_id"] == code.upper()]
+    if hit.empty:
+        raise RegionError(f"unknown NUTS code '{code}' in {files['nuts'].name} (e.g. {', '.join(nuts['nuts_id'].head(5))})")
+    row = hit.iloc[0]
+    country = row["country"]
+    if country not in gisco.COUNTRY_NAMES:
+        raise RegionError(f"NUTS code '{code}': country {country} has no powerplantmatching name")
+    peers = nuts[(nuts["level"] == row["level"]) & (nuts["country"] == country)].reset_index(drop=True)
+    index = geo.AreaIndex(list(peers["nuts_id"]), geo.shapes(peers["geometry"]))
+    inputs = Inputs(files={k: files[k] for k in ("nuts", "powerplants")}, src=Path(src))
+    inputs.rows["nuts"] = len(nuts)
+    dec = Decisions()
+    pp = powerplantmatching.renewables(powerplantmatching.read_powerplants(files["powerplants"],
+                                                                          country=gisco.COUNTRY_NAMES[country]))
+    inputs.rows["powerplants"] = len(pp)
+    where = index.locate(pp["lat"], pp["lon"])
+    rows = []
+    for (_, r), area in zip(pp.iterrows(), where):
+        if pd.isna(r["lat"]) or pd.isna(r["lon"]):
+            continue
+        sea = area is None and r["asset_class"] == "wind_offshore"
+        if area is None and sea:
+            near, _d = index.nearest(float(r["lat"]), float(r["lon"]))
+            if near != code.upper():
+                continue
+        elif area != code.upper():
+            continue
+        wind = r["asset_class"] != "solar_pv"
+        cls = "wind_offshore" if sea else ("wind_onshore" if wind else "solar_pv")
+        aid = f"{'wind' if wind else 'solar'}-ppm-{r['ppm_id']}"
+        rows.append({"asset_id": aid, "name": r["name"], "asset_class": cls,
+                     "technology_id": "wind_gb_dfig" if wind else "pv_csi",
+                     "status": _status(r["year_in"], r["year_out"], now), "commissioning_year": r["year_in"],
+                     "decommissioning_year": r["year_out"], "capacity_mw": round(float(r["capacity_mw"]), 3),
+                     "lat": round(float(r["lat"]), 5), "lon": round(float(r["lon"]), 5),
+                     "province_code": code.upper(), "area_code": f"SEA-{code.upper()}" if sea else None,
+                     "source_id": SOURCES["ppm"],
+                     "note": ("offshore farm; nearest NUTS region of its level = this one (critmat_allocation_rules); "
+                              if sea else "inside the NUTS polygon (GISCO, point-in-polygon); ")
+                     + ("generator technology not in source: wind_gb_dfig assumed (critmat_build_assumptions)" if wind
+                        else "cell technology not in source: pv_csi assumed (critmat_build_assumptions)")})
+        dec.add(SOURCES["ppm"], r["ppm_id"], r["name"], cls, "added", aid, None,
+                "inside the NUTS polygon" if not sea else "offshore, nearest NUTS region")
+    assets = pd.DataFrame(rows).reindex(columns=ASSET_FIELDS)
+    assets["region_id"] = region_id
+    g = index.geoms[index.codes.index(code.upper())]
+    bnd = [{"area_code": code.upper(), "area_type": "nuts", "name": row["name"], "province_code": code.upper(),
+            "landing_municipality_code": None, "geometry_wkt": geo.simplified_wkt(g, tolerance=0.002),
+            "source_id": "gisco_nuts_2024"}]
+    off = assets[assets["area_code"].notna()]
+    if len(off):
+        bnd.append({"area_code": f"SEA-{code.upper()}", "area_type": "offshore", "name": f"Sea off {row['name']}",
+                    "province_code": code.upper(), "landing_municipality_code": None,
+                    "geometry_wkt": geo.hull_wkt(off["lat"], off["lon"]), "source_id": SOURCES["rules"]})
+    boundaries = pd.DataFrame(bnd)
+    boundaries.insert(0, "region_id", region_id)
+    op = assets[assets["status"].isin(["operational", "under_construction"])]
+    cov = []
+    for cls, label in (("wind_onshore", "wind on land"), ("wind_offshore", "wind at sea"), ("solar_pv", "solar parks")):
+        sel = op[op["asset_class"] == cls]
+        cov.append({"asset_class": cls, "coverage_scope": code.upper(), "measure": "capacity_mw",
+                    "counted": round(float(sel["capacity_mw"].sum()), 3), "official": None, "coverage_share": None,
+                    "official_source_id": None,
+                    "statement": f"{len(sel)} {label} ({sel['capacity_mw'].sum():,.0f} MW) from powerplantmatching; "
+                                 "no official regional capacity total in the shared data (Eurostat nrg_inf_epcrw is "
+                                 "national; national statistics offices publish regional totals)"})
+    coverage = pd.DataFrame(cov)
+    coverage.insert(0, "coverage_id", [f"cov-{i + 1:03d}" for i in range(len(coverage))])
+    coverage.insert(0, "region_id", region_id)
+    bi = inputs.table()
+    bi.insert(0, "region_id", region_id)
+    missing = ["cars: no regional car registry read (Eurostat road_eqs_carhab gives cars per NUTS 2 region and "
+               "tran_r_vehst by fuel; national registers such as KBA (DE) or DMV (BE) split by drivetrain)",
+               "grid: no regional grid lengths (ENTSO-E grid map / OpenStreetMap power lines via GridKit or "
+               "PyPSA-Eur for transmission; distribution-grid lengths from national regulators, e.g. BNetzA "
+               "Monitoringbericht, or apportioned by population from Eurostat/CEER totals)",
+               "data centres: no EU data-centre directory in the shared data",
+               "municipalities: GISCO LAU boundaries not read (assets carry the NUTS code only)",
+               "companies: the bundled company registry covers nh-fl only; matching falls back to EU facilities"]
+    cfg = {"name": str(row["name"]), "provinces": (code.upper(),), "country": country,
+           "nuts2": (code.upper(),) if row["level"] == 2 else (), "nuts3": (code.upper(),) if row["level"] == 3 else (),
+           "source_id": "gisco_nuts_2024"}
+    tables = {"municipalities": pd.DataFrame(), "assets": assets, "boundaries": boundaries, "coverage": coverage,
+              "match_decisions": dec.frame(region_id), "build_inputs": bi}
+    return cfg, tables, missing

@@ -83,11 +83,17 @@ class RegionConfig(BaseModel):
     status_year: int | None = Field(default=None, ge=1990, le=2100)  # year that decides planned vs operational
     build_command: str = ""  # the command that rebuilds the pack from the publishers' files
     missing: tuple[str, ...] = ()  # asset classes / inputs the build did not find, named
+    country: str = Field(default="NL", pattern=r"^[A-Z]{2}$")  # Eurostat country code; NL regions use CBS codes
 
     def model_post_init(self, __context: Any) -> None:
-        bad = [p for p in self.provinces if not (len(p) == 4 and p.startswith("PV") and p[2:].isdigit())]
-        if bad:
-            raise ValueError(f"province codes must be CBS codes like PV27, got {bad}")
+        if self.country == "NL":
+            bad = [p for p in self.provinces if not (len(p) == 4 and p.startswith("PV") and p[2:].isdigit())]
+            if bad:
+                raise ValueError(f"province codes must be CBS codes like PV27, got {bad}")
+        else:
+            bad = [p for p in self.provinces if not (p[:2] == self.country and 2 <= len(p) <= 5)]
+            if bad:
+                raise ValueError(f"areas of a {self.country} region must be its NUTS codes, got {bad}")
 
 
 @dataclass
@@ -226,7 +232,7 @@ def check_region(reg: Region, technologies: pd.DataFrame | None = None) -> None:
                   if technologies is not None and "asset_class" in technologies.columns else {})
     for i, r in assets.iterrows():
         cls = r["asset_class"]
-        if pd.notna(r["lat"]) and pd.notna(r["lon"]):
+        if pd.notna(r["lat"]) and pd.notna(r["lon"]) and cfg.country == "NL":
             bbox = NL_EEZ_BBOX if cls in OFFSHORE_CLASSES else NL_LAND_BBOX
             if not _in_bbox(float(r["lat"]), float(r["lon"]), bbox):
                 _fail(reg, "assets", i, "lat", (float(r["lat"]), float(r["lon"])),
@@ -365,7 +371,7 @@ __all__ = [
     "CLASS_ALIASES", "Region", "RegionConfig", "assets", "check_region", "list_regions", "load_region",
     "read_region_config", "reference_frames", "region_path", "resolve_classes", "summary",
     "user_regions_dir", "write_region_pack", "build_region", "discover_sources", "import_boundaries",
-    "region_geometries",
+    "region_geometries", "build_all_provinces", "build_nuts_region",
 ]
 
 
@@ -434,9 +440,11 @@ def discover_sources(src: Path) -> dict[str, Path]:
                 found.setdefault("province_boundaries", []).append(path)
             elif '"Point"' in text and '"address"' in text and '"owner"' in text:
                 found.setdefault("datacentres", []).append(path)
+            elif '"NUTS_ID"' in text and '"LEVL_CODE"' in text:
+                found.setdefault("nuts", []).append(path)
     out: dict[str, Path] = {}
     for kind, paths in found.items():
-        if kind == "powerplants":  # prefer the full release file over country extracts (same format)
+        if kind in ("powerplants", "nuts"):  # the full file over extracts (NUTS: all levels, newest)
             out[kind] = max(paths, key=lambda p: p.stat().st_size)
         else:  # the newest edition
             out[kind] = max(paths, key=lambda p: (_year_in_name(p), p.stat().st_size))
@@ -519,6 +527,38 @@ def build_region(provinces: list[str], src: Path, out: Path | None = None, regio
                               status_year=now, build_command=command, missing=tuple(missing))
     target = Path(out) if out else user_regions_dir() / region_id
     return write_region_pack(target, config, tables)
+
+
+def build_nuts_region(code: str, src: Path, out: Path | None = None, region_id: str | None = None,
+                      now: int | None = None) -> Path:
+    """Build a region pack for a NUTS region of any EU/EEA country (first step: wind and solar from
+    powerplantmatching, the boundary from GISCO; what is missing is named in ``region.yaml``)."""
+    import datetime
+
+    from critmat import region_build
+
+    now = now or datetime.date.today().year
+    files = discover_sources(Path(src))
+    region_id = region_id or code.lower()
+    cfg, tables, missing = region_build.build_nuts_tables(code, files, Path(src), region_id, now)
+    command = f"critmat region build --nuts {code.upper()} --from <shared data> --id {region_id} --status-year {now}"
+    config = RegionConfig(id=region_id, boundary_year=2024, status_year=now, build_command=command,
+                          missing=tuple(missing), description=f"NUTS region {code.upper()} built by critmat region "
+                          "build from GISCO NUTS 2024 and powerplantmatching.", **cfg)
+    target = Path(out) if out else user_regions_dir() / region_id
+    return write_region_pack(target, config, tables)
+
+
+def build_all_provinces(src: Path, out_dir: Path | None = None, now: int | None = None) -> list[Path]:
+    """One pack per Dutch province (ids ``pv20`` ... ``pv31``) under ``out_dir`` (default the user's regions)."""
+    from critmat.loaders import cbs
+
+    files = discover_sources(Path(src))
+    if "municipalities" not in files:
+        raise RegionError(f"{src}: no CBS municipality list found")
+    codes = sorted(set(cbs.read_municipalities(files["municipalities"])["province_code"]))
+    base = Path(out_dir) if out_dir else user_regions_dir()
+    return [build_region([c], src, out=base / c.lower(), now=now) for c in codes]
 
 
 # ---------------------------------------------------------------- boundaries (polygons or points)

@@ -41,6 +41,7 @@ class StockInputs:
     intensities: pd.DataFrame
     groups: dict[str, list[str]]
     excluded: pd.DataFrame | None = None  # counted assets left out for lack of a quantity (see load_inputs)
+    scaling: pd.DataFrame | None = None  # scale factors applied (scale_to_official), None when not scaled
 
     @property
     def municipality_province(self) -> dict[str, str]:
@@ -93,8 +94,45 @@ def split_missing_quantity(assets: pd.DataFrame, technologies: pd.DataFrame) -> 
     return assets[~missing].reset_index(drop=True), assets[missing].reset_index(drop=True)
 
 
+#: classes whose quantities may be scaled to an official count (cars are not: registrations count lease fleets
+#: where the lessor sits; the grid has no official regional length)
+SCALABLE = {"solar_pv": ("count", "count_with_capacity"), "datacentre": ("count",), "wind_onshore": ("capacity_mw",)}
+
+
+def scale_to_official(assets: pd.DataFrame, coverage: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Assets with quantities scaled to the official counts of the pack's coverage table, and the factors.
+
+    For each coverage row of a scalable class (:data:`SCALABLE`) with an official figure, factor = official /
+    counted applies to the operational and under-construction assets of that class in that scope (the region
+    or a province): capacity_mw (and units for data centres). Assets get ``scale_factor`` (1 where unscaled).
+    This is an explicit option: it assumes the uncounted assets resemble the counted ones on average.
+    """
+    out = assets.copy()
+    out["scale_factor"] = 1.0
+    rows = []
+    live = out["status"].isin(inventory.STOCK_STATUSES)
+    for _, c in coverage.iterrows():
+        if c["asset_class"] not in SCALABLE or c["measure"] not in SCALABLE[c["asset_class"]]:
+            continue
+        if pd.isna(c["official"]) or not c["counted"]:
+            continue
+        sel = live & (out["asset_class"] == c["asset_class"])
+        if str(c["coverage_scope"]) in set(out["province_code"].dropna()):
+            sel &= out["province_code"] == c["coverage_scope"]
+        if c["asset_class"] == "wind_onshore":  # lake farms are not in the land-turbine figure
+            sel &= ~out["note"].fillna("").str.contains("inland water|lake|IJsselmeer|nearshore", case=False, regex=True)
+        f = float(c["official"]) / float(c["counted"])
+        out.loc[sel, "scale_factor"] = f
+        out.loc[sel, "capacity_mw"] = out.loc[sel, "capacity_mw"] * f
+        rows.append({"asset_class": c["asset_class"], "scope": c["coverage_scope"], "factor": f,
+                     "official": c["official"], "counted": c["counted"], "source_id": c["official_source_id"],
+                     "assets": int(sel.sum())})
+    return out, pd.DataFrame(rows, columns=["asset_class", "scope", "factor", "official", "counted", "source_id",
+                                            "assets"])
+
+
 def load_inputs(region: str | Path = "nh-fl", groups: Iterable[str] = DEFAULT_GROUPS, *,
-                loaded: Region | None = None) -> StockInputs:
+                loaded: Region | None = None, scale: bool = False) -> StockInputs:
     """Assets and municipalities of ``region`` (validated pack), technologies, intensities and groups.
 
     Data centres without capacity get :data:`DATACENTRE_MW_BY_TYPE`; other assets without their quantity
@@ -106,8 +144,15 @@ def load_inputs(region: str | Path = "nh-fl", groups: Iterable[str] = DEFAULT_GR
     reg = loaded if loaded is not None else load_region(region)
     techs, ints = load_intensities()
     usable, excluded = split_missing_quantity(fill_datacentre_capacity(reg.table("assets")), techs)
+    scaling = None
+    if scale:
+        cov = reg.tables.get("coverage")
+        if cov is None or cov.empty:
+            raise UnknownIdError(f"region '{reg.config.id}' has no coverage table to scale to (rebuild the pack)")
+        usable, scaling = scale_to_official(usable, cov)
     return StockInputs(region_id=reg.config.id, assets=usable, municipalities=reg.table("municipalities"),
-                       technologies=techs, intensities=ints, groups=material_groups(groups), excluded=excluded)
+                       technologies=techs, intensities=ints, groups=material_groups(groups), excluded=excluded,
+                       scaling=scaling)
 
 
 def regional_stock(inputs: StockInputs, *, n_draws: int = 1000, seed: int = 0, pipeline: bool = False,

@@ -112,7 +112,12 @@ def register(app: typer.Typer) -> None:
 
     @region_app.command("build")
     def build_cmd(
-        province: list[str] = typer.Option(..., "--province", "-p", help="Province name or CBS code (repeatable)."),
+        province: list[str] = typer.Option(None, "--province", "-p", help="Province name or CBS code (repeatable)."),
+        nuts: str | None = typer.Option(None, "--nuts", help="A NUTS code (any EU/EEA country, e.g. DEF0): wind and "
+                                                             "solar from powerplantmatching, boundary from GISCO."),
+        all_provinces: bool = typer.Option(False, "--all-provinces",
+                                           help="Build one pack per province (ids pv20 ... pv31); --out is then "
+                                                "the parent folder."),
         src: Path = typer.Option(..., "--from", exists=True, file_okay=False, help="Folder with the publisher files."),
         out: Path | None = typer.Option(None, "--out", help="Output folder (default CRITMAT_HOME/regions/<id>)."),
         region_id: str | None = typer.Option(None, "--id", help="Region id (default from the province codes, e.g. pv28)."),
@@ -127,8 +132,30 @@ def register(app: typer.Typer) -> None:
         pack in $CRITMAT_HOME/regions/<id> (the default --out) joins the warehouse at its next build; use it
         with --region <id> in assets, stock, flows and risk.
         """
-        from critmat.regions import build_region, load_region, summary
+        from critmat.errors import RegionError
+        from critmat.regions import build_all_provinces, build_nuts_region, build_region, load_region, summary
 
+        if sum([bool(province), all_provinces, bool(nuts)]) != 1:
+            raise RegionError("give one of --province NAME (repeatable), --all-provinces or --nuts CODE")
+        if nuts:
+            with busy(f"building NUTS region {nuts}"):
+                path = build_nuts_region(nuts, src, out=out, region_id=region_id, now=status_year)
+            reg = load_region(path)
+            typer.echo(f"built {reg.config.id} ({reg.config.name}) at {path}")
+            emit(summary(reg), Format.table, title="Assets by class and status")
+            _coverage_lines(reg)
+            return
+        if all_provinces:
+            with busy("building one pack per province"):
+                paths = build_all_provinces(src, out_dir=out, now=status_year)
+            for path in paths:
+                reg = load_region(path)
+                a = reg.table("assets")
+                counts = a.groupby("asset_class").size().to_dict()
+                typer.echo(f"built {reg.config.id} ({reg.config.name}) at {path}: "
+                           + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                           + (f" | missing: {'; '.join(reg.config.missing)}" if reg.config.missing else ""))
+            return
         with busy("building the region pack"):
             path = build_region(province, src, out=out, region_id=region_id, name=name, now=status_year)
         reg = load_region(path)
@@ -158,6 +185,24 @@ def register(app: typer.Typer) -> None:
             paths = synth_regions(n_assets, n_regions, seed=seed, out=out, src=src)
         typer.echo(f"wrote {len(paths)} region pack(s) with {n_assets} assets to {out} "
                    f"({paths[0].name}{' ... ' + paths[-1].name if len(paths) > 1 else ''})")
+
+    @region_app.command("coverage")
+    def coverage_cmd(
+        region: str = typer.Argument("nh-fl", help="Region id."),
+        draws: int = typer.Option(200, "--draws", min=0, help="Monte Carlo draws for the low/high band."),
+        fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+    ) -> None:
+        """EU CRM 2023 and SRM 2024: tonnes each material held by the region's assets, or why none.
+
+        Status held (with the asset classes that hold it), no_data (what was searched) or not_contained.
+        """
+        from critmat.coverage import crm_coverage
+
+        with busy(f"computing the stock of {region}"):
+            res = crm_coverage(region, n_draws=draws)
+        cols = ["material_id", "crm_2023", "srm_2024", "status", "mass_t", "low_t", "high_t", "asset_classes", "reason"]
+        emit(res.frame[cols] if fmt is Format.table else res.frame, fmt, title=res.title,
+             caption="t; low/high = 5th/95th percentiles; held = stock of operational and under-construction assets")
 
     @region_app.command("boundaries")
     def boundaries_cmd(

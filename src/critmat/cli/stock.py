@@ -14,11 +14,11 @@ from critmat.cli.output import Format, emit, mark_groups
 PROGRESS_MIN_DRAWS = 2000  # a progress bar for runs at least this large (on a terminal); a spinner below
 
 
-def _run(region: str, draws: int, seed: int, pipeline: bool = False):
+def _run(region: str, draws: int, seed: int, pipeline: bool = False, scale: bool = False):
     from critmat.stock import load_inputs, regional_stock
 
     with busy(f"loading region {region}"):
-        inputs = load_inputs(region)
+        inputs = load_inputs(region, scale=scale)
     console = Console(stderr=True)
     if draws < PROGRESS_MIN_DRAWS or not console.is_terminal:
         with busy(f"computing the stock ({draws} Monte Carlo draws)" if draws else "computing the stock"):
@@ -43,6 +43,9 @@ def register(app: typer.Typer) -> None:
         draws: int = typer.Option(1000, "--draws", min=0, help="Monte Carlo draws (0: low/high intensities)."),
         seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same numbers."),
         pipeline: bool = typer.Option(False, "--pipeline", help="Planned assets instead of the stock."),
+        scale_to_official: bool = typer.Option(False, "--scale-to-official",
+                                               help="Scale solar parks, data centres and wind on land to the "
+                                                    "official counts of the region's coverage table (marked)."),
         top: int | None = typer.Option(None, "--top", min=1, help="Only the first N rows (largest mass first)."),
         fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
     ) -> None:
@@ -62,14 +65,20 @@ def register(app: typer.Typer) -> None:
             from critmat.materials import MaterialIndex
 
             mat = MaterialIndex(known["materials"], known.get("material_aliases")).resolve(material)
-        inputs, result = _run(region, draws, seed, pipeline)
+        inputs, result = _run(region, draws, seed, pipeline, scale=scale_to_official)
         table = summarize(result, by=by, material=mat, municipalities=inputs.municipalities)
+        if inputs.scaling is not None:
+            table.insert(0, "scaled", True)
         if top is not None:
             table = table.head(top)
         what = "pipeline (planned)" if pipeline else "stock"
         caption = (f"{draws} draws, seed {seed}; mass_t with central intensities (deterministic); median_t, low_t, "
                    "high_t = 50th, 5th, 95th percentile of the draws (intensities sampled)" if draws
                    else "--draws 0: low_t/high_t with the low/high intensities")
+        if inputs.scaling is not None:
+            caption = ("SCALED to official counts (--scale-to-official): " + "; ".join(
+                f"{r.asset_class} {r.scope} x{r.factor:.2f} ({r.counted:g} -> {r.official:g}, {r.source_id})"
+                for r in inputs.scaling.itertuples()) + ". " + caption)
         statuses = ("planned",) if pipeline else ("operational", "under_construction")
         ex = inputs.excluded
         if ex is not None and len(ex) and ex["status"].isin(statuses).any():
