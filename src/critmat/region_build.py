@@ -940,6 +940,7 @@ def build_tables(mun: pd.DataFrame, mun_all: pd.DataFrame, files: dict[str, Path
     assets = assets.reindex(columns=ASSET_FIELDS)
     assets["region_id"] = region_id
     prov_of = dict(zip(mun_all["municipality_code"], mun_all["province_code"]))
+    assets["province_code"] = assets["province_code"].astype(object)
     has_m = assets["municipality_code"].notna()
     assets.loc[has_m, "province_code"] = assets.loc[has_m, "municipality_code"].map(prov_of)
     dup = assets["asset_id"].duplicated()
