@@ -18,7 +18,7 @@ def _run(region: str, draws: int, seed: int, pipeline: bool = False, scale: bool
     from critmat.stock import load_inputs, regional_stock
 
     with busy(f"loading region {region}"):
-        inputs = load_inputs(region, scale=scale)
+        inputs = load_inputs(region, scale=True) if scale else load_inputs(region)
     console = Console(stderr=True)
     if draws < PROGRESS_MIN_DRAWS or not console.is_terminal:
         with busy(f"computing the stock ({draws} Monte Carlo draws)" if draws else "computing the stock"):
