@@ -104,7 +104,7 @@ def test_cli_stock_by_class_csv_and_material_filter(patched):
     assert r.exit_code == 0, r.output
     lines = r.stdout.strip().splitlines()
     assert lines[0] == "asset_class,material,mass_t,median_t,low_t,high_t"
-    assert {ln.split(",")[0] for ln in lines[1:]} == {"solar_pv", "datacentre"}
+    assert {ln.split(",")[0] for ln in lines[1:]} == {"solar_pv", "datacentre", "vehicle"}  # cars: Widmer et al. 2015
     r = runner.invoke(app, ["stock", "--pipeline", "--draws", "0", "--format", "json"])
     assert {x["material"] for x in json.loads(r.stdout)} >= {"silver", "silicon_metal"}
 
