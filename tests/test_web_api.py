@@ -194,6 +194,8 @@ def test_boundaries_from_a_boundaries_table_are_polygons(warehouse_db: Path, tmp
     db = tmp_path / "critmat.duckdb"
     shutil.copy(warehouse_db, db)
     con = duckdb.connect(str(db))
+    # the bundled nh-fl pack has a real boundaries table now; this test uses its own two outlines
+    con.execute("DROP TABLE IF EXISTS boundaries")
     con.execute("CREATE TABLE boundaries (region_id VARCHAR, area_code VARCHAR, area_type VARCHAR, name VARCHAR, "
                 "province_code VARCHAR, geometry_wkt VARCHAR, source_id VARCHAR)")
     con.execute("INSERT INTO boundaries VALUES ('nh-fl', 'GM0034', 'municipality', 'Almere', 'PV24', "
