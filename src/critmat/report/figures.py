@@ -135,7 +135,7 @@ def criticality(df: pd.DataFrame, sr_threshold: float, ei_threshold: float, labe
             va="bottom")
     _repel(ax, d["ei"].to_numpy(), d["sr"].to_numpy(), d["name"].astype(str).str.replace(r" \(.*\)", "",
                                                                                           regex=True).tolist())
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper right")  # high EI with high SR is empty on the EU charts; upper left holds the REEs
     return fig
 
 
