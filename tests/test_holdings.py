@@ -201,3 +201,17 @@ def test_scale_to_official_is_explicit_and_marked(nhfl):
                                    "--format", "csv"])
     assert res.exit_code == 0, res.output
     assert res.stdout.splitlines()[0].startswith("scaled,") and res.stdout.splitlines()[1].startswith("True,")
+
+
+@pytest.mark.shared_data
+def test_curated_ppm_corrections_put_lake_farms_in_flevoland(shared_data, tmp_path):
+    """powerplantmatching places Westermeerwind and Windplanblauw in the North Sea; the curated corrections
+    (curation/ppm_corrections.csv) move them to the IJsselmeer, so a Flevoland build holds them as lake farms."""
+    reg = regions.load_region(regions.build_region(["Flevoland"], shared_data, out=tmp_path / "pv24"))
+    a = reg.table("assets").set_index("asset_id")
+    for aid, mw in (("wind-ppm-4887", 144.0), ("wind-ppm-22761", 132.0)):
+        assert a.loc[aid, "asset_class"] == "wind_onshore" and a.loc[aid, "capacity_mw"] == mw
+        assert "inland water" in a.loc[aid, "note"] and "location corrected" in a.loc[aid, "note"]
+    assert a.loc["wind-ppm-10803", "status"] == "decommissioned"  # Irene Vorrink, dismantled 2022
+    md = reg.table("match_decisions")
+    assert "wind-ppm-909" not in a.index and (md["input_id"] == "909").any()

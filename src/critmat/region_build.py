@@ -429,6 +429,7 @@ def wind_assets(ctx: BuildContext) -> tuple[pd.DataFrame, pd.DataFrame]:
         pp = powerplantmatching.renewables(powerplantmatching.read_powerplants(files["powerplants"]))
         ctx.inputs.rows["powerplants"] = len(pp)
         pp = pp[pp["asset_class"].isin(["wind_onshore", "wind_offshore"])].reset_index(drop=True)
+        pp = _ppm_corrections(pp, ctx)
         pp["municipality_code"] = place_points(ctx, pp)
         ref = _ref_frame(cur_wind)
         ov = ctx.curated.get("match_overrides", pd.DataFrame(columns=["input_source_id", "input_id", "asset_id", "reason"]))
@@ -505,14 +506,43 @@ def wind_assets(ctx: BuildContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(rows), cur_wind
 
 
+def _ppm_corrections(pp: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
+    """Apply the curated powerplantmatching corrections (``curation/ppm_corrections.csv``: wrong locations
+    moved, a duplicate dropped) to every Dutch build; each applied correction is a match decision."""
+    from critmat.paths import bundled_data
+
+    f = bundled_data() / "curation" / "ppm_corrections.csv"
+    if not f.is_file():
+        return pp
+    corr = pd.read_csv(f, dtype={"ppm_id": str})
+    pp = pp.copy()
+    pp["corrected"] = ""
+    drop = []
+    for _, c in corr.iterrows():
+        i = pp.index[pp["ppm_id"] == c["ppm_id"]]
+        if not len(i):
+            continue
+        i = i[0]
+        if c["action"] == "drop":
+            drop.append(i)
+            ctx.decisions.add(c["source_id"], c["ppm_id"], pp.at[i, "name"], pp.at[i, "asset_class"], "dropped_duplicate",
+                              None, None, f"curated correction (ppm_corrections.csv): {c['reason']}")
+            continue
+        pp.at[i, "lat"], pp.at[i, "lon"] = float(c["lat"]), float(c["lon"])
+        if pd.notna(c["year_out"]):
+            pp.at[i, "year_out"] = int(c["year_out"])
+        pp.at[i, "corrected"] = f"location corrected ({c['source_id']}, ppm_corrections.csv); "
+    return pp.drop(index=drop).reset_index(drop=True)
+
+
 def _ppm_wind_row(r: pd.Series, aid: str, cls: str, muni: str | None, ctx: BuildContext, where: str) -> dict[str, Any]:
     return {"asset_id": aid, "name": r["name"], "asset_class": cls, "technology_id": "wind_gb_dfig",
             "status": _status(r["year_in"], r["year_out"], ctx.now), "commissioning_year": r["year_in"],
             "decommissioning_year": r["year_out"], "capacity_mw": round(float(r["capacity_mw"]), 3),
             "lat": round(float(r["lat"]), 5), "lon": round(float(r["lon"]), 5), "municipality_code": muni,
             "source_id": SOURCES["ppm"],
-            "note": (f"{where}; generator technology not in source: wind_gb_dfig assumed (critmat_build_assumptions); "
-                     f"municipality by {ctx.how}")}
+            "note": (f"{r.get('corrected', '') or ''}{where}; generator technology not in source: wind_gb_dfig "
+                     f"assumed (critmat_build_assumptions); municipality by {ctx.how}")}
 
 
 # ------------------------------------------------------------------------------------- solar, data centres
