@@ -215,3 +215,16 @@ def test_curated_ppm_corrections_put_lake_farms_in_flevoland(shared_data, tmp_pa
     assert a.loc["wind-ppm-10803", "status"] == "decommissioned"  # Irene Vorrink, dismantled 2022
     md = reg.table("match_decisions")
     assert "wind-ppm-909" not in a.index and (md["input_id"] == "909").any()
+
+
+def test_coverage_service():
+    pytest.importorskip("critmat.services.base", reason="the service layer (critmat.services) is not on this branch")
+    from critmat.services import coverage as svc
+
+    r = svc.crm_coverage(None, "nh-fl", draws=20)
+    held = r.frame[r.frame["crm_2023"] & (r.frame["status"] == "held")]
+    assert len(held) >= 25 and f"{len(held)} of 34 CRMs" in r.title
+    assert r.frame["crm_2023"].sum() == 34 and r.units["mass_t"] == "t" and r.params["draws"] == 20
+    a = svc.asset_coverage(None, "nh-fl")
+    assert a.frame["statement"].str.contains("of 143 solar parks").any()
+    assert "critmat region build" in a.params["build_command"]
