@@ -17,6 +17,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 from web_server import running_server  # noqa: E402
 
 expect = sync_api.expect
+expect.set_options(timeout=90_000)  # a flows recompute with draws takes seconds on a loaded 2-core machine
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

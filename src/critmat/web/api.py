@@ -74,8 +74,8 @@ def features() -> dict[str, bool]:
         except ModuleNotFoundError:
             return False
 
-    return {"policy": has("critmat.services.policy"), "coverage": has("critmat.services.coverage"),
-            "boundaries": True}
+    return {"policy": has("critmat.services.policy") or has("critmat.report.policy_service"),
+            "coverage": True, "boundaries": True}
 
 
 def _table(frame: Any, title: str = "", caption: str = "", units: dict | None = None,
@@ -377,6 +377,28 @@ def matches(request: Request, region: RegionId, fmt: FormatQ = None,
 def streams(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
     return respond(request, st, lambda: S.streams(st.warehouse(), region), fmt=fmt, name=f"streams-{region}")
+
+
+@router.get("/regions/{region}/coverage", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
+            summary="Coverage of the region's asset registry against published totals")
+def coverage(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: S.coverage(st.warehouse(), region), fmt=fmt, name=f"coverage-{region}")
+
+
+@router.get("/regions/{region}/policy", response_model=Table, responses=TABLE_RESPONSES, tags=["policy"],
+            summary="The region's policy items: SWOT, opportunities and recommendations")
+def policy(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: S.policy(st.warehouse(), region), fmt=fmt, name=f"policy-{region}")
+
+
+@router.get("/regions/{region}/policy/indicators", response_model=Table, responses=TABLE_RESPONSES,
+            tags=["policy"], summary="The indicators that track the policy items, with their values and basis")
+def policy_indicators(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
+    st = state_of(request)
+    return respond(request, st, lambda: S.policy_indicators(st.warehouse(), region), fmt=fmt,
+                   name=f"policy-indicators-{region}")
 
 
 @router.get("/provenance", response_model=Table, responses=TABLE_RESPONSES, tags=["sources"],

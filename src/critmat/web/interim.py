@@ -247,3 +247,34 @@ def boundaries(wh: Warehouse, region: str = "nh-fl") -> Result:
     return Result(pts, title=f"Municipality centroids of {region}",
                   caption="no boundary polygons in this region pack: municipality centroids only",
                   params={"region": region, "kind": "centroid"})
+
+
+def coverage(wh: Warehouse, region: str = "nh-fl") -> Result:
+    """The region pack's coverage statements (what the registry counts against published totals)."""
+    from critmat.errors import UnknownIdError
+
+    if not wh.has("coverage"):
+        raise UnknownIdError("no coverage table in this warehouse (region packs before the holdings update)")
+    df = wh.sql("SELECT * FROM coverage WHERE region_id = ?", [region])
+    return Result(df, title=f"Coverage of the asset registry of {region}", sources=_srcs(df),
+                  params={"region": region})
+
+
+def policy(wh: Warehouse, region: str = "nh-fl") -> Result:
+    """The region's policy items (SWOT, opportunities, recommendations) from the report's policy service."""
+    from critmat.report import policy_service as P
+    from critmat.report.data import Inputs
+
+    r = P.policy(Inputs(wh, region))
+    return Result(r.frame, title=r.title, caption=r.caption, units=r.units, sources=r.sources,
+                  params={"region": region})
+
+
+def policy_indicators(wh: Warehouse, region: str = "nh-fl") -> Result:
+    """The values of the indicators that track the policy items (report's policy service)."""
+    from critmat.report import policy_service as P
+    from critmat.report.data import Inputs
+
+    r = P.indicators(Inputs(wh, region))
+    return Result(r.frame, title=r.title or f"Policy indicators of {region}", caption=r.caption, units=r.units,
+                  sources=r.sources, params={"region": region})

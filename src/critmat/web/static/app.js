@@ -424,8 +424,16 @@
     if (state.features.policy) {
       try {
         const pol = await api(`regions/${r}/policy`);
-        blocks.push(h("div", { class: "card" }, table(pol, `regions/${r}/policy`, {})));
+        const titleCol = state.lang === "nl" ? "title_nl" : "title";
+        blocks.push(h("div", { class: "card" }, h("h2", {}, t("policy_items")),
+          table(pol, `regions/${r}/policy`, {}, { columns: ["policy_item_kind", "item_number", titleCol, "time_frame", "actors", "report_ref", "source_id"] })));
       } catch (e) { blocks.push(errorBox(e)); }
+      const indBox = h("div", { id: "policy-indicators" }, loading());
+      blocks.push(h("div", { class: "card" }, h("h2", {}, t("indicators")), indBox));
+      api(`regions/${r}/policy/indicators`).then(ind => {
+        const titleCol = state.lang === "nl" ? "title_nl" : "title";
+        indBox.replaceChildren(table(ind, `regions/${r}/policy/indicators`, {}, { columns: ["indicator_id", titleCol, "value", "unit", "target_share", "basis", "items"] }));
+      }, e => indBox.replaceChildren(errorBox(e)));
     } else blocks.push(h("div", { class: "note" }, `${t("not_available")} ${t("nav_policy")} (services.policy)`));
     try {
       const ex = await api("risk", { region: r });
@@ -441,8 +449,10 @@
     const m = main();
     m.replaceChildren(h("h1", {}, t("nav_sources")), loading());
     let s, p;
-    try { [s, p] = await Promise.all([api("sources"), api("provenance")]); } catch (e) { m.replaceChildren(errorBox(e)); return; }
+    let cov;
+    try { [s, p, cov] = await Promise.all([api("sources"), api("provenance"), api(`regions/${state.region}/coverage`)]); } catch (e) { m.replaceChildren(errorBox(e)); return; }
     m.replaceChildren(h("h1", {}, t("nav_sources")), h("p", { class: "intro" }, t("sources_intro")),
+      h("div", { class: "card" }, h("h2", {}, t("coverage")), table(cov, `regions/${state.region}/coverage`, {})),
       h("div", { class: "card" }, table(s, "sources", {}, { columns: ["source_id", "title", "publisher", "vintage", "kind", "licence", "url"] })),
       h("div", { class: "card" }, h("h2", {}, t("provenance")), table(p, "provenance", {})));
   }

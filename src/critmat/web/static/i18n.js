@@ -40,7 +40,8 @@ window.CRITMAT_I18N = {
     not_available: "Not available in this version of critmat:",
     sources_intro: "Every figure names its source; the warehouse's provenance per table.",
     provenance: "Provenance", exposure: "Exposure ranking", risk: "Supply risk",
-    coverage: "Coverage",
+    coverage: "Coverage", policy_items: "Policy items (SWOT, opportunities, recommendations)",
+    indicators: "Indicators (computing them takes a while the first time)",
   },
   nl: {
     title: "critmat — kritieke grondstoffen in de regio",
@@ -81,6 +82,7 @@ window.CRITMAT_I18N = {
     not_available: "Niet beschikbaar in deze versie van critmat:",
     sources_intro: "Elk getal noemt zijn bron; de herkomst per tabel van het warehouse.",
     provenance: "Herkomst", exposure: "Blootstellingsranglijst", risk: "Leveringsrisico",
-    coverage: "Dekking",
+    coverage: "Dekking", policy_items: "Beleidspunten (SWOT, kansen, aanbevelingen)",
+    indicators: "Indicatoren (de eerste berekening duurt even)",
   },
 };
