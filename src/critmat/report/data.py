@@ -307,3 +307,35 @@ def policy_indicators(inp: Inputs) -> Result:
     from critmat.report import policy_service as P
 
     return inp.memo("policy_ind", lambda: P.indicators(inp))
+
+
+# --- coverage (the holdings helper's service) -----------------------------------------------------------
+
+def _coverage_service():
+    try:
+        from critmat.services import coverage
+        from critmat.services.base import Result as _R  # noqa: F401 - the service needs the base layer
+    except ImportError:
+        return None
+    return coverage
+
+
+def crm_coverage(inp: Inputs) -> Result:
+    """Per EU CRM 2023 / SRM 2024 material: held (tonnes with band), not contained, or no data (with why)."""
+    cov = _coverage_service()
+    if cov is None:
+        import pandas as pd
+
+        return Result(pd.DataFrame(), title="CRM coverage", caption="the coverage service is not available")
+    return cov.crm_coverage(inp.wh, inp.region)
+
+
+def asset_coverage(inp: Inputs) -> Result:
+    """What the region pack counts per asset class against the best official count known."""
+    cov = _coverage_service()
+    if cov is None:
+        import pandas as pd
+
+        return Result(pd.DataFrame(), title="Asset coverage", caption="the coverage service is not available")
+    return cov.asset_coverage(inp.wh, inp.region)
+

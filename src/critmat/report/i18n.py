@@ -89,6 +89,9 @@ EN: dict[str, str] = {
     "cap_stock_mun": "Largest holdings per municipality and material, with the 90 % band.",
     "cap_coverage": "Assets per class and status in the registry; assets without capacity, length or units "
                     "are listed by the stock service and not counted.",
+    "cap_crm_coverage": "Each EU critical (2023) and strategic (2024) raw material: held in the region's assets "
+                        "(tonnes with the 90 % band), not contained in them, or without data, with the reason.",
+    "cap_asset_coverage": "What the region pack counts per asset class against the best official count known.",
     "cap_flows": "Outflow and recovered material per year with the 5th-95th percentile over asset lifetimes, "
                  "and the region's own demand (dashed).",
     "cap_flows_t": "End-of-life flows per material summed over the scenario years.",
@@ -246,6 +249,10 @@ NL: dict[str, str] = {
     "cap_stock_mun": "Grootste voorraden per gemeente en grondstof, met de 90 %-band.",
     "cap_coverage": "Installaties per soort en status in het register; installaties zonder vermogen, lengte of "
                     "aantal worden door de voorraaddienst genoemd en niet meegeteld.",
+    "cap_crm_coverage": "Elke kritieke (2023) en strategische (2024) grondstof van de EU: aanwezig in de "
+                        "installaties van de regio (tonnen met de 90 %-band), er niet in, of zonder gegevens, met de "
+                        "reden.",
+    "cap_asset_coverage": "Wat het regiopakket per installatiesoort telt tegenover de beste bekende officiële telling.",
     "cap_flows": "Uitstroom en teruggewonnen materiaal per jaar met het 5e-95e percentiel over de "
                  "levensduren, en de eigen behoefte van de regio (gestreept).",
     "cap_flows_t": "Afgedankte stromen per grondstof, opgeteld over de scenariojaren.",

@@ -205,6 +205,16 @@ class Composer:
             {"asset_class": "Asset class", "status": "Status", "assets": "Assets", "capacity_mw": "MW",
              "length_km": "km", "units": "Units", "located": "With coordinates"}, t["cap_coverage"],
             {"asset_class": "class", "capacity_mw": "num", "length_km": "num", "units": "num"}))
+        s4.blocks.append(self.table(
+            "crm_coverage", t["cap_crm_coverage"], "crm_coverage", lambda f: f,
+            {"name": "Material", "srm_2024": "Strategic", "status": "Status", "mass_t": "t", "low_t": "5th pct.",
+             "high_t": "95th pct.", "asset_classes": "Held in", "reason": "Why none"}, t["cap_crm_coverage"],
+            {"mass_t": "num", "low_t": "num", "high_t": "num", "asset_classes": "term"}))
+        s4.blocks.append(self.table(
+            "asset_coverage_official", t["cap_asset_coverage"], "asset_coverage", lambda f: f,
+            {"asset_class": "Asset class", "measure": "Measure", "counted": "Counted", "official": "Official",
+             "coverage_share": "Share", "statement": "Statement"}, t["cap_asset_coverage"],
+            {"asset_class": "class", "counted": "num", "official": "num", "coverage_share": "share"}))
         del inp
         s.subsections = [s1, s2, s3, s4]
         return s
