@@ -152,19 +152,24 @@ def region_assets(region: str) -> RegionAssets:
 
 
 def company_materials(region: str) -> pd.DataFrame:
-    """Long ``company_id, name, primary_activity_id, material_id`` of the region's capability registry
-    (materials named for the company or carried by its streams); empty when the region has none."""
+    """Long ``company_id, name, primary_activity_id, material_id, eol_only`` of the region's capability
+    registry: materials named for the company, and those its end-of-life streams carry (``eol_only`` when the
+    company handles the material only in such a stream: a car dismantler's gallium is waste it collects, not
+    a supply it depends on); empty when the region has none."""
     from critmat.capabilities_data import load_capabilities
     from critmat.models.capabilities import company_material_sets
 
-    cols = ["company_id", "name", "primary_activity_id", "material_id"]
+    cols = ["company_id", "name", "primary_activity_id", "material_id", "eol_only"]
     try:
         tables = load_capabilities(region)
     except UnknownIdError:
         return pd.DataFrame(columns=cols)
     sets = company_material_sets(tables)
+    cm = tables.get("company_materials")
+    named = {(c, m) for c, m in cm[["company_id", "material_id"]].itertuples(index=False, name=None)} \
+        if cm is not None else set()
     comp = tables["companies"].set_index("company_id")
-    rows = [(cid, comp.at[cid, "name"], comp.at[cid, "primary_activity_id"], m)
+    rows = [(cid, comp.at[cid, "name"], comp.at[cid, "primary_activity_id"], m, (cid, m) not in named)
             for cid, mats in sorted(sets.items()) if cid in comp.index for m in sorted(mats)]
     return pd.DataFrame(rows, columns=cols)
 
@@ -369,3 +374,87 @@ def run_shock(wh: Warehouse, spec: ShockSpec, region: str | None = None, *,
                                companies=comp, projects=proj, secondary=secondary,
                                substitution=data.substitution(spec.stage), lead_years=lead_years,
                                need_basis=basis)
+
+
+# ------------------------------------------------------------------------------------------ components
+
+
+def component_materials(wh: Warehouse, component_id: str) -> set[str]:
+    """Materials a component carries: those whose holding form (policy ``holding_forms``) in a technology
+    carrying the component is the component's form (every material of the technology for finished products)."""
+    from critmat.models.rankings import holding_forms
+
+    comps = wh.table("components").set_index("component_id")
+    form = str(comps.at[component_id, "holding_form"])
+    techs = set(wh.table("component_technologies").query("component_id == @component_id")["technology_id"])
+    ints = wh.table("material_intensities") if wh.has("material_intensities") else None
+    if ints is None:
+        from critmat.intensities import load_intensities
+
+        ints = load_intensities()[1]
+    pairs = ints[ints["technology_id"].isin(techs)][["technology_id", "material_id"]].drop_duplicates()
+    pairs = pairs.rename(columns={"material_id": "material"}).reset_index(drop=True)
+    f = holding_forms(pairs, wh.table("holding_forms"))
+    return set(pairs.loc[f == form, "material"])
+
+
+def run_component_shock(wh: Warehouse, region: str, component_id: str, country: str = "CHN", share: float = 1.0,
+                        months: float = 12.0, start: dt.date | None = None, scenario: str = NEED_SCENARIO):
+    """A component shock in the region's terms (:func:`critmat.models.components.component_shock`), with the
+    projects of the region pack, the target fleets and the need of the flows model under ``scenario``."""
+    from critmat.flows import run_flows
+    from critmat.models import components as cm
+    from critmat.models.disruption import year_fractions
+    from critmat.models.inventory import ALL_CLASSES
+
+    for t in ("components", "component_supply", "component_technologies", "holding_forms"):
+        if not wh.has(t):
+            raise UnknownIdError(f"the warehouse has no '{t}' table: rebuild it (critmat data)")
+    if component_id not in set(wh.table("components")["component_id"]):
+        raise UnknownIdError(f"unknown component '{component_id}' (known: "
+                             f"{', '.join(sorted(wh.table('components')['component_id']))})")
+    day = start or dt.date.today()
+    window = year_fractions(day, months)
+    data = risk_data(wh)
+    view = _Tables({"lifetimes": data.lifetimes, "material_lifetimes": data.material_lifetimes,
+                    "fleet_buildup": data.fleet_buildup, "eol_pathways": data.eol_pathways,
+                    "recovery_rates": data.recovery_rates, "materials": data.materials})
+    mats = component_materials(wh, component_id)
+    res = run_flows(region, scenario, wh=view, start=min(window), end=max(max(window), min(window)))
+    carriers = wh.table("component_technologies")
+    techs = set(carriers.loc[carriers["component_id"] == component_id, "technology_id"])
+    ra = region_assets(region)
+    # the need of the component's materials, limited to the share held by carrier technologies in its form
+    frac = _carrier_fractions(ra, techs, mats)
+    f = res.flows
+    d = f[(f["area_type"] == "region") & (f["asset_class"] != ALL_CLASSES) & (f["variable"] == "demand")
+          & f["material"].isin(mats)]
+    d = d.assign(w=[frac.get((c, m), 0.0) for c, m in zip(d["asset_class"], d["material"])])
+    demand = (d.assign(demand_t=d["value"] * d["w"]).groupby(["year", "material"], as_index=False)["demand_t"].sum())
+    techs_all = wh.table("technologies") if wh.has("technologies") else None
+    basis = {} if techs_all is None else dict(zip(techs_all["technology_id"], techs_all["basis"]))
+    unit = {"mw": "MW", "km": "km", "unit": "units"}
+    a = ra.assets.copy()
+    a["unit"] = a["technology_id"].map(lambda t: unit.get(basis.get(t, "mw"), "MW"))
+    a["quantity"] = [r.capacity_mw if u == "MW" else (r.length_km if u == "km" else r.units)
+                     for r, u in zip(a.itertuples(index=False), a["unit"])]
+    from critmat.scenarios import load_scenario
+
+    sc = load_scenario(scenario)
+    for aid, e in sc.pipeline.items():  # the scenario's expected commissioning years
+        if e.commissioning_year is not None:
+            a.loc[a["asset_id"] == aid, "commissioning_year"] = e.commissioning_year
+    return cm.component_shock(component_id, country, share, months, day, supply=wh.table("component_supply"),
+                              carriers=carriers, projects=a, fleets=res.fleets, demand=demand,
+                              companies=company_materials(ra.region_id), materials_of={component_id: mats})
+
+
+def _carrier_fractions(ra: RegionAssets, techs: set[str], mats: set[str]) -> dict[tuple[str, str], float]:
+    """Per (asset class, material): the share of the region's content held by the carrier technologies."""
+    c = ra.content[ra.content["material"].isin(mats)].merge(ra.assets[["asset_id", "asset_class", "technology_id"]],
+                                                           on="asset_id")
+    out = {}
+    for (cls, m), g in c.groupby(["asset_class", "material"]):
+        tot = float(g["mass_t"].sum())
+        out[(cls, m)] = float(g.loc[g["technology_id"].isin(techs), "mass_t"].sum()) / tot if tot > 0 else 0.0
+    return out

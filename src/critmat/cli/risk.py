@@ -138,7 +138,7 @@ def _risk(material: str | None, stage: str | None, region: str | None, top: int 
     if mid is not None:
         mats = mats[mats["material_id"] == mid]
         projects = projects[projects["material"] == mid]
-        companies = companies[companies["materials"].str.split(";").map(lambda s: mid in s)]
+        companies = companies[companies["materials"].fillna("").str.split(";").map(lambda s: mid in s)]
     cols = _stage_columns(["rank", "material_id", "sr", "ei", "hhi_extraction", "hhi_processing",
                            "china_extraction", "china_processing", "crma_exceeds", "controls_active", "stock_t",
                            "need_t_per_yr", "exposure_score"], stage)
@@ -373,3 +373,74 @@ def register(app: typer.Typer) -> None:
             return
         _disrupt(shock, material, country, stage, share, months, start, destination, spare, leakage, region,
                  lead_years, db, fmt)
+
+    register_components(app)
+
+
+def register_components(app: typer.Typer) -> None:
+    """Add ``disrupt-component`` (a component shock in the region's terms) to the root app."""
+
+    @app.command("disrupt-component", rich_help_panel=PANEL_MATERIALS)
+    def disrupt_component_cmd(
+        component: Annotated[str | None, typer.Argument(help="Component id (ndfeb_magnet, li_ion_cell, pv_module, "
+                                                        "wind_nacelle ...; --list).")] = None,
+        country: Annotated[str, typer.Option("--country", "-c", help="Supplier country, ISO3.")] = "CHN",
+        share: Annotated[float, typer.Option("--share", min=0.0, max=1.0, help="Share of the country's "
+                                             "production withheld, 0..1.")] = 1.0,
+        months: Annotated[float, typer.Option("--months", min=0.01, help="Duration in months.")] = 12.0,
+        start: Annotated[str | None, typer.Option("--start", help="First day, YYYY-MM-DD (default today).")] = None,
+        region: Annotated[str, typer.Option("--region", "-r", help="Region pack id.")] = "nh-fl",
+        scenario: Annotated[str, typer.Option("--scenario", "-s", help="Flow scenario for the need and the "
+                                              "target fleets.")] = "baseline",
+        list_components: Annotated[bool, typer.Option("--list", help="List the components and exit.")] = False,
+        db: DbOption = None,
+        fmt: FormatOption = Format.table,
+    ) -> None:
+        """A country withholds a component (magnets, battery cells, PV modules ...): what the region loses.
+
+        In the region's terms: planned projects commissioning in the window (MW delayed), new cars and other
+        fleet units in the window (units delayed), tonnes of the component's materials (and of magnet) withheld,
+        and the companies that depend on those materials. Pro rata: the withheld share of world supply
+        (share x the country's share of production) delays the same share of what the region builds.
+        """
+        from critmat import risk_report as rr
+
+        wh = warehouse(db)
+        if list_components or component is None:
+            comps = wh.table("components").merge(
+                wh.table("component_supply").pivot_table(index="component_id", columns="country_iso3",
+                                                         values="share").add_prefix("share_").reset_index(),
+                on="component_id", how="left")
+            emit(comps.drop(columns=["description"]), fmt, title="Components and country shares of production",
+                 caption="sources: critmat sources; semiconductors/power electronics: no bundled shares (the only "
+                         "source found is CC BY-NC)")
+            return
+        day = _date(start, "--start") or dt.date.today()
+        with busy(f"simulating the {component} shock for {region}"):
+            res = rr.run_component_shock(wh, region, component, country, share, months, day, scenario)
+        summ = res.summary
+        if fmt is Format.json:
+            sys.stdout.write(to_json({"summary": summ, "window": {str(k): v for k, v in res.window.items()},
+                                      "projects": _section(res.projects), "fleets": _section(res.fleets),
+                                      "materials": _section(res.materials),
+                                      "companies": _section(res.companies)}) + "\n")
+            return
+        if fmt is Format.csv:
+            emit(res.projects, fmt)
+            return
+        con = stdout_console()
+        import pandas as pd
+
+        emit(pd.DataFrame([summ]).T.reset_index().rename(columns={"index": "item", 0: "value"}), fmt, console=con,
+             title=f"{component}: {country} withholds {share:.0%} for {months:g} months from {day}",
+             caption=f"withheld fraction of world supply = share x {country}'s share of production; window years: "
+                     + ", ".join(f"{y} ({w:.0%})" for y, w in res.window.items()))
+        if len(res.projects):
+            emit(res.projects[["asset_id", "asset_class", "status", "commissioning_year", "quantity", "unit",
+                               "delayed"]], fmt, console=con, title="Projects commissioning in the window")
+        if len(res.fleets):
+            emit(res.fleets, fmt, console=con, title="New fleet units in the window (growth and replacement)")
+        if len(res.materials):
+            emit(res.materials, fmt, console=con, title="Materials in the component needed in the window (t)")
+        emit(res.companies, fmt, console=con, title="Companies depending on the component's materials",
+             caption="materials handled only in end-of-life streams do not count")

@@ -225,6 +225,8 @@ def simulate(shock: ShockSpec, supply_shares: pd.DataFrame, need: pd.DataFrame, 
     comp = pd.DataFrame(columns=["company_id", "name", "activity", "materials"])
     if companies is not None and len(companies):
         c = companies[companies["material_id"].isin(hit_mats)]
+        if "eol_only" in c:  # a material handled only in end-of-life streams is not a supply the company needs
+            c = c[~c["eol_only"].astype(bool)]
         if len(c):
             comp = (c.groupby(["company_id", "name", "primary_activity_id"], as_index=False)["material_id"]
                     .agg(lambda s: ";".join(sorted(set(s))))

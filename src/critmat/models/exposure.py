@@ -517,24 +517,33 @@ def goods_category_exposure(goods_categories: pd.DataFrame, goods_category_mater
 
 def company_exposure(company_materials: pd.DataFrame, indicators: pd.DataFrame,
                      needed: Collection[str] = ()) -> pd.DataFrame:
-    """Per company (long input ``company_id, name, primary_activity_id, material_id``): the materials it
-    handles, the largest SR among them (``exposure_score``), its materials under active controls and those
-    the region's assets also need (``needed``). Ranked by score, then by the number of controlled materials."""
+    """Per company (long input ``company_id, name, primary_activity_id, material_id`` and optionally
+    ``eol_only``): the materials it depends on, the largest SR among them (``exposure_score``), its
+    materials under active controls and those the region's assets also need (``needed``). Materials the
+    company handles only at end of life (``eol_only``: carried by the waste streams it collects or
+    recycles) do not make it exposed to supply; they are listed apart (``eol_materials``), and a company
+    with nothing else gets no score. Ranked by score, then by the number of controlled materials."""
     _require(company_materials, ["company_id", "name", "primary_activity_id", "material_id"], "company materials")
     ind = indicators.set_index("material_id")
     need_set = set(needed)
+    cm = company_materials.copy()
+    if "eol_only" not in cm:
+        cm["eol_only"] = False
     rows = []
-    for cid, g in company_materials.groupby("company_id", sort=True):
-        mats = sorted(set(g["material_id"].astype(str)))
+    for cid, g in cm.groupby("company_id", sort=True):
+        mats = sorted(set(g.loc[~g["eol_only"].astype(bool), "material_id"].astype(str)))
+        eol = sorted(set(g.loc[g["eol_only"].astype(bool), "material_id"].astype(str)) - set(mats))
         srs = ind["sr"].reindex(mats).dropna()
         ctrl = [m for m in mats if m in ind.index and ind.at[m, "controls_active"] > 0]
         rows.append({"company_id": cid, "name": g["name"].iloc[0], "activity": g["primary_activity_id"].iloc[0],
-                     "materials": ";".join(mats), "exposure_score": float(srs.max()) if len(srs) else np.nan,
+                     "materials": ";".join(mats) or None, "exposure_score": float(srs.max()) if len(srs) else np.nan,
                      "max_sr_material": srs.idxmax() if len(srs) else None, "n_controlled": len(ctrl),
                      "controlled_materials": ";".join(ctrl) or None,
-                     "needed_by_region": ";".join(m for m in mats if m in need_set) or None})
+                     "needed_by_region": ";".join(m for m in mats if m in need_set) or None,
+                     "eol_materials": ";".join(eol) or None})
     out = pd.DataFrame(rows, columns=["company_id", "name", "activity", "materials", "exposure_score",
-                                      "max_sr_material", "n_controlled", "controlled_materials", "needed_by_region"])
+                                      "max_sr_material", "n_controlled", "controlled_materials", "needed_by_region",
+                                      "eol_materials"])
     out = out.sort_values(["exposure_score", "n_controlled", "company_id"], ascending=[False, False, True],
                           na_position="last").reset_index(drop=True)
     out["rank"] = _rank(out["exposure_score"])
