@@ -458,3 +458,23 @@ def _carrier_fractions(ra: RegionAssets, techs: set[str], mats: set[str]) -> dic
         tot = float(g["mass_t"].sum())
         out[(cls, m)] = float(g.loc[g["technology_id"].isin(techs), "mass_t"].sum()) / tot if tot > 0 else 0.0
     return out
+
+
+def crma_benchmark_table(wh: Warehouse, region: str, scenario: str = NEED_SCENARIO, start: int | None = None,
+                         end: int | None = None) -> pd.DataFrame:
+    """The four CRMA benchmarks per material held by the region (:mod:`critmat.models.benchmarks`), with the
+    region's EoL-RIR from the flows model under ``scenario`` (window sums) and the EC's EU sourcing shares."""
+    from critmat.flows import run_flows
+    from critmat.models import benchmarks as bm
+
+    data = risk_data(wh)
+    view = _Tables({"lifetimes": data.lifetimes, "material_lifetimes": data.material_lifetimes,
+                    "fleet_buildup": data.fleet_buildup, "eol_pathways": data.eol_pathways,
+                    "recovery_rates": data.recovery_rates, "materials": data.materials})
+    res = run_flows(region, scenario, wh=view, start=start, end=end)
+    rir = dict(zip(res.summary["material"], res.summary["eol_rir"]))
+    crm = rankings.crm_members(data.material_lists, data.groups) if data.material_lists is not None else set()
+    mats = sorted(set(rir) & crm) + sorted(set(rir) - crm)
+    values = bm.benchmark_values(wh.table("crma_benchmarks") if wh.has("crma_benchmarks") else None)
+    return bm.crma_benchmarks(mats, data.supply_shares, data.eu_members, rir, crm, groups=data.groups,
+                              values=values)

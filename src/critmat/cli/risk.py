@@ -444,3 +444,28 @@ def register_components(app: typer.Typer) -> None:
             emit(res.materials, fmt, console=con, title="Materials in the component needed in the window (t)")
         emit(res.companies, fmt, console=con, title="Companies depending on the component's materials",
              caption="materials handled only in end-of-life streams do not count")
+
+    @app.command("benchmarks", rich_help_panel=PANEL_MATERIALS)
+    def benchmarks_cmd(
+        region: Annotated[str, typer.Option("--region", "-r", help="Region pack id.")] = "nh-fl",
+        scenario: Annotated[str, typer.Option("--scenario", "-s", help="Flow scenario for the EoL-RIR.")] = "baseline",
+        crm_only: Annotated[bool, typer.Option("--crm/--all", help="CRMs only (default) or every material held.")] = True,
+        db: DbOption = None,
+        fmt: FormatOption = Format.table,
+    ) -> None:
+        """The four CRMA 2030 benchmarks (10 % extraction, 40 % processing, 25 % recycling, 65 % single
+        country) per material, with the indicators critmat can compute and why the others cannot be."""
+        from critmat import risk_report as rr
+        from critmat.models.benchmarks import EOL_RIR_DEFINITION
+
+        wh = warehouse(db)
+        with busy(f"computing the CRMA benchmarks for {region}"):
+            t = rr.crma_benchmark_table(wh, region, scenario)
+        if crm_only:
+            t = t[~t["recycling_reason"].str.startswith("not a CRM")].reset_index(drop=True)
+        cols = t.columns if fmt is not Format.table else [c for c in t.columns if not c.endswith("_reason")]
+        emit(t[list(cols)], fmt, title=f"CRMA 2030 benchmarks, {region} ({scenario})",
+             caption="extraction/processing: proxy = EU member states' share of EU sourcing (EC 2023); empty where "
+                     "the EC gives no EU sourcing for the stage (no EU capacity/consumption data in critmat). "
+                     f"recycling: {EOL_RIR_DEFINITION}, CRMs only. single country: largest third-country share "
+                     "(EU sourcing, else global proxy). Reasons per cell: --format json/csv.")
