@@ -453,8 +453,10 @@ def register_components(app: typer.Typer) -> None:
         db: DbOption = None,
         fmt: FormatOption = Format.table,
     ) -> None:
-        """The four CRMA 2030 benchmarks (10 % extraction, 40 % processing, 25 % recycling, 65 % single
-        country) per material, with the indicators critmat can compute and why the others cannot be."""
+        """The four CRMA 2030 benchmarks per material: the indicators critmat can compute, or why not.
+
+        10 % extraction, 40 % processing, 25 % recycling (EoL-RIR, CRMs only), at most 65 % from one third
+        country."""
         from critmat import risk_report as rr
         from critmat.models.benchmarks import EOL_RIR_DEFINITION
 
