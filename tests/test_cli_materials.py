@@ -99,19 +99,71 @@ def test_python_api(db: Path) -> None:
     assert wh.sql("SELECT count(*) AS n FROM material_lists WHERE list_id = 'crm_2023'").n.item() == 34
 
 
+def complete_publisher_folder(folder: Path) -> Path:
+    """The small EC fixtures plus, in the publisher's format, every curated (material, stage, scope) and
+    (material, year) group they lack: an import must cover the tables it replaces (else it fails)."""
+    import shutil
+
+    import pandas as pd
+
+    from critmat.catalog.package import bundled_frames
+    from critmat.loaders import ec_crm
+    from critmat.materials import MaterialIndex
+    from critmat.paths import bundled_packages
+
+    fixtures = Path(__file__).parent / "fixtures" / "ec_crm"
+    shutil.copytree(fixtures, folder)
+    ref = bundled_packages() / "reference"
+    shares = pd.read_csv(ref / "supply_shares.csv", dtype=str, keep_default_na=False)
+    glob_path = folder / "fact_GlobalSupplyShares&t.csv"
+    given = pd.read_csv(glob_path, dtype=str, keep_default_na=False)
+    frames = bundled_frames("reference")
+    idx = MaterialIndex(frames["materials"], frames["material_aliases"], frames["material_lists"])
+    covered = set(zip(*(ec_crm.read_supply_shares(glob_path, "global", idx)[c] for c in ("material_id", "stage"))))
+    for scope, name in (("global", glob_path.name), ("eu_sourcing", "fact_EUSupplyShares&t.csv")):
+        rows = shares[(shares["scope"] == scope)
+                      & pd.Series([scope != "global" or k not in covered
+                                   for k in zip(shares["material_id"], shares["stage"])], index=shares.index)]
+        extra = pd.DataFrame({"Material": rows["material_id"], "Stage": rows["stage"].str[0].str.upper(),
+                              "Country": rows["country_iso3"],
+                              "Share": [r if r.endswith("%") else f"{float(v) * 100:g}%"
+                                        for r, v in zip(rows["share_reported"], rows["share"])],
+                              "t": rows["trade_factor"]})
+        out = pd.concat([given, extra]) if scope == "global" else extra
+        out.to_csv(folder / name, index=False)
+    crit = pd.read_csv(ref / "criticality.csv", dtype=str, keep_default_na=False)
+    sr_path = folder / "dimension_CRMsOverTime.csv"
+    have = pd.read_csv(sr_path, dtype=str, keep_default_na=False)
+    have_keys = {(m, str(y)) for m, y in zip(*(ec_crm.read_sr_ei(sr_path, idx)[c] for c in ("material_id", "year")))}
+    crit = crit[[(m, y) not in have_keys for m, y in zip(crit["material_id"], crit["year"])]]
+    pd.concat([have, pd.DataFrame({"Material": crit["material_id"], "Year": crit["year"],
+                                   "SR": crit["supply_risk"].replace("", "-"),
+                                   "EI": crit["economic_importance"].replace("", "-")})]).to_csv(sr_path, index=False)
+    return folder
+
+
 def test_data_import_replaces_curated_tables(tmp_path: Path, _isolated_home: Path) -> None:
-    fixtures = Path(__file__).parent / "fixtures"
     db = tmp_path / "wh.duckdb"
-    res = runner.invoke(app, ["data", "import", "--from", str(fixtures / "ec_crm"), "--db", str(db)])
+    res = runner.invoke(app, ["data", "import", "--from", str(complete_publisher_folder(tmp_path / "pub")),
+                              "--db", str(db)])
     assert res.exit_code == 0, res.output
     p = _json(["materials", "show", "cobalt", "--db", str(db), "--format", "json"])
     assert p["supply_coverage"].startswith("complete")
-    fin = [s for s in p["supply"] if s["country"] == "FIN"]
+    fin = [s for s in p["supply"] if s["country"] == "FIN" and s["scope"] == "global"]
     assert fin and fin[0]["share"] == pytest.approx(0.11)
 
 
+def test_data_import_that_would_lose_rows_fails(tmp_path: Path, _isolated_home: Path) -> None:
+    """The small fixture alone lacks most curated materials and the EU-sourcing scope: importing it would
+    drop those rows, so it fails (exit 2) and nothing is imported."""
+    fixtures = Path(__file__).parent / "fixtures" / "ec_crm"
+    res = runner.invoke(app, ["data", "import", "--from", str(fixtures), "--db", str(tmp_path / "wh.duckdb")])
+    assert res.exit_code != 0 and "would lose" in str(res.exception)
+    assert not (_isolated_home / "packages" / "ec_crm_2023").exists()
+
+
 def test_data_import_bad_file_keeps_everything(tmp_path: Path, _isolated_home: Path) -> None:
-    good = Path(__file__).parent / "fixtures" / "ec_crm"
+    good = complete_publisher_folder(tmp_path / "pub")
     db = tmp_path / "wh.duckdb"
     assert runner.invoke(app, ["data", "import", "--from", str(good), "--db", str(db)]).exit_code == 0
     before = db.read_bytes()

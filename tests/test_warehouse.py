@@ -205,6 +205,8 @@ def test_built_region_packs_join_the_warehouse(tmp_path: Path, _isolated_home: P
             if key in df:
                 df[key] = df[key].where(df[key] == "", df[key] + "-copy")
         df.to_csv(csv, index=False)
+    cfg = second / "region.yaml"  # the same regional rules as `region` commands: rows carry the pack's id
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("id: nh-fl", "id: nh-fl-copy", 1), encoding="utf-8")
     with open_warehouse(tmp_path / "wh.duckdb") as wh:
         counts = wh.sql("SELECT region_id, count(*) AS n FROM assets GROUP BY region_id").set_index("region_id").n
         assert counts["nh-fl"] == counts["nh-fl-copy"] > 0

@@ -15,7 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from critmat.catalog.package import bundled_frames, load_package
@@ -125,10 +124,9 @@ def read_stream_specs(path: Path, streams: pd.Series | list[str] | None = None) 
     """Stream specs from a YAML list (see ``eol_streams.yaml``), checked against the source registry and,
     when given, the stream vocabulary. Errors name the file, the spec and the field."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot read stream specs: {exc}", file=str(path)) from exc
+    from critmat import safeyaml
+
+    raw = safeyaml.load(path, DataError) or []
     if not isinstance(raw, list):
         raise DataError("stream specs must be a YAML list of mappings", file=str(path))
     registry = source_registry()

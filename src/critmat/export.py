@@ -37,7 +37,6 @@ import json
 import os
 import shutil
 import struct
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -109,7 +108,9 @@ KIND_TITLES = {"stock": "Material stock of the region (long)", "assets": "Strate
 
 # ------------------------------------------------------------------------------------------ helpers
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # keep the extension (GDAL checks it)
+    # hidden, with this process's id (removed if we are killed: critmat.staging.clean_stale); keeps the
+    # extension (GDAL checks it)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -420,9 +421,15 @@ def export_package(out_dir: Path, region_id: str, *, stock: pd.DataFrame, assets
     registry frame; ``group_ids``: material ids that are groups; ``build_id``: the warehouse build the
     frames come from (a hash of the exported tables when None); ``params``: parameters of the stock run.
     """
+    from critmat.staging import MARKER, clean_stale, mark_output, staging_dir
+
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise DataError("export target exists and is not a folder", file=str(out_dir))
+    fresh = not out_dir.exists() or not any(out_dir.iterdir())
+    if not fresh and not (out_dir / MARKER).exists():  # overwrite only what an earlier export wrote
+        raise DataError(f"the folder exists and was not written by critmat export (no {MARKER} marker); critmat "
+                        "will not overwrite files in it (give a new or empty folder)", file=str(out_dir))
     group_ids = set(group_ids)
     if materials is not None and "material_kind" in materials.columns:
         group_ids |= set(materials.loc[materials["material_kind"].astype(str) == "group", "material_id"].astype(str))
@@ -477,7 +484,8 @@ def export_package(out_dir: Path, region_id: str, *, stock: pd.DataFrame, assets
     build = build_id or f"content-sha256:{content.hexdigest()[:16]}"
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-export-", dir=out_dir.parent))
+    clean_stale(out_dir.parent)
+    tmp = staging_dir(out_dir.parent, f"{out_dir.name}-export")  # hidden, PID-named: cleaned if we are killed
     try:
         resources: list[dict[str, Any]] = []
         for name, (frame, pk, fks, _) in tables.items():
@@ -538,6 +546,7 @@ def export_package(out_dir: Path, region_id: str, *, stock: pd.DataFrame, assets
         (tmp / "datapackage.json").write_text(json.dumps(desc, indent=2, ensure_ascii=False, default=str) + "\n",
                                               encoding="utf-8")
         out_dir.mkdir(parents=True, exist_ok=True)
+        mark_output(out_dir)
         paths = []
         for f in sorted(tmp.iterdir()):
             os.replace(f, out_dir / f.name)

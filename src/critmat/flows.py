@@ -411,16 +411,7 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
     params = circ.resolve_parameters(tables["eol_pathways"], tables["recovery_rates"], classes, mats, years,
                                      pathway_overrides=sc.pathway_overrides(),
                                      stage_overrides=sc.stage_overrides())
-    unknown_mats = {m for (_, m, _) in sc.stage_overrides()} - set(all_mats) - _known_material_ids(wh)
-    if unknown_mats:
-        raise ScenarioError(f"scenario '{sc.name}': unknown material '{sorted(unknown_mats)[0]}' in "
-                            "pretreatment/recovery")
-    groups = _material_groups(wh)
-    grouped = sorted({m for (_, m, _) in sc.stage_overrides()} & set(groups))
-    if grouped:  # rates apply per element; a group id would match no flow and change nothing
-        g = grouped[0]
-        raise ScenarioError(f"scenario '{sc.name}': '{g}' in pretreatment/recovery is a material group; "
-                            f"give the rate per element ({', '.join(groups[g])})")
+    check_scenario_ids(sc, wh, extra=all_mats)
     notes += list(params.notes)
     cls_idx = np.array([params.index(c) for c in a["asset_class"]])
     repl_share = params.replacement[cls_idx]  # (n, Y)
@@ -587,6 +578,21 @@ def _region_inputs(region: str | Path) -> tuple[Any, pd.DataFrame]:
     """:func:`critmat.stock.load_inputs` and (a copy of) the region's events (see :func:`region_pack`)."""
     inputs, reg = region_pack(region)
     return inputs, reg.table("asset_events").copy()
+
+
+def check_scenario_ids(sc: Scenario, wh: Any = None, extra: Sequence[str] = ()) -> None:
+    """The ids a scenario names that ``flows`` checks against the warehouse (``scenario validate`` runs the
+    same): materials in pretreatment/recovery are known elements, not groups."""
+    unknown_mats = {m for (_, m, _) in sc.stage_overrides()} - set(extra) - _known_material_ids(wh)
+    if unknown_mats:
+        raise ScenarioError(f"scenario '{sc.name}': unknown material '{sorted(unknown_mats)[0]}' in "
+                            "pretreatment/recovery")
+    groups = _material_groups(wh)
+    grouped = sorted({m for (_, m, _) in sc.stage_overrides()} & set(groups))
+    if grouped:  # rates apply per element; a group id would match no flow and change nothing
+        g = grouped[0]
+        raise ScenarioError(f"scenario '{sc.name}': '{g}' in pretreatment/recovery is a material group; "
+                            f"give the rate per element ({', '.join(groups[g])})")
 
 
 def _material_groups(wh: Any) -> dict[str, list[str]]:

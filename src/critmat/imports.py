@@ -11,7 +11,6 @@ previous warehouse as they were.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from critmat.errors import DataError
 from critmat.loaders import ec_crm, wgi
 from critmat.materials import MaterialIndex
 from critmat.paths import bundled_packages, imported_dir
+from critmat.staging import clean_stale, staging_dir
 
 PACKAGE = "ec_crm_2023"
 WGI_NAMES = ["wgi_2022_mean6_normalised_0_1.csv", "WGI_csv.csv", "wgi_databank.csv"]
@@ -71,8 +71,12 @@ def _countries(ref: pd.DataFrame, governance: pd.DataFrame | None, needed: set[s
 
 
 def import_publisher_files(folder: Path | None = None, download: bool = False,
-                           progress: Callable[[str], None] | None = None) -> Path:
-    """Build the ``ec_crm_2023`` package from local publisher files (or downloads); returns its folder."""
+                           progress: Callable[[str], None] | None = None,
+                           then: Callable[[], object] | None = None) -> Path:
+    """Build the ``ec_crm_2023`` package from local publisher files (or downloads); returns its folder.
+
+    ``then`` (e.g. rebuilding the warehouse) runs once the new package is in place; if it fails, the
+    previous package is put back, so a failed import changes nothing."""
     say = progress or (lambda _m: None)
     files: dict[str, Path | None] = {}
     if download:
@@ -101,20 +105,22 @@ def import_publisher_files(folder: Path | None = None, download: bool = False,
     for key, scope in (("global_supply", "global"), ("eu_sourcing", "eu_sourcing")):
         if files.get(key):
             say(f"read {files[key]}")
-            shares.append(ec_crm.read_supply_shares(files[key], scope, idx))
+            shares.append(_rows(ec_crm.read_supply_shares(files[key], scope, idx), files[key]))
     if shares:
         frames["supply_shares"] = pd.concat(shares, ignore_index=True)
     if files.get("sr_ei"):
         say(f"read {files['sr_ei']}")
-        frames["criticality"] = ec_crm.read_sr_ei(files["sr_ei"], idx)
+        frames["criticality"] = _rows(ec_crm.read_sr_ei(files["sr_ei"], idx), files["sr_ei"])
     governance = None
     if files.get("wgi"):
         say(f"read {files['wgi']}")
-        governance = wgi.read_wgi(files["wgi"])
+        governance = _rows(wgi.read_wgi(files["wgi"]), files["wgi"])
     needed = set(frames["supply_shares"].country_iso3) if "supply_shares" in frames else set()
     if governance is not None or needed - set(ref["countries"].country_iso3):
         frames["countries"] = _countries(ref["countries"], governance, needed)
 
+    for name, frame in frames.items():
+        _covers(name, ref[name], frame, files)
     ref_spec = {r.name: r for r in read_spec(bundled_packages() / "reference").resources}
     order = [n for n in ("countries", "criticality", "supply_shares") if n in frames]
     for name in order:
@@ -128,7 +134,10 @@ def import_publisher_files(folder: Path | None = None, download: bool = False,
            "resources": resources}
     dest = imported_dir() / PACKAGE
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{PACKAGE}-", dir=dest.parent))
+    clean_stale(dest.parent)
+    tmp = staging_dir(dest.parent, PACKAGE)  # hidden: never read as a package, removed if we are killed
+    old: Path | None = None
+    placed = False
     try:
         (tmp / "resources.yaml").write_text(yaml.safe_dump(pkg, sort_keys=False, allow_unicode=True), encoding="utf-8")
         for name in order:
@@ -137,13 +146,48 @@ def import_publisher_files(folder: Path | None = None, download: bool = False,
         known = dict(ref)
         for res in read_spec(tmp).resources:  # validate exactly as the build will
             known[res.name] = load_resource(tmp / res.path, res, known).frame
-        old = dest.with_name(dest.name + ".old")
         if dest.exists():
-            shutil.rmtree(old, ignore_errors=True)
+            old = staging_dir(dest.parent, f"{PACKAGE}-old")
+            old.rmdir()
             dest.rename(old)
         tmp.rename(dest)
-        shutil.rmtree(old, ignore_errors=True)
+        placed = True
+        if then is not None:
+            then()
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(dest if placed else tmp, ignore_errors=True)
+        if old is not None and old.exists():
+            old.rename(dest)  # the previous package, as it was
         raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return dest
+
+
+#: Which key columns of a curated table an imported replacement must cover (a build that would lose rows fails).
+COVERAGE_KEYS = {"supply_shares": ["material_id", "stage", "scope"], "criticality": ["material_id", "year"],
+                 "countries": ["country_iso3"]}
+
+
+def _rows(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A publisher file that yields no rows (header only, or every row blank) is an error, not an empty table."""
+    if frame is None or len(frame) == 0:
+        raise DataError("no data rows (header only?): importing it would replace the curated table with an "
+                        "empty one", file=str(path), row=2)
+    return frame
+
+
+def _covers(name: str, curated: pd.DataFrame, imported: pd.DataFrame, files: dict[str, Path | None]) -> None:
+    """The imported ``name`` replaces the curated one: it must cover every key group the curated table has
+    (e.g. every material/stage/scope of supply_shares), else rows would be lost and the import fails."""
+    keys = COVERAGE_KEYS.get(name)
+    if not keys or not set(keys) <= set(curated.columns):
+        return
+    have = set(map(tuple, imported[keys].astype(str).itertuples(index=False, name=None)))
+    lost = [k for k in dict.fromkeys(map(tuple, curated[keys].astype(str).itertuples(index=False, name=None)))
+            if k not in have]
+    if lost:
+        used = ", ".join(str(p) for p in files.values() if p)
+        raise DataError(f"the imported {name} lacks {len(lost)} group(s) of the curated table, e.g. "
+                        f"{dict(zip(keys, lost[0]))}: the import would lose those rows (rule: an imported table "
+                        f"covers the one it replaces; give every publisher file)", file=used)

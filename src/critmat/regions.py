@@ -18,7 +18,6 @@ capacity in MW (MWp for PV, MW IT for data centres), cable length in km, units a
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,7 +126,7 @@ def _pack_dirs() -> dict[str, tuple[Path, str]]:
     for base, origin in ((bundled_regions_dir(), "bundled"), (user_regions_dir(), "built")):
         if base.is_dir():
             for d in sorted(base.iterdir()):
-                if (d / "region.yaml").is_file():
+                if not d.name.startswith(".") and (d / "region.yaml").is_file():  # hidden: staging, never data
                     out[d.name] = (d, origin)  # built overrides bundled
     return out
 
@@ -145,15 +144,18 @@ def read_region_config(pack_dir: Path) -> RegionConfig:
     path = Path(pack_dir) / "region.yaml"
     if not path.is_file():
         raise RegionError(f"{pack_dir}: not a region pack (no region.yaml)")
+    from critmat import safeyaml
+
+    raw = safeyaml.load(path, RegionError)
+    if not isinstance(raw, dict):
+        raise RegionError(f"{path}: region.yaml must hold a mapping (id, name, provinces ...), got "
+                          f"{type(raw).__name__}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return RegionConfig.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise RegionError(f"{path}: cannot parse: {exc}") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(map(str, first["loc"])) or "region"
-        raise RegionError(f"{path}: {loc}: {first['msg']}") from exc
+        raise RegionError(f"{path}: {loc}: {str(first['msg'])[:200]}") from None
 
 
 def list_regions() -> pd.DataFrame:
@@ -329,14 +331,21 @@ def summary(reg: Region) -> pd.DataFrame:
 
 def write_region_pack(out_dir: Path, config: RegionConfig, tables: dict[str, pd.DataFrame],
                       known: dict[str, pd.DataFrame] | None = None) -> Path:
-    """Write a region pack atomically: build in a temporary folder, validate it, then move it into place.
+    """Write a region pack atomically: build in a hidden staging folder, validate it, then move it into place.
 
-    A failed validation leaves ``out_dir`` as it was.
+    A failed validation leaves ``out_dir`` as it was. An existing ``out_dir`` is replaced only when critmat
+    wrote it (a region pack, or a folder with the marker of :mod:`critmat.staging`); anything else is
+    refused, never deleted.
     """
+    from critmat.staging import clean_stale, mark_output, staging_dir
+
     out_dir = Path(out_dir)
+    check_pack_target(out_dir)
     template = read_spec(bundled_regions_dir() / TEMPLATE_REGION)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{config.id}-", dir=out_dir.parent))
+    clean_stale(out_dir.parent)
+    tmp = staging_dir(out_dir.parent, config.id)
+    old: Path | None = None
     try:
         (tmp / "region.yaml").write_text(
             yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -358,13 +367,33 @@ def write_region_pack(out_dir: Path, config: RegionConfig, tables: dict[str, pd.
             df.to_csv(tmp / res.path, index=False, lineterminator="\n")
         write_datapackage(tmp)
         load_region(tmp, known=known)
+        if out_dir.resolve().parent != bundled_regions_dir().resolve():
+            mark_output(tmp)
         if out_dir.exists():
-            shutil.rmtree(out_dir)
+            old = staging_dir(out_dir.parent, f"{config.id}-old")
+            old.rmdir()
+            out_dir.rename(old)
         tmp.rename(out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and old.exists() and not out_dir.exists():
+            old.rename(out_dir)
         raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return out_dir
+
+
+def check_pack_target(out_dir: Path) -> None:
+    """Refuse an output folder critmat did not write: it may be new, empty, a region pack (region.yaml and
+    resources.yaml) or carry critmat's marker; anything else (a home, a thesis folder) is never replaced."""
+    from critmat.staging import check_output_dir
+
+    out_dir = Path(out_dir)
+    if out_dir.is_dir() and not out_dir.is_symlink() and (out_dir / "region.yaml").is_file() \
+            and (out_dir / "resources.yaml").is_file():
+        return
+    check_output_dir(out_dir)
 
 
 __all__ = [
@@ -469,6 +498,20 @@ def _select_provinces(mun: pd.DataFrame, provinces: list[str]) -> pd.DataFrame:
     return mun[mun["province_code"].isin(wanted)].reset_index(drop=True)
 
 
+def _check_list_complete(every_mun: pd.DataFrame, boundaries: pd.DataFrame, files: dict[str, Path]) -> None:
+    """Row counts against what a second source promises: boundaries of the same year list every
+    municipality of the country; the CBS list must hold each of them (a truncated list fails)."""
+    year_list, year_b = _year_in_name(files["municipalities"]), _year_in_name(files["boundaries"])
+    if not year_list or year_list != year_b:
+        return
+    lacking = sorted(set(boundaries["code"]) - set(every_mun["municipality_code"]))
+    if lacking:
+        raise RegionError(f"{files['municipalities']}: lists {len(every_mun)} municipalities, but the {year_b} "
+                          f"boundaries ({files['boundaries'].name}) have {len(set(boundaries['code']))}; missing e.g. "
+                          f"{', '.join(lacking[:3])} (truncated list? rule: the list covers every municipality "
+                          "of its year)")
+
+
 def build_region(provinces: list[str], src: Path, out: Path | None = None, region_id: str | None = None,
                  name: str | None = None, boundary_year: int | None = None, now: int | None = None) -> Path:
     """Build a region pack for one or more Dutch provinces from local copies of the publishers' files.
@@ -486,6 +529,8 @@ def build_region(provinces: list[str], src: Path, out: Path | None = None, regio
     from critmat import region_build
     from critmat.loaders import cbs, pdok
 
+    if out is not None:  # refuse a folder critmat did not write before doing any work
+        check_pack_target(Path(out))
     files = discover_sources(Path(src))
     if "municipalities" not in files:
         raise RegionError(f"{src}: no CBS municipality list found (a CSV with columns GemeentecodeGM, Gemeentenaam, "
@@ -500,6 +545,7 @@ def build_region(provinces: list[str], src: Path, out: Path | None = None, regio
     now = now or (cur_cfg.status_year if cur_cfg and cur_cfg.status_year else datetime.date.today().year)
     if "boundaries" in files:
         b = pdok.read_boundaries(files["boundaries"])
+        _check_list_complete(mun_all, b, files)
         cent = b.set_index("code")[["lat", "lon"]]
         mun = mun.join(cent, on="municipality_code")
     else:

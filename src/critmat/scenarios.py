@@ -47,6 +47,7 @@ from pydantic import (
 
 from critmat.errors import ScenarioError, UnknownIdError
 from critmat.paths import bundled_data
+from critmat.safeyaml import excerpt
 
 AssetClass = Literal["wind_onshore", "wind_offshore", "solar_pv", "datacentre", "grid_cable",
                      "grid_transformer", "vehicle"]
@@ -59,9 +60,9 @@ Year = Annotated[int, Field(ge=1900, le=2200)]
 
 def _share(value: Any, where: str = "") -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{where}share must be a number between 0 and 1, got {value!r}")
+        raise ValueError(f"{where}share must be a number between 0 and 1, got {excerpt(value)}")
     if not 0 <= float(value) <= 1:
-        raise ValueError(f"{where}share must be between 0 and 1, got {value!r}")
+        raise ValueError(f"{where}share must be between 0 and 1, got {excerpt(value)}")
     return float(value)
 
 
@@ -75,7 +76,7 @@ def _schedule(value: Any) -> tuple[tuple[int, float], ...]:
         out = []
         for y, v in value.items():
             if isinstance(y, bool) or not isinstance(y, int) or not 1900 <= y <= 2200:
-                raise ValueError(f"schedule year must be a whole year 1900..2200, got {y!r}")
+                raise ValueError(f"schedule year must be a whole year 1900..2200, got {excerpt(y)}")
             out.append((int(y), _share(v, f"year {y}: ")))
         return tuple(sorted(out))
     return ((ALWAYS, _share(value)),)
@@ -85,7 +86,7 @@ ShareSchedule = Annotated[tuple[tuple[int, float], ...], BeforeValidator(_schedu
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Window(_Frozen):
@@ -162,7 +163,7 @@ class Scenario(_Frozen):
     registry_year: Year = 2024
     commissioning_years: dict[str, Year] = {}
     pipeline: dict[str, PipelineEntry] = {}
-    lifetime_shift_years: dict[AssetClass, float] = {}
+    lifetime_shift_years: dict[AssetClass, Annotated[float, Field(ge=-100, le=100)]] = {}
     pathways: dict[AppliesTo, PathwayOverride] = {}
     pretreatment: dict[AppliesTo, dict[str, ShareSchedule]] = {}
     recovery: dict[AppliesTo, dict[str, ShareSchedule]] = {}
@@ -218,17 +219,17 @@ def _describe(exc: ValidationError, where: str, raw: Any) -> ScenarioError:
         msg = str(e["msg"]).removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             parent = ".".join(str(p) for p in e["loc"][:-1])
-            msgs.append(f"unknown key '{e['loc'][-1]}'" + (f" in '{parent}'" if parent else "")
+            msgs.append(f"unknown key {excerpt(str(e['loc'][-1]))}" + (f" in '{parent}'" if parent else "")
                         + " (not a scenario setting; see `critmat scenario show baseline`)")
             continue
         if e["type"] == "literal_error":
             keys = [str(p) for p in e["loc"] if p != "[key]"]
             parent = ".".join(keys[:-1]) if "[key]" in e["loc"] else ".".join(keys)
             what = "unknown key" if "[key]" in e["loc"] else "unknown value"
-            msgs.append(f"{what} {e['input']!r} in '{parent}': {msg.replace('Input should be', 'expected')}")
+            msgs.append(f"{what} {excerpt(e['input'])} in '{parent}': {msg.replace('Input should be', 'expected')}")
             continue
         value = e.get("input")
-        shown = "" if isinstance(value, dict) or msg.endswith(repr(value)) else f" (got {value!r})"
+        shown = "" if isinstance(value, dict) or msg.endswith(repr(value)) else f" (got {excerpt(value)})"
         msgs.append(f"'{loc}': {msg}{shown}" if loc else f"{msg}{shown}")
     more = f" (and {len(exc.errors()) - 3} more)" if len(exc.errors()) > 3 else ""
     return ScenarioError(f"{where}: " + "; ".join(msgs) + more)
@@ -246,16 +247,11 @@ def validate_scenario(raw: Any, where: str = "scenario") -> Scenario:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    from critmat import safeyaml
+
+    if not path.exists():
+        raise ScenarioError(f"{path}: no such scenario file")
+    raw = safeyaml.load(path, ScenarioError)
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: a scenario file must hold a mapping of keys, got "
                             f"{type(raw).__name__}")

@@ -31,11 +31,11 @@ from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from critmat.errors import ScenarioError
 from critmat.paths import bundled_data
+from critmat.safeyaml import excerpt
 
 Stage = Literal["extraction", "processing"]
 STAGES: tuple[str, ...] = ("extraction", "processing")
@@ -48,7 +48,7 @@ DEFAULT_EU_LEAKAGE = 0.0
 
 _RULES = {
     "share": "share of the country's supply withheld, a fraction 0..1 (not %)",
-    "months": "duration in months, a number >= 0",
+    "months": "duration in months, a finite number 0..600",
     "stage": f"one of {', '.join(STAGES)}",
     "eu_leakage": "a fraction 0..1",
     "spare_capacity": "a fraction 0..1 of the other suppliers' output",
@@ -63,7 +63,7 @@ _RULES = {
 class ShockSpec(BaseModel):
     """One supply shock (see the module docstring for the keys and units)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     id: str = Field(default="custom", pattern=r"^[a-z0-9][a-z0-9\-_.]*$")
     title: str = ""
@@ -72,7 +72,7 @@ class ShockSpec(BaseModel):
     stage: Stage = "processing"
     share: float = Field(default=1.0, ge=0.0, le=1.0)
     start: dt.date
-    months: float = Field(default=12.0, ge=0.0)
+    months: float = Field(default=12.0, ge=0.0, le=600.0)
     destinations: tuple[str, ...] | None = None
     eu_leakage: float = Field(default=DEFAULT_EU_LEAKAGE, ge=0.0, le=1.0)
     spare_capacity: float = Field(default=DEFAULT_SPARE_CAPACITY, ge=0.0, le=1.0)
@@ -106,7 +106,7 @@ class ShockSpec(BaseModel):
             raise ValueError("empty list (omit the key for every destination)")
         bad = [d for d in out if d != EU and not re.fullmatch(r"[A-Z]{3}", d)]
         if bad:
-            raise ValueError(f"{bad[0]!r} is not an ISO3 code or EU")
+            raise ValueError(f"{excerpt(bad[0])} is not an ISO3 code or EU")
         return out
 
     @field_validator("materials")
@@ -166,7 +166,7 @@ def _error(where: str, exc: ValidationError, data: Mapping[str, Any]) -> Scenari
     if len(loc) > 1 and isinstance(value, (list, tuple)) and loc[1].isdigit() and int(loc[1]) < len(value):
         value = value[int(loc[1])]
     msg = str(e["msg"]).removeprefix("Value error, ")
-    return ScenarioError(f"{where}: key '{key}' = {value!r}: {msg} (expected {_RULES.get(key, 'a valid value')})")
+    return ScenarioError(f"{where}: key '{key}' = {excerpt(value)}: {msg} (expected {_RULES.get(key, 'a valid value')})")
 
 
 def shock_from_dict(data: Mapping[str, Any], where: str = "shock") -> ShockSpec:
@@ -192,12 +192,11 @@ def bundled_shocks() -> list[str]:
 def read_shock(path: str | Path) -> ShockSpec:
     """Read one shock from a YAML file (errors name the file)."""
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{p}: no such shock file") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{p}: cannot parse YAML: {exc}") from None
+    from critmat import safeyaml
+
+    if not p.exists():
+        raise ScenarioError(f"{p}: no such shock file")
+    data = safeyaml.load(p, ScenarioError)
     return shock_from_dict(data, where=str(p))
 
 
@@ -223,7 +222,7 @@ def resolve_ids(spec: ShockSpec, *, resolve_material: Callable[[str], str | None
     for m in spec.materials:
         mid = resolve_material(m)
         if mid is None:
-            raise ScenarioError(f"{w}: key 'materials' = {m!r}: unknown material (see `critmat materials list "
+            raise ScenarioError(f"{w}: key 'materials' = {excerpt(m)}: unknown material (see `critmat materials list "
                                 "--list all`)")
         if mid not in mats:
             mats.append(mid)
@@ -233,11 +232,11 @@ def resolve_ids(spec: ShockSpec, *, resolve_material: Callable[[str], str | None
                             "table; use an ISO3 code such as CHN)")
     for d in spec.destinations or ():
         if d != EU and d not in known:
-            raise ScenarioError(f"{w}: key 'destinations' = {d!r}: unknown country")
+            raise ScenarioError(f"{w}: key 'destinations' = {excerpt(d)}: unknown country")
     if sources is not None:
         for s in spec.source_ids:
             if s not in sources:
-                raise ScenarioError(f"{w}: key 'source_ids' = {s!r}: not in the source registry")
+                raise ScenarioError(f"{w}: key 'source_ids' = {excerpt(s)}: not in the source registry")
     return spec.model_copy(update={"materials": tuple(mats)})
 
 

@@ -4,7 +4,9 @@
 imported ones (``<home>/packages``, written by ``critmat data import``) in dependency order, validates each
 resource (see :mod:`critmat.catalog.package`), and writes the tables plus ``sources``, ``fields`` and a
 ``provenance`` table (dataset, package, source, vintage, sha256, rows) into a new file beside the target,
-which then replaces the old one in one atomic rename. A failed build leaves the previous warehouse as it was.
+which then replaces the old one in one atomic rename (:func:`_write_atomic`: write aside, CHECKPOINT, close,
+reopen and verify tables, row counts and the checksum stored in ``meta``, fsync, ``os.replace``). A failed or
+interrupted build leaves the previous warehouse as it was and removes its temporary files.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from critmat.catalog.package import (
     LoadedResource,
     PackageSpec,
     load_resource,
+    quote_ident,
     read_spec,
+    resource_file,
     run_checks,
     sha256_file,
     sources_frame,
@@ -41,11 +45,21 @@ def discover_packages() -> list[Path]:
     """Package folders: bundled packages, region packs (a pack built with ``critmat region build`` replaces
     the bundled pack of the same id), then imported packages."""
     from critmat.regions import user_regions_dir
+    from critmat.staging import is_hidden
 
-    def packs(root: Path) -> dict[str, Path]:
-        return {p.name: p for p in sorted(root.iterdir()) if (p / "resources.yaml").exists()} if root.is_dir() else {}
+    def packs(root: Path, marker: str = "resources.yaml") -> dict[str, Path]:
+        # hidden folders are staging areas of a running or killed command: never data
+        return ({p.name: p for p in sorted(root.iterdir()) if not is_hidden(p) and (p / marker).exists()}
+                if root.is_dir() else {})
 
-    regions = {**packs(bundled_data() / "regions"), **packs(user_regions_dir())}
+    # a region pack is a folder with region.yaml (its regional rules apply at every door)
+    for root in (bundled_data() / "regions", user_regions_dir()):
+        for p in packs(root).values():
+            if not (p / "region.yaml").is_file():
+                from critmat.errors import RegionError
+
+                raise RegionError(f"{p}: not a region pack (no region.yaml); every pack in {root} needs one")
+    regions = {**packs(bundled_data() / "regions", "region.yaml"), **packs(user_regions_dir(), "region.yaml")}
     return [*packs(bundled_data() / "packages").values(), *regions.values(), *packs(imported_dir()).values()]
 
 
@@ -88,6 +102,13 @@ def fingerprint(packages: list[Path]) -> str:
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 
+def _is_lock_error(exc: BaseException) -> bool:
+    """DuckDB's "Could not set lock on file" / "Conflicting lock" (another process has the file open)."""
+    import re
+
+    return re.search(r"\block\b", str(exc).lower()) is not None and "corrupt" not in str(exc).lower()
+
+
 def check_target(db: str | Path, what: str = "") -> None:
     """Refuse a warehouse path that would overwrite something that is not a critmat warehouse.
 
@@ -112,9 +133,10 @@ def check_target(db: str | Path, what: str = "") -> None:
     try:
         con = duckdb.connect(str(db), read_only=True)
     except duckdb.Error as exc:
-        if "lock" in str(exc).lower():
+        if _is_lock_error(exc):
             return  # in use by another critmat process: opening it will say so
-        raise CritmatError(f"{what}{db}: cannot open the DuckDB file ({str(exc).splitlines()[0]})") from None
+        raise CritmatError(f"{what}{db}: cannot open the DuckDB file ({str(exc).splitlines()[0][:160]}); if it is "
+                           f"a damaged critmat warehouse, {REBUILD_HINT}") from None
     try:
         tables = set(con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"])
     finally:
@@ -134,10 +156,13 @@ class BuildReport:
 def build(db: str | Path | None = None, packages: list[Path] | None = None,
           progress: Progress | None = None) -> BuildReport:
     """Validate every package and (re)write the warehouse atomically; returns table row counts."""
+    from critmat.staging import clean_stale
+
     t0 = dt.datetime.now()
     target = Path(db) if db else default_db()
     check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(target.parent)
     packages = discover_packages() if packages is None else [Path(p) for p in packages]
     specs = _order([(p, read_spec(p)) for p in packages])
     say = progress or (lambda _m: None)
@@ -149,7 +174,7 @@ def build(db: str | Path | None = None, packages: list[Path] | None = None,
         pkg_loaded: dict[str, LoadedResource] = {}
         for res in spec.resources:
             say(f"{spec.name}/{res.name}")
-            loaded = pkg_loaded[res.name] = load_resource(pkg_dir / res.path, res, tables)
+            loaded = pkg_loaded[res.name] = load_resource(resource_file(pkg_dir, res), res, tables)
             frame = loaded.frame
             if res.name in tables and res.name in prov and spec.combine == "append":
                 frame = pd.concat([tables[res.name], frame], ignore_index=True)
@@ -173,30 +198,161 @@ def build(db: str | Path | None = None, packages: list[Path] | None = None,
                 entry["title"] += f" (replaces {prov[res.name]['package']})"
             prov[res.name] = entry
         run_checks(spec, pkg_loaded)
+        if (pkg_dir / "region.yaml").is_file():  # the same regional rules as every region command
+            _check_region_pack(pkg_dir, pkg_loaded, tables)
 
     fields = pd.DataFrame([f.model_dump(exclude={"constraints"}) for f in field_dictionary().values()])
     meta = pd.DataFrame({"key": ["critmat_version", "built_at", "fingerprint"],
                          "value": [__version__, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                                    fingerprint(packages)]})
-    tmp = target.with_name(target.name + f".building-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
+    _write_atomic(target, {**tables, "fields": fields, "meta": meta,
+                           "provenance": pd.DataFrame(prov.values())}, progress=say)
+    return BuildReport(target, {k: len(v) for k, v in tables.items()},
+                       (dt.datetime.now() - t0).total_seconds())
+
+
+def _check_region_pack(pkg_dir: Path, loaded: dict[str, LoadedResource], known: dict[str, pd.DataFrame]) -> None:
+    from critmat.regions import Region, check_region, read_region_config
+
+    reg = Region(config=read_region_config(pkg_dir), path=pkg_dir,
+                 tables={n: r.frame for n, r in loaded.items()}, files={n: r.path for n, r in loaded.items()})
+    check_region(reg, technologies=known.get("technologies"))
+
+
+def _table_checksum(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, str]:
+    """Rows and an order-independent content hash of one table (DuckDB ``hash`` of every row)."""
+    rows, digest = con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {quote_ident(name)} t").fetchone()
+    return int(rows), f"{int(digest):x}"
+
+
+def content_checksum(con: duckdb.DuckDBPyConnection, names: list[str]) -> str:
+    """sha256 over (table, rows, row-hash) of ``names``: what :func:`_write_atomic` stores (over every table
+    but ``meta``, which holds it) and verifies."""
+    h = hashlib.sha256()
+    for name in sorted(names):
+        rows, digest = _table_checksum(con, name)
+        h.update(f"{name}:{rows}:{digest};".encode())
+    return h.hexdigest()
+
+
+def _fsync(path: Path, directory: bool = False) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    except OSError:
+        if directory:
+            return  # some file systems do not open folders; the rename is still atomic
+        raise
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not directory:
+            raise
+    finally:
+        os.close(fd)
+
+
+def temp_paths(target: Path, pid: int | None = None) -> tuple[Path, Path]:
+    """The temporary database file of a build of ``target`` by process ``pid`` and its DuckDB ``.wal``."""
+    tmp = target.with_name(f"{target.name}.building-{pid or os.getpid()}")
+    return tmp, tmp.with_name(tmp.name + ".wal")
+
+
+def _write_atomic(target: Path, tables: dict[str, pd.DataFrame], progress: Progress | None = None) -> None:
+    """Write ``tables`` (name -> frame; must include ``meta`` with ``key, value``) as a new warehouse at
+    ``target`` so that it either fully replaces the old file or leaves it untouched.
+
+    Steps: write a temporary file beside the target, add ``meta`` rows ``checksum`` (see
+    :func:`content_checksum`) and ``table_rows``, CHECKPOINT, close, reopen read-only and verify the tables,
+    row counts and checksum (a full disk or a lost write fails here), fsync, ``os.replace``, fsync the folder.
+    Any error, or a signal, removes the temporary files (incl. the ``.wal``) and leaves the old warehouse.
+    """
+    import json
+
+    say = progress or (lambda _m: None)
+    if "meta" not in tables:
+        raise ValueError("_write_atomic needs a meta table")
+    tmp, wal = temp_paths(target)
+    for p in (tmp, wal):
+        p.unlink(missing_ok=True)
+    expected = {name: len(frame) for name, frame in tables.items()}
     try:
         con = duckdb.connect(str(tmp))
         try:
-            for name, frame in {**tables, "fields": fields, "meta": meta,
-                                "provenance": pd.DataFrame(prov.values())}.items():
+            for name, frame in tables.items():
                 say(f"write {name}")
                 con.register("_frame", frame)
-                con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
+                con.execute(f"CREATE TABLE {quote_ident(name)} AS SELECT * FROM _frame")
                 con.unregister("_frame")
+            checksum = content_checksum(con, [n for n in tables if n != "meta"])
+            expected["meta"] += 2
+            con.execute("INSERT INTO meta (key, value) VALUES ('checksum', ?), ('table_rows', ?)",
+                        [checksum, json.dumps(expected, sort_keys=True)])
+            con.execute("CHECKPOINT")
         finally:
             con.close()
+        if wal.exists() and wal.stat().st_size:
+            raise CritmatError(f"{target}: the new warehouse was not written completely (data left in "
+                               f"{wal.name}; disk full?); the previous warehouse is unchanged")
+        say("verify")
+        verify(tmp, expected=expected, checksum=checksum)
+        _fsync(tmp)
         os.replace(tmp, target)
+        _fsync(target.parent, directory=True)
+    except duckdb.Error as exc:
+        _remove(tmp, wal)
+        first = " ".join(str(exc).split())[:200]
+        raise CritmatError(f"{target}: cannot write the new warehouse ({first}); the previous warehouse is "
+                           "unchanged") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp, wal)
         raise
-    return BuildReport(target, {k: len(v) for k, v in tables.items()},
-                       (dt.datetime.now() - t0).total_seconds())
+
+
+def _remove(*paths: Path) -> None:
+    for p in paths:
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def verify(path: Path, expected: dict[str, int] | None = None, checksum: str | None = None) -> str:
+    """Reopen a warehouse read-only and check its tables, row counts and content checksum against
+    ``expected`` / ``checksum`` (default: the ones stored in its ``meta`` table). Returns the checksum;
+    raises :class:`CritmatError` on any mismatch."""
+    import json
+
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise CritmatError(f"{path}: cannot reopen the written warehouse ({' '.join(str(exc).split())[:160]})") from None
+    try:
+        names = set(con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"])
+        if "meta" not in names:
+            raise CritmatError(f"{path}: warehouse has no meta table ({len(names)} tables)")
+        stored = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        if expected is None:
+            expected = json.loads(stored.get("table_rows") or "{}")
+        if checksum is None:
+            checksum = stored.get("checksum")
+        if not expected or checksum is None:
+            raise CritmatError(f"{path}: warehouse carries no checksum (built by an older critmat)")
+        missing = sorted(set(expected) - names)
+        if missing:
+            raise CritmatError(f"{path}: tables missing after writing: {', '.join(missing[:5])}")
+        for name, rows in expected.items():
+            got, _ = _table_checksum(con, name)
+            if got != rows:
+                raise CritmatError(f"{path}: table {name} has {got} rows, {rows} were written")
+        actual = content_checksum(con, [n for n in expected if n != "meta"])
+        if actual != checksum or stored.get("checksum") != checksum:
+            raise CritmatError(f"{path}: content checksum differs from the one written")
+        return actual
+    finally:
+        con.close()
+
+
+REBUILD_HINT = "delete it and run `critmat build` to rebuild it from the data packages"
 
 
 class Warehouse:
@@ -204,7 +360,13 @@ class Warehouse:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=True)
+        except duckdb.Error as exc:
+            if _is_lock_error(exc):
+                raise
+            raise CritmatError(f"{self.path}: cannot open the warehouse ({' '.join(str(exc).split())[:160]}); "
+                               f"it may be corrupt: {REBUILD_HINT}") from None
         self._tables = set(self._con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"])
 
     def tables(self) -> list[str]:
@@ -214,7 +376,7 @@ class Warehouse:
         """A whole table as a DataFrame."""
         if name not in self._tables:
             raise UnknownIdError(f"no table '{name}' in the warehouse {self.path} (tables: {', '.join(self.tables())})")
-        return self._con.execute(f'SELECT * FROM "{name}"').df()
+        return self._con.execute(f"SELECT * FROM {quote_ident(name)}").df()
 
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
         """Run a read-only SQL query (DuckDB dialect) and return a DataFrame."""

@@ -11,7 +11,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from critmat.errors import DataError, UnknownIdError
@@ -56,10 +55,11 @@ class Field(BaseModel):
 def read_fields(paths: list[Path]) -> dict[str, Field]:
     out: dict[str, Field] = {}
     for path in paths:
-        try:
-            entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise DataError(f"cannot parse field dictionary: {exc}", file=str(path)) from exc
+        from critmat import safeyaml
+
+        entries = safeyaml.load(path, DataError) or {}
+        if not isinstance(entries, dict):
+            raise DataError("a field dictionary must hold a mapping of field names", file=str(path))
         for name, spec in entries.items():
             if name in out:
                 raise DataError(f"field '{name}' defined twice", file=str(path))

@@ -18,14 +18,36 @@ from pathlib import Path
 from typing import Any, Literal
 
 import frictionless as fl
+import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from critmat.catalog.fields import Field, get_field
 from critmat.errors import DataError
 
 MAX_REPORTED = 5
+
+#: Names that may reach SQL (package, resource, field and table names): lower-case letters, digits and
+#: underscores, starting with a letter. Checked here and again when quoted (:func:`quote_ident`).
+IDENT_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+#: A resource path: a relative path inside the pack, plain file names ending in ``.csv``.
+PATH_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_\-]*(/[A-Za-z0-9_][A-Za-z0-9_\-]*)*\.csv$"
+
+#: The package-level checks a pack may name: critmat's own functions, never a name from data.
+#: name -> (module, function); each is called with ``{resource name: LoadedResource}``.
+PACKAGE_CHECKS: dict[str, tuple[str, str]] = {
+    "circularity": ("critmat.models.circularity", "check_package"),
+    "policy": ("critmat.models.trade", "check_policy_package"),
+}
+
+
+def quote_ident(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier, after checking it against :data:`IDENT_PATTERN`."""
+    import re
+
+    if not isinstance(name, str) or not re.fullmatch(IDENT_PATTERN, name):
+        raise DataError(f"identifier {name!r:.60} is not allowed in SQL (rule: {IDENT_PATTERN})")
+    return '"' + name.replace('"', '""') + '"'
 
 
 class ForeignKey(BaseModel):
@@ -34,6 +56,13 @@ class ForeignKey(BaseModel):
     fields: list[str]
     resource: str
     reference: list[str] | None = None  # default: the same names
+
+    @field_validator("resource")
+    @classmethod
+    def _ident(cls, v: str) -> str:
+        if v != "__self__" and not _is_ident(v):
+            raise ValueError(f"resource name must match {IDENT_PATTERN}")
+        return v
 
 
 class SumCheck(BaseModel):
@@ -60,6 +89,37 @@ class ResourceSpec(BaseModel):
     foreign_keys: list[ForeignKey] = []
     sum_at_most: list[SumCheck] = []
     source_id: str | None = None  # package-level source when rows carry none
+    min_rows: int = 0  # a required table: fewer rows (e.g. a header-only file) is an error
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _is_ident(v):
+            raise ValueError(f"resource name must match {IDENT_PATTERN} (it becomes a table name)")
+        return v
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        import re
+
+        if not re.fullmatch(PATH_PATTERN, v):
+            raise ValueError("resource path must be a relative path inside the pack ending in .csv (no absolute "
+                             f"path, no '..', letters, digits, '_', '-' and '/' only; rule {PATH_PATTERN})")
+        return v
+
+    @model_validator(mode="after")
+    def _columns_known(self) -> "ResourceSpec":
+        for f in self.fields:
+            if not _is_ident(f):
+                raise ValueError(f"field name {f!r:.60} must match {IDENT_PATTERN}")
+        cols = set(self.fields)
+        named = [*self.required, *self.primary_key, *(c for fk in self.foreign_keys for c in fk.fields),
+                 *(c for s in self.sum_at_most for c in [s.column, *s.by])]
+        bad = [c for c in named if c not in cols]
+        if bad:
+            raise ValueError(f"column {bad[0]!r:.60} is not one of the resource's fields")
+        return self
 
     def field_defs(self) -> list[Field]:
         return [get_field(f) for f in self.fields]
@@ -76,24 +136,83 @@ class PackageSpec(BaseModel):
     # How a resource of this package meets one of the same name loaded earlier: ``replace`` it (an
     # imported complete dataset replacing a curated one) or ``append`` rows (region packs).
     combine: Literal["replace", "append"] = "replace"
-    # Package-level rules beyond one table (e.g. date order across measures): dotted paths
-    # ``module:function`` called with ``{name: LoadedResource}`` after every resource has loaded.
+    # Package-level rules beyond one table (e.g. date order across measures): names of critmat's own
+    # checks (:data:`PACKAGE_CHECKS`), called with ``{name: LoadedResource}`` after every resource has loaded.
     checks: list[str] = []
     resources: list[ResourceSpec]
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        import re
+
+        if not re.fullmatch(r"^[a-z][a-z0-9_\-]{0,62}$", v):
+            raise ValueError("package name must be lower-case letters, digits, '_' or '-'")
+        return v
+
+    @field_validator("checks")
+    @classmethod
+    def _checks(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if name not in PACKAGE_CHECKS:
+                raise ValueError(f"unknown check {name!r:.60}: a pack may only name critmat's own checks "
+                                 f"({', '.join(sorted(PACKAGE_CHECKS))})")
+        return v
+
+    @model_validator(mode="after")
+    def _unique(self) -> "PackageSpec":
+        names = [r.name for r in self.resources]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"resource {dup[0]!r} is declared twice")
+        return self
+
+
+def _is_ident(v: object) -> bool:
+    import re
+
+    return isinstance(v, str) and re.fullmatch(IDENT_PATTERN, v) is not None
 
 
 def read_spec(pkg_dir: Path) -> PackageSpec:
     path = Path(pkg_dir) / "resources.yaml"
     if not path.exists():
         raise DataError("not a critmat data package (no resources.yaml)", file=str(pkg_dir))
+    from critmat import safeyaml
+
+    raw = safeyaml.load(path, DataError)
+    if not isinstance(raw, dict):
+        raise DataError(f"must hold a mapping (name, title, resources ...), got {type(raw).__name__}",
+                        file=str(path))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return PackageSpec.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise DataError(f"cannot parse: {exc}", file=str(path)) from exc
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise DataError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", file=str(path)) from exc
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise DataError(f"{'.'.join(map(str, first['loc']))}: {msg[:300]}", file=str(path)) from None
+    except DataError as exc:  # an unknown field name (the field dictionary)
+        raise DataError(str(exc), file=str(path)) from None
+
+
+def resource_file(pkg_dir: Path, res: ResourceSpec) -> Path:
+    """The file of ``res`` inside ``pkg_dir``; a path that leads out of the pack (absolute, ``..``, a
+    symlink to elsewhere) is a :class:`DataError`. Bundled and user packs follow the same rule."""
+    import re
+
+    pkg_dir = Path(pkg_dir)
+    if not re.fullmatch(PATH_PATTERN, res.path):  # a spec built without validation
+        raise DataError(f"resource '{res.name}': path {res.path!r:.80} leads out of the pack", file=str(pkg_dir))
+    path = pkg_dir / res.path
+    try:
+        inside = path.resolve().is_relative_to(pkg_dir.resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise DataError(f"resource '{res.name}': {res.path} is a link to a file outside the pack (not allowed)",
+                        file=str(path))
+    if path.exists() and not path.is_file():
+        raise DataError(f"resource '{res.name}': {res.path} is not a regular file", file=str(path))
+    return path
 
 
 def table_schema(res: ResourceSpec, local: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -328,7 +447,14 @@ def _read_frame(path: Path, res: ResourceSpec) -> pd.DataFrame:
     df = df.replace({"": None})
     for name, f in defs.items():
         if f.type in ("number", "integer", "year"):
-            df[name] = pd.to_numeric(df[name]).astype(_DTYPES[f.type])
+            num = pd.to_numeric(df[name], errors="coerce").astype("float64")
+            vals = num.to_numpy(dtype="float64")
+            limit = np.inf if f.type == "number" else 2.0**53  # integers beyond this lose precision
+            bad = np.flatnonzero(df[name].notna().to_numpy() & ~(np.abs(vals) < limit))
+            if len(bad):  # "inf", "nan", an overflow such as 1e309: not a measurement
+                raise DataError(f"value {df[name].iat[int(bad[0])]!r:.40} is not a finite number in range "
+                                "(rule: numbers are finite)", file=str(path), row=int(bad[0]) + 2, column=name)
+            df[name] = (num if f.type == "number" else pd.to_numeric(df[name])).astype(_DTYPES[f.type])
         elif f.type == "boolean":
             df[name] = df[name].map({"true": True, "false": False, "True": True, "False": False,
                                      "1": True, "0": False, None: None}).astype("boolean")
@@ -419,6 +545,9 @@ def load_resource(path: Path, res: ResourceSpec, known: dict[str, pd.DataFrame] 
     _check_header(path, data, res)
     _frictionless_errors(path, res)
     df = _read_frame(path, res)
+    if len(df) < res.min_rows:
+        raise DataError(f"{len(df)} data row(s); resource '{res.name}' needs at least {res.min_rows} "
+                        "(header only? a required table cannot be empty)", file=str(path), row=2)
     _check_foreign_keys(path, res, df, known or {})
     check_sums(df, list(res.sum_at_most), str(path))
     return LoadedResource(res, df, path, hashlib.sha256(data).hexdigest())
@@ -435,7 +564,7 @@ def load_package(pkg_dir: Path, known: dict[str, pd.DataFrame] | None = None) ->
     seen = dict(known or {})
     out: dict[str, LoadedResource] = {}
     for res in spec.resources:
-        loaded = load_resource(pkg_dir / res.path, res, seen)
+        loaded = load_resource(resource_file(pkg_dir, res), res, seen)
         out[res.name] = loaded
         seen[res.name] = loaded.frame
     run_checks(spec, out)
@@ -446,10 +575,9 @@ def run_checks(spec: PackageSpec, loaded: dict[str, LoadedResource]) -> None:
     """Run the package's cross-table ``checks`` (each raises a DataError naming file, line, column)."""
     import importlib
 
-    for dotted in spec.checks:
-        module, _, func = dotted.partition(":")
-        try:
-            fn = getattr(importlib.import_module(module), func)
-        except (ImportError, AttributeError) as exc:
-            raise DataError(f"package check '{dotted}' cannot be found ({exc})", file=spec.name) from None
-        fn(loaded)
+    for name in spec.checks:
+        if name not in PACKAGE_CHECKS:  # a spec built without validation
+            raise DataError(f"unknown check {name!r:.60} (allowed: {', '.join(sorted(PACKAGE_CHECKS))})",
+                            file=spec.name)
+        module, func = PACKAGE_CHECKS[name]
+        getattr(importlib.import_module(module), func)(loaded)

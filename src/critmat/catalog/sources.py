@@ -12,7 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from critmat.errors import DataError, UnknownIdError
@@ -41,10 +40,9 @@ def read_sources(paths: list[Path]) -> dict[str, Source]:
     """Read and merge source YAML files; errors name the file and entry."""
     out: dict[str, Source] = {}
     for path in paths:
-        try:
-            entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise DataError(f"cannot parse source registry: {exc}", file=str(path)) from exc
+        from critmat import safeyaml
+
+        entries = safeyaml.load(path, DataError) or []
         if not isinstance(entries, list):
             raise DataError("a source file must hold a list of entries", file=str(path))
         for i, entry in enumerate(entries, start=1):

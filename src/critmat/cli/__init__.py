@@ -62,6 +62,9 @@ def _reflow_all(typer_app: typer.Typer) -> None:
 _reflow_all(app)
 
 
+MAX_MESSAGE = 1000  # characters of an error line
+
+
 def _message(exc: BaseException) -> str | None:
     """One line for an error a user can fix (bad input, a path, the warehouse file); None for a bug."""
     if isinstance(exc, CritmatError):
@@ -77,7 +80,8 @@ def _message(exc: BaseException) -> str | None:
         text = f"GeoPackage/GeoJSON: {exc}"
     else:
         return None
-    return " ".join(text.split())  # one line, even when a library's message spans several
+    text = " ".join(text.split())  # one line, even when a library's message spans several
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"  # never echo a whole input
 
 
 def main() -> None:
@@ -95,7 +99,11 @@ def main() -> None:
             plain(message, category, filename, lineno, file, line)
 
     warnings.showwarning = show
+    from critmat.staging import clean_home, install_signal_handlers
+
+    install_signal_handlers()  # SIGTERM: writers remove their temporary files, as for Ctrl-C
     try:
+        clean_home()  # staging folders and temp files of killed critmat processes
         app()  # standalone mode: usage errors and --help exit through SystemExit as usual
     except BrokenPipeError:  # `critmat ... | head`: the reader left; no message
         import os

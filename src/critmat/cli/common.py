@@ -17,6 +17,10 @@ DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file (def
 FORMAT_HELP = "Output: a table for people, csv or json for tools."
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help=FORMAT_HELP)]
 REGION_HELP = "Region pack id (see `critmat region list`)."
+# Bounds of numeric options (a clear usage error, exit 2, instead of a MemoryError or an overflow)
+MAX_DRAWS = 100_000  # Monte Carlo draws
+MAX_SEED = 2**32 - 1  # numpy seeds are 0..2**32-1
+MIN_YEAR, MAX_YEAR = 1900, 2200
 
 # panels of the root help, in the order a user meets them
 PANEL_MATERIALS = "Materials and supply risk"

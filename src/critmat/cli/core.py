@@ -72,11 +72,14 @@ def data_import(
     if not from_dir and not download:
         raise typer.BadParameter("give --from DIR or --download")
     check_db(db)
+    built = []
     with err.status("importing…") as status:
-        dest = import_publisher_files(from_dir, download=download, progress=lambda m: status.update(m))
-        status.update("rebuilding the warehouse…")
-        report = do_build(db)
-    err.print(f"[green]imported[/] {dest}; warehouse rebuilt at {report.path}")
+        def rebuild() -> None:  # with the new package in place; a failure puts the old package back
+            status.update("rebuilding the warehouse…")
+            built.append(do_build(db))
+
+        dest = import_publisher_files(from_dir, download=download, progress=lambda m: status.update(m), then=rebuild)
+    err.print(f"[green]imported[/] {dest}; warehouse rebuilt at {built[0].path}")
 
 
 @data_app.command("package")

@@ -12,7 +12,19 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from critmat.cli.common import FORMAT_HELP, PANEL_FLOWS, REGION_HELP, DbOption, busy, err, warehouse
+from critmat.cli.common import (
+    FORMAT_HELP,
+    MAX_DRAWS,
+    MAX_SEED,
+    MAX_YEAR,
+    MIN_YEAR,
+    PANEL_FLOWS,
+    REGION_HELP,
+    DbOption,
+    busy,
+    err,
+    warehouse,
+)
 from critmat.cli.output import Format, emit, records, to_json
 
 if typing.TYPE_CHECKING:
@@ -131,11 +143,13 @@ def register(app: typer.Typer) -> None:
         material: str | None = typer.Option(None, "--material", "-m",
                                             help="Only this material (id, name, symbol) or group (e.g. "
                                                  "rare_earth_elements_heavy)."),
-        start: int | None = typer.Option(None, "--from", help="First year (default: the scenario's, 2025)."),
-        end: int | None = typer.Option(None, "--to", help="Last year (default: the scenario's, 2050)."),
-        draws: int = typer.Option(0, "--draws", min=0, help="Monte Carlo draws (0: none): lifetimes of single "
-                                  "assets, material intensities and recovery rates sampled together."),
-        seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same bands."),
+        start: int | None = typer.Option(None, "--from", min=MIN_YEAR, max=MAX_YEAR,
+                                         help="First year (default: the scenario's, 2025)."),
+        end: int | None = typer.Option(None, "--to", min=MIN_YEAR, max=MAX_YEAR,
+                                       help="Last year (default: the scenario's, 2050)."),
+        draws: int = typer.Option(0, "--draws", min=0, max=MAX_DRAWS, help="Monte Carlo draws (0: none): lifetimes "
+                                  "of single assets, material intensities and recovery rates sampled together."),
+        seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed; same seed, same bands."),
         level: str = typer.Option("region", "--level",
                                   help="Areas in csv/json/iamc: region | province | municipality | all."),
         by: str = typer.Option("material", "--by", help="Table rows: material (window totals) | year | "
@@ -219,11 +233,18 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(sc.to_yaml())
 
     @scenario_app.command("validate")
-    def scenario_validate(path: Path = typer.Argument(..., help="Scenario YAML file.")) -> None:
-        """Check a scenario file: unknown keys, shares outside 0..1, years out of order, `extends`."""
+    def scenario_validate(path: Path = typer.Argument(..., help="Scenario YAML file."),
+                          db: DbOption = None) -> None:
+        """Check a scenario file: unknown keys, shares outside 0..1, years out of order, `extends`, and the
+        materials and region it names (against the warehouse, as `critmat flows` does)."""
+        from critmat.flows import check_scenario_ids
+        from critmat.regions import region_path
         from critmat.scenarios import load_scenario
 
         sc = load_scenario(path)
+        check_scenario_ids(sc, warehouse(db))
+        if sc.region:
+            region_path(sc.region)
         err.print(f"[green]ok[/]: {path} is a valid scenario '{sc.name}'"
                   + (f" (extends {sc.extends})" if sc.extends else ""), highlight=False)
 

@@ -336,7 +336,8 @@ def register(app: typer.Typer) -> None:
                                                   "(default processing).")] = None,
         share: Annotated[float | None, typer.Option("--share", help="Share of the country's supply withheld, "
                                                     "0..1 (default 1).")] = None,
-        months: Annotated[float | None, typer.Option("--months", help="Duration in months (default 12).")] = None,
+        months: Annotated[float | None, typer.Option("--months", help="Duration in months, 0..600 "
+                                                     "(default 12).")] = None,
         start: Annotated[str | None, typer.Option("--start", help="First day, YYYY-MM-DD (default today).")] = None,
         destination: Annotated[list[str] | None, typer.Option("--destination", "-d", help="Only towards these "
                                                               "destinations (ISO3 or EU; repeat).")] = None,
@@ -346,7 +347,7 @@ def register(app: typer.Typer) -> None:
                                                       "reaches EU sourcing (default 0).")] = None,
         region: Annotated[str | None, typer.Option("--region", "-r", help="Region pack id whose need, companies "
                                                    "and projects are hit (default: none, supply only).")] = None,
-        lead_years: Annotated[int, typer.Option("--lead-years", min=0, help="Projects commissioning up to N "
+        lead_years: Annotated[int, typer.Option("--lead-years", min=0, max=100, help="Projects commissioning up to N "
                                                 "years after the shock are exposed.")] = 1,
         list_bundled: Annotated[bool, typer.Option("--list", help="List the bundled shocks and exit.")] = False,
         db: DbOption = None,

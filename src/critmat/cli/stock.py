@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from critmat.cli.common import FORMAT_HELP, PANEL_REGION, REGION_HELP, busy
+from critmat.cli.common import FORMAT_HELP, MAX_DRAWS, MAX_SEED, PANEL_REGION, REGION_HELP, busy
 from critmat.cli.output import Format, emit, mark_groups
 
 PROGRESS_MIN_DRAWS = 2000  # a progress bar for runs at least this large (on a terminal); a spinner below
@@ -40,8 +40,8 @@ def register(app: typer.Typer) -> None:
         by: str = typer.Option("material", "--by", help="material | asset_class | municipality | province"),
         material: str | None = typer.Option(None, "--material", "-m", help="Only this material (id, name or "
                                             "symbol)."),
-        draws: int = typer.Option(1000, "--draws", min=0, help="Monte Carlo draws (0: low/high intensities)."),
-        seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same numbers."),
+        draws: int = typer.Option(1000, "--draws", min=0, max=MAX_DRAWS, help="Monte Carlo draws (0: low/high intensities)."),
+        seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed; same seed, same numbers."),
         pipeline: bool = typer.Option(False, "--pipeline", help="Planned assets instead of the stock."),
         scale_to_official: bool = typer.Option(False, "--scale-to-official",
                                                help="Scale solar parks, data centres and wind on land to the "
@@ -93,8 +93,8 @@ def register(app: typer.Typer) -> None:
     def export_cmd(
         region: str = typer.Option("nh-fl", "--region", "-r", help=REGION_HELP),
         to: Path = typer.Option(..., "--to", help="Output folder (created if missing)."),
-        draws: int = typer.Option(1000, "--draws", min=0, help="Monte Carlo draws (0: low/high intensities)."),
-        seed: int = typer.Option(0, "--seed", help="Random seed; same seed, same numbers."),
+        draws: int = typer.Option(1000, "--draws", min=0, max=MAX_DRAWS, help="Monte Carlo draws (0: low/high intensities)."),
+        seed: int = typer.Option(0, "--seed", min=0, max=MAX_SEED, help="Random seed; same seed, same numbers."),
         geopackage: bool = typer.Option(True, "--gpkg/--no-gpkg", help="Also write a GeoPackage of the assets."),
     ) -> None:
         """Write the region as a Frictionless data package: CSV + Parquet tables and a GeoPackage.

@@ -37,10 +37,28 @@ def read_text_csv(path: Path, header: bool = True, encodings: tuple[str, ...] = 
     first = text.split("\n", 1)[0]
     sep = ";" if sniff_separator and first.count(";") > first.count(",") else ","
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                           header=0 if header else None)
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                         header=0 if header else None)
     except pd.errors.ParserError as exc:
-        raise DataError(f"malformed CSV: {exc}", file=str(path)) from None
+        raise DataError(f"malformed CSV: {' '.join(str(exc).split())[:160]}", file=str(path)) from None
+    _check_last_row(text, sep, df.shape[1], path)
+    return df
+
+
+def _check_last_row(text: str, sep: str, width: int, path: Path) -> None:
+    """A file cut mid-write: no final newline and a last row with fewer cells than the header."""
+    import csv
+
+    if not text or text.endswith(("\n", "\r")):
+        return
+    last = text.rsplit("\n", 1)[-1]
+    try:
+        cells = next(csv.reader([last], delimiter=sep))
+    except (csv.Error, StopIteration):
+        cells = []
+    if len(cells) < width or last.count('"') % 2:
+        raise DataError(f"file looks truncated: the last line has {len(cells)} of {width} cells and no final "
+                        "newline", file=str(path), row=text.count("\n") + 1)
 
 
 def to_number(value: str, path: Path, row: int, column: str) -> float:
@@ -49,6 +67,24 @@ def to_number(value: str, path: Path, row: int, column: str) -> float:
         return float(str(value).strip())
     except ValueError:
         raise DataError(f"value {value!r} is not a number", file=str(path), row=row, column=column) from None
+
+
+def numbers(values: pd.Series, path: Path, column: str, lines: "pd.Index | None" = None) -> pd.Series:
+    """A column of numeric cells as floats: an empty cell is NaN, anything else must be a finite number
+    (a value such as ``abc``, ``inf`` or ``1e309`` is a DataError naming file, line and column, never a
+    silently dropped row). ``lines`` holds the CSV line of each element (default: position + 2)."""
+    import numpy as np
+
+    text = values.astype("string").str.strip()
+    empty = (text.isna() | (text == "")).to_numpy()
+    num = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype="float64")
+    bad = np.flatnonzero(~empty & ~np.isfinite(num))
+    if len(bad):
+        i = int(bad[0])
+        raise DataError(f"value {str(values.iloc[i])[:40]!r} is not a finite number"
+                        + (f"; {len(bad) - 1} more row(s) like it" if len(bad) > 1 else ""),
+                        file=str(path), row=int(lines[i]) if lines is not None else i + 2, column=column)
+    return pd.Series(num, index=values.index)
 
 
 def read_geojson_features(path: Path, what: str = "GeoJSON") -> list[dict]:

@@ -44,10 +44,13 @@ def _read_text_table(path: Path) -> pd.DataFrame:
 
 def sniff_municipalities(path: Path) -> str | None:
     """Name of the municipality-list format of a CSV, or None if it is not one."""
-    try:
-        cols = set(_read_text_table(path).columns)
-    except (DataError, pd.errors.ParserError, pd.errors.EmptyDataError):
+    try:  # the header only: a damaged body is reported when the list is read, not taken for another file
+        with open(path, "rb") as fh:
+            first = fh.readline(20000).decode("utf-8-sig", errors="replace").strip()
+    except OSError:
         return None
+    sep = ";" if first.count(";") > first.count(",") else ","
+    cols = {c.strip().strip('"') for c in first.split(sep)}
     for fmt, mapping in _MUNI_FORMATS.items():
         if set(mapping) <= cols:
             return fmt
@@ -68,6 +71,8 @@ def read_municipalities(path: Path) -> pd.DataFrame:
         if name_col is None:
             raise DataError("no gemeentenaam column", file=str(path), row=1)
         mapping[name_col] = "municipality_name"
+    if df.empty:
+        raise DataError("no municipalities: the list has a header but no data rows", file=str(path), row=2)
     out = df.rename(columns=mapping)[["municipality_code", "municipality_name", "province_code", "province_name"]]
     out = out.apply(lambda s: s.str.strip())
     for col, pat in (("municipality_code", r"^GM\d{4}$"), ("province_code", r"^PV\d{2}$")):

@@ -8,6 +8,7 @@ capacity (MW), floor area or year; :func:`classify` assigns the data-centre type
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +30,14 @@ def read_datacentres(path: Path) -> pd.DataFrame:
         props = f.get("properties") or {}
         if geom.get("type") != "Point":
             raise DataError(f"feature {i}: geometry must be a Point", file=str(path), row=i, column="geometry")
-        lon, lat = geom["coordinates"][:2]
+        coords = geom.get("coordinates")
+        try:
+            lon, lat = (float(c) for c in coords[:2])
+            if not (math.isfinite(lon) and math.isfinite(lat)) or len(coords) < 2:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise DataError(f"feature {i}: coordinates {str(coords)[:40]} are not two finite numbers (lon, lat)",
+                            file=str(path), row=i, column="geometry") from None
         names = props.get("name") or []
         owners = props.get("owner") or []
         addr = props.get("address") or {}
@@ -37,7 +45,7 @@ def read_datacentres(path: Path) -> pd.DataFrame:
             "name": " / ".join(names) if isinstance(names, list) else str(names),
             "owner": " / ".join(owners) if isinstance(owners, list) else str(owners),
             "street": (addr.get("street") or "").strip(), "zipcode": (addr.get("zipcode") or "").strip(),
-            "city": (addr.get("city") or "").strip(), "lat": float(lat), "lon": float(lon),
+            "city": (addr.get("city") or "").strip(), "lat": lat, "lon": lon,
             "amsix": bool(props.get("amsix", False)), "source": props.get("source"),
         })
     return pd.DataFrame(rows, columns=["name", "owner", "street", "zipcode", "city", "lat", "lon", "amsix", "source"])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import warnings
 from pathlib import Path
@@ -125,8 +126,11 @@ def read_supply_shares(path: Path, scope: str, materials: MaterialIndex) -> pd.D
                             row=i, column="Stage")
         try:
             t = float(rec.t) if str(rec.t).strip() else 1.0
+            if not math.isfinite(t):
+                raise ValueError
         except ValueError:
-            raise DataError(f"trade parameter t '{rec.t}' is not a number", file=str(path), row=i, column="t") from None
+            raise DataError(f"trade parameter t '{str(rec.t)[:40]}' is not a finite number", file=str(path), row=i,
+                            column="t") from None
         out.append((mid, stage, scope, iso, parse_share(rec.Share, file=str(path), row=i), rec.Share.strip(), t))
     frame = pd.DataFrame(out, columns=["material_id", "stage", "scope", "country_iso3", "share",
                                        "share_reported", "trade_factor"])
@@ -159,8 +163,10 @@ def read_sr_ei(path: Path, materials: MaterialIndex) -> pd.DataFrame:
             v = str(getattr(rec, col)).strip()
             try:
                 vals.append(None if v in ("-", "") else float(v))
+                if vals[-1] is not None and not math.isfinite(vals[-1]):
+                    raise ValueError
             except ValueError:
-                raise DataError(f"'{v}' is not a number", file=str(path), row=i, column=col) from None
+                raise DataError(f"'{v[:40]}' is not a finite number", file=str(path), row=i, column=col) from None
         year = int(vals[0]) if vals[0] is not None else None
         if year not in (2011, 2014, 2017, 2020, 2023):
             raise DataError(f"year '{rec.Year}' is not an EU assessment year (2011, 2014, 2017, 2020, 2023)",

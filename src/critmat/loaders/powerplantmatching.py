@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from critmat.errors import DataError
+from critmat.loaders._tables import numbers
 
 #: release v0.6.0 of powerplants.csv (commit 9a63ed03 of github.com/PyPSA/powerplantmatching)
 URL_V060 = ("https://raw.githubusercontent.com/PyPSA/powerplantmatching/"
@@ -36,31 +37,41 @@ def fetch_powerplants() -> Path:
 def read_powerplants(path: Path, country: str | None = "Netherlands") -> pd.DataFrame:
     """Tidy plants: ppm_id, name, fueltype, technology, asset_class, capacity_mw, year_in, year_out, lat, lon."""
     try:
-        df = pd.read_csv(path, dtype={"id": str}, low_memory=False)
+        # as text: "nan"/"NA" in a number column is an error below, not a silently missing value
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, low_memory=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataError(f"cannot read powerplantmatching CSV: {exc}", file=str(path)) from exc
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise DataError(f"not a powerplantmatching file: missing column(s) {missing}", file=str(path), row=1,
                         column=missing[0])
+    df.index = df.index + 2  # the CSV line of each row, kept through the country filter
     if country:
         df = df[df["Country"] == country]
+
+    def num(col: pd.Series, name: str, required: bool = False) -> pd.Series:
+        # a cell that is not a number fails (naming its line) instead of silently dropping the plant
+        out = numbers(col, path, name, lines=col.index)
+        if required and out.isna().any():
+            raise DataError("empty: every plant needs coordinates", file=str(path),
+                            row=int(out.index[out.isna()][0]), column=name)
+        return out
     out = pd.DataFrame({
         "ppm_id": df["id"].astype(str),
         "name": df["Name"].astype(str).str.strip(),
         "fueltype": df["Fueltype"],
         "technology": df["Technology"],
         "asset_class": [ASSET_CLASS.get((f, t)) for f, t in zip(df["Fueltype"], df["Technology"])],
-        "capacity_mw": pd.to_numeric(df["Capacity"], errors="coerce"),
-        "year_in": pd.to_numeric(df["DateIn"], errors="coerce").round().astype("Int64"),
-        "year_out": pd.to_numeric(df["DateOut"], errors="coerce").round().astype("Int64"),
-        "lat": pd.to_numeric(df["lat"], errors="coerce"),
-        "lon": pd.to_numeric(df["lon"], errors="coerce"),
+        "capacity_mw": num(df["Capacity"], "Capacity"),
+        "year_in": num(df["DateIn"], "DateIn").round().astype("Int64"),
+        "year_out": num(df["DateOut"], "DateOut").round().astype("Int64"),
+        "lat": num(df["lat"], "lat", required=True),
+        "lon": num(df["lon"], "lon", required=True),
     })
     neg = out.index[out["capacity_mw"] < 0]
     if len(neg):
         raise DataError(f"negative capacity {out.at[neg[0], 'capacity_mw']}", file=str(path),
-                        row=int(neg[0]) + 2, column="Capacity")
+                        row=int(neg[0]), column="Capacity")
     return out.reset_index(drop=True)
 
 

@@ -1,0 +1,126 @@
+"""Bounded YAML reading: every YAML file critmat reads (packs, regions, scenarios, shocks, registries).
+
+YAML from a user is data, and data must not exhaust memory or the stack. :func:`load` parses with
+PyYAML's safe loader plus four limits: file size (:data:`MAX_BYTES`), aliases (:data:`MAX_ALIASES`),
+values after expanding aliases (:data:`MAX_NODES`; an "alias bomb" of nested anchors expands to
+gigabytes) and nesting depth (:data:`MAX_DEPTH`). A
+violation, or any YAML syntax error, becomes the caller's error class with the file, the line and a short
+message. :func:`excerpt` shortens a value for an error message (never print a whole input back).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 5_000_000
+MAX_ALIASES = 100
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # values after expanding aliases
+EXCERPT = 60
+
+
+def excerpt(value: Any, limit: int = EXCERPT) -> str:
+    """``repr(value)`` cut to ``limit`` characters (containers are summarised, never expanded in full)."""
+    if isinstance(value, dict):
+        text = f"a mapping of {len(value)} key(s)"
+    elif isinstance(value, (list, tuple)) and len(repr(value[:3])) > limit:
+        text = f"a list of {len(value)} item(s)"
+    else:
+        try:
+            text = repr(value)
+        except RecursionError:
+            text = f"a deeply nested {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _LimitError(yaml.YAMLError):
+    def __init__(self, problem: str, mark: Any) -> None:
+        super().__init__(problem)
+        self.problem, self.problem_mark = problem, mark
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that counts aliases and nesting while composing (before anything is expanded)."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+        self._weights: dict[int, int] = {}
+        self._nodes: list[Any] = []
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D401 - PyYAML hook
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _LimitError(f"more than {MAX_ALIASES} aliases (*ref); critmat does not expand alias "
+                                  "chains", self.peek_event().start_mark)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _LimitError(f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        key = id(node)
+        if key not in self._weights:  # an alias returns a node weighed before: its weight counts again
+            if isinstance(node, yaml.SequenceNode):
+                w = 1 + sum(self._weights.get(id(c), 1) for c in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                w = 1 + sum(self._weights.get(id(k), 1) + self._weights.get(id(v), 1) for k, v in node.value)
+            else:
+                w = 1
+            if w > MAX_NODES:
+                raise _LimitError(f"expands to more than {MAX_NODES:,} values (aliases of aliases?)", node.start_mark)
+            self._weights[key] = w
+            self._nodes.append(node)  # keep ids valid while composing
+        return node
+
+
+def _timestamp(loader: _BoundedLoader, node: yaml.Node) -> Any:
+    """YAML dates (``2025-02-30`` is no date: an error naming the line, not a ValueError)."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as exc:
+        raise _LimitError(f"{excerpt(node.value)} is not a valid date ({exc})", node.start_mark) from None
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def parse(text: str, where: str, error: type[Exception]) -> Any:
+    """Parse YAML ``text`` within the limits; ``error(message)`` names ``where`` and the line."""
+    if len(text) > MAX_BYTES:
+        raise error(f"{where}: YAML larger than {MAX_BYTES:,} bytes")
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise error(f"{where}{line}: not valid YAML ({' '.join(str(problem).split())[:120]})") from None
+    except RecursionError:
+        raise error(f"{where}: YAML nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def load(path: str | Path, error: type[Exception]) -> Any:
+    """Read and parse a YAML file within the limits; a missing, unreadable, non-UTF-8, oversized or invalid
+    file raises ``error`` naming the file."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_BYTES:
+            raise error(f"{p}: YAML larger than {MAX_BYTES:,} bytes")
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{p}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except IsADirectoryError:
+        raise error(f"{p}: is a folder, not a YAML file") from None
+    return parse(text, str(p), error)
