@@ -248,5 +248,5 @@ def test_shock_file_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="unknown shock 'atlantis'"):
         load_shock("atlantis")
     (tmp_path / "broken.yaml").write_text("id: [unclosed\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="cannot parse YAML"):
+    with pytest.raises(ScenarioError, match=r"broken.yaml, line 2: not valid YAML"):
         load_shock(tmp_path / "broken.yaml")

@@ -235,8 +235,10 @@ def register(app: typer.Typer) -> None:
     @scenario_app.command("validate")
     def scenario_validate(path: Path = typer.Argument(..., help="Scenario YAML file."),
                           db: DbOption = None) -> None:
-        """Check a scenario file: unknown keys, shares outside 0..1, years out of order, `extends`, and the
-        materials and region it names (against the warehouse, as `critmat flows` does)."""
+        """Check a scenario file as `critmat flows` does: keys, shares, years, `extends`, materials, region.
+
+        Unknown keys, shares outside 0..1, years out of order, a broken `extends`, and the materials and
+        region it names (checked against the warehouse)."""
         from critmat.flows import check_scenario_ids
         from critmat.regions import region_path
         from critmat.scenarios import load_scenario
