@@ -304,7 +304,8 @@ def test_cli_export(patched, tmp_path):
     assert (tmp_path / "x" / "stock.csv").is_file() and (tmp_path / "x" / "datapackage.json").is_file()
     desc = json.loads((tmp_path / "x" / "datapackage.json").read_text(encoding="utf-8"))
     assert len(desc["critmat:build_id"]) == 64 and desc["critmat:params"] == {"draws": 20, "seed": 0}
-    assert len(r.stdout.strip().splitlines()) == len(list((tmp_path / "x").iterdir()))
+    written = [p for p in (tmp_path / "x").iterdir() if not p.name.startswith(".")]  # the marker is hidden
+    assert len(r.stdout.strip().splitlines()) == len(written)
 
 
 def test_assets_without_quantity_are_set_aside(inputs):
@@ -345,3 +346,13 @@ def test_cli_export_of_the_bundled_pack_is_valid(tmp_path):
 
         layers = {n for n, _ in pyogrio.list_layers(tmp_path / "nh" / "nh-fl.gpkg")}
         assert {"assets", "municipalities", "provinces"} <= layers
+
+
+def test_export_refuses_a_folder_it_did_not_write(patched, tmp_path) -> None:
+    """An export never overwrites files critmat did not write (marker file); its own it may replace."""
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "stock.csv").write_text("my own work\n")
+    r = runner.invoke(app, ["export", "--region", "nh-fl", "--to", str(mine), "--draws", "0"])
+    assert r.exit_code != 0 and "not written by critmat" in str(r.exception)
+    assert (mine / "stock.csv").read_text() == "my own work\n"
