@@ -290,12 +290,19 @@ def _first(p: Path, file: str, where: Callable[[dict[str, str]], bool]) -> dict[
 
 # ------------------------------------------------------------------------------- resources.yaml
 
-def _spec_edit(old: str, new: str) -> Callable[[Path], None]:
+def _yaml_mut(file: str, mutate: Callable[[dict], None]) -> Callable[[Path], None]:
+    """Load a pack's YAML file, change the mapping, write it back (independent of the file's layout)."""
+    import yaml
+
     def edit(p: Path) -> None:
-        text = (p / "resources.yaml").read_text(encoding="utf-8")
-        assert old in text, old
-        (p / "resources.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
+        doc = yaml.safe_load((p / file).read_text(encoding="utf-8"))
+        mutate(doc)
+        (p / file).write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return edit
+
+
+def _spec_mut(mutate: Callable[[dict], None]) -> Callable[[Path], None]:
+    return _yaml_mut("resources.yaml", mutate)
 
 
 def _spec_text(text: str | bytes) -> Callable[[Path], None]:
@@ -307,30 +314,39 @@ def _spec_text(text: str | bytes) -> Callable[[Path], None]:
     return write
 
 
+def _res(doc: dict, i: int = 0) -> dict:
+    return doc["resources"][i]
+
+
+def _set(d: dict, key: str, value) -> None:
+    d[key] = value
+
+
 def spec_cases() -> list[Case]:
     k = "resources.yaml"
-    first = TEMPLATE.resources[0]
-    name_line = f"  - name: {first.name}\n"
-    path_line = f"    path: {first.path}\n"
-    c = [pack_case(k, f"check-{i}", _spec_edit("combine: append\n", f"combine: append\nchecks: ['{chk}']\n"),
-                   "unknown check", True)
+    c = [pack_case(k, f"check-{i}", _spec_mut(lambda d, chk=chk: _set(d, "checks", [chk])), "unknown check", True)
          for i, chk in enumerate(["subprocess:run", "os:system", "critmat.models.circularity:check_package",
                                   "builtins:eval", "shutil:rmtree", "", "circularity ", "../x"])]
-    for i, bad in enumerate(['"x\\" AS SELECT 1; COPY (SELECT 1) TO \'/tmp/critmat-pwn.csv\'; --"',
-                             '"assets; DROP TABLE materials"', '"Assets"', '"1abc"', '"a-b"', '"a b"',
-                             '"' + "a" * 80 + '"', '"ümlaut"', '"meta\\u0000"', '"x\\"y"']):
-        c.append(pack_case(k, f"resource-name-{i}", _spec_edit(name_line, f"  - name: {bad}\n"), "resource name", True))
+    for i, bad in enumerate(['x" AS SELECT 1; COPY (SELECT 1) TO \'/tmp/critmat-pwn.csv\'; --',
+                             "assets; DROP TABLE materials", "Assets", "1abc", "a-b", "a b", "a" * 80, "ümlaut",
+                             "meta\u0000", 'x"y']):
+        c.append(pack_case(k, f"resource-name-{i}", _spec_mut(lambda d, v=bad: _set(_res(d), "name", v)),
+                           "resource name", True))
     for i, bad in enumerate(["/etc/passwd", "../outside.csv", "sub/../../x.csv", "/tmp/x.csv", "~/x.csv",
-                             "municipalities.txt", "C:\\\\x.csv", "./municipalities.csv", "a//b.csv", "''"]):
-        c.append(pack_case(k, f"resource-path-{i}", _spec_edit(path_line, f"    path: {bad}\n"), "path", True))
+                             "municipalities.txt", "C:\\x.csv", "./municipalities.csv", "a//b.csv", ""]):
+        c.append(pack_case(k, f"resource-path-{i}", _spec_mut(lambda d, v=bad: _set(_res(d), "path", v)), "path",
+                           True))
     c += [
-        pack_case(k, "unknown-key", _spec_edit("combine: append\n", "combine: append\nrun: rm -rf /\n"), "extra", True),
-        pack_case(k, "unknown-field", _spec_edit("fields: [region_id, municipality_code,",
-                                                 "fields: [region_id, no_such_field, municipality_code,"), "no_such_field"),
-        pack_case(k, "primary-key-not-a-field", _spec_edit("primary_key: [region_id, municipality_code]",
-                                                           "primary_key: [region_id, nope]"), "nope"),
-        pack_case(k, "combine-bogus", _spec_edit("combine: append", "combine: merge"), "combine"),
-        pack_case(k, "duplicate-resource", _spec_edit("  - name: assets\n", "  - name: municipalities\n"), "twice"),
+        pack_case(k, "unknown-key", _spec_mut(lambda d: _set(d, "run", "rm -rf /")), "extra", True),
+        pack_case(k, "unknown-field", _spec_mut(lambda d: _res(d)["fields"].insert(1, "no_such_field")),
+                  "no_such_field"),
+        pack_case(k, "primary-key-not-a-field", _spec_mut(lambda d: _set(_res(d), "primary_key", ["region_id", "nope"])),
+                  "nope"),
+        pack_case(k, "combine-bogus", _spec_mut(lambda d: _set(d, "combine", "merge")), "combine"),
+        pack_case(k, "duplicate-resource", _spec_mut(lambda d: _set(_res(d, 1), "name", _res(d)["name"])), "twice"),
+        pack_case(k, "duplicate-yaml-key", lambda p: (p / "resources.yaml").write_text(
+            "checks: ['subprocess:run']\n" + (p / "resources.yaml").read_text(encoding="utf-8"), encoding="utf-8"),
+            "duplicate key", True),
         pack_case(k, "alias-bomb", _spec_text(ALIAS_BOMB), "YAML"),
         pack_case(k, "deep-nesting", _spec_text(DEEP), "YAML"),
         pack_case(k, "not-a-mapping", _spec_text("- a\n- b\n"), "mapping"),
@@ -339,7 +355,7 @@ def spec_cases() -> list[Case]:
         pack_case(k, "not-utf8", _spec_text("name: caf\xe9\n".encode("latin-1")), "UTF-8"),
         pack_case(k, "python-tag", _spec_text("name: !!python/object/apply:os.system ['echo pwned']\n"), "YAML"),
         pack_case(k, "resources-not-list", _spec_text("name: x\ntitle: x\nresources: 3\n"), "resources"),
-        pack_case(k, "min-rows-text", _spec_edit("    min_rows: 1\n", "    min_rows: lots\n"), "min_rows"),
+        pack_case(k, "min-rows-text", _spec_mut(lambda d: _set(_res(d), "min_rows", "lots")), "min_rows"),
         pack_case(k, "missing", lambda p: (p / "resources.yaml").unlink(), "resources.yaml"),
     ]
     return c
@@ -355,23 +371,19 @@ def region_yaml_cases() -> list[Case]:
             (p / "region.yaml").write_bytes(text if isinstance(text, bytes) else text.encode())
         return w
 
-    def edit(old: str, new: str) -> Callable[[Path], None]:
-        def e(p: Path) -> None:
-            t = (p / "region.yaml").read_text(encoding="utf-8")
-            assert old in t, old
-            (p / "region.yaml").write_text(t.replace(old, new, 1), encoding="utf-8")
-        return e
+    def edit(key: str, value) -> Callable[[Path], None]:
+        return _yaml_mut("region.yaml", lambda d: _set(d, key, value))
 
     return [
         pack_case(k, "missing", lambda p: (p / "region.yaml").unlink(), "region.yaml", True),
-        pack_case(k, "id-uppercase", edit("id: nh-fl", "id: NH-FL"), "id"),
-        pack_case(k, "id-path", edit("id: nh-fl", "id: ../../etc"), "id"),
-        pack_case(k, "id-of-other-region", edit("id: nh-fl", "id: zz"), "region_id", True),
-        pack_case(k, "province-bad", edit("provinces: [PV27, PV24]", "provinces: [NH, PV24]"), "PV27"),
-        pack_case(k, "provinces-empty", edit("provinces: [PV27, PV24]", "provinces: []"), "provinces"),
-        pack_case(k, "boundary-year-1200", edit("boundary_year: 2025", "boundary_year: 1200"), "boundary_year"),
-        pack_case(k, "boundary-year-text", edit("boundary_year: 2025", "boundary_year: soon"), "boundary_year"),
-        pack_case(k, "unknown-key", edit("id: nh-fl", "id: nh-fl\nexec: true"), "exec"),
+        pack_case(k, "id-uppercase", edit("id", "NH-FL"), "id"),
+        pack_case(k, "id-path", edit("id", "../../etc"), "id"),
+        pack_case(k, "id-of-other-region", edit("id", "zz"), "region_id", True),
+        pack_case(k, "province-bad", edit("provinces", ["NH", "PV24"]), "PV27"),
+        pack_case(k, "provinces-empty", edit("provinces", []), "provinces"),
+        pack_case(k, "boundary-year-1200", edit("boundary_year", 1200), "boundary_year"),
+        pack_case(k, "boundary-year-text", edit("boundary_year", "soon"), "boundary_year"),
+        pack_case(k, "unknown-key", edit("exec", True), "exec"),
         pack_case(k, "alias-bomb", put(ALIAS_BOMB), "YAML"),
         pack_case(k, "deep-nesting", put(DEEP), "YAML"),
         pack_case(k, "list", put("- 1\n"), "mapping"),

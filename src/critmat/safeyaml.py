@@ -91,6 +91,28 @@ def _timestamp(loader: _BoundedLoader, node: yaml.Node) -> Any:
 _BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
+def _mapping(loader: _BoundedLoader, node: yaml.MappingNode) -> dict:
+    """A mapping whose keys are unique: a repeated key (the second silently winning) is an error."""
+    seen: set = set()
+    for key_node, _ in node.value:  # the keys written in this mapping (a merged ``<<`` may be overridden)
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            dup = key in seen
+            seen.add(key)
+        except TypeError:  # an unhashable key: PyYAML reports it below
+            continue
+        if dup:
+            raise _LimitError(f"duplicate key {excerpt(key)} (a repeated key would silently replace the first)",
+                              key_node.start_mark)
+    loader.flatten_mapping(node)
+    return loader.construct_mapping(node, deep=True)
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:map", _mapping)
+
+
 def parse(text: str, where: str, error: type[Exception]) -> Any:
     """Parse YAML ``text`` within the limits; ``error(message)`` names ``where`` and the line."""
     if len(text) > MAX_BYTES:
