@@ -276,8 +276,6 @@ def rule_cases() -> list[Case]:
                                      where=lambda r: not r["extension_years"]), "extension_years", True),
         pack_case(k, "goods-shares-above-one", lambda p: set_cell(p, "goods_categories.csv", "share", "0.99"),
                   "parts cannot exceed", True),
-        pack_case(k, "municipalities-header-only",
-                  lambda p: write_rows(p / "municipalities.csv", read_rows(p / "municipalities.csv")[:1]), "at least", True),
         pack_case(k, "capacity-1e309", lambda p: set_cell(p, a, "capacity_mw", "1e309", where=on), "finite", True),
     ]
     return c
