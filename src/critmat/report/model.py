@@ -12,17 +12,7 @@ from typing import Any
 import pandas as pd
 
 
-@dataclass
-class Result:
-    """A face-ready result, the shape of ``critmat.services.base.Result``: a frame with its metadata."""
-
-    frame: pd.DataFrame
-    title: str = ""
-    caption: str = ""
-    units: dict[str, str] = field(default_factory=dict)
-    sources: list[str] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
-    doc: Any = None
+from critmat.services.base import Result  # noqa: E402  (one result shape for every face)
 
 
 @dataclass

@@ -15,15 +15,7 @@ import pandas as pd
 from critmat.warehouse import Warehouse
 
 
-@dataclass
-class Result:
-    frame: pd.DataFrame
-    title: str = ""
-    caption: str = ""
-    units: dict[str, str] = field(default_factory=dict)
-    sources: list[str] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
-    doc: Any = None
+from critmat.services.base import Result  # noqa: E402  (one result shape for every face)
 
 
 def _srcs(df: pd.DataFrame) -> list[str]:

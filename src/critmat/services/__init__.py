@@ -1,0 +1,1 @@
+"""The service layer: one module per question, each returning a :class:`~critmat.services.base.Result`."""
