@@ -85,3 +85,19 @@ def test_region_defaults_to_crm_list_and_turbine_manganese_is_not_controlled(war
     assert wind_mn.empty, "a battery-material control was applied to the manganese in turbine steel"
     c = rep.views["controlled_need"].set_index("material_id")
     assert c.loc["dysprosium", "controlled_share"] == pytest.approx(1.0)
+
+
+def test_the_battery_control_does_not_cover_the_regions_ordinary_cells(warehouse_db) -> None:
+    """MOFCOM No. 58 (2025) covers Li-ion cells of >= 300 Wh/kg and some cathode materials, not the LFP/NMC
+    cells of ordinary cars and UPS systems: the lithium in the region's cells is not controlled need, while the
+    rare earths in magnets are (No. 18 and No. 61 name magnets)."""
+    from critmat import risk_report as rr
+    from critmat.warehouse import Warehouse
+
+    with Warehouse(warehouse_db) as wh:
+        rep = rr.exposure_report(rr.risk_data(wh), "nh-fl", dt.date(2026, 12, 6))
+    c = rep.views["controlled_need"].set_index("material_id")
+    assert not c.loc["lithium", "controlled_t_per_yr"] > 0
+    assert c.loc["neodymium", "controlled_share"] == pytest.approx(1.0)
+    top = rep.views["controlled_need"].dropna(subset=["score"])["material_id"].head(4).tolist()
+    assert set(top) <= {"neodymium", "praseodymium", "dysprosium", "terbium", "samarium"}

@@ -6,7 +6,8 @@ modules, nacelles ...) for ``months`` from ``start``. The withheld fraction of w
 component is hit pro rata (no stocks, no substitutes: assumption ``critmat_assumption_components``):
 
 * **projects**: planned or under-construction assets of a technology carrying the component whose
-  commissioning year falls in a year of the window; ``delayed`` = capacity × f × the window's share of that year;
+  commissioning year falls in a year of the window; ``delayed`` = capacity × f × the window's share of that year
+  (the expected delay when the commissioning month is unknown, as for the fleets and the material);
 * **fleet units**: new units of target fleets (growth and replacement of cars, PV, grid ...) of those
   technologies in the window: units per year × the window's share of the year × f;
 * **material**: the component's materials needed in the window by the classes that carry it (flows
@@ -95,7 +96,7 @@ def component_shock(component_id: str, country: str, share: float, months: float
     p = projects[projects["technology_id"].isin(techs) & projects["status"].isin(PROJECT_STATUSES)].copy()
     p["window_share"] = p["commissioning_year"].map(lambda y: window.get(int(y), 0.0) if pd.notna(y) else 0.0)
     p = p[p["window_share"] > 0]
-    p["delayed"] = p["quantity"] * f
+    p["delayed"] = p["quantity"] * p["window_share"] * f  # expected value: commissioning month unknown
     p = p.sort_values(["commissioning_year", "asset_id"]).reset_index(drop=True)
 
     fl = fleets[fleets["technology_id"].isin(techs) & fleets["year"].isin(list(window))].copy()
