@@ -10,7 +10,7 @@ import pytest
 
 from critmat.errors import ScenarioError
 from critmat.flows import run_flows
-from critmat.scenarios import load_scenario
+from critmat.specs.scenarios import load_scenario
 from critmat.warehouse import Warehouse
 
 

@@ -153,7 +153,7 @@ def test_indicators_cap_rate_and_compare_with_benchmark() -> None:
 
 # --------------------------------------------------------------------------------------------- package
 def _known() -> dict[str, pd.DataFrame]:
-    from critmat.intensities import known_frames, load_intensities
+    from critmat.build.intensities import known_frames, load_intensities
 
     known = dict(known_frames())
     known["technologies"] = load_intensities()[0]

@@ -1,4 +1,4 @@
-"""Disruption simulator (critmat.models.disruption) and shock specs (critmat.shocks) on inline frames."""
+"""Disruption simulator (critmat.models.disruption) and shock specs (critmat.specs.shocks) on inline frames."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from critmat.catalog.sources import source_registry
 from critmat.errors import ScenarioError
 from critmat.models import disruption as dis
-from critmat.shocks import ShockSpec, bundled_shocks, load_shock, resolve_ids, shock_from_dict
+from critmat.specs.shocks import ShockSpec, bundled_shocks, load_shock, resolve_ids, shock_from_dict
 
 GROUPS = {"rare_earth_elements_heavy": ["dysprosium", "terbium"]}
 EU = {"DEU", "FRA", "NLD"}

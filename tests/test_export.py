@@ -17,7 +17,7 @@ import critmat.stock as stock_mod
 from critmat.cli import app
 from critmat.errors import CritmatError, DataError
 from critmat.export import export_package, export_region, point_wkb
-from critmat.intensities import load_intensities
+from critmat.build.intensities import load_intensities
 from critmat.models import inventory as inv
 
 runner = CliRunner()

@@ -14,7 +14,7 @@ from critmat.errors import ModelError
 from critmat.flows import run_flows
 from critmat.models import disruption
 from critmat.models import exposure as ex
-from critmat.shocks import load_shock
+from critmat.specs.shocks import load_shock
 from critmat.warehouse import Warehouse
 
 # -------------------------------------------------------------------- yearly_need(demand=) on inline frames

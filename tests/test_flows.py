@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from critmat.cli import app
 from critmat.errors import ModelError, ScenarioError, UnknownIdError
 from critmat.flows import FLOW_VARIABLES, run_flows, to_iamc
-from critmat.scenarios import load_scenario, validate_scenario
+from critmat.specs.scenarios import load_scenario, validate_scenario
 from critmat.warehouse import Warehouse
 
 runner = CliRunner(env={"COLUMNS": "250"})  # wide tables: no folded cells

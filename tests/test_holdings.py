@@ -84,7 +84,7 @@ def test_rebuild_from_shared_data_reproduces_the_bundled_pack(shared_data, tmp_p
     for table in ("assets", "municipalities", "boundaries", "coverage", "build_inputs"):
         assert (out / f"{table}.csv").read_bytes() == (NHFL / f"{table}.csv").read_bytes(), table
     bi = nhfl.table("build_inputs")
-    from critmat.region_build import sha256_file
+    from critmat.build.region import sha256_file
 
     for f, h in zip(bi["file"], bi["sha256"]):
         assert sha256_file(Path(shared_data) / f) == h, f
@@ -132,7 +132,7 @@ def test_crm_coverage_row_for_each_of_the_34_and_25_with_tonnage(crm_cov):
 
 def test_new_car_intensities_trace_to_primary_studies():
     from critmat.catalog.sources import source_registry
-    from critmat.intensities import TRACE_METALS, load_intensities
+    from critmat.build.intensities import TRACE_METALS, load_intensities
 
     _, ints = load_intensities()
     reg = source_registry()

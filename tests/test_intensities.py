@@ -12,7 +12,7 @@ import pytest
 from critmat.catalog.package import descriptor, read_spec
 from critmat.catalog.sources import source_registry
 from critmat.errors import DataError
-from critmat.intensities import check_intensities, cigs_rows, derived_rows, known_frames, load_intensities
+from critmat.build.intensities import check_intensities, cigs_rows, derived_rows, known_frames, load_intensities
 from critmat.paths import bundled_packages
 
 PKG = bundled_packages() / "intensities"

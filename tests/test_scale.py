@@ -16,7 +16,7 @@ from critmat.errors import RegionError
 from critmat.models import inventory as inv
 from critmat.regions import load_region
 from critmat.stock import fill_datacentre_capacity, load_inputs, regional_stock, split_missing_quantity
-from critmat.synth import CLASS_SHARES, SOURCE_ID, synth_frames, synth_regions
+from critmat.build.synth import CLASS_SHARES, SOURCE_ID, synth_frames, synth_regions
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from critmat.errors import ScenarioError, UnknownIdError
-from critmat.scenarios import (
+from critmat.specs.scenarios import (
     ALWAYS,
     Scenario,
     list_scenarios,

@@ -108,7 +108,7 @@ KIND_TITLES = {"stock": "Material stock of the region (long)", "assets": "Strate
 
 # ------------------------------------------------------------------------------------------ helpers
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    # hidden, with this process's id (removed if we are killed: critmat.staging.clean_stale); keeps the
+    # hidden, with this process's id (removed if we are killed: critmat.warehouse.staging.clean_stale); keeps the
     # extension (GDAL checks it)
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
@@ -421,7 +421,7 @@ def export_package(out_dir: Path, region_id: str, *, stock: pd.DataFrame, assets
     registry frame; ``group_ids``: material ids that are groups; ``build_id``: the warehouse build the
     frames come from (a hash of the exported tables when None); ``params``: parameters of the stock run.
     """
-    from critmat.staging import MARKER, clean_stale, mark_output, staging_dir
+    from critmat.warehouse.staging import MARKER, clean_stale, mark_output, staging_dir
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():

@@ -62,7 +62,7 @@ from critmat.models import fleets, inventory
 from critmat.models import montecarlo as mc
 from critmat.models.dynamics import asset_exits, inflow_driven, stock_driven
 from critmat.models.lifetimes import Lifetime
-from critmat.scenarios import Scenario, load_scenario
+from critmat.specs.scenarios import Scenario, load_scenario
 
 POPULATION_CLASSES = ("datacentre", "grid_cable", "grid_transformer", "vehicle")
 COHORT_CLASSES = ("solar_pv",)
@@ -101,7 +101,7 @@ def circularity_tables(wh: Any = None) -> dict[str, pd.DataFrame]:
     if wh is not None and all(wh.has(t) for t in TABLES):
         return {t: wh.table(t) for t in TABLES}
     from critmat.catalog.package import load_package
-    from critmat.intensities import known_frames, load_intensities
+    from critmat.build.intensities import known_frames, load_intensities
     from critmat.paths import bundled_packages
 
     known = dict(known_frames())
@@ -245,7 +245,7 @@ def _registered_path(a: pd.DataFrame, tech: str, years: np.ndarray) -> np.ndarra
 
 def _ev_targets(sc: Scenario, a: pd.DataFrame, lt: Lifetime, years: np.ndarray) -> dict[str, Any]:
     """Fleet targets by drivetrain from the scenario's EV share of new sales (absolute, units)."""
-    from critmat.scenarios import FleetTarget
+    from critmat.specs.scenarios import FleetTarget
 
     ev = sc.ev_sales
     cars = a[(a["asset_class"] == "vehicle") & (a["mode"] == "population")]
@@ -353,7 +353,7 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
 
     Args:
         region: region pack id or folder.
-        scenario: bundled name, YAML path or a :class:`~critmat.scenarios.Scenario`.
+        scenario: bundled name, YAML path or a :class:`~critmat.specs.scenarios.Scenario`.
         wh: an open warehouse (circularity tables, CRMA benchmark); None → the bundled package, no benchmark.
         start, end: years of the results (default: the scenario's window); ``start <= end``.
         materials: material ids to keep (default: all); ids no asset holds are noted (an error if none is held).

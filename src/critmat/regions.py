@@ -334,10 +334,10 @@ def write_region_pack(out_dir: Path, config: RegionConfig, tables: dict[str, pd.
     """Write a region pack atomically: build in a hidden staging folder, validate it, then move it into place.
 
     A failed validation leaves ``out_dir`` as it was. An existing ``out_dir`` is replaced only when critmat
-    wrote it (a region pack, or a folder with the marker of :mod:`critmat.staging`); anything else is
+    wrote it (a region pack, or a folder with the marker of :mod:`critmat.warehouse.staging`); anything else is
     refused, never deleted.
     """
-    from critmat.staging import clean_stale, mark_output, staging_dir
+    from critmat.warehouse.staging import clean_stale, mark_output, staging_dir
 
     out_dir = Path(out_dir)
     check_pack_target(out_dir)
@@ -387,7 +387,7 @@ def write_region_pack(out_dir: Path, config: RegionConfig, tables: dict[str, pd.
 def check_pack_target(out_dir: Path) -> None:
     """Refuse an output folder critmat did not write: it may be new, empty, a region pack (region.yaml and
     resources.yaml) or carry critmat's marker; anything else (a home, a thesis folder) is never replaced."""
-    from critmat.staging import check_output_dir
+    from critmat.warehouse.staging import check_output_dir
 
     out_dir = Path(out_dir)
     if out_dir.is_dir() and not out_dir.is_symlink() and (out_dir / "region.yaml").is_file() \
@@ -519,14 +519,14 @@ def build_region(provinces: list[str], src: Path, out: Path | None = None, regio
     ``src`` is searched (:func:`discover_sources`) for the CBS municipality list (required), CBS/PDOK
     boundaries, powerplantmatching, the RIVM turbine list, the solar-park list, the data-centre atlas and
     the CBS car, EV-share and solar tables. Curated rows of ``critmat/data/curation/<region_id>/`` (nh-fl)
-    are merged with the loaded ones by the rules of :mod:`critmat.region_build`, which also writes the
+    are merged with the loaded ones by the rules of :mod:`critmat.build.region`, which also writes the
     match decisions, boundaries, coverage and input checksums. ``now`` (default: the curation's
     ``status_year``, else this year) decides planned vs operational. Writes atomically to ``out`` (default
     ``<CRITMAT_HOME>/regions/<id>``) and returns that folder.
     """
     import datetime
 
-    from critmat import region_build
+    from critmat.build import region as region_build
     from critmat.loaders import cbs, pdok
 
     if out is not None:  # refuse a folder critmat did not write before doing any work
@@ -581,7 +581,7 @@ def build_nuts_region(code: str, src: Path, out: Path | None = None, region_id: 
     powerplantmatching, the boundary from GISCO; what is missing is named in ``region.yaml``)."""
     import datetime
 
-    from critmat import region_build
+    from critmat.build import region as region_build
 
     now = now or datetime.date.today().year
     files = discover_sources(Path(src))

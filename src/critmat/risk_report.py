@@ -29,7 +29,7 @@ import pandas as pd
 from critmat.errors import CritmatError, UnknownIdError
 from critmat.models import disruption, exposure, rankings
 from critmat.models.countries import EU27
-from critmat.shocks import ShockSpec, resolve_ids
+from critmat.specs.shocks import ShockSpec, resolve_ids
 from critmat.warehouse import Warehouse
 
 #: Years of the exposure horizon (need is averaged over them), starting with the year of the date asked for.
@@ -238,7 +238,7 @@ def flows_demand(data: RiskData, region: str, years: list[int],
 def region_need(data: RiskData, ra: RegionAssets, years: list[int], scenario: str = NEED_SCENARIO) -> RegionNeed:
     """The region's need over ``years``: from the flows model when it runs for the region and every year is
     after its registry year, else the steady state (see the module docstring)."""
-    from critmat.scenarios import load_scenario
+    from critmat.specs.scenarios import load_scenario
 
     ys = sorted({int(y) for y in years})
     reason = None
@@ -389,7 +389,7 @@ def component_materials(wh: Warehouse, component_id: str) -> set[str]:
     techs = set(wh.table("component_technologies").query("component_id == @component_id")["technology_id"])
     ints = wh.table("material_intensities") if wh.has("material_intensities") else None
     if ints is None:
-        from critmat.intensities import load_intensities
+        from critmat.build.intensities import load_intensities
 
         ints = load_intensities()[1]
     pairs = ints[ints["technology_id"].isin(techs)][["technology_id", "material_id"]].drop_duplicates()
@@ -438,7 +438,7 @@ def run_component_shock(wh: Warehouse, region: str, component_id: str, country: 
     a["unit"] = a["technology_id"].map(lambda t: unit.get(basis.get(t, "mw"), "MW"))
     a["quantity"] = [r.capacity_mw if u == "MW" else (r.length_km if u == "km" else r.units)
                      for r, u in zip(a.itertuples(index=False), a["unit"])]
-    from critmat.scenarios import load_scenario
+    from critmat.specs.scenarios import load_scenario
 
     sc = load_scenario(scenario)
     for aid, e in sc.pipeline.items():  # the scenario's expected commissioning years

@@ -17,7 +17,7 @@ import pandas as pd
 from typing import TYPE_CHECKING
 
 from critmat.errors import UnknownIdError
-from critmat.intensities import load_intensities
+from critmat.build.intensities import load_intensities
 from critmat.models import inventory
 
 if TYPE_CHECKING:

@@ -99,7 +99,7 @@ def main() -> None:
             plain(message, category, filename, lineno, file, line)
 
     warnings.showwarning = show
-    from critmat.staging import clean_home, install_signal_handlers
+    from critmat.warehouse.staging import clean_home, install_signal_handlers
 
     install_signal_handlers()  # SIGTERM: writers remove their temporary files, as for Ctrl-C
     try:

@@ -66,7 +66,7 @@ def data_import(
     country, criticality for every assessed material, countries with governance. Nothing changes if any
     file fails validation.
     """
-    from critmat.imports import import_publisher_files
+    from critmat.build.imports import import_publisher_files
     from critmat.warehouse import build as do_build
 
     if not from_dir and not download:

@@ -1,5 +1,5 @@
 """CLI commands ``critmat flows`` (end-of-life flows and circularity indicators) and ``critmat scenario``
-(list, show, validate flow scenarios). A thin shell over :mod:`critmat.flows` and :mod:`critmat.scenarios`."""
+(list, show, validate flow scenarios). A thin shell over :mod:`critmat.flows` and :mod:`critmat.specs.scenarios`."""
 
 from __future__ import annotations
 
@@ -213,7 +213,7 @@ def register(app: typer.Typer) -> None:
     @scenario_app.command("list")
     def scenario_list(fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP)) -> None:
         """The bundled scenarios (their descriptions: --format json or `critmat scenario show NAME`)."""
-        from critmat.scenarios import list_scenarios
+        from critmat.specs.scenarios import list_scenarios
 
         table = list_scenarios()
         if fmt is Format.table:
@@ -224,7 +224,7 @@ def register(app: typer.Typer) -> None:
     def scenario_show(name: str = typer.Argument(..., help="Scenario name or YAML file."),
                       fmt: str = typer.Option("yaml", "--format", "-f", help="yaml | json")) -> None:
         """A scenario with `extends` resolved, as YAML (or JSON)."""
-        from critmat.scenarios import load_scenario
+        from critmat.specs.scenarios import load_scenario
 
         sc = load_scenario(name)
         if _choice(fmt, ("yaml", "json"), "--format") == "json":
@@ -241,7 +241,7 @@ def register(app: typer.Typer) -> None:
         region it names (checked against the warehouse)."""
         from critmat.flows import check_scenario_ids
         from critmat.regions import region_path
-        from critmat.scenarios import load_scenario
+        from critmat.specs.scenarios import load_scenario
 
         sc = load_scenario(path)
         check_scenario_ids(sc, warehouse(db))

@@ -179,7 +179,7 @@ def register(app: typer.Typer) -> None:
         Every asset cites the source critmat_synthetic; the packs pass the same validation as real packs. Use
         one with --region <folder> (e.g. critmat stock --region OUT/synth-0-001).
         """
-        from critmat.synth import synth_regions
+        from critmat.build.synth import synth_regions
 
         with busy(f"writing {n_regions} synthetic region pack(s)"):
             paths = synth_regions(n_assets, n_regions, seed=seed, out=out, src=src)

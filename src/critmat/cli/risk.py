@@ -204,7 +204,7 @@ def _disrupt(shock: str | None, materials: list[str] | None, country: str | None
              fmt: Format) -> None:
     from critmat import risk_report as rr
     from critmat.errors import ScenarioError
-    from critmat.shocks import load_shock, shock_from_dict
+    from critmat.specs.shocks import load_shock, shock_from_dict
 
     base: dict = {}
     where = "command line"
@@ -365,7 +365,7 @@ def register(app: typer.Typer) -> None:
         if list_bundled:
             import pandas as pd
 
-            from critmat.shocks import bundled_shocks, load_shock
+            from critmat.specs.shocks import bundled_shocks, load_shock
 
             rows = [{"name": n, **{k: v for k, v in load_shock(n).model_dump(mode="json").items()
                                    if k in ("title", "country", "stage", "share", "start", "months")}}

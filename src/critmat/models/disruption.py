@@ -1,6 +1,6 @@
 """Disruption simulator: what a supply shock removes from world supply, EU sourcing and the region's need.
 
-Pure functions on frames (no I/O). A shock (:class:`critmat.shocks.ShockSpec`) withholds the share ``w``
+Pure functions on frames (no I/O). A shock (:class:`critmat.specs.shocks.ShockSpec`) withholds the share ``w``
 of supplier country c's supply of some materials at one stage, from ``start`` for ``months`` months,
 optionally only towards some destinations. Materials given as groups expand to their members. For each
 material m at the shock's stage (shares as fractions, used as reported, no renormalisation):
@@ -53,7 +53,7 @@ import pandas as pd
 
 from critmat.errors import ModelError
 from critmat.models.exposure import supply_for
-from critmat.shocks import EU, ShockSpec
+from critmat.specs.shocks import EU, ShockSpec
 
 SUPPLY_COLUMNS = ["material_id", "stage", "country", "country_share", "world_lost_share", "eu_share", "eu_basis",
                   "eu_hit", "eu_lost_share", "others_share", "spare_share", "alt_cover", "note"]
@@ -77,7 +77,7 @@ def year_fractions(start: dt.date, months: float) -> dict[int, float]:
     """Share of each calendar year inside ``[start, start + months)`` (by days); empty for 0 months."""
     if months < 0:
         raise ModelError(f"duration is {months!r} months; it must be >= 0")
-    from critmat.shocks import add_months
+    from critmat.specs.shocks import add_months
 
     end = add_months(start, months)
     out: dict[int, float] = {}

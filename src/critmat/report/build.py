@@ -138,7 +138,7 @@ def build_report(region: str, out: Path, scenario: str = "baseline", lang: str =
 
         say("opening the warehouse", 0.02)
         wh = critmat.open()
-    from critmat.scenarios import load_scenario
+    from critmat.specs.scenarios import load_scenario
 
     load_scenario(scenario)  # an unknown scenario fails here, before any work
     from critmat.errors import UnknownIdError

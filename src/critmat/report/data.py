@@ -173,7 +173,7 @@ def flows_long(inp: Inputs) -> Result:
 
 
 def scenarios(inp: Inputs) -> Result:
-    from critmat.scenarios import list_scenarios
+    from critmat.specs.scenarios import list_scenarios
 
     return Result(list_scenarios(), title="Flow scenarios")
 
@@ -202,7 +202,7 @@ def exposure_asset_classes(inp: Inputs) -> Result:
 
 
 def shocks(inp: Inputs) -> Result:
-    from critmat.shocks import bundled_shocks, load_shock
+    from critmat.specs.shocks import bundled_shocks, load_shock
 
     rows = []
     for n in bundled_shocks():
@@ -217,7 +217,7 @@ def shocks(inp: Inputs) -> Result:
 def disrupt(inp: Inputs, shock: str) -> Result:
     """A bundled shock in the region's terms: affected need and its mitigations per material."""
     from critmat import risk_report as rr
-    from critmat.shocks import load_shock
+    from critmat.specs.shocks import load_shock
 
     res = inp.memo(f"shock:{shock}", lambda: rr.run_shock(inp.wh, load_shock(shock), inp.region))
     return Result(res.mitigations.copy(), title=f"Shock {shock}", doc={"totals": res.totals(),

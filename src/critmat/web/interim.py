@@ -49,7 +49,7 @@ def stock(wh: Warehouse, region: str = "nh-fl", by: str = "material", material: 
 
 # -------------------------------------------------------------------------------------------- flows
 def scenarios(wh: Warehouse) -> Result:
-    from critmat.scenarios import list_scenarios
+    from critmat.specs.scenarios import list_scenarios
 
     return Result(list_scenarios(), title="Flow scenarios")
 
@@ -111,7 +111,7 @@ def risk(wh: Warehouse, region: str | None = None, material: str | None = None, 
 
 
 def shocks(wh: Warehouse) -> Result:
-    from critmat.shocks import bundled_shocks, load_shock
+    from critmat.specs.shocks import bundled_shocks, load_shock
 
     rows = []
     for name in bundled_shocks():
@@ -125,7 +125,7 @@ def disrupt(wh: Warehouse, region: str | None, shock: str | None = None, materia
             country: str | None = None, share: float | None = None, months: float | None = None) -> Result:
     from critmat import risk_report as rr
     from critmat.errors import ScenarioError
-    from critmat.shocks import load_shock, shock_from_dict
+    from critmat.specs.shocks import load_shock, shock_from_dict
 
     if shock is None and not materials and country is None:
         raise ScenarioError("no shock given: name a bundled shock, or give materials and a country")
@@ -202,7 +202,7 @@ def scenario_variant(wh: Warehouse, scenario: str, lifetime_shift: float | None 
     ``recovery_from`` (default: always) for every asset class. None leaves the scenario's own values."""
     from typing import get_args
 
-    from critmat.scenarios import ALWAYS, AssetClass, load_scenario, validate_scenario
+    from critmat.specs.scenarios import ALWAYS, AssetClass, load_scenario, validate_scenario
 
     sc = load_scenario(scenario)
     if lifetime_shift is None and recovery is None:

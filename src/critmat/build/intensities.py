@@ -6,7 +6,7 @@ vintage range). Most rows are curated from literature; the PV rows, the battery-
 data-centre rows, the grid rows and the CIGS rows are *derived* by the functions here from the publishers'
 files read by :mod:`critmat.loaders` (ELMA, BatPaC, PV_ICE) and from stated assumptions. The bundled CSV
 is the result of those derivations, rounded; ``tests/test_intensities_derivation.py`` re-derives it from
-the real files when they are present. ``python -m critmat.intensities DIR`` prints the derived rows
+the real files when they are present. ``python -m critmat.build.intensities DIR`` prints the derived rows
 (``DIR`` = the folder holding ``material_intensity/`` and ``pv_ice/``).
 """
 

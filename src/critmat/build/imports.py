@@ -28,7 +28,7 @@ from critmat.errors import DataError
 from critmat.loaders import ec_crm, wgi
 from critmat.materials import MaterialIndex
 from critmat.paths import bundled_packages, imported_dir
-from critmat.staging import clean_stale, staging_dir
+from critmat.warehouse.staging import clean_stale, staging_dir
 
 PACKAGE = "ec_crm_2023"
 WGI_NAMES = ["wgi_2022_mean6_normalised_0_1.csv", "WGI_csv.csv", "wgi_databank.csv"]

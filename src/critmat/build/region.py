@@ -193,7 +193,7 @@ class Geography:
     """Municipal polygons of the whole country (placement, landing) and province polygons (lake rule)."""
 
     def __init__(self, boundaries: pd.DataFrame, provinces: pd.DataFrame | None, mun_all: pd.DataFrame):
-        from critmat import geo
+        from critmat.build import geo
 
         self.mun_all = mun_all
         b = boundaries[boundaries["code"].str.startswith("GM")].reset_index(drop=True)
@@ -261,7 +261,7 @@ def _status(year_in: Any, year_out: Any, now: int) -> str:
 
 
 def _nearest_centroid(mun: pd.DataFrame, lat: float, lon: float, max_km: float = 8.0) -> str | None:
-    from critmat import geo
+    from critmat.build import geo
 
     if mun["lat"].isna().all() or pd.isna(lat) or pd.isna(lon):
         return None
@@ -290,7 +290,7 @@ def _match(row_lat: float, row_lon: float, name: Any, fam: str, ref: pd.DataFram
     """Curated asset a loaded row duplicates: same class family and (the same name by :func:`same_name`,
     nearest first, or within ``km``); with ``capacity`` given, a candidate whose capacity is known and differs
     by more than :data:`CAPACITY_TOLERANCE` is a different asset (solar parks: names are often place names)."""
-    from critmat import geo
+    from critmat.build import geo
 
     cand = ref[ref["family"] == fam]
     if capacity is not None and pd.notna(capacity) and "capacity_mw" in cand.columns and pd.notna(row_lat):
@@ -328,7 +328,7 @@ def _is_water_farm(row: pd.Series) -> bool:
 
 def wind_assets(ctx: BuildContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(loaded wind rows, curated wind rows updated) from RIVM turbines, ppm farms and the curated farms."""
-    from critmat import geo as g
+    from critmat.build import geo as g
     from critmat.loaders import powerplantmatching, rivm_wind
 
     cur = ctx.curated.get("assets", pd.DataFrame(columns=ASSET_FIELDS))
@@ -773,7 +773,7 @@ def grid_assets(ctx: BuildContext, population: pd.Series | None) -> tuple[pd.Dat
 def boundary_rows(ctx: BuildContext, assets: pd.DataFrame, boundaries: pd.DataFrame | None,
                   provinces: pd.DataFrame | None) -> pd.DataFrame:
     """Municipality, province and offshore-area polygons of the region (simplified WKT, EPSG:4326)."""
-    from critmat import geo
+    from critmat.build import geo
 
     rows = []
     prov_names = dict(zip(ctx.mun["province_code"], ctx.mun["province_name"]))
@@ -1004,7 +1004,7 @@ def build_nuts_tables(code: str, files: dict[str, Path], src: Path, region_id: s
     nearest NUTS region of the same level is this one form the offshore area ``SEA-<code>``. No municipal
     split (GISCO LAU is not read yet): assets carry the NUTS code as their province code.
     Returns (config fields, tables, missing)."""
-    from critmat import geo
+    from critmat.build import geo
     from critmat.loaders import gisco, powerplantmatching
 
     if "nuts" not in files:

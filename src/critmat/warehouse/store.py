@@ -45,7 +45,7 @@ def discover_packages() -> list[Path]:
     """Package folders: bundled packages, region packs (a pack built with ``critmat region build`` replaces
     the bundled pack of the same id), then imported packages."""
     from critmat.regions import user_regions_dir
-    from critmat.staging import is_hidden
+    from critmat.warehouse.staging import is_hidden
 
     def packs(root: Path, marker: str = "resources.yaml") -> dict[str, Path]:
         # hidden folders are staging areas of a running or killed command: never data
@@ -156,7 +156,7 @@ class BuildReport:
 def build(db: str | Path | None = None, packages: list[Path] | None = None,
           progress: Progress | None = None) -> BuildReport:
     """Validate every package and (re)write the warehouse atomically; returns table row counts."""
-    from critmat.staging import clean_stale
+    from critmat.warehouse.staging import clean_stale
 
     t0 = dt.datetime.now()
     target = Path(db) if db else default_db()

@@ -1,0 +1,1 @@
+"""Specs users write and critmat bundles: flow ``scenarios`` and disruption ``shocks`` (validated YAML)."""
