@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
@@ -102,13 +103,23 @@ def _bundled_tables() -> tuple[tuple[str, pd.DataFrame], ...]:
 
 
 def load_capabilities(region_id: str = "nh-fl", pkg_dir: Path | None = None,
-                      context: RegionContext | None = None) -> dict[str, pd.DataFrame]:
+                      context: RegionContext | None = None, source: Any = None) -> dict[str, pd.DataFrame]:
     """The package's tables for ``region_id``, checked against the region (see module docstring).
 
+    ``source``: the warehouse to read the tables and the region from (the package's files otherwise).
     Raises :class:`UnknownIdError` when the package holds no company of that region and
     :class:`DataError` naming table, row and column when a rule is broken.
     """
-    tables = load_tables(pkg_dir)
+    if source is not None and pkg_dir is None:
+        from critmat.warehouse import access
+
+        tables = _warehouse_tables(source)
+        if context is None and region_id in access.region_ids(source):
+            reg = access.region(source, region_id)
+            context = RegionContext(region_id, tuple(reg.config.provinces),
+                                    reg.table("municipalities")[["municipality_code", "province_code"]])
+    else:
+        tables = load_tables(pkg_dir)
     regions_in_pkg = sorted(set(tables["companies"]["region_id"]))
     if region_id not in regions_in_pkg:
         raise UnknownIdError(f"no capability registry for region '{region_id}' "
@@ -118,6 +129,15 @@ def load_capabilities(region_id: str = "nh-fl", pkg_dir: Path | None = None,
     ctx = context or region_context(region_id)
     validate_registry(tables, region_id=region_id, provinces=ctx.provinces, municipalities=ctx.municipalities)
     return tables
+
+
+def _warehouse_tables(source: Any) -> dict[str, pd.DataFrame]:
+    """The capabilities package's tables as the build stored them (names from the provenance table)."""
+    from critmat.warehouse.access import typed
+
+    prov = source.table("provenance")
+    names = prov.loc[prov["package"] == "capabilities", "dataset"]
+    return {n: typed(source, source.table(n)) for n in names}
 
 
 def read_stream_specs(path: Path, streams: pd.Series | list[str] | None = None) -> dict[str, StreamSpec]:

@@ -361,7 +361,7 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
         seed: random seed (same seed, same bands).
         progress: ``progress(done, total)`` during the Monte Carlo.
     """
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    sc = scenario if isinstance(scenario, Scenario) else scenario_spec(scenario, wh)
     start = sc.years.start if start is None else int(start)
     end = sc.years.end if end is None else int(end)
     if end < start:
@@ -372,7 +372,7 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
     if n_draws is not None and n_draws < 0:
         raise ModelError(f"n_draws must be >= 0, got {n_draws}")
     years = np.arange(start, end + 1)
-    inputs, events = _region_inputs(region)
+    inputs, events = _region_inputs(region, wh)
     region_id = inputs.region_id
     tables = circularity_tables(wh)
     benchmark = recycling_benchmark(wh)
@@ -556,13 +556,27 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
 _INPUTS_CACHE: dict[tuple, tuple[Any, Any]] = {}
 
 
-def region_pack(region: str | Path) -> tuple[Any, Any]:
-    """``(StockInputs, Region)``: :func:`critmat.stock.load_inputs` and the validated region pack, loaded
-    once and cached per process while the region pack and the intensities package are unchanged (file
-    names, sizes and modification times). Shared with :mod:`critmat.risk_report`; do not mutate."""
+def region_pack(region: str | Path, wh: Any = None) -> tuple[Any, Any]:
+    """``(StockInputs, Region)``: :func:`critmat.stock.load_inputs` and the validated region pack.
+
+    With a warehouse that holds the region (``wh``), both come from it and are cached per process for
+    that build (:func:`critmat.services.context.memo`); otherwise from the pack's files, cached while the
+    region pack and the intensities package are unchanged (file names, sizes and modification times).
+    Shared with :mod:`critmat.risk_report`; do not mutate."""
+    from critmat.stock import load_inputs
+
+    from critmat.warehouse import access
+
+    if access.is_warehouse(wh) and not Path(str(region)).is_dir():
+        from critmat.services.context import memo
+
+        def load() -> tuple[Any, Any]:
+            reg = access.region(wh, str(region))
+            return load_inputs(str(region), loaded=reg, source=wh), reg
+
+        return memo(wh, ("region_pack", str(region)), load)
     from critmat.paths import bundled_packages
     from critmat.regions import load_region, region_path
-    from critmat.stock import load_inputs
 
     pack = Path(region) if Path(str(region)).is_dir() else region_path(str(region))
     files = sorted([*pack.iterdir(), *(bundled_packages() / "intensities").iterdir()])
@@ -574,9 +588,20 @@ def region_pack(region: str | Path) -> tuple[Any, Any]:
     return _INPUTS_CACHE[key]
 
 
-def _region_inputs(region: str | Path) -> tuple[Any, pd.DataFrame]:
+def scenario_spec(scenario: str | Path, wh: Any = None) -> Scenario:
+    """A scenario by name from the warehouse (stored at build) when ``wh`` holds specs, else a bundled
+    name or YAML file read by :func:`critmat.specs.scenarios.load_scenario`."""
+    s = str(scenario)
+    from critmat.warehouse import access
+
+    if access.is_warehouse(wh, "specs") and not s.endswith((".yaml", ".yml")) and not Path(s).exists():
+        return access.scenario(wh, s)
+    return load_scenario(scenario)
+
+
+def _region_inputs(region: str | Path, wh: Any = None) -> tuple[Any, pd.DataFrame]:
     """:func:`critmat.stock.load_inputs` and (a copy of) the region's events (see :func:`region_pack`)."""
-    inputs, reg = region_pack(region)
+    inputs, reg = region_pack(region, wh)
     return inputs, reg.table("asset_events").copy()
 
 

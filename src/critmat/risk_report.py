@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 from functools import lru_cache
 
 import pandas as pd
@@ -59,6 +60,7 @@ class RiskData:
     group_weights: pd.DataFrame | None = None
     material_lists: pd.DataFrame | None = None
     holding_forms: pd.DataFrame | None = None
+    wh: Any = None  # the warehouse these frames come from (regions, scenarios and the flows model read it)
 
     def substitution(self, stage: str) -> pd.DataFrame | None:
         """``material_id, si_sr, source_id`` of the EC 2023 inputs at ``stage`` (None without the table)."""
@@ -103,7 +105,7 @@ def risk_data(wh: Warehouse) -> RiskData:
                     material_lifetimes=opt("material_lifetimes"), eol_pathways=opt("eol_pathways"),
                     recovery_rates=opt("recovery_rates"), fleet_buildup=opt("fleet_buildup"),
                     group_weights=opt("group_member_weights"), material_lists=opt("material_lists"),
-                    holding_forms=opt("holding_forms"))
+                    holding_forms=opt("holding_forms"), wh=wh)
 
 
 def indicators(data: RiskData, on: dt.date | None = None, destination: str | None = "NLD") -> pd.DataFrame:
@@ -130,12 +132,11 @@ class RegionAssets:
     excluded: list[str] = field(default_factory=list)
 
 
-@lru_cache(maxsize=4)
-def _region_assets(region: str) -> RegionAssets:
+def _region_assets(region: str, wh: Any = None) -> RegionAssets:
     from critmat.flows import region_pack
     from critmat.models.inventory import asset_content
 
-    inp, reg = region_pack(region)  # loaded once per process, shared with the flows model
+    inp, reg = region_pack(region, wh)  # loaded once per process (and build), shared with the flows model
     live = inp.assets[inp.assets["status"] != "decommissioned"].reset_index(drop=True)
     content = asset_content(live, inp.technologies, inp.intensities)
     gc = reg.tables.get("goods_categories", pd.DataFrame(columns=["goods_category_id", "goods_category_name",
@@ -146,12 +147,19 @@ def _region_assets(region: str) -> RegionAssets:
     return RegionAssets(inp.region_id, live, content, gc, gcm, excluded)
 
 
-def region_assets(region: str) -> RegionAssets:
-    """Assets and content of ``region`` (cached per process; callers get the same frames, do not mutate)."""
+def region_assets(region: str, wh: Any = None) -> RegionAssets:
+    """Assets and content of ``region``, from the warehouse ``wh`` when given (cached per process and
+    build: callers get the same frames, do not mutate), else from the region pack's files."""
+    from critmat.warehouse.access import is_warehouse
+
+    if is_warehouse(wh):
+        from critmat.services.context import memo
+
+        return memo(wh, ("region_assets", str(region)), lambda: _region_assets(str(region), wh))
     return _region_assets(str(region))
 
 
-def company_materials(region: str) -> pd.DataFrame:
+def company_materials(region: str, wh: Any = None) -> pd.DataFrame:
     """Long ``company_id, name, primary_activity_id, material_id, eol_only`` of the region's capability
     registry: materials named for the company, and those its end-of-life streams carry (``eol_only`` when the
     company handles the material only in such a stream: a car dismantler's gallium is waste it collects, not
@@ -161,7 +169,9 @@ def company_materials(region: str) -> pd.DataFrame:
 
     cols = ["company_id", "name", "primary_activity_id", "material_id", "eol_only"]
     try:
-        tables = load_capabilities(region)
+        from critmat.warehouse.access import is_warehouse
+
+        tables = load_capabilities(region, source=wh if is_warehouse(wh) else None)
     except UnknownIdError:
         return pd.DataFrame(columns=cols)
     sets = company_material_sets(tables)
@@ -196,6 +206,17 @@ class _Tables:
         return self._tables[name]
 
 
+def _flows_source(data: RiskData) -> Any:
+    """What :func:`critmat.flows.run_flows` reads: the warehouse the data came from, else its frames."""
+    from critmat.warehouse.access import is_warehouse
+
+    if is_warehouse(data.wh):
+        return data.wh
+    return _Tables({"lifetimes": data.lifetimes, "material_lifetimes": data.material_lifetimes,
+                    "fleet_buildup": data.fleet_buildup, "eol_pathways": data.eol_pathways,
+                    "recovery_rates": data.recovery_rates, "materials": data.materials})
+
+
 @dataclass
 class RegionNeed:
     """The region's need (:data:`critmat.models.exposure.NEED_COLUMNS`) and where it comes from.
@@ -217,9 +238,7 @@ def flows_demand(data: RiskData, region: str, years: list[int],
     from critmat.flows import run_flows
     from critmat.models.inventory import ALL_CLASSES
 
-    view = _Tables({"lifetimes": data.lifetimes, "material_lifetimes": data.material_lifetimes,
-                    "fleet_buildup": data.fleet_buildup, "eol_pathways": data.eol_pathways,
-                    "recovery_rates": data.recovery_rates, "materials": data.materials})
+    view = _flows_source(data)
     res = run_flows(region, scenario, wh=view, start=min(years), end=max(years))
     f = res.flows[(res.flows["area_type"] == "region") & res.flows["year"].isin(years)]
     d = f[(f["asset_class"] != ALL_CLASSES) & f["variable"].isin(["demand_replacement", "demand_new"])]
@@ -238,12 +257,12 @@ def flows_demand(data: RiskData, region: str, years: list[int],
 def region_need(data: RiskData, ra: RegionAssets, years: list[int], scenario: str = NEED_SCENARIO) -> RegionNeed:
     """The region's need over ``years``: from the flows model when it runs for the region and every year is
     after its registry year, else the steady state (see the module docstring)."""
-    from critmat.specs.scenarios import load_scenario
+    from critmat.flows import scenario_spec
 
     ys = sorted({int(y) for y in years})
     reason = None
     try:
-        sc = load_scenario(scenario)
+        sc = scenario_spec(scenario, data.wh)
         if ys[0] <= sc.registry_year:
             reason = (f"year {ys[0]} is not after the flows model's registry year {sc.registry_year} "
                       f"(scenario {scenario})")
@@ -297,7 +316,7 @@ def exposure_report(data: RiskData, region: str, on: dt.date | None = None,
     materials of the EU CRM list 2023 and the members of its groups; False ranks every material."""
     day = on or dt.date.today()
     ind = indicators(data, day)
-    ra = region_assets(region)
+    ra = region_assets(region, data.wh)
     years = list(range(day.year, day.year + horizon))
     rn = region_need(data, ra, years)
     nd = rn.need
@@ -314,7 +333,7 @@ def exposure_report(data: RiskData, region: str, on: dt.date | None = None,
     classes = exposure.asset_class_exposure(nd_cls, ind, ctrl)
     goods = exposure.goods_category_exposure(ra.goods_categories, ra.goods_category_materials, ind) \
         if len(ra.goods_categories) else pd.DataFrame()
-    comp = exposure.company_exposure(company_materials(ra.region_id), ind, needed=set(nd["material"]))
+    comp = exposure.company_exposure(company_materials(ra.region_id, data.wh), ind, needed=set(nd["material"]))
     proj = exposure.projects_under_controls(ra.assets, ra.content, ind, forms=forms)
     techs, comps = data.lifetime_maps()
     src = {} if data.lifetimes is None else dict(zip(data.lifetimes["technology_id"], data.lifetimes["source_id"]))
@@ -355,7 +374,7 @@ def run_shock(wh: Warehouse, spec: ShockSpec, region: str | None = None, *,
     comp = proj = None
     basis = ""
     if region is not None:
-        ra = region_assets(region)
+        ra = region_assets(region, wh)
         if yf:
             rn = region_need(data, ra, sorted(yf))
             nd, basis = rn.need, rn.basis
@@ -366,7 +385,7 @@ def run_shock(wh: Warehouse, spec: ShockSpec, region: str | None = None, *,
                     ["material", "secondary_t_per_yr"]]
             elif secondary is None:
                 secondary = secondary_from_flows(data, nd)
-        comp = company_materials(ra.region_id)
+        comp = company_materials(ra.region_id, data.wh)
         p = ra.content.merge(ra.assets[["asset_id", "name", "asset_class", "status", "commissioning_year"]],
                              on="asset_id")
         proj = p[p["status"].isin(exposure.PROJECT_STATUSES)]
@@ -416,14 +435,12 @@ def run_component_shock(wh: Warehouse, region: str, component_id: str, country: 
     day = start or dt.date.today()
     window = year_fractions(day, months)
     data = risk_data(wh)
-    view = _Tables({"lifetimes": data.lifetimes, "material_lifetimes": data.material_lifetimes,
-                    "fleet_buildup": data.fleet_buildup, "eol_pathways": data.eol_pathways,
-                    "recovery_rates": data.recovery_rates, "materials": data.materials})
+    view = _flows_source(data)
     mats = component_materials(wh, component_id)
     res = run_flows(region, scenario, wh=view, start=min(window), end=max(max(window), min(window)))
     carriers = wh.table("component_technologies")
     techs = set(carriers.loc[carriers["component_id"] == component_id, "technology_id"])
-    ra = region_assets(region)
+    ra = region_assets(region, wh)
     # the need of the component's materials, limited to the share held by carrier technologies in its form
     frac = _carrier_fractions(ra, techs, mats)
     f = res.flows
@@ -446,7 +463,7 @@ def run_component_shock(wh: Warehouse, region: str, component_id: str, country: 
             a.loc[a["asset_id"] == aid, "commissioning_year"] = e.commissioning_year
     return cm.component_shock(component_id, country, share, months, day, supply=wh.table("component_supply"),
                               carriers=carriers, projects=a, fleets=res.fleets, demand=demand,
-                              companies=company_materials(ra.region_id), materials_of={component_id: mats})
+                              companies=company_materials(ra.region_id, data.wh), materials_of={component_id: mats})
 
 
 def _carrier_fractions(ra: RegionAssets, techs: set[str], mats: set[str]) -> dict[tuple[str, str], float]:
@@ -468,9 +485,7 @@ def crma_benchmark_table(wh: Warehouse, region: str, scenario: str = NEED_SCENAR
     from critmat.models import benchmarks as bm
 
     data = risk_data(wh)
-    view = _Tables({"lifetimes": data.lifetimes, "material_lifetimes": data.material_lifetimes,
-                    "fleet_buildup": data.fleet_buildup, "eol_pathways": data.eol_pathways,
-                    "recovery_rates": data.recovery_rates, "materials": data.materials})
+    view = _flows_source(data)
     res = run_flows(region, scenario, wh=view, start=start, end=end)
     rir = dict(zip(res.summary["material"], res.summary["eol_rir"]))
     crm = rankings.crm_members(data.material_lists, data.groups) if data.material_lists is not None else set()

@@ -22,6 +22,7 @@ from critmat.models import inventory
 
 if TYPE_CHECKING:
     from critmat.regions import Region
+    from critmat.warehouse.access import TableSource
 
 #: EU-list groups the stock is aggregated to by default.
 DEFAULT_GROUPS = ("rare_earth_elements_light", "rare_earth_elements_heavy", "platinum_group_metals")
@@ -132,17 +133,27 @@ def scale_to_official(assets: pd.DataFrame, coverage: pd.DataFrame) -> tuple[pd.
 
 
 def load_inputs(region: str | Path = "nh-fl", groups: Iterable[str] = DEFAULT_GROUPS, *,
-                loaded: Region | None = None, scale: bool = False) -> StockInputs:
+                loaded: Region | None = None, scale: bool = False, source: TableSource | None = None) -> StockInputs:
     """Assets and municipalities of ``region`` (validated pack), technologies, intensities and groups.
 
     Data centres without capacity get :data:`DATACENTRE_MW_BY_TYPE`; other assets without their quantity
     (e.g. solar parks announced without MWp) are moved to ``excluded``. ``loaded``: the region pack already
-    loaded by :func:`critmat.regions.load_region` (saves validating it again).
+    loaded (saves validating it again). ``source``: the warehouse (or another
+    :class:`~critmat.warehouse.access.TableSource`) to read everything from; None reads the package files
+    (:func:`critmat.regions.load_region`, the bundled intensities package).
     """
-    from critmat.regions import load_region
+    if source is not None:
+        from critmat.warehouse import access
 
-    reg = loaded if loaded is not None else load_region(region)
-    techs, ints = load_intensities()
+        reg = loaded if loaded is not None else access.region(source, str(region))
+        techs, ints = access.intensities(source)
+        group_map = access.material_groups(source, groups)
+    else:
+        from critmat.regions import load_region
+
+        reg = loaded if loaded is not None else load_region(region)
+        techs, ints = load_intensities()
+        group_map = material_groups(groups)
     usable, excluded = split_missing_quantity(fill_datacentre_capacity(reg.table("assets")), techs)
     scaling = None
     if scale:
@@ -151,7 +162,7 @@ def load_inputs(region: str | Path = "nh-fl", groups: Iterable[str] = DEFAULT_GR
             raise UnknownIdError(f"region '{reg.config.id}' has no coverage table to scale to (rebuild the pack)")
         usable, scaling = scale_to_official(usable, cov)
     return StockInputs(region_id=reg.config.id, assets=usable, municipalities=reg.table("municipalities"),
-                       technologies=techs, intensities=ints, groups=material_groups(groups), excluded=excluded,
+                       technologies=techs, intensities=ints, groups=group_map, excluded=excluded,
                        scaling=scaling)
 
 

@@ -17,7 +17,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import frictionless as fl
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
@@ -419,6 +418,8 @@ def _describe(e: Any, res: ResourceSpec) -> str:
 
 
 def _frictionless_errors(path: Path, res: ResourceSpec) -> None:
+    import frictionless as fl  # only when a file is validated (the build), not at every command's start
+
     resource = fl.Resource(path=path.name, basepath=str(path.parent),
                            schema=fl.Schema.from_descriptor(table_schema(res)), encoding="utf-8", format="csv")
     report = resource.validate(limit_errors=MAX_REPORTED)

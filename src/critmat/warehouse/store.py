@@ -22,19 +22,7 @@ import duckdb
 import pandas as pd
 
 from critmat import __version__
-from critmat.catalog.fields import field_dictionary
-from critmat.catalog.package import (
-    LoadedResource,
-    PackageSpec,
-    load_resource,
-    quote_ident,
-    read_spec,
-    resource_file,
-    run_checks,
-    sha256_file,
-    sources_frame,
-)
-from critmat.catalog.sources import source_registry
+from critmat.catalog.package import LoadedResource, PackageSpec, quote_ident
 from critmat.errors import CritmatError, DataError, UnknownIdError
 from critmat.paths import bundled_data, default_db, imported_dir
 
@@ -89,14 +77,45 @@ def _order(specs: list[tuple[Path, PackageSpec]]) -> list[tuple[Path, PackageSpe
     return [specs[i] for i in ordered]
 
 
+def input_files(packages: list[Path]) -> list[Path]:
+    """Every file a build reads: the source registry, the field dictionary, the specs and the packages."""
+    from critmat.warehouse.derived import spec_dirs
+
+    meta = [p for d in [bundled_data() / "sources", bundled_data() / "fields", *spec_dirs()]
+            for p in sorted(d.glob("*.yaml"))]
+    return meta + [f for pkg in packages for f in sorted(pkg.iterdir()) if f.is_file()]
+
+
 def fingerprint(packages: list[Path]) -> str:
     """Hash of critmat's version, the metadata and every package file: a changed input means rebuild."""
+    from critmat.catalog.package import sha256_file
+
     h = hashlib.sha256(__version__.encode())
-    meta = [*sorted((bundled_data() / "sources").glob("*.yaml")), *sorted((bundled_data() / "fields").glob("*.yaml"))]
-    for p in meta + [f for pkg in packages for f in sorted(pkg.iterdir()) if f.is_file()]:
+    for p in input_files(packages):
         h.update(str(p.name).encode())
         h.update(sha256_file(p).encode())
     return h.hexdigest()
+
+
+def stat_key(packages: list[Path]) -> str:
+    """Hash of the input files' paths, sizes and modification times: equal → inputs unchanged (no need to
+    hash their contents); different → compare :func:`fingerprint`."""
+    h = hashlib.sha256(__version__.encode())
+    for p in input_files(packages):
+        st = p.stat()
+        h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def is_current(wh: "Warehouse") -> bool:
+    """Whether ``wh`` was built from the inputs there are now. Without the installed data folder (moved or
+    stripped away), the warehouse is all critmat has: it is current."""
+    if not (bundled_data() / "packages").is_dir():
+        return True
+    packages = discover_packages()
+    if wh.meta("inputs_stat") == stat_key(packages):
+        return True
+    return wh.meta("fingerprint") == fingerprint(packages)
 
 
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
@@ -156,6 +175,9 @@ class BuildReport:
 def build(db: str | Path | None = None, packages: list[Path] | None = None,
           progress: Progress | None = None) -> BuildReport:
     """Validate every package and (re)write the warehouse atomically; returns table row counts."""
+    from critmat.catalog.fields import field_dictionary
+    from critmat.catalog.package import load_resource, read_spec, resource_file, run_checks, sources_frame
+    from critmat.catalog.sources import source_registry
     from critmat.warehouse.staging import clean_stale
 
     t0 = dt.datetime.now()
@@ -170,6 +192,7 @@ def build(db: str | Path | None = None, packages: list[Path] | None = None,
     tables: dict[str, pd.DataFrame] = {"sources": sources_frame()}
     prov: dict[str, dict] = {}
     registry = source_registry()
+    region_packs: dict[Path, list[str]] = {}
     for pkg_dir, spec in specs:
         pkg_loaded: dict[str, LoadedResource] = {}
         for res in spec.resources:
@@ -200,11 +223,18 @@ def build(db: str | Path | None = None, packages: list[Path] | None = None,
         run_checks(spec, pkg_loaded)
         if (pkg_dir / "region.yaml").is_file():  # the same regional rules as every region command
             _check_region_pack(pkg_dir, pkg_loaded, tables)
+            region_packs[pkg_dir] = [r.name for r in spec.resources]
+
+    from critmat.warehouse.derived import regions_table, specs_table
+
+    say("regions and specs")
+    tables["regions"] = regions_table(region_packs)
+    tables["specs"] = specs_table(tables["streams"]["stream_id"] if "streams" in tables else None)
 
     fields = pd.DataFrame([f.model_dump(exclude={"constraints"}) for f in field_dictionary().values()])
-    meta = pd.DataFrame({"key": ["critmat_version", "built_at", "fingerprint"],
-                         "value": [__version__, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                                   fingerprint(packages)]})
+    meta = pd.DataFrame({"key": ["critmat_version", "built_at", "fingerprint", "inputs_stat"],
+                         "value": [__version__, dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
+                                   fingerprint(packages), stat_key(packages)]})
     _write_atomic(target, {**tables, "fields": fields, "meta": meta,
                            "provenance": pd.DataFrame(prov.values())}, progress=say)
     return BuildReport(target, {k: len(v) for k, v in tables.items()},
@@ -360,6 +390,7 @@ class Warehouse:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.closed = False
         try:
             self._con = duckdb.connect(str(self.path), read_only=True)
         except duckdb.Error as exc:
@@ -404,6 +435,7 @@ class Warehouse:
         return sorted(set(super().__dir__()) | self._tables)
 
     def close(self) -> None:
+        self.closed = True
         self._con.close()
 
     def __enter__(self) -> "Warehouse":
@@ -422,7 +454,7 @@ def open_warehouse(db: str | Path | None = None, rebuild: bool = False,
     if not stale:
         try:
             with Warehouse(path) as wh:
-                stale = wh.meta("fingerprint") != fingerprint(discover_packages())
+                stale = not is_current(wh)
         except (duckdb.Error, CritmatError):
             stale = True
     if stale:

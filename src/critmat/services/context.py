@@ -1,0 +1,104 @@
+"""The warehouse a service reads, and the per-process memo of its answers.
+
+:func:`warehouse` opens the default (or given) warehouse once per process and reopens it when the file
+changes (a new build replaces it atomically: new inode, size or modification time) or its inputs change
+(:func:`critmat.warehouse.store.open_warehouse` rebuilds a stale one). :func:`memo` caches a computed value
+under (build id, key): a value never outlives the build it was computed from, because a new build has a new
+id and the memo is emptied when the id changes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_LOCK = threading.RLock()
+_OPEN: dict[str, tuple[tuple[int, int, int], Any]] = {}  # path → (file identity, Warehouse)
+_MEMO: dict[tuple[str, Hashable], Any] = {}
+_MEMO_BUILD: list[str] = [""]
+MEMO_MAX = 256  # entries; the oldest go first
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def warehouse(db: str | Path | None = None, check_inputs: bool = True) -> Any:
+    """The open warehouse at ``db`` (default: the user's), built first when missing or stale.
+
+    ``check_inputs``: compare the inputs' fingerprint with the one the warehouse was built from
+    (:func:`critmat.warehouse.store.is_current`); False trusts the file (a server that opened it read-only).
+    """
+    from critmat.paths import default_db
+    from critmat.warehouse.store import Warehouse, open_warehouse
+
+    path = Path(db) if db else default_db()
+    key = str(path.resolve())
+    with _LOCK:
+        hit = _OPEN.get(key)
+        if hit is not None and path.exists() and hit[0] == _identity(path):
+            if not check_inputs:
+                return hit[1]
+            from critmat.warehouse.store import is_current
+
+            if is_current(hit[1]):
+                return hit[1]
+        wh = open_warehouse(path) if check_inputs else Warehouse(path)
+        if hit is not None:
+            try:
+                hit[1].close()
+            except Exception:  # noqa: BLE001 - an old handle may already be gone
+                pass
+        _OPEN[key] = (_identity(path), wh)
+        return wh
+
+
+def build_id(wh: Any) -> str:
+    """The id of the build ``wh`` holds: its content checksum and build time (``meta``)."""
+    cached = getattr(wh, "_critmat_build_id", None)
+    if cached is not None:
+        return cached
+    parts = [str(wh.meta(k)) for k in ("checksum", "built_at", "fingerprint")] if hasattr(wh, "meta") else [str(id(wh))]
+    bid = "-".join(parts)
+    try:
+        wh._critmat_build_id = bid
+    except AttributeError:  # a read-only stand-in
+        pass
+    return bid
+
+
+def memo(wh: Any, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` once per (build of ``wh``, ``key``); the memo empties when another build is asked."""
+    bid = build_id(wh)
+    with _LOCK:
+        if _MEMO_BUILD[0] != bid:
+            _MEMO.clear()
+            _MEMO_BUILD[0] = bid
+        if (bid, key) in _MEMO:
+            return _MEMO[(bid, key)]
+    value = compute()
+    with _LOCK:
+        if _MEMO_BUILD[0] == bid:
+            if len(_MEMO) >= MEMO_MAX:
+                _MEMO.pop(next(iter(_MEMO)))
+            _MEMO[(bid, key)] = value
+    return value
+
+
+def clear() -> None:
+    """Forget every open warehouse and memoised answer (tests)."""
+    with _LOCK:
+        for _, wh in _OPEN.values():
+            try:
+                wh.close()
+            except Exception:  # noqa: BLE001
+                pass
+        _OPEN.clear()
+        _MEMO.clear()
+        _MEMO_BUILD[0] = ""
