@@ -56,8 +56,4 @@ def busy(message: str) -> Iterator[None]:
         yield
 
 
-def group_ids(materials) -> set[str]:
-    """Ids of material groups (``material_kind == 'group'``: REE, LREE, HREE, PGM ...)."""
-    if "material_kind" not in materials:
-        return set()
-    return set(materials.loc[materials["material_kind"] == "group", "material_id"])
+from critmat.services.base import group_ids  # noqa: E402,F401 - re-exported for the CLI modules

@@ -25,33 +25,13 @@ SIGNIFICANT = 3  # significant digits of non-integer numbers in tables
 PIPED_WIDTH = 160  # table width when stdout is not a terminal and COLUMNS is unset
 
 
+from critmat.services.base import _jsonable, records, to_json  # noqa: E402,F401 - one home, re-exported
+
+
 class Format(str, Enum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-def _jsonable(v: Any) -> Any:
-    import pandas as pd
-
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if hasattr(v, "item"):
-        return v.item()
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return v
-
-
-def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as plain-Python dicts (NaN/NA → None), for JSON."""
-    return [{k: _jsonable(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
-
-
-def to_json(obj: Any) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False, default=_jsonable)
 
 
 # ----------------------------------------------------------------------------------------------- table cells
@@ -286,3 +266,37 @@ def mark_groups(df: pd.DataFrame, column: str, group_ids: Collection[str], fmt: 
         return df, f"{caption}\n{note}" if caption else note
     df.insert(list(df.columns).index(column) + 1, "is_group", is_group.astype(bool))
     return df, caption
+
+
+def starred(df: pd.DataFrame, caption: str | None, note: str = GROUP_NOTE) -> tuple[pd.DataFrame, str | None]:
+    """A service frame's ``is_group`` column (see :func:`critmat.services.base.flag_groups`) shown the table
+    way: the id before it gets a trailing `` *`` and the caption ``note``."""
+    if "is_group" not in df:
+        return df, caption
+    col = list(df.columns)[list(df.columns).index("is_group") - 1]
+    df = df.copy()
+    flag = df.pop("is_group").astype(bool)
+    df[col] = df[col].where(~flag, df[col].astype(str) + " *")
+    return df, (f"{caption}\n{note}" if caption else note) if flag.any() else caption
+
+
+def show(result: Any, fmt: Format | str = Format.table, note: str = GROUP_NOTE) -> None:
+    """Print a service :class:`~critmat.services.base.Result`: its document (json), its frame (csv), or its
+    sections as tables (table; the frame alone when it has none)."""
+    fmt = Format(fmt)
+    if fmt is Format.json:
+        sys.stdout.write(to_json(result.document()) + "\n")
+        return
+    if fmt is Format.csv:
+        result.frame.to_csv(sys.stdout, index=False)
+        return
+    console = stdout_console()
+    sections = result.sections or [None]
+    for sec in sections:
+        if sec is not None and sec.frame is None:
+            console.print(sec.text, highlight=False)
+            continue
+        frame, title, caption = ((result.frame, result.title, result.caption) if sec is None
+                                 else (sec.frame, sec.title, sec.caption))
+        frame, caption = starred(frame, caption, note)
+        console.print(table(frame, title=title, caption=caption or None, width=console.width))

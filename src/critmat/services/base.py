@@ -1,17 +1,33 @@
 """What every service returns: :class:`Result`, a table with what a face needs to show it.
 
-``frame`` (full precision), a title and caption, the unit of each column, the source ids behind it, the
-parameters actually used, and ``doc``, the JSON-ready document a face prints (None: the rows of ``frame``).
-The report (:mod:`critmat.report`), the web API and the coverage service share this one shape.
+``frame`` (full precision; what CSV gives), a title and caption, the unit of each column, the source ids
+behind it, the parameters actually used, ``doc``, the JSON-ready document a face prints (None: the rows of
+``frame``), and ``sections``: the tables a reader is shown, in order, each with its own title and caption
+(empty: ``frame`` alone). A frame with a boolean ``is_group`` column marks material-group rows (REE, PGM)
+that sit beside their members; faces show them as they like (the CLI stars them). Every face (CLI,
+report, web API) shows these objects and computes nothing of its own.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+@dataclass
+class Section:
+    """One table (or, with ``frame`` None, one paragraph ``text``) of a service's answer."""
+
+    name: str
+    frame: pd.DataFrame | None = None
+    title: str = ""
+    caption: str = ""
+    text: str = ""
 
 
 @dataclass
@@ -25,3 +41,54 @@ class Result:
     sources: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     doc: Any = None
+    sections: list[Section] = field(default_factory=list)
+
+    def document(self) -> Any:
+        """The JSON-ready document: ``doc``, or the rows of ``frame``."""
+        if self.doc is not None:
+            return self.doc
+        return records(self.frame)
+
+
+def _jsonable(v: Any) -> Any:
+    import pandas as pd
+
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain-Python dicts (NaN/NA → None), for JSON."""
+    return [{k: _jsonable(v) for k, v in row.items()} for row in df.to_dict(orient="records")] if len(df) else []
+
+
+def to_json(obj: Any) -> str:
+    """``obj`` as indented JSON (numpy scalars, NA and dates made plain)."""
+    return json.dumps(obj, indent=2, ensure_ascii=False, default=_jsonable)
+
+
+def flag_groups(df: pd.DataFrame, column: str, group_ids: Any) -> pd.DataFrame:
+    """``df`` with a boolean ``is_group`` column right after ``column`` when a row of a material group (REE,
+    PGM ...) is listed beside its members (no column when none is: a listing without groups keeps its shape)."""
+    if column not in df:
+        return df
+    is_group = df[column].isin(set(group_ids))
+    if not is_group.any():
+        return df
+    df = df.copy()
+    df.insert(list(df.columns).index(column) + 1, "is_group", is_group.astype(bool))
+    return df
+
+
+def group_ids(materials: pd.DataFrame) -> set[str]:
+    """Ids of material groups (``material_kind == 'group'``: REE, LREE, HREE, PGM ...)."""
+    if "material_kind" not in materials:
+        return set()
+    return set(materials.loc[materials["material_kind"] == "group", "material_id"])

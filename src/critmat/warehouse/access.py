@@ -47,8 +47,8 @@ class FrameSource:
 
 
 def is_warehouse(src: Any, needs: str = "regions") -> bool:
-    """``src`` is an open warehouse holding table ``needs`` (not a closed one, not a frame view)."""
-    return src is not None and hasattr(src, "sql") and not getattr(src, "closed", False) and src.has(needs)
+    """``src`` is an open table source (warehouse or :class:`FrameSource`) holding table ``needs``."""
+    return src is not None and hasattr(src, "has") and not getattr(src, "closed", False) and src.has(needs)
 
 
 def typed(src: TableSource, df: pd.DataFrame) -> pd.DataFrame:

@@ -173,8 +173,11 @@ class BuildReport:
 
 
 def build(db: str | Path | None = None, packages: list[Path] | None = None,
-          progress: Progress | None = None) -> BuildReport:
-    """Validate every package and (re)write the warehouse atomically; returns table row counts."""
+          progress: Progress | None = None, results: bool = True) -> BuildReport:
+    """Validate every package and (re)write the warehouse atomically; returns table row counts.
+
+    ``results``: also compute the default stock and flows of every region pack
+    (:mod:`critmat.warehouse.results`), so that reading them is a query."""
     from critmat.catalog.fields import field_dictionary
     from critmat.catalog.package import load_resource, read_spec, resource_file, run_checks, sources_frame
     from critmat.catalog.sources import source_registry
@@ -230,11 +233,17 @@ def build(db: str | Path | None = None, packages: list[Path] | None = None,
     say("regions and specs")
     tables["regions"] = regions_table(region_packs)
     tables["specs"] = specs_table(tables["streams"]["stream_id"] if "streams" in tables else None)
+    fp = fingerprint(packages)
+    if results:
+        from critmat.warehouse.access import FrameSource
+        from critmat.warehouse.results import compute
+
+        tables.update(compute(FrameSource(tables), fp, say))
 
     fields = pd.DataFrame([f.model_dump(exclude={"constraints"}) for f in field_dictionary().values()])
     meta = pd.DataFrame({"key": ["critmat_version", "built_at", "fingerprint", "inputs_stat"],
                          "value": [__version__, dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
-                                   fingerprint(packages), stat_key(packages)]})
+                                   fp, stat_key(packages)]})
     _write_atomic(target, {**tables, "fields": fields, "meta": meta,
                            "provenance": pd.DataFrame(prov.values())}, progress=say)
     return BuildReport(target, {k: len(v) for k, v in tables.items()},
