@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import sys
-import typing
 from enum import Enum
 from pathlib import Path
 
@@ -25,18 +24,11 @@ from critmat.cli.common import (
     err,
     warehouse,
 )
-from critmat.cli.output import Format, emit, records, to_json
-
-if typing.TYPE_CHECKING:
-    import pandas as pd
+from critmat.cli.output import Format, emit, show, to_json
 
 PROGRESS_MIN_DRAWS = 2000  # show a progress bar for Monte Carlo runs at least this large (on a terminal)
-LEVELS = ("region", "province", "municipality", "all")
+LEVELS = ("region", "province", "municipality", "all")  # = critmat.services.flows.LEVELS (kept light here)
 BY = ("material", "year", "asset_class")
-TABLE_VARIABLES = ["outflow", "reused", "recovered", "lost", "demand", "eol_rir"]
-# the per-material table in flow order: what leaves, is reused, recovered, lost; own demand; the ratio
-SUMMARY_COLUMNS = ["material", "outflow_t", "reused_t", "secondary_supply_t", "lost_t", "demand_t", "eol_rir",
-                   "meets_benchmark"]
 
 
 class FlowFormat(str, Enum):
@@ -50,85 +42,6 @@ def _choice(value: str, choices: tuple[str, ...], option: str) -> str:
     if value not in choices:
         raise typer.BadParameter(f"'{value}' is not one of {', '.join(choices)}", param_hint=option)
     return value
-
-
-def _run(region: str, scenario: str, material: str | None, start: int | None, end: int | None, draws: int,
-         seed: int, db: Path | None):
-    from critmat.flows import run_flows
-    from critmat.knowledge import groups, material_index
-
-    wh = warehouse(db)
-    mats = None
-    if material is not None:
-        g = groups(wh)
-        mid = material if material in g else material_index(wh).resolve(material)
-        mats = g.get(mid, [mid])
-    console = Console(stderr=True)
-    kwargs = dict(wh=wh, start=start, end=end, materials=mats, n_draws=draws or None, seed=seed)
-    if draws >= PROGRESS_MIN_DRAWS and console.is_terminal:
-        with Progress(TextColumn("Monte Carlo"), BarColumn(), TextColumn("{task.completed}/{task.total} asset classes"),
-                      TimeElapsedColumn(), console=console, transient=True) as bar:
-            task = bar.add_task("mc", total=None)
-            res = run_flows(region, scenario,
-                            progress=lambda done, total: bar.update(task, completed=done, total=total), **kwargs)
-    else:
-        with busy(f"running the flows model ({scenario}" + (f", {draws} draws)" if draws else ")")):
-            res = run_flows(region, scenario, **kwargs)
-    names = dict(zip(wh.table("materials")["material_id"], wh.table("materials")["name"]))
-    return res, names
-
-
-def _table(res, by: str) -> pd.DataFrame:
-    """Table rows; with Monte Carlo draws the central values are the medians of the draws (p50) beside
-    their 5-95 % band, and the deterministic run is the separate ``*_det`` column."""
-    f = res.flows
-    reg = f[f["area_type"] == "region"]
-    draws = bool(res.n_draws)
-    if by == "material":
-        summary = res.summary.copy()
-        if draws:
-            det = {c: f"{c.removesuffix('_t')}_det{'_t' if c.endswith('_t') else ''}" for c in
-                   ("secondary_supply_t", "eol_rir")}
-            summary = summary.rename(columns=det)
-            for v in ("outflow", "reused", "secondary_supply", "lost", "demand"):
-                summary[f"{v}_t"] = summary[f"{v}_p50_t"]
-            summary["eol_rir"] = summary["eol_rir_p50"]
-            if "meets_benchmark" in summary:
-                summary["meets_benchmark"] = summary["meets_benchmark_share"]
-        summary = summary.sort_values("demand_t", ascending=False).reset_index(drop=True)
-        cols = [c for c in SUMMARY_COLUMNS if c in summary]
-        if not draws and "secondary_to_demand" in summary and not summary["secondary_to_demand"].equals(
-                summary["eol_rir"]):
-            cols.insert(cols.index("eol_rir") + 1, "secondary_to_demand")  # differs once eol_rir is capped at 1
-        if draws:
-            cols[cols.index("secondary_supply_t") + 1:cols.index("secondary_supply_t") + 1] = [
-                "secondary_supply_p05_t", "secondary_supply_p95_t"]
-            cols[cols.index("eol_rir") + 1:cols.index("eol_rir") + 1] = ["eol_rir_p05", "eol_rir_p95"]
-            cols += ["secondary_supply_det_t", "eol_rir_det"]
-        return summary[cols]
-    if by == "asset_class":
-        sel = reg[(reg["asset_class"] != "all")]
-        names = TABLE_VARIABLES[:-1]
-        if draws:
-            sel = sel[sel["variable"].isin([f"{v}_p50" for v in names])]
-            sel = sel.assign(variable=sel["variable"].str.removesuffix("_p50"))
-        else:
-            sel = sel[sel["variable"].isin(names)]
-        t = sel.pivot_table(index=["asset_class", "material"], columns="variable", values="value", aggfunc="sum")
-        return t.reindex(columns=names).add_suffix("_t").reset_index().sort_values(
-            ["asset_class", "outflow_t"], ascending=[True, False]).reset_index(drop=True)
-    if draws:
-        cols = [f"{v}_p50" for v in TABLE_VARIABLES] + [f"{v}_{q}" for v in ("recovered", "eol_rir")
-                                                        for q in ("p05", "p95")] + ["recovered", "eol_rir"]
-        sel = reg[(reg["asset_class"] == "all") & reg["variable"].isin(cols)]
-        t = sel.pivot_table(index=["material", "year"], columns="variable", values="value", aggfunc="first")
-        t = t.reindex(columns=[c for c in cols if c in set(sel["variable"])])
-        t = t.rename(columns={"recovered": "recovered_det", "eol_rir": "eol_rir_det",
-                              **{f"{v}_p50": v for v in TABLE_VARIABLES}})
-        return t.reset_index()
-    sel = reg[(reg["asset_class"] == "all") & reg["variable"].isin(TABLE_VARIABLES)]
-    t = sel.pivot_table(index=["material", "year"], columns="variable", values="value", aggfunc="first")
-    return t.reindex(columns=[c for c in TABLE_VARIABLES if c in set(sel["variable"])]).reset_index()
 
 
 def register(app: typer.Typer) -> None:
@@ -172,43 +85,27 @@ def register(app: typer.Typer) -> None:
         """
         _choice(level, LEVELS, "--level")
         _choice(by, BY, "--by")
-        res, names = _run(region, scenario, material, start, end, draws, seed, db)
-        flows = res.flows
-        if level != "all":
-            keep = ["region"] if level == "region" else [level] + (["unallocated"] if level == "municipality" else [])
-            flows = flows[flows["area_type"].isin(keep)]
+        from critmat.services import flows as service
+
+        wh = warehouse(db)
+        console = Console(stderr=True)
+        kwargs = dict(material=material, start=start, end=end, draws=draws, seed=seed, level=level, by=by)
+        if draws >= PROGRESS_MIN_DRAWS and console.is_terminal:
+            with Progress(TextColumn("Monte Carlo"), BarColumn(), TextColumn("{task.completed}/{task.total} asset "
+                          "classes"), TimeElapsedColumn(), console=console, transient=True) as bar:
+                task = bar.add_task("mc", total=None)
+                res = service.flows(wh, region, scenario, progress=lambda done, total: bar.update(
+                    task, completed=done, total=total), **kwargs)
+        else:
+            with busy(f"running the flows model ({scenario}" + (f", {draws} draws)" if draws else ")")):
+                res = service.flows(wh, region, scenario, **kwargs)
         if fmt is FlowFormat.iamc:
             from critmat.flows import to_iamc
 
-            to_iamc(flows, names).to_csv(sys.stdout, index=False)
+            names = dict(zip(wh.table("materials")["material_id"], wh.table("materials")["name"]))
+            to_iamc(res.frame, names).to_csv(sys.stdout, index=False)
             return
-        if fmt is FlowFormat.json:
-            sys.stdout.write(to_json({"region": res.region, "scenario": res.scenario.name,
-                                      "years": [int(res.years[0]), int(res.years[-1])],
-                                      "benchmark": res.benchmark, "draws": res.n_draws, "notes": res.notes,
-                                      "central": ("median of the draws (variables *_p50); variables without "
-                                                  "a suffix are the deterministic run") if res.n_draws else
-                                      "deterministic run", "sampled": list(res.sampled),
-                                      "not_sampled": list(res.not_sampled),
-                                      "summary": records(res.summary), "flows": records(flows)}) + "\n")
-            return
-        if fmt is FlowFormat.csv:
-            emit(flows, Format.csv)
-            return
-        table = _table(res, by)
-        y0, y1 = int(res.years[0]), int(res.years[-1])
-        bench = f"CRMA recycling benchmark {res.benchmark:.0%}" if res.benchmark is not None else "no benchmark"
-        caption = (f"tonnes {'summed over' if by != 'year' else 'per year,'} {y0}-{y1}; eol_rir = secondary "
-                   f"supply / own demand (replacement + new assets), capped at 1; {bench}"
-                   + ("; meets_benchmark: eol_rir >= benchmark" if by == "material" else "")
-                   + (f"; Monte Carlo, {res.n_draws} draws, seed {seed}: central values are medians of the draws, "
-                      "p05/p95 their 5-95 % band, *_det the deterministic run (mean lifetimes, central "
-                      "intensities and recovery rates); sampled: lifetimes of wind farms, intensities, recovery "
-                      "rates; meets_benchmark: share of draws reaching it" if res.n_draws else ""))
-        if res.notes:
-            caption += "; notes: " + "; ".join(res.notes)
-        emit(table, Format.table, title=f"End-of-life flows of {res.region}, scenario {res.scenario.name}",
-             caption=caption)
+        show(res, Format(fmt.value))
 
     @scenario_app.command("list")
     def scenario_list(fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP)) -> None:

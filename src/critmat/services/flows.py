@@ -1,0 +1,178 @@
+"""Flows: end-of-life flows of a region under a scenario (outflow, reuse, recovery, losses vs own demand).
+
+The default run of each bundled scenario (deterministic, the scenario's years) is read from the warehouse
+(computed at build, region/province/unallocated level); other parameters, and the municipality level, run
+:func:`critmat.flows.run_flows` on the warehouse's inputs, kept for the life of the build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from critmat.services.base import Result, records
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from critmat.flows import FlowsResult
+
+LEVELS = ("region", "province", "municipality", "all")
+BY = ("material", "year", "asset_class")
+TABLE_VARIABLES = ["outflow", "reused", "recovered", "lost", "demand", "eol_rir"]
+# the per-material table in flow order: what leaves, is reused, recovered, lost; own demand; the ratio
+SUMMARY_COLUMNS = ["material", "outflow_t", "reused_t", "secondary_supply_t", "lost_t", "demand_t", "eol_rir",
+                   "meets_benchmark"]
+
+
+def _stored(wh: Any, region: str, scenario: str) -> FlowsResult | None:
+    import numpy as np
+
+    from critmat.flows import FlowsResult
+    from critmat.warehouse import access, results
+
+    row = results.stored(wh, "flows", region, scenario, results.flows_params())
+    if row is None:
+        return None
+    m = row["meta"]
+    frames = {k: results.read(wh, f"result_flows_{k}", region, scenario).drop(columns=["region", "scenario"])
+              for k in results.FLOW_FRAMES}
+    return FlowsResult(region=region, scenario=access.scenario(wh, scenario),
+                       years=np.arange(m["years"][0], m["years"][1] + 1),
+                       flows=results.read(wh, "result_flows", region, scenario), benchmark=m["benchmark"],
+                       n_draws=m["n_draws"], notes=list(m["notes"]), sampled=tuple(m["sampled"]),
+                       not_sampled=tuple(m["not_sampled"]), **frames)
+
+
+def materials_of(wh: Any, material: str | None) -> list[str] | None:
+    """The element ids a ``--material`` option names (a group gives its members)."""
+    from critmat.knowledge import groups, material_index
+
+    if material is None:
+        return None
+    g = groups(wh)
+    mid = material if material in g else material_index(wh).resolve(material)
+    return g.get(mid, [mid])
+
+
+def run(wh: Any, region: str = "nh-fl", scenario: str = "baseline", *, start: int | None = None,
+        end: int | None = None, materials: Sequence[str] | None = None, draws: int = 0, seed: int = 0,
+        level: str = "region", progress: Callable[[int, int], None] | None = None) -> FlowsResult:
+    """The flows model's result (do not mutate: it is shared for the life of the build)."""
+    from critmat.flows import run_flows
+    from critmat.services.context import memo
+
+    region, scenario = str(region), str(scenario)
+    default = start is None and end is None and materials is None and not draws and seed == 0
+    if default and level in ("region", "province") and not scenario.endswith((".yaml", ".yml")):
+        hit = memo(wh, ("flows_stored", region, scenario), lambda: _stored(wh, region, scenario))
+        if hit is not None:
+            return hit
+    key = ("flows", region, scenario, start, end, tuple(materials) if materials is not None else None, draws, seed)
+    if scenario.endswith((".yaml", ".yml")):  # a user's file may change between calls: never kept
+        return run_flows(region, scenario, wh=wh, start=start, end=end, materials=materials,
+                         n_draws=draws or None, seed=seed, progress=progress)
+    return memo(wh, key, lambda: run_flows(region, scenario, wh=wh, start=start, end=end, materials=materials,
+                                           n_draws=draws or None, seed=seed, progress=progress))
+
+
+def level_rows(res: FlowsResult, level: str) -> pd.DataFrame:
+    """The long rows at ``level`` (region | province | municipality | all)."""
+    flows = res.flows
+    if level != "all":
+        keep = ["region"] if level == "region" else [level] + (["unallocated"] if level == "municipality" else [])
+        flows = flows[flows["area_type"].isin(keep)]
+    return flows
+
+
+def table(res: FlowsResult, by: str) -> pd.DataFrame:
+    """Table rows; with Monte Carlo draws the central values are the medians of the draws (p50) beside
+    their 5-95 % band, and the deterministic run is the separate ``*_det`` column."""
+    f = res.flows
+    reg = f[f["area_type"] == "region"]
+    draws = bool(res.n_draws)
+    if by == "material":
+        summary = res.summary.copy()
+        if draws:
+            det = {c: f"{c.removesuffix('_t')}_det{'_t' if c.endswith('_t') else ''}" for c in
+                   ("secondary_supply_t", "eol_rir")}
+            summary = summary.rename(columns=det)
+            for v in ("outflow", "reused", "secondary_supply", "lost", "demand"):
+                summary[f"{v}_t"] = summary[f"{v}_p50_t"]
+            summary["eol_rir"] = summary["eol_rir_p50"]
+            if "meets_benchmark" in summary:
+                summary["meets_benchmark"] = summary["meets_benchmark_share"]
+        summary = summary.sort_values("demand_t", ascending=False).reset_index(drop=True)
+        cols = [c for c in SUMMARY_COLUMNS if c in summary]
+        if not draws and "secondary_to_demand" in summary and not summary["secondary_to_demand"].equals(
+                summary["eol_rir"]):
+            cols.insert(cols.index("eol_rir") + 1, "secondary_to_demand")  # differs once eol_rir is capped at 1
+        if draws:
+            cols[cols.index("secondary_supply_t") + 1:cols.index("secondary_supply_t") + 1] = [
+                "secondary_supply_p05_t", "secondary_supply_p95_t"]
+            cols[cols.index("eol_rir") + 1:cols.index("eol_rir") + 1] = ["eol_rir_p05", "eol_rir_p95"]
+            cols += ["secondary_supply_det_t", "eol_rir_det"]
+        return summary[cols]
+    if by == "asset_class":
+        sel = reg[(reg["asset_class"] != "all")]
+        names = TABLE_VARIABLES[:-1]
+        if draws:
+            sel = sel[sel["variable"].isin([f"{v}_p50" for v in names])]
+            sel = sel.assign(variable=sel["variable"].str.removesuffix("_p50"))
+        else:
+            sel = sel[sel["variable"].isin(names)]
+        t = sel.pivot_table(index=["asset_class", "material"], columns="variable", values="value", aggfunc="sum")
+        return t.reindex(columns=names).add_suffix("_t").reset_index().sort_values(
+            ["asset_class", "outflow_t"], ascending=[True, False]).reset_index(drop=True)
+    if draws:
+        cols = [f"{v}_p50" for v in TABLE_VARIABLES] + [f"{v}_{q}" for v in ("recovered", "eol_rir")
+                                                        for q in ("p05", "p95")] + ["recovered", "eol_rir"]
+        sel = reg[(reg["asset_class"] == "all") & reg["variable"].isin(cols)]
+        t = sel.pivot_table(index=["material", "year"], columns="variable", values="value", aggfunc="first")
+        t = t.reindex(columns=[c for c in cols if c in set(sel["variable"])])
+        t = t.rename(columns={"recovered": "recovered_det", "eol_rir": "eol_rir_det",
+                              **{f"{v}_p50": v for v in TABLE_VARIABLES}})
+        return t.reset_index()
+    sel = reg[(reg["asset_class"] == "all") & reg["variable"].isin(TABLE_VARIABLES)]
+    t = sel.pivot_table(index=["material", "year"], columns="variable", values="value", aggfunc="first")
+    return t.reindex(columns=[c for c in TABLE_VARIABLES if c in set(sel["variable"])]).reset_index()
+
+
+
+def flows(wh: Any, region: str = "nh-fl", scenario: str = "baseline", material: str | None = None,
+          start: int | None = None, end: int | None = None, draws: int = 0, seed: int = 0, level: str = "region",
+          by: str = "material", progress: Callable[[int, int], None] | None = None) -> Result:
+    """End-of-life flows: ``frame`` = the long rows at ``level``, ``sections`` = the table ``by`` material
+    (window totals) | year | asset_class, ``doc`` = region, scenario, years, benchmark, draws, notes, summary
+    and flows (what ``critmat flows --format json`` prints)."""
+    from critmat.errors import UnknownIdError
+    from critmat.services.base import Section
+
+    for value, choices, opt in ((level, LEVELS, "level"), (by, BY, "by")):
+        if value not in choices:
+            raise UnknownIdError(f"{opt} '{value}' is not one of {', '.join(choices)}")
+    res = run(wh, region, scenario, start=start, end=end, materials=materials_of(wh, material), draws=draws,
+              seed=seed, level=level, progress=progress)
+    rows = level_rows(res, level)
+    doc = {"region": res.region, "scenario": res.scenario.name, "years": [int(res.years[0]), int(res.years[-1])],
+           "benchmark": res.benchmark, "draws": res.n_draws, "notes": res.notes,
+           "central": ("median of the draws (variables *_p50); variables without a suffix are the deterministic "
+                       "run") if res.n_draws else "deterministic run", "sampled": list(res.sampled),
+           "not_sampled": list(res.not_sampled), "summary": records(res.summary), "flows": records(rows)}
+    y0, y1 = int(res.years[0]), int(res.years[-1])
+    bench = f"CRMA recycling benchmark {res.benchmark:.0%}" if res.benchmark is not None else "no benchmark"
+    caption = (f"tonnes {'summed over' if by != 'year' else 'per year,'} {y0}-{y1}; eol_rir = secondary "
+               f"supply / own demand (replacement + new assets), capped at 1; {bench}"
+               + ("; meets_benchmark: eol_rir >= benchmark" if by == "material" else "")
+               + (f"; Monte Carlo, {res.n_draws} draws, seed {seed}: central values are medians of the draws, "
+                  "p05/p95 their 5-95 % band, *_det the deterministic run (mean lifetimes, central "
+                  "intensities and recovery rates); sampled: lifetimes of wind farms, intensities, recovery "
+                  "rates; meets_benchmark: share of draws reaching it" if res.n_draws else ""))
+    if res.notes:
+        caption += "; notes: " + "; ".join(res.notes)
+    title = f"End-of-life flows of {res.region}, scenario {res.scenario.name}"
+    return Result(rows, title=title, caption=caption, units={"value": "t (eol_rir, secondary_to_demand: 1)"},
+                  sources=sorted(set(res.fleets["source_id"].dropna())) if "source_id" in res.fleets else [],
+                  params={"region": res.region, "scenario": res.scenario.name, "years": [y0, y1], "draws": draws,
+                          "seed": seed, "level": level, "by": by, "material": material},
+                  doc=doc, sections=[Section("table", table(res, by), title, caption)])
