@@ -224,3 +224,98 @@ def test_tiles_are_opt_in_and_only_their_origin_is_allowed(warehouse_db: Path) -
     for bad in ("http://tile.example.org/{z}/{x}/{y}.png", "https://x.org;script-src *"):
         with pytest.raises(CritmatError):
             create_app(warehouse_db, tiles=bad)
+
+
+def test_the_cache_is_keyed_on_validated_parameters(client: TestClient) -> None:
+    """A default spelled out and a default left out are one answer: same ETag, computed once."""
+    a = client.get("/api/v1/regions/nh-fl/stock?by=asset_class&draws=30")
+    b = client.get("/api/v1/regions/nh-fl/stock?draws=30&by=asset_class&seed=0&pipeline=false")
+    assert a.headers["etag"] == b.headers["etag"] and a.content == b.content
+    c = client.get("/api/v1/regions/nh-fl/stock?by=asset_class&draws=30", headers={"If-None-Match": b.headers["etag"]})
+    assert c.status_code == 304
+
+
+def test_every_default_request_of_the_dashboard_answers(warehouse_db: Path) -> None:
+    """The start-up warm-up renders the dashboard's default answers into the cache; each is a 200."""
+    import asyncio
+
+    from critmat.web.app import default_requests, warm
+
+    app = create_app(warehouse_db)
+    status = asyncio.run(warm(app, default_requests("nh-fl")))
+    assert status and all(s == 200 for s in status.values()), status
+    st = app.state.critmat
+    assert st.cache_stats()["entries"] >= len(status) - 1  # health-like answers aside, all kept
+    hit = TestClient(app).get("/api/v1/regions/nh-fl/stock?by=material")
+    assert hit.status_code == 200 and hit.headers["x-critmat-build"] == st.build_id
+
+
+def test_a_new_build_replaces_every_cached_answer(warehouse_db: Path, tmp_path: Path) -> None:
+    """critmat build swaps the warehouse file: the server adopts the new build id and drops its cache
+    (no cached answer outlives its build), without a restart."""
+    import os
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "critmat.duckdb"
+    shutil.copy(warehouse_db, db)
+    app = create_app(db)
+    st = app.state.critmat
+    st.check_interval = 0.0
+    c = TestClient(app)
+    first = c.get("/api/v1/sources")
+    old_build, old_etag = first.headers["x-critmat-build"], first.headers["etag"]
+    assert st.cache_stats()["entries"] >= 1
+    new = tmp_path / "next.duckdb"
+    shutil.copy(warehouse_db, new)
+    con = duckdb.connect(str(new))
+    con.execute("UPDATE meta SET value = 'another build' WHERE key = 'built_at'")
+    con.close()
+    os.replace(new, db)  # what the warehouse build does
+    second = c.get("/api/v1/sources")
+    assert second.status_code == 200 and second.headers["x-critmat-build"] != old_build
+    assert second.headers["etag"] != old_etag
+    assert c.get("/api/v1/health").json()["build"] == second.headers["x-critmat-build"]
+    assert c.get("/api/v1/sources", headers={"If-None-Match": old_etag}).status_code == 200
+
+
+def test_computations_are_bounded_and_busy_is_a_503(warehouse_db: Path) -> None:
+    app = create_app(warehouse_db)
+    st = app.state.critmat
+    st.compute_wait = 0.05
+    c = TestClient(app)
+    for _ in range(st.max_compute):
+        st._slots.acquire()
+    try:
+        r = c.get("/api/v1/regions/nh-fl/stock?draws=7")
+        assert r.status_code == 503 and r.headers["retry-after"] and r.headers["content-type"] == "application/problem+json"
+    finally:
+        for _ in range(st.max_compute):
+            st._slots.release()
+    assert c.get("/api/v1/regions/nh-fl/stock?draws=7").status_code == 200
+
+
+def test_one_computation_per_answer_at_a_time(warehouse_db: Path) -> None:
+    import threading
+    import time
+
+    from critmat.web.state import ServerState
+
+    st = ServerState(warehouse_db)
+    running, peak, done = [0], [0], []
+
+    def work() -> None:
+        with st.single_flight("k"):
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            time.sleep(0.02)
+            running[0] -= 1
+            done.append(1)
+
+    threads = [threading.Thread(target=work) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == 1 and len(done) == 5 and not st._flight

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from critmat.web import interim as S
 from critmat.web.params import (
@@ -48,6 +48,8 @@ class Health(BaseModel):
     critmat_version: str
     region: str
     features: dict[str, bool]
+    warm: bool = Field(description="the dashboard's default answers are rendered (start-up warm-up done)")
+    cached_answers: int = Field(description="answers in this process's response cache")
     tiles: str | None = None
     tiles_attribution: str = ""
 
@@ -61,7 +63,8 @@ async def health(request: Request) -> Health:
 
         raise CritmatError(f"the warehouse {st.db} is gone")
     return Health(status="ok", build=st.build_id, built_at=st.built_at, critmat_version=st.critmat_version,
-                  region=st.region, features=features(), tiles=st.tiles, tiles_attribution=st.tiles_attribution)
+                  region=st.region, features=features(), warm=st.warm, cached_answers=st.cache_size(),
+                  tiles=st.tiles, tiles_attribution=st.tiles_attribution)
 
 
 def features() -> dict[str, bool]:
@@ -95,7 +98,7 @@ def materials(request: Request, list_: Annotated[Literal["crm2023", "srm", "all"
     which = {"crm2023": "2023", "srm": "srm", "all": "all"}[list_]
     return respond(request, st, lambda: _table(list_materials(st.warehouse(), which), title="Materials",
                                                params={"list": list_}),
-                   fmt=fmt, name=f"materials-{list_}")
+                   fmt=fmt, name=f"materials-{list_}", args=locals())
 
 
 @router.get("/materials/{material}", response_model=Document, responses=DOC_RESPONSES, tags=["materials"],
@@ -104,7 +107,7 @@ def material(request: Request, material: MaterialQuery) -> Response:
     from critmat.knowledge import material_profile
 
     st = state_of(request)
-    return respond(request, st, lambda: material_profile(st.warehouse(), material), kind="doc")
+    return respond(request, st, lambda: material_profile(st.warehouse(), material), kind="doc", args=locals())
 
 
 PROFILE_TABLES = ("criticality", "supply", "export_controls", "sr_inputs_2023")
@@ -127,7 +130,7 @@ def material_table(request: Request, material: MaterialQuery,
         return _table(pd.DataFrame(rows), title=f"{doc['name']}: {table}", sources=doc.get("sources", []),
                       params={"material": doc["id"], "table": table})
 
-    return respond(request, st, run, fmt=fmt, name=f"{material}-{table}")
+    return respond(request, st, run, fmt=fmt, name=f"{material}-{table}", args=locals())
 
 
 # ------------------------------------------------------------------------------------------- regions
@@ -138,7 +141,7 @@ def regions(request: Request, fmt: FormatQ = None) -> Response:
 
     st = state_of(request)
     return respond(request, st, lambda: _table(list_regions().drop(columns=["path"]), title="Region packs"),
-                   fmt=fmt, name="regions")
+                   fmt=fmt, name="regions", args=locals())
 
 
 @router.get("/regions/{region}/assets", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
@@ -146,7 +149,7 @@ def regions(request: Request, fmt: FormatQ = None) -> Response:
 def assets(request: Request, region: RegionId, fmt: FormatQ = None, asset_class: AssetClassQ = None,
            status: StatusQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: _assets(region, asset_class, status), fmt=fmt, name=f"assets-{region}")
+    return respond(request, st, lambda: _assets(region, asset_class, status), fmt=fmt, name=f"assets-{region}", args=locals())
 
 
 def _assets(region: str, asset_class: str | None, status: str | None) -> SimpleNamespace:
@@ -178,7 +181,7 @@ def assets_geojson(request: Request, region: RegionId, asset_class: AssetClassQ 
     st = state_of(request)
     return respond(request, st, lambda: _features(_assets(region, asset_class, status).frame, [
         "asset_id", "name", "asset_class", "technology_id", "status", "commissioning_year", "capacity_mw",
-        "length_km", "units", "municipality_code", "source_id"]), kind="geojson")
+        "length_km", "units", "municipality_code", "source_id"]), kind="geojson", args=locals())
 
 
 @router.get("/regions/{region}/boundaries", responses=GEO_RESPONSES, tags=["regions"],
@@ -196,7 +199,7 @@ def boundaries(request: Request, region: RegionId) -> Response:
         doc["caption"] = r.caption
         return doc
 
-    return respond(request, st, run, kind="geojson")
+    return respond(request, st, run, kind="geojson", args=locals())
 
 
 @router.get("/regions/{region}/municipalities", response_model=Table, responses=TABLE_RESPONSES,
@@ -207,7 +210,7 @@ def municipalities(request: Request, region: RegionId, fmt: FormatQ = None) -> R
     st = state_of(request)
     return respond(request, st, lambda: _table(load_region(region).table("municipalities"),
                                                title=f"Municipalities of {region}"), fmt=fmt,
-                   name=f"municipalities-{region}")
+                   name=f"municipalities-{region}", args=locals())
 
 
 @router.get("/regions/{region}/summary", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
@@ -217,7 +220,7 @@ def region_summary(request: Request, region: RegionId, fmt: FormatQ = None) -> R
 
     st = state_of(request)
     return respond(request, st, lambda: _table(summary(load_region(region)), title=f"Assets of {region} by class"),
-                   fmt=fmt, name=f"summary-{region}")
+                   fmt=fmt, name=f"summary-{region}", args=locals())
 
 
 # ------------------------------------------------------------------------------------------- stock
@@ -236,7 +239,7 @@ def stock(request: Request, region: RegionId, fmt: FormatQ = None,
             r.frame = r.frame.head(top)
         return r
 
-    return respond(request, st, run, fmt=fmt, name=f"stock-{region}-{by}")
+    return respond(request, st, run, fmt=fmt, name=f"stock-{region}-{by}", args=locals())
 
 
 # ------------------------------------------------------------------------------------------- flows
@@ -244,7 +247,7 @@ def stock(request: Request, region: RegionId, fmt: FormatQ = None,
             summary="Flow scenarios")
 def scenarios(request: Request, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.scenarios(st.warehouse()), fmt=fmt, name="scenarios")
+    return respond(request, st, lambda: S.scenarios(st.warehouse()), fmt=fmt, name="scenarios", args=locals())
 
 
 @router.get("/regions/{region}/flows", response_model=Table, responses=TABLE_RESPONSES, tags=["flows"],
@@ -271,7 +274,7 @@ def flows(request: Request, region: RegionId, fmt: FormatQ = None, scenario: Sce
         r.params.update({"lifetime_shift": lifetime_shift, "recovery": recovery})
         return r
 
-    return respond(request, st, run, fmt=fmt, name=f"flows-{region}-{scenario}")
+    return respond(request, st, run, fmt=fmt, name=f"flows-{region}-{scenario}", args=locals())
 
 
 # ------------------------------------------------------------------------------------------- exposure
@@ -282,14 +285,14 @@ def risk(request: Request, fmt: FormatQ = None, region: Annotated[str | None, Qu
          top: Top = None) -> Response:
     st = state_of(request)
     return respond(request, st, lambda: S.risk(st.warehouse(), region=region, material=material, top=top),
-                   fmt=fmt, name=f"risk-{region or 'materials'}")
+                   fmt=fmt, name=f"risk-{region or 'materials'}", args=locals())
 
 
 @router.get("/shocks", response_model=Table, responses=TABLE_RESPONSES, tags=["exposure"],
             summary="Bundled supply shocks")
 def shocks(request: Request, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.shocks(st.warehouse()), fmt=fmt, name="shocks")
+    return respond(request, st, lambda: S.shocks(st.warehouse()), fmt=fmt, name="shocks", args=locals())
 
 
 class DisruptionResult(BaseModel):
@@ -306,7 +309,7 @@ def disrupt(request: Request, region: RegionId, body: ShockRequest) -> Response:
     st = state_of(request)
     return respond(request, st, lambda: S.disrupt(st.warehouse(), region, shock=body.shock, materials=body.materials,
                                                    country=body.country, share=body.share, months=body.months),
-                   kind="doc", extra_key=body.model_dump_json(), cacheable=False)
+                   kind="doc", cacheable=False, args=locals())
 
 
 @router.get("/regions/{region}/disruptions", response_model=Table, responses=TABLE_RESPONSES, tags=["exposure"],
@@ -331,7 +334,7 @@ def disrupt_table(request: Request, region: RegionId, fmt: FormatQ = None,
         return _table(pd.DataFrame(sec["rows"], columns=sec["columns"]), title=f"{r.title}: {section}",
                       sources=r.sources, params=r.params)
 
-    return respond(request, st, run, fmt=fmt, name=f"disruption-{region}-{section}")
+    return respond(request, st, run, fmt=fmt, name=f"disruption-{region}-{section}", args=locals())
 
 
 # ------------------------------------------------------------------------------------------- capabilities
@@ -341,7 +344,7 @@ def companies(request: Request, region: RegionId, fmt: FormatQ = None,
               activity: Annotated[str | None, Query(pattern=r"^[a-z_]{2,40}$")] = None) -> Response:
     st = state_of(request)
     return respond(request, st, lambda: S.companies(st.warehouse(), region, activity=activity), fmt=fmt,
-                   name=f"companies-{region}")
+                   name=f"companies-{region}", args=locals())
 
 
 @router.get("/regions/{region}/companies.geojson", responses=GEO_RESPONSES, tags=["capabilities"],
@@ -351,7 +354,7 @@ def companies_geojson(request: Request, region: RegionId,
     st = state_of(request)
     return respond(request, st, lambda: _features(S.companies(st.warehouse(), region, activity=activity).frame, [
         "company_id", "name", "primary_activity_id", "activities", "town", "municipality_code", "streams",
-        "location_precision", "source_id"]), kind="geojson")
+        "location_precision", "source_id"]), kind="geojson", args=locals())
 
 
 @router.get("/regions/{region}/capabilities", response_model=Table, responses=TABLE_RESPONSES,
@@ -359,7 +362,7 @@ def companies_geojson(request: Request, region: RegionId,
 def capabilities(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
     return respond(request, st, lambda: S.capabilities(st.warehouse(), region), fmt=fmt,
-                   name=f"capabilities-{region}")
+                   name=f"capabilities-{region}", args=locals())
 
 
 @router.get("/regions/{region}/matches", response_model=Table, responses=TABLE_RESPONSES, tags=["capabilities"],
@@ -369,28 +372,28 @@ def matches(request: Request, region: RegionId, fmt: FormatQ = None,
             top: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
     st = state_of(request)
     return respond(request, st, lambda: S.match(st.warehouse(), region, stream=stream, top=top), fmt=fmt,
-                   name=f"matches-{region}")
+                   name=f"matches-{region}", args=locals())
 
 
 @router.get("/regions/{region}/streams", response_model=Table, responses=TABLE_RESPONSES, tags=["capabilities"],
             summary="The region's end-of-life stream specs (inputs of matchmaking)")
 def streams(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.streams(st.warehouse(), region), fmt=fmt, name=f"streams-{region}")
+    return respond(request, st, lambda: S.streams(st.warehouse(), region), fmt=fmt, name=f"streams-{region}", args=locals())
 
 
 @router.get("/regions/{region}/coverage", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
             summary="Coverage of the region's asset registry against published totals")
 def coverage(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.coverage(st.warehouse(), region), fmt=fmt, name=f"coverage-{region}")
+    return respond(request, st, lambda: S.coverage(st.warehouse(), region), fmt=fmt, name=f"coverage-{region}", args=locals())
 
 
 @router.get("/regions/{region}/policy", response_model=Table, responses=TABLE_RESPONSES, tags=["policy"],
             summary="The region's policy items: SWOT, opportunities and recommendations")
 def policy(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.policy(st.warehouse(), region), fmt=fmt, name=f"policy-{region}")
+    return respond(request, st, lambda: S.policy(st.warehouse(), region), fmt=fmt, name=f"policy-{region}", args=locals())
 
 
 @router.get("/regions/{region}/policy/indicators", response_model=Table, responses=TABLE_RESPONSES,
@@ -398,7 +401,7 @@ def policy(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
 def policy_indicators(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
     return respond(request, st, lambda: S.policy_indicators(st.warehouse(), region), fmt=fmt,
-                   name=f"policy-indicators-{region}")
+                   name=f"policy-indicators-{region}", args=locals())
 
 
 @router.get("/provenance", response_model=Table, responses=TABLE_RESPONSES, tags=["sources"],
@@ -406,7 +409,7 @@ def policy_indicators(request: Request, region: RegionId, fmt: FormatQ = None) -
 def provenance(request: Request, fmt: FormatQ = None) -> Response:
     st = state_of(request)
     return respond(request, st, lambda: _table(st.warehouse().table("provenance").drop(columns=["path"]),
-                                               title="Provenance"), fmt=fmt, name="provenance")
+                                               title="Provenance"), fmt=fmt, name="provenance", args=locals())
 
 
 @router.get("/sources", response_model=Table, responses=TABLE_RESPONSES, tags=["sources"],
@@ -414,4 +417,4 @@ def provenance(request: Request, fmt: FormatQ = None) -> Response:
 def sources(request: Request, fmt: FormatQ = None) -> Response:
     st = state_of(request)
     return respond(request, st, lambda: _table(st.warehouse().table("sources"), title="Sources"),
-                   fmt=fmt, name="sources")
+                   fmt=fmt, name="sources", args=locals())

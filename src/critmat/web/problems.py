@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmat.errors import CritmatError, UnknownIdError
+from critmat.web.state import Busy
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("critmat.web")
@@ -71,6 +72,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "Unknown id (material, region, scenario ...)",
           "content": {PROBLEM: {}}},
     422: {"model": Problem, "description": "A parameter is invalid or beyond its bounds", "content": {PROBLEM: {}}},
+    503: {"model": Problem, "description": "Every compute slot stayed busy; retry after the Retry-After seconds",
+          "content": {PROBLEM: {}}},
 }
 """OpenAPI ``responses`` for every API route: errors are documented as problem details."""
 
@@ -92,6 +95,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(UnknownIdError)
     async def on_unknown(request: Request, exc: UnknownIdError) -> JSONResponse:
         return problem(404, "Not found", " ".join(str(exc).split()), request)
+
+    @app.exception_handler(Busy)
+    async def on_busy(request: Request, exc: Busy) -> JSONResponse:
+        return problem(503, "Busy", str(exc), request, headers={"Retry-After": "5"})
 
     @app.exception_handler(CritmatError)
     async def on_critmat(request: Request, exc: CritmatError) -> JSONResponse:

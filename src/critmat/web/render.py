@@ -8,7 +8,9 @@ A table is the service's frame in an envelope that keeps its metadata: ``title``
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import inspect
 import json
 import math
 import re
@@ -109,18 +111,49 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "table"
 
 
+def _today() -> str:
+    return dt.date.today().isoformat()
+
+
 def request_key(build: str, method: str, path: str, query: list[tuple[str, str]], accept: str,
                 extra: str = "") -> str:
-    """The cache key of a request: build, method, path, sorted query, representation (json|csv), extra."""
+    """The raw key of a request: build, day, method, path, sorted query, representation (json|csv), extra.
+
+    The day is part of every key because some answers depend on it (controls in force today)."""
     q = "&".join(f"{k}={v}" for k, v in sorted(query))
     fmt = dict(query).get("format")
     csv = fmt == "csv" if fmt else ("text/csv" in accept and "application/json" not in accept)
-    return f"{build}|{method}|{path}?{q}|{'csv' if csv else 'json'}|{extra}"
+    return f"{build}|{_today()}|{method}|{path}?{q}|{'csv' if csv else 'json'}|{extra}"
 
 
 def cache_key(state: ServerState, request: Request, extra: str = "") -> str:
     return request_key(state.build_id, request.method, request.scope["path"], request.query_params.multi_items(),
                        request.headers.get("accept", ""), extra)
+
+
+_SIGNATURES: dict[Any, tuple[str, ...]] = {}
+_NOT_PARAMS = {"request", "fmt"}
+
+
+def _param_names(endpoint: Any) -> tuple[str, ...]:
+    names = _SIGNATURES.get(endpoint)
+    if names is None:
+        names = _SIGNATURES[endpoint] = tuple(n for n in inspect.signature(endpoint).parameters
+                                              if n not in _NOT_PARAMS)
+    return names
+
+
+def canonical_key(build: str, request: Request, args: dict[str, Any], csv: bool) -> str:
+    """The cache key of an answer: build, day, the route (path template) and its **validated** parameters
+    (defaults filled in, types coerced), and the representation; ``?draws=1000`` and no ``draws`` (its
+    default) share one entry, ETag and computation."""
+    route = request.scope.get("route")
+    endpoint = request.scope.get("endpoint")
+    names = _param_names(endpoint) if endpoint is not None else tuple(sorted(args))
+    params = {n: _plain(args[n]) for n in names if n in args}
+    template = getattr(route, "path", request.scope["path"])
+    return (f"{build}|{_today()}|{request.method}|{template}|"
+            f"{json.dumps(params, sort_keys=True, separators=(',', ':'))}|{'csv' if csv else 'json'}")
 
 
 def response_headers(state: ServerState, etag: str, cacheable: bool = True) -> dict[str, str]:
@@ -140,39 +173,57 @@ def etag_of(key: str) -> str:
 
 
 def respond(request: Request, state: ServerState, produce: Callable[[], Any], *, kind: Kind = "table",
-            fmt: Format | None = None, name: str = "table", extra_key: str = "",
+            fmt: Format | None = None, name: str = "table", args: dict[str, Any] | None = None,
             cacheable: bool = True) -> Response:
     """Run ``produce`` (a service call) unless the client or the cache already has the answer; render it.
 
     ``kind``: ``table`` (a service Result with a frame: JSON envelope or CSV), ``doc`` (a Result's ``doc`` or a
-    plain mapping, as JSON) or ``geojson`` (a FeatureCollection mapping).
+    plain mapping, as JSON) or ``geojson`` (a FeatureCollection mapping). ``args``: the route's validated
+    parameters (pass ``locals()``; only the route's own parameters are used), the cache key of the answer.
+    ``cacheable``: False for answers HTTP caches must not keep (a POST): no ETag revalidation, ``no-store``;
+    the server still keeps the rendered answer, so the same request is not computed twice.
+
+    Answers are computed once per key at a time (concurrent requests for it wait for the first) and at
+    most ``state.max_compute`` at once (a request waits for a slot; after ``state.compute_wait`` seconds,
+    a 503 problem with Retry-After).
     """
     csv = kind == "table" and wants_csv(request, fmt)
-    key = cache_key(state, request, extra_key)
+    build = state.build_id
+    raw = cache_key(state, request)
+    key = canonical_key(build, request, args, csv) if args is not None else raw
     etag = etag_of(key)
     headers = response_headers(state, etag, cacheable)
     if cacheable and not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    hit = state.cached(key)
-    if hit is not None:
-        body, media, extra_headers = hit
-        return Response(body, media_type=media, headers={**headers, **extra_headers})
-    result = produce()
+    hit = state.lookup(key)
+    if hit is None:
+        with state.single_flight(key):
+            hit = state.lookup(key)
+            if hit is None:
+                with state.compute_slot(), state.using():
+                    result = produce()
+                body, media, extra_headers = _render(result, kind, csv, name, build)
+                state.remember(key, body, media, extra_headers, aliases=(raw,))
+                return Response(body, media_type=media, headers={**headers, **extra_headers})
+    body, media, extra_headers = hit[1]
+    state.alias(raw, key)  # this request's spelling leads to the answer next time (before routing)
+    return Response(body, media_type=media, headers={**headers, **extra_headers})
+
+
+def _render(result: Any, kind: Kind, csv: bool, name: str, build: str) -> tuple[bytes, str, dict[str, str]]:
     extra_headers: dict[str, str] = {}
     if kind == "table" and csv:
         body = result.frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
         media = "text/csv; charset=utf-8"
         extra_headers["Content-Disposition"] = f'attachment; filename="{_slug(name)}.csv"'
     elif kind == "table":
-        body = json.dumps(table_json(result, state.build_id), allow_nan=False, separators=(",", ":")).encode()
+        body = json.dumps(table_json(result, build), allow_nan=False, separators=(",", ":")).encode()
         media = "application/json"
     else:
         doc = result.doc if hasattr(result, "doc") else result
         body = json.dumps(_plain(doc), allow_nan=False, separators=(",", ":")).encode()
         media = GEOJSON if kind == "geojson" else "application/json"
-    if cacheable:
-        state.remember(key, body, media, extra_headers)
-    return Response(body, media_type=media, headers={**headers, **extra_headers})
+    return body, media, extra_headers
 
 
 # ------------------------------------------------------------------------------------------------ WKT

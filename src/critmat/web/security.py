@@ -54,8 +54,9 @@ class SecurityHeaders:
 
 
 class CachedGets:
-    """Answer a GET of ``/api/v1`` from the server's response cache before routing (no validation, no thread
-    hop): only answers that a route rendered earlier for the same request key are in the cache, so every
+    """Look at the warehouse file first (:meth:`ServerState.refresh`: a new build drops every cached answer),
+    then answer a GET of ``/api/v1`` from the server's response cache before routing (no validation, no
+    thread hop): only the request keys of answers a route rendered earlier are in the cache, so every
     parameter was validated then. Everything else goes to the app."""
 
     def __init__(self, app: ASGIApp, state: object) -> None:
@@ -64,7 +65,12 @@ class CachedGets:
 
     async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
                        send: Callable[[Message], Awaitable[None]]) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith("/api/v1/"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        st = self.state
+        st.refresh()  # type: ignore[attr-defined]
+        if scope["method"] != "GET" or not scope["path"].startswith("/api/v1/"):
             await self.app(scope, receive, send)
             return
         from urllib.parse import parse_qsl
@@ -73,14 +79,13 @@ class CachedGets:
 
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        st = self.state
         key = request_key(st.build_id, "GET", scope["path"], query, headers.get("accept", ""))  # type: ignore[attr-defined]
-        hit = st.cached(key)  # type: ignore[attr-defined]
+        hit = None if st.swapping else st.lookup(key)  # type: ignore[attr-defined]
         if hit is None:
             await self.app(scope, receive, send)
             return
-        body, media, extra = hit
-        etag = etag_of(key)
+        canon, (body, media, extra) = hit
+        etag = etag_of(canon)
         out = {**response_headers(st, etag), **extra}  # type: ignore[arg-type]
         if not_modified(headers.get("if-none-match"), etag):
             status, body = 304, b""
