@@ -123,7 +123,8 @@ def test_a_table_downloads_as_csv(page, base_url: str) -> None:
         page.locator("a.download").first.click()
     path = dl.value.path()
     lines = Path(path).read_text(encoding="utf-8").splitlines()
-    assert lines[0].split(",")[:2] == ["material", "mass_t"] and len(lines) > 10
+    header = lines[0].split(",")
+    assert header[0] == "material" and "mass_t" in header and len(lines) > 10
     assert dl.value.suggested_filename.endswith(".csv")
     assert page.problems == []
 

@@ -230,14 +230,13 @@ def stock(request: Request, region: RegionId, fmt: FormatQ = None,
           by: Literal["material", "asset_class", "municipality", "province"] = "material",
           material: OptMaterial = None, draws: Draws = 1000, seed: Seed = 0, pipeline: bool = False,
           top: Top = None) -> Response:
+    from critmat.services.stock import stock as stock_service
+
     st = state_of(request)
 
     def run() -> Any:
-        r = S.stock(st.warehouse(), region=region, by=by, material=material, draws=draws, seed=seed,
-                    pipeline=pipeline)
-        if top is not None:
-            r.frame = r.frame.head(top)
-        return r
+        return stock_service(st.warehouse(), region=region, by=by, material=material, draws=draws, seed=seed,
+                             pipeline=pipeline, top=top)
 
     return respond(request, st, run, fmt=fmt, name=f"stock-{region}-{by}", args=locals())
 
@@ -256,7 +255,7 @@ def flows(request: Request, region: RegionId, fmt: FormatQ = None, scenario: Sce
           material: OptMaterial = None, start: Year = None, end: Year = None,
           draws: Annotated[int, Query(ge=0, le=MAX_DRAWS // 5, description="Lifetime Monte Carlo draws "
                                       f"(0..{MAX_DRAWS // 5}); 0: deterministic, no band")] = 0,
-          seed: Seed = 0, by: Literal["year", "material"] = "year",
+          seed: Seed = 0, by: Literal["year", "material", "asset_class"] = "year",
           lifetime_shift: Annotated[float | None, Query(ge=-20, le=20, description="Years added to every "
                                                          "asset class's lifetime (-20..20)")] = None,
           recovery: Annotated[float | None, Query(ge=0, le=1, description="Recovery rate of every material, "
@@ -268,13 +267,33 @@ def flows(request: Request, region: RegionId, fmt: FormatQ = None, scenario: Sce
         raise ModelError(f"years out of order: start {start} is after end {end}")
 
     def run() -> Any:
+        from critmat.services.flows import flows as flows_service
+
         wh = st.warehouse()
+        if lifetime_shift is None and recovery is None:
+            return _section(flows_service(wh, region, scenario, material=material, start=start, end=end,
+                                          draws=draws, seed=seed, by=by))
         sc = S.scenario_variant(wh, scenario, lifetime_shift=lifetime_shift, recovery=recovery)
-        r = S.flows(wh, region, sc, material=material, start=start, end=end, draws=draws, seed=seed, by=by)
+        r = S.flows_variant(wh, region, sc, material=material, start=start, end=end, draws=draws, seed=seed, by=by)
         r.params.update({"lifetime_shift": lifetime_shift, "recovery": recovery})
+        r.units = _flow_units(r.frame)
         return r
 
     return respond(request, st, run, fmt=fmt, name=f"flows-{region}-{scenario}", args=locals())
+
+
+def _flow_units(frame: Any) -> dict[str, str]:
+    """Units of a flows table's columns: tonnes, except the ratios, shares, years and ids."""
+    plain = ("material", "year", "asset_class", "meets_benchmark")
+    return {c: ("1" if c.startswith(("eol_rir", "secondary_to_demand", "meets_benchmark_share")) else "t")
+            for c in frame.columns if c not in plain}
+
+
+def _section(r: Any) -> SimpleNamespace:
+    """The table a service result shows (its first section) with the result's metadata."""
+    sec = r.sections[0]
+    return _table(sec.frame, title=sec.title or r.title, caption=sec.caption or r.caption,
+                  units=_flow_units(sec.frame), sources=r.sources, params=r.params)
 
 
 # ------------------------------------------------------------------------------------------- exposure

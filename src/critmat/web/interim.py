@@ -28,25 +28,6 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(df.to_json(orient="records", date_format="iso", double_precision=15, default_handler=str))
 
 
-# -------------------------------------------------------------------------------------------- stock
-def stock(wh: Warehouse, region: str = "nh-fl", by: str = "material", material: str | None = None,
-          draws: int = 1000, seed: int = 0, pipeline: bool = False) -> Result:
-    from critmat.knowledge import material_index
-    from critmat.stock import load_inputs, regional_stock, summarize
-
-    mat = material_index(wh).resolve(material) if material else None
-    inputs = load_inputs(region)
-    res = regional_stock(inputs, n_draws=draws, seed=seed, pipeline=pipeline)
-    frame = summarize(res, by=by, material=mat, municipalities=inputs.municipalities).reset_index(drop=True)
-    what = "pipeline (planned)" if pipeline else "stock"
-    return Result(frame, title=f"Material {what} of {inputs.region_id} by {by}, tonnes",
-                  caption=(f"{draws} draws, seed {seed}; low_t/high_t = 5th/95th percentile" if draws
-                           else "draws 0: low_t/high_t with the low/high intensities"),
-                  units={"mass_t": "t", "low_t": "t", "high_t": "t"}, sources=_srcs(inputs.assets),
-                  params={"region": region, "by": by, "material": mat, "draws": draws, "seed": seed,
-                          "pipeline": pipeline})
-
-
 # -------------------------------------------------------------------------------------------- flows
 def scenarios(wh: Warehouse) -> Result:
     from critmat.specs.scenarios import list_scenarios
@@ -54,32 +35,25 @@ def scenarios(wh: Warehouse) -> Result:
     return Result(list_scenarios(), title="Flow scenarios")
 
 
-def flows(wh: Warehouse, region: str = "nh-fl", scenario: Any = "baseline", material: str | None = None,
-          start: int | None = None, end: int | None = None, draws: int = 0, seed: int = 0,
-          by: str = "year") -> Result:
+def flows_variant(wh: Warehouse, region: str, scenario: Any, material: str | None = None,
+                  start: int | None = None, end: int | None = None, draws: int = 0, seed: int = 0,
+                  by: str = "year") -> Result:
+    """Flows under a dashboard variant of a scenario (a :class:`Scenario` object, see
+    :func:`scenario_variant`): ``critmat.services.flows.flows`` takes a scenario name only, so this runs the
+    model on the variant and shapes the table with the service's own :func:`critmat.services.flows.table`.
+    Goes when the flows service accepts a scenario object."""
     from critmat.flows import run_flows
-    from critmat.knowledge import groups, material_index
+    from critmat.services import flows as F
 
-    mats = None
-    if material:
-        g = groups(wh)
-        mid = material if material in g else material_index(wh).resolve(material)
-        mats = g.get(mid, [mid])
-    res = run_flows(region, scenario, wh=wh, start=start, end=end, materials=mats, n_draws=draws or None, seed=seed)
-    f = res.flows
-    reg = f[(f["area_type"] == "region") & (f["asset_class"] == "all")]
-    if by == "material":
-        frame = res.summary.sort_values("demand_t", ascending=False).reset_index(drop=True)
-    else:
-        frame = reg.pivot_table(index="year", columns="variable", values="value", aggfunc="sum").reset_index()
-        frame.columns.name = None
-    name = res.scenario.name
-    return Result(frame, title=f"End-of-life flows of {region}, scenario {name}" + (f", {material}" if material else ""),
-                  caption=f"t per year; {draws} lifetime draws" + ("; _p05/_p95: 5th/95th percentile" if draws else ""),
-                  units={c: ("t" if c not in ("year", "eol_rir", "secondary_to_demand") else "") for c in frame},
-                  sources=[res.scenario.source_id], params={"region": region, "scenario": name, "material": material,
-                                                             "start": int(res.years[0]), "end": int(res.years[-1]),
-                                                             "draws": draws, "seed": seed, "by": by},
+    res = run_flows(region, scenario, wh=wh, start=start, end=end, materials=F.materials_of(wh, material),
+                    n_draws=draws or None, seed=seed)
+    y0, y1 = int(res.years[0]), int(res.years[-1])
+    return Result(F.table(res, by), title=f"End-of-life flows of {res.region}, scenario {res.scenario.name}",
+                  caption=f"tonnes {'summed over' if by != 'year' else 'per year,'} {y0}-{y1}; "
+                          f"{res.scenario.title}" + (f"; Monte Carlo, {draws} draws, seed {seed}" if draws else ""),
+                  sources=sorted(set(res.fleets["source_id"].dropna())) if "source_id" in res.fleets else [],
+                  params={"region": res.region, "scenario": res.scenario.name, "years": [y0, y1], "draws": draws,
+                          "seed": seed, "by": by, "material": material},
                   doc={"notes": res.notes, "benchmark": res.benchmark})
 
 

@@ -309,9 +309,17 @@
   async function pageFlows() {
     const m = main();
     m.replaceChildren(h("h1", {}, t("nav_flows")), loading());
-    let mats, scen;
-    try { [mats, scen] = await Promise.all([materialOptions(true, "all"), api("scenarios")]); } catch (e) { m.replaceChildren(errorBox(e)); return; }
-    const ps = { scenario: "baseline", material: "neodymium", draws: 200, lifetime_shift: 0, recovery: "" };
+    let names, scen, held;
+    try {
+      [names, scen, held] = await Promise.all([materialOptions(false, "all"), api("scenarios"),
+        api(`regions/${state.region}/flows`, { scenario: "baseline", by: "material", draws: 0 })]);
+    } catch (e) { m.replaceChildren(errorBox(e)); return; }
+    // the materials the region's assets hold (the flows chart is one material's tonnes; groups are in the table)
+    const nameOf = Object.fromEntries(names);
+    const mats = held.rows.map(r => [r.material, nameOf[r.material] || r.material])
+      .sort((a, b) => a[1].localeCompare(b[1], state.lang));
+    const first = mats.some(o => o[0] === "neodymium") ? "neodymium" : (mats[0] || [""])[0];
+    const ps = { scenario: "baseline", material: first, draws: 200, lifetime_shift: 0, recovery: "" };
     const chart = h("div", { id: "flows-chart" }), tbl = h("div", {}), summary = h("div", {});
     const chartNote = h("div", { class: "caption" });
     const VARS = ["outflow", "recovered", "demand", "lost"];
@@ -320,8 +328,11 @@
       const my = ++seq;
       tbl.replaceChildren(loading());
       const params = Object.assign({}, ps, { lifetime_shift: ps.lifetime_shift || null });
-      let d, s;
-      try { [d, s] = await Promise.all([api(`regions/${state.region}/flows`, params), api(`regions/${state.region}/flows`, Object.assign({}, params, { by: "material", draws: 0 }))]); }
+      // the per-material table: every material the region holds, under the same scenario controls
+      const sParams = Object.assign({}, params, { by: "material", draws: 0, material: null });
+      const sReq = api(`regions/${state.region}/flows`, sParams);
+      let d;
+      try { d = await api(`regions/${state.region}/flows`, params); }
       catch (e) { tbl.replaceChildren(errorBox(e)); return; }
       if (my !== seq) return;
       const series = VARS.filter(v => d.columns.includes(v)).map(v => ({ name: v,
@@ -330,8 +341,12 @@
       C.line(chart, { title: d.title, series, integerX: true, yLabel: "t/yr" });
       chartNote.textContent = ps.draws > 0 ? t("flows_band_note") : t("flows_det_note");
       chart.setAttribute("data-params", JSON.stringify(params));
-      tbl.replaceChildren(table(d, `regions/${state.region}/flows`, params, { columns: ["year"].concat(d.columns.filter(c => c !== "year")) }));
-      summary.replaceChildren(table(s, `regions/${state.region}/flows`, Object.assign({}, params, { by: "material", draws: 0 }), { title: `${s.title} — ${t("per_material")}` }));
+      tbl.replaceChildren(table(d, `regions/${state.region}/flows`, params, { columns: ["year"].concat(d.columns.filter(c => c !== "year" && c !== "material")) }));
+      summary.replaceChildren(loading());
+      let s;
+      try { s = await sReq; } catch (e) { if (my === seq) summary.replaceChildren(errorBox(e)); return; }
+      if (my !== seq) return;
+      summary.replaceChildren(table(s, `regions/${state.region}/flows`, sParams, { title: `${s.title} — ${t("per_material")}` }));
     }
     const shiftOut = h("output", {}, "0");
     const recOut = h("output", {}, t("recovery_default"));
