@@ -74,7 +74,7 @@ def test_material_subset_agrees_with_the_reference():
 def test_synthetic_pack_agrees_with_the_reference(tmp_path):
     from critmat.build.synth import synth_regions
 
-    path = synth_regions(1500, 1, seed=8, out=tmp_path)[0]
+    path = synth_regions(600, 1, seed=8, out=tmp_path)[0]
     for scenario in ("baseline", "accelerated-repowering"):
         kw = dict(wh=_Wh(), n_draws=30, seed=2)
         assert_same(reference.run_flows(path, scenario, **kw), run_flows(path, scenario, **kw), f"synth {scenario}")

@@ -56,11 +56,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmat.catalog.units import factor as unit_factor
 from critmat.errors import ModelError, ScenarioError, UnknownIdError
 from critmat.models import circularity as circ
+from critmat.models import eolflows as eol
 from critmat.models import fleets, inventory
 from critmat.models import montecarlo as mc
-from critmat.models.dynamics import asset_exits, inflow_driven, stock_driven
+from critmat.models.dynamics import asset_exits
 from critmat.models.lifetimes import Lifetime
 from critmat.specs.scenarios import Scenario, load_scenario
 
@@ -93,6 +95,58 @@ class FlowsResult:
     sampled: tuple[str, ...] = ()
     not_sampled: tuple[str, ...] = ()
     fleets: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass
+class FlowArrays:
+    """The numbers of a flows run per output cell, before any long frame (:func:`flow_arrays`).
+
+    ``cells`` ``(area_type, area, asset_class)``; ``agg[variable]`` ``(cells, M, Y)`` tonnes for
+    :data:`FLOW_VARIABLES`; ``present`` ``(cells, M)``: a cell holds the material (some variable is non-zero
+    in some year); ``rates[variable]`` ``(M, Y)`` for :data:`RATE_VARIABLES` (region, all classes); ``bands``
+    the Monte Carlo percentiles (or None)."""
+
+    region: str
+    scenario: Scenario
+    years: np.ndarray
+    mats: list[str]
+    cells: list[tuple[str, str, str]]
+    agg: dict[str, np.ndarray]
+    present: np.ndarray
+    rates: dict[str, np.ndarray]
+    indicators: pd.DataFrame
+    summary: pd.DataFrame
+    bands: mc.FlowBands | None
+    benchmark: float | None
+    n_draws: int | None
+    notes: list[str]
+    fleets: pd.DataFrame
+
+    def result(self) -> FlowsResult:
+        """The long-format :class:`FlowsResult` (see the module docstring)."""
+        cells, mats, years = self.cells, self.mats, self.years
+        ci, mi = np.nonzero(self.present)
+        frames = [_long(cells, ci, mats, mi, years, v, "t", self.agg[v][ci, mi]) for v in FLOW_VARIABLES]
+        reg_all = cells.index(("region", self.region, inventory.ALL_CLASSES))
+        k = np.flatnonzero(self.present[reg_all])
+        for v in RATE_VARIABLES:
+            frames.append(_long(cells, np.full(len(k), reg_all), mats, k, years, v, "fraction", self.rates[v][k]))
+        summ = self.summary
+        if self.bands is not None:
+            band_frames, band_summary = _band_frames(self.bands, cells, self.region, mats, years, self.benchmark)
+            frames += band_frames
+            summ = summ.merge(band_summary, on="material", how="left")
+        flows = pd.concat(frames, ignore_index=True)
+        flows.insert(3, "scenario", self.scenario.name)
+        flows["region"] = self.region
+        flows = flows[COLUMNS]
+        order = ["material", "secondary_supply_t", "demand_t", "eol_rir", "secondary_to_demand", "outflow_t",
+                 "reused_t", "lost_t"]
+        summ = summ[[c for c in order if c in summ.columns] + [c for c in summ.columns if c not in order]]
+        return FlowsResult(region=self.region, scenario=self.scenario, years=years, flows=flows,
+                           indicators=self.indicators, summary=summ, benchmark=self.benchmark, n_draws=self.n_draws,
+                           notes=self.notes, sampled=mc.SAMPLED_INPUTS if self.n_draws else (),
+                           not_sampled=mc.NOT_SAMPLED if self.n_draws else (), fleets=self.fleets)
 
 
 # ------------------------------------------------------------------------------------------ parameters
@@ -186,6 +240,23 @@ def prepare_assets(assets: pd.DataFrame, excluded: pd.DataFrame | None, sc: Scen
     return a, notes
 
 
+def content_matrix(assets: pd.DataFrame, technologies: pd.DataFrame, intensities: pd.DataFrame
+                   ) -> tuple[np.ndarray, list[str]]:
+    """``(content (n, M), materials)``: central tonnes of each material a whole asset holds (the inventory's
+    vintage rule, :func:`critmat.models.inventory.pair_arrays`); materials sorted, every material of an
+    intensity row an asset uses (zero content included)."""
+    ints = intensities.reset_index(drop=True)
+    if assets.empty:
+        return np.zeros((0, 0)), []
+    _a, take, rows, q = inventory.pair_arrays(assets, technologies, ints)
+    mat = ints["material_id"].astype(str).to_numpy()[rows]
+    mats, code = np.unique(mat, return_inverse=True)
+    mass = q * unit_factor("kg", "t") * ints["central_kg_per_basis"].to_numpy(float)[rows]
+    content = np.zeros((len(assets), len(mats)))
+    np.add.at(content, (take, code), mass)
+    return content, [str(m) for m in mats]
+
+
 def vintage_content(technologies: pd.DataFrame, intensities: pd.DataFrame, techs: Iterable[str],
                     years: Sequence[int], materials: Sequence[str]) -> dict[str, np.ndarray]:
     """Tonnes per basis unit (MW, km, unit) of each material for a technology built in each year:
@@ -208,26 +279,6 @@ def vintage_content(technologies: pd.DataFrame, intensities: pd.DataFrame, techs
 
 
 # --------------------------------------------------------------------------------------------- the run
-def _area_cells(a: pd.DataFrame, region: str) -> tuple[list[tuple[str, str, str]], np.ndarray]:
-    """Output cells (area_type, area, asset_class) and the membership matrix (cells x assets)."""
-    muni = a["municipality_code"].astype("object")
-    has_muni = muni.notna() & (muni.astype(str) != "")
-    level = {"region": np.full(len(a), region, dtype=object), "province": a["province_code"].to_numpy(object),
-             "municipality": np.where(has_muni, muni, None),
-             "unallocated": np.where(~has_muni, a["province_code"], None)}
-    cells: list[tuple[str, str, str]] = []
-    rows: list[np.ndarray] = []
-    classes = a["asset_class"].to_numpy(object)
-    for area_type, areas in level.items():
-        for area in sorted({x for x in areas if x is not None}):
-            in_area = areas == area
-            for cls in [*sorted(set(classes[in_area])), inventory.ALL_CLASSES]:
-                mask = in_area & ((classes == cls) if cls != inventory.ALL_CLASSES else True)
-                cells.append((area_type, str(area), cls))
-                rows.append(mask.astype(float))
-    return cells, np.vstack(rows) if rows else np.zeros((0, len(a)))
-
-
 FLEET_COLUMNS = ["technology_id", "asset_class", "year", "target", "registered", "stock", "inflow", "replacement",
                  "growth", "outflow", "unit", "source_id"]
 UNITS_BY_BASIS = {"mw": "MW", "km": "km", "unit": "units"}
@@ -346,10 +397,10 @@ def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_
     return a, driven, fl, notes
 
 
-def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: Any = None,
-              start: int | None = None, end: int | None = None, materials: Sequence[str] | None = None,
-              n_draws: int | None = None, seed: int = 0, progress: Progress | None = None) -> FlowsResult:
-    """End-of-life flows, demand and circularity indicators of ``region`` under ``scenario``.
+def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: Any = None,
+                start: int | None = None, end: int | None = None, materials: Sequence[str] | None = None,
+                n_draws: int | None = None, seed: int = 0, progress: Progress | None = None) -> FlowArrays:
+    """The flows of :func:`run_flows` as arrays per output cell (:class:`FlowArrays`), before any long frame.
 
     Args:
         region: region pack id or folder.
@@ -387,8 +438,7 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
     notes += t_notes
     a["quantity"] = _quantity(a, techs)
 
-    content_long = inventory.asset_content(a, techs, ints)
-    all_mats = sorted(set(content_long["material"]))
+    content, all_mats = content_matrix(a, techs, ints)
     if materials is not None:
         unknown = [m for m in materials if m not in all_mats]
         if len(unknown) == len(set(materials)):
@@ -397,11 +447,10 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
         if unknown:
             notes.append(f"not held by any asset of {region_id}: {', '.join(unknown)}")
         mats = [m for m in all_mats if m in set(materials)]
+        content = content[:, [all_mats.index(m) for m in mats]]
     else:
         mats = all_mats
-    content = (content_long.pivot_table(index="asset_id", columns="material", values="mass_t", aggfunc="sum")
-               .reindex(index=a["asset_id"], columns=mats).fillna(0.0).to_numpy(dtype=float))
-    n, n_m, n_y = len(a), len(mats), len(years)
+    n, n_m = len(a), len(mats)
     vint = vintage_content(techs, ints, a["technology_id"], years, mats)
     missing = sorted(set(a["technology_id"]) - set(by_tech))
     if missing:
@@ -413,15 +462,18 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
                                      stage_overrides=sc.stage_overrides())
     check_scenario_ids(sc, wh, extra=all_mats)
     notes += list(params.notes)
-    cls_idx = np.array([params.index(c) for c in a["asset_class"]])
-    repl_share = params.replacement[cls_idx]  # (n, Y)
+    cls_names = a["asset_class"].to_numpy(object)
+    cls_idx = np.array([params.index(c) for c in classes])[pd.Index(classes).get_indexer(cls_names)] \
+        if n else np.zeros(0, dtype=np.int64)
+    tech_ids = sorted(set(a["technology_id"]))
+    tech = pd.Index(tech_ids).get_indexer(a["technology_id"]).astype(np.int64)
+    vintage = np.stack([vint[t] for t in tech_ids]) if tech_ids else np.zeros((0, len(years), n_m))
+    mode = a["mode"].to_numpy(object)
+    qty = a["quantity"].to_numpy(dtype=float)
+    c_year = a["commissioning_year"].to_numpy(dtype=float)
 
-    out_t = np.zeros((n_y, n, n_m))
-    dem_repl = np.zeros((n_y, n, n_m))
-    dem_new = np.zeros((n_y, n, n_m))
-
-    # -- single assets --------------------------------------------------------------------------------
-    single = np.flatnonzero((a["mode"] == "single").to_numpy())
+    # -- single assets: deterministic exits (wind farms leave whole, after the region's events) ----------
+    single = np.flatnonzero(mode == "single")
     s_frame = a.iloc[single].reset_index(drop=True)
     ex = None
     successor = np.zeros(len(s_frame), dtype=bool)
@@ -429,8 +481,9 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
     s_events = None
     if len(s_frame):
         s_frame = s_frame.assign(lt_key=s_frame["technology_id"] + "|" + s_frame["asset_class"])
-        for key, tech, cls in zip(s_frame["lt_key"], s_frame["technology_id"], s_frame["asset_class"], strict=True):
-            s_lts[key] = circ.shift_lifetime(by_tech[tech], float(shift.get(cls, 0.0)))
+        for key, t, cls in zip(s_frame["lt_key"], s_frame["technology_id"], s_frame["asset_class"], strict=True):
+            if key not in s_lts:
+                s_lts[key] = circ.shift_lifetime(by_tech[t], float(shift.get(cls, 0.0)))
         ev = events[events["asset_id"].isin(set(s_frame["asset_id"]))].copy()
         if "replacement_asset_id" in ev.columns:
             ok = ev["replacement_asset_id"].isin(set(s_frame["asset_id"]))
@@ -438,86 +491,69 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
             succ_ids = set(ev.loc[(ev["event"] == "repowering") & ok, "asset_id"])
             successor = s_frame["asset_id"].isin(succ_ids).to_numpy()
         s_events = ev.reset_index(drop=True)
-        cols = ["asset_id", "commissioning_year", "quantity", "lt_key", "units", "status", "decommissioning_year"]
         s_frame["commissioning_year"] = s_frame["commissioning_year"].astype("int64")
-        ex = asset_exits(s_frame[cols], s_lts, s_events, by="lt_key", alive_in=sc.registry_year)
-        q_out = ex.outflow_by_asset(years)  # (Y, n_single) in quantity units
-        qty = s_frame["quantity"].to_numpy(dtype=float)
-        share = np.divide(q_out, qty, out=np.zeros_like(q_out), where=qty > 0)
-        out_t[:, single] = share[:, :, None] * content[single][None]
-        for k, (i, tech) in enumerate(zip(single, s_frame["technology_id"], strict=True)):
-            if not successor[k]:
-                dem_repl[:, i] = (q_out[:, k] * repl_share[i])[:, None] * vint[tech]
+        ex = asset_exits(s_frame[_EXIT_COLUMNS], s_lts, s_events, by="lt_key", alive_in=sc.registry_year)
 
-    # -- populations ----------------------------------------------------------------------------------
-    for i, (o, rp, nw) in driven.items():  # target fleets (stock-driven on the scenario's target path)
-        r = a.iloc[i]
-        tech, q = r["technology_id"], float(r["quantity"])
-        per_unit = content[i] / q if r["mode"] != "target" and q > 0 else vint[tech]
-        out_t[:, i] = o[:, None] * per_unit
-        dem_repl[:, i] = rp[:, None] * vint[tech]
-        dem_new[:, i] = nw[:, None] * vint[tech]
-    for i in np.flatnonzero((a["mode"] == "population").to_numpy()):
-        if int(i) in driven:
-            continue
-        r = a.iloc[i]
-        tech, cls, q = r["technology_id"], r["asset_class"], float(r["quantity"])
-        if q <= 0:
-            continue
-        cy = None if pd.isna(r["commissioning_year"]) else float(r["commissioning_year"])
-        st = None if cy is not None or tech not in since else int(since[tech])
-        per_unit = content[i] / q
-        groups: dict[int, tuple[Lifetime, list[int]]] = {}
-        for j, m in enumerate(mats):
-            lt = by_mat.get((tech, m), by_tech[tech])
-            groups.setdefault(id(lt), (lt, []))[1].append(j)
-        for lt, js in groups.values():
-            lt_s = circ.shift_lifetime(lt, float(shift.get(cls, 0.0)))
-            o, rp, nw = fleets.population_flows(q, lt_s, years, cy, st, sc.registry_year)
-            out_t[:, i, js] = o[:, None] * per_unit[js][None]
-            dem_repl[:, i, js] = rp[:, None] * vint[tech][:, js]
-            dem_new[:, i, js] = nw[:, None] * per_unit[js][None]
-    # -- cohorts (solar parks: panels fail one by one along the lifetime distribution) ----------------
-    for i in np.flatnonzero((a["mode"] == "cohort").to_numpy()):
-        r = a.iloc[i]
-        tech, cls, q, cy = r["technology_id"], r["asset_class"], float(r["quantity"]), int(r["commissioning_year"])
-        lt_s = circ.shift_lifetime(by_tech[tech], float(shift.get(cls, 0.0)))
-        hist = np.arange(min(cy, start), end + 1)
-        res_c = inflow_driven(np.where(hist == cy, q, 0.0), lt_s, hist)
-        o = res_c.outflow[hist >= start]
-        out_t[:, i] = (o / q)[:, None] * content[i][None] if q > 0 else 0.0
-        dem_repl[:, i] = (o * repl_share[i])[:, None] * vint[tech]
-    # new single assets and cohorts commissioned within the window
-    for i in np.flatnonzero(a["mode"].isin(["single", "cohort"]).to_numpy()):
-        cy = int(a.at[i, "commissioning_year"])
-        if start <= cy <= end:
-            dem_new[cy - start, i] = content[i]
+    # -- populations and cohorts: one profile per group ------------------------------------------------
+    group = np.full(n, -1, dtype=np.int64)
+    is_driven = np.zeros(n, dtype=bool)
+    is_driven[list(driven)] = True
+    profiles = []
+    pop = np.flatnonzero((mode == "population") & ~is_driven & (qty > 0))
+    if len(pop):
+        st = np.array([float(since[t]) if t in since else np.nan for t in tech_ids])[tech[pop]]
+        st = np.where(np.isnan(c_year[pop]), st, np.nan)
+        codes, uniq = pd.MultiIndex.from_arrays([tech[pop], cls_names[pop], np.nan_to_num(c_year[pop], nan=-1.0),
+                                                np.nan_to_num(st, nan=-1.0)]).factorize()
+        group[pop] = codes
+        shifted_cache: dict[tuple[int, str], Lifetime] = {}
 
-    # -- pathways per asset, aggregation to cells -----------------------------------------------------
-    er = params.export_reuse[cls_idx].T[:, :, None]          # (Y, n, 1)
-    co = params.collection[cls_idx].T[:, :, None]
-    pt = np.transpose(params.pretreatment[cls_idx], (2, 0, 1))  # (Y, n, M)
-    rc = np.transpose(params.recovery[cls_idx], (2, 0, 1))
-    parts = circ.apply_pathways(out_t, er, co, pt, rc)
-    parts = {k: np.asarray(v) for k, v in parts.items()}
-    parts["demand_replacement"] = dem_repl
-    parts["demand_new"] = dem_new
-    parts["demand"] = dem_repl + dem_new
+        def lt_of(t: str, m: str, cls: str) -> Lifetime:
+            lt = by_mat.get((t, m), by_tech[t])
+            k = (id(lt), cls)
+            if k not in shifted_cache:
+                shifted_cache[k] = circ.shift_lifetime(lt, float(shift.get(cls, 0.0)))
+            return shifted_cache[k]
+
+        keys, lts = [], []
+        for ti, cls, cy, s in uniq:
+            keys.append((int(ti), cls, None if cy < 0 else float(cy), None if s < 0 else int(s)))
+            lts.append([lt_of(tech_ids[int(ti)], m, cls) for m in mats])
+        profiles.append(eol.population_profiles(keys, lts, vintage, years, sc.registry_year))
+    coh = np.flatnonzero(mode == "cohort")
+    if len(coh):
+        codes, uniq = pd.MultiIndex.from_arrays([tech[coh], cls_idx[coh], c_year[coh].astype(np.int64)]).factorize()
+        group[coh] = codes + (len(profiles[0][0]) if profiles else 0)
+        keys = [(int(t), int(c), int(y)) for t, c, y in uniq]
+        lts_c = [circ.shift_lifetime(by_tech[tech_ids[t]], float(shift.get(params.classes[c], 0.0))) for t, c, _ in keys]
+        profiles.append(eol.cohort_profiles(keys, lts_c, vintage, params.replacement, years))
+    g_out, g_repl, g_new = (np.concatenate([p[i] for p in profiles]) if profiles
+                            else np.zeros((0, len(years), n_m)) for i in range(3))
+    new = np.flatnonzero(np.isin(mode, ["single", "cohort"]) & (c_year >= start) & (c_year <= end))
+    d_pos = np.array(sorted(driven), dtype=np.int64)
+    d_arr = [np.array([driven[int(i)][j] for i in d_pos]).reshape(len(d_pos), len(years)) for j in range(3)]
+    plan = eol.FlowPlan(years=years, content=content, quantity=qty, tech=tech, cls=cls_idx, vintage=vintage,
+                        replacement=params.replacement, group=group, g_out=g_out, g_repl=g_repl, g_new=g_new,
+                        single=single, exits=ex, successor=successor, new_pos=new,
+                        new_year=(c_year[new] - start).astype(np.int64), driven=d_pos, d_out=d_arr[0],
+                        d_repl=d_arr[1], d_new=d_arr[2],
+                        d_vintage=(mode[d_pos] == "target") | (qty[d_pos] <= 0) if len(d_pos) else np.zeros(0, bool))
+
+    # -- per finest cell (province, municipality, class), pathways, roll-up to the output cells ---------
+    cells, fine, member = eol.area_cells(region_id, a["province_code"].to_numpy(object),
+                                         a["municipality_code"].to_numpy(object), cls_names,
+                                         all_label=inventory.ALL_CLASSES)
+    n_f = member.shape[1]
+    key_class = np.zeros(n_f, dtype=np.int64)
+    key_class[fine] = cls_idx
+    parts = eol.pathways(eol.accumulate(plan, fine, n_f), params, key_class)
     resid = circ.balance_residual(parts)
-    if np.abs(resid).max(initial=0.0) > 1e-9 * max(1.0, float(out_t.max(initial=0.0))):
+    if np.abs(resid).max(initial=0.0) > 1e-9 * max(1.0, float(parts["outflow"].max(initial=0.0))):
         raise ModelError("mass balance broken: outflow != reused + recovered + lost")
-
-    cells, member = _area_cells(a, region_id)
-    frames = []
-    present = None
-    agg = {v: np.einsum("cn,ynm->cmy", member, parts[v], optimize=True) for v in FLOW_VARIABLES}
+    agg = eol.roll_up(member, {v: parts[v] for v in FLOW_VARIABLES})
     present = np.zeros((len(cells), n_m), dtype=bool)
     for v in FLOW_VARIABLES:
         present |= (agg[v] != 0).any(axis=2)
-    ci, mi = np.nonzero(present)
-    for v in FLOW_VARIABLES:
-        vals = agg[v][ci, mi]  # (K, Y)
-        frames.append(_long(cells, ci, mats, mi, years, v, "t", vals))
 
     # -- indicators (region, all classes) -------------------------------------------------------------
     reg_all = cells.index(("region", region_id, inventory.ALL_CLASSES))
@@ -528,31 +564,57 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
     summ = circ.summary_frame(pd.Series(rec.ravel(), idx), pd.Series(dem.ravel(), idx), benchmark)
     for var in ("outflow", "reused", "lost"):
         summ[f"{var}_t"] = agg[var][reg_all].sum(axis=1)
-    rir, ratio = circ.recycling_input_rate(rec, dem)
-    k = np.flatnonzero(present[reg_all])
-    for v, arr in (("eol_rir", rir), ("secondary_to_demand", ratio)):
-        frames.append(_long(cells, np.full(len(k), reg_all), mats, k, years, v, "fraction", arr[k]))
+    rates = dict(zip(RATE_VARIABLES, circ.recycling_input_rate(rec, dem)))
 
     # -- Monte Carlo bands ----------------------------------------------------------------------------
+    bands = None
     if n_draws:
-        band_frames, band_summary = _bands(a, single, s_frame, s_lts, s_events, successor, content, vint, ints,
-                                           params, parts, cells, region_id, mats, years, int(n_draws), seed,
-                                           sc.registry_year, benchmark, progress)
-        frames += band_frames
-        summ = summ.merge(band_summary, on="material", how="left")
-    flows = pd.concat(frames, ignore_index=True)
-    flows.insert(3, "scenario", sc.name)
-    flows["region"] = region_id
-    flows = flows[COLUMNS]
-    order = ["material", "secondary_supply_t", "demand_t", "eol_rir", "secondary_to_demand", "outflow_t",
-             "reused_t", "lost_t"]
-    summ = summ[[c for c in order if c in summ.columns] + [c for c in summ.columns if c not in order]]
-    return FlowsResult(region=region_id, scenario=sc, years=years, flows=flows, indicators=ind, summary=summ,
-                       benchmark=benchmark, n_draws=int(n_draws) if n_draws else None,
-                       notes=list(dict.fromkeys(notes)), sampled=mc.SAMPLED_INPUTS if n_draws else (),
-                       not_sampled=mc.NOT_SAMPLED if n_draws else (), fleets=fleet_table)
+        kt_codes, kt = pd.MultiIndex.from_arrays([cls_names, tech]).factorize()
+        kt_codes = kt_codes.astype(np.int64)
+        is_single = mode == "single"
+        by_key = eol.accumulate(plan, kt_codes, len(kt), select=~is_single)
+        single_new = eol.accumulate(plan, kt_codes, len(kt), select=is_single)["demand_new"]
+        rng = np.random.default_rng(seed)
+        exits = None
+        if len(s_frame):
+            exits = asset_exits(s_frame[_EXIT_COLUMNS], s_lts, s_events, by="lt_key", n_draws=int(n_draws), rng=rng,
+                                alive_in=sc.registry_year)
+        lo, hi = mc.intensity_ratio_bounds(ints, tech_ids, mats)
+        f_int = mc.intensity_factors(lo, hi, int(n_draws), rng)
+        f_rec = mc.recovery_factors(len(mats), int(n_draws), rng)
+        fd = mc.FlowDraws(years=years, mats=mats, techs=tech_ids,
+                          key_class=np.asarray(kt.get_level_values(0), dtype=object),
+                          key_tech=np.asarray(kt.get_level_values(1), dtype=np.int64), parts=by_key,
+                          single_new=single_new, exits=exits, single_key=kt_codes[single],
+                          single_content=content[single], single_qty=qty[single], successor=successor, vintage=vintage)
+        bands = mc.simulate(fd, params, f_int, f_rec, all_label=inventory.ALL_CLASSES, benchmark=benchmark,
+                            progress=progress)
+    return FlowArrays(region=region_id, scenario=sc, years=years, mats=list(mats), cells=cells, agg=agg,
+                      present=present, rates=rates, indicators=ind, summary=summ, bands=bands, benchmark=benchmark,
+                      n_draws=int(n_draws) if n_draws else None, notes=list(dict.fromkeys(notes)),
+                      fleets=fleet_table)
 
 
+def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: Any = None,
+              start: int | None = None, end: int | None = None, materials: Sequence[str] | None = None,
+              n_draws: int | None = None, seed: int = 0, progress: Progress | None = None) -> FlowsResult:
+    """End-of-life flows, demand and circularity indicators of ``region`` under ``scenario``.
+
+    Args:
+        region: region pack id or folder.
+        scenario: bundled name, YAML path or a :class:`~critmat.specs.scenarios.Scenario`.
+        wh: an open warehouse (circularity tables, CRMA benchmark); None → the bundled package, no benchmark.
+        start, end: years of the results (default: the scenario's window); ``start <= end``.
+        materials: material ids to keep (default: all); ids no asset holds are noted (an error if none is held).
+        n_draws: Monte Carlo draws of the single assets' lifetimes (None or 0: deterministic only).
+        seed: random seed (same seed, same bands).
+        progress: ``progress(done, total)`` during the Monte Carlo.
+    """
+    return flow_arrays(region, scenario, wh=wh, start=start, end=end, materials=materials, n_draws=n_draws,
+                       seed=seed, progress=progress).result()
+
+
+_EXIT_COLUMNS = ["asset_id", "commissioning_year", "quantity", "lt_key", "units", "status", "decommissioning_year"]
 _INPUTS_CACHE: dict[tuple, tuple[Any, Any]] = {}
 
 
@@ -651,33 +713,9 @@ def _long(cells: list[tuple[str, str, str]], ci: np.ndarray, mats: Sequence[str]
                          "value": np.asarray(vals, dtype=float).reshape(-1)})
 
 
-def _bands(a: pd.DataFrame, single: np.ndarray, s_frame: pd.DataFrame, s_lts: dict[str, Lifetime],
-           s_events: pd.DataFrame | None, successor: np.ndarray, content: np.ndarray, vint: dict[str, np.ndarray],
-           intensities: pd.DataFrame, params: circ.PathwayParameters, parts: dict[str, np.ndarray],
-           cells: list[tuple[str, str, str]], region_id: str, mats: Sequence[str], years: np.ndarray,
-           n_draws: int, seed: int, registry_year: int, benchmark: float | None,
-           progress: Progress | None) -> tuple[list[pd.DataFrame], pd.DataFrame]:
-    """Monte Carlo bands (region level, per class and all; window totals): glue around
-    :func:`critmat.models.montecarlo.simulate`."""
-    rng = np.random.default_rng(seed)
-    exits = None
-    if len(s_frame):
-        cols = ["asset_id", "commissioning_year", "quantity", "lt_key", "units", "status", "decommissioning_year"]
-        exits = asset_exits(s_frame[cols], s_lts, s_events, by="lt_key", n_draws=n_draws, rng=rng,
-                            alive_in=registry_year)
-    techs = sorted(set(a["technology_id"]))
-    t_idx = {t: i for i, t in enumerate(techs)}
-    vintage = np.stack([vint[t] for t in techs])
-    lo, hi = mc.intensity_ratio_bounds(intensities, techs, mats)
-    f_int = mc.intensity_factors(lo, hi, n_draws, rng)
-    f_rec = mc.recovery_factors(len(mats), n_draws, rng)
-    fd = mc.FlowDraws(years=years, mats=mats, techs=techs, asset_class=a["asset_class"].to_numpy(object),
-                      tech=a["technology_id"].map(t_idx).to_numpy(np.int64), single=single, exits=exits,
-                      single_content=content[single], single_qty=s_frame["quantity"].to_numpy(dtype=float)
-                      if len(s_frame) else np.zeros(0), successor=successor, vintage=vintage,
-                      parts={v: parts[v] for v in ("outflow", "demand_replacement", "demand_new")})
-    bands = mc.simulate(fd, params, f_int, f_rec, all_label=inventory.ALL_CLASSES, benchmark=benchmark,
-                        progress=progress)
+def _band_frames(bands: mc.FlowBands, cells: list[tuple[str, str, str]], region_id: str, mats: Sequence[str],
+                 years: np.ndarray, benchmark: float | None) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """Long rows of the Monte Carlo bands (region level, per class and all) and the summary's band columns."""
     frames: list[pd.DataFrame] = []
     for cls, per in bands.by_class.items():
         key = ("region", region_id, cls)

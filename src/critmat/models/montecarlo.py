@@ -100,28 +100,42 @@ def recovery_factors(n_mats: int, n_draws: int, rng: np.random.Generator,
 
 @dataclass
 class FlowDraws:
-    """Inputs of :func:`simulate` (deterministic parts and the per-asset layout).
+    """Inputs of :func:`simulate`, aggregated per key (asset class x technology; ``K`` keys).
 
-    * ``asset_class`` / ``tech`` ``(n,)``: class name and technology index (into ``techs``) of every asset;
-    * ``single`` ``(n_s,)``: positions of the single assets (their exits are ``exits``, over the same order);
-    * ``single_content`` ``(n_s, M)``: central tonnes of a whole single asset; ``single_qty`` ``(n_s,)``
-      quantity (MW); ``successor`` ``(n_s,)``: replaced by a registered asset (no replacement demand);
-    * ``vintage`` ``(T, Y, M)``: central tonnes per basis unit of a unit built in each year;
-    * ``parts``: deterministic ``outflow``, ``demand_replacement``, ``demand_new`` ``(Y, n, M)``.
+    * ``key_class`` ``(K,)`` class name and ``key_tech`` ``(K,)`` technology index (into ``techs``) of each key;
+    * ``parts``: deterministic ``outflow``, ``demand_replacement``, ``demand_new`` ``(K, Y, M)`` of the assets
+      that are not single (fleets, cohorts, target fleets); ``single_new`` ``(K, Y, M)``: new demand of the
+      single assets commissioned within the window;
+    * ``exits``: exit-year draws of the single assets (or None), ``single_key`` ``(n_s,)`` their key,
+      ``single_content`` ``(n_s, M)`` central tonnes of a whole single asset, ``single_qty`` ``(n_s,)``
+      quantity (MW), ``successor`` ``(n_s,)``: replaced by a registered asset (no replacement demand);
+    * ``vintage`` ``(T, Y, M)``: central tonnes per basis unit of a unit built in each year.
     """
 
     years: np.ndarray
     mats: Sequence[str]
     techs: Sequence[str]
-    asset_class: np.ndarray
-    tech: np.ndarray
-    single: np.ndarray
+    key_class: np.ndarray
+    key_tech: np.ndarray
+    parts: Mapping[str, np.ndarray]
+    single_new: np.ndarray
     exits: AssetExits | None
+    single_key: np.ndarray
     single_content: np.ndarray
     single_qty: np.ndarray
     successor: np.ndarray
     vintage: np.ndarray
-    parts: Mapping[str, np.ndarray]
+
+
+def subset_exits(exits: AssetExits, assets: np.ndarray) -> AssetExits:
+    """The exits of the assets at positions ``assets`` (their parts and draws), renumbered 0..len-1."""
+    assets = np.asarray(assets, dtype=np.int64)
+    new_pos = np.full(len(exits.asset_id), -1, dtype=np.int64)
+    new_pos[assets] = np.arange(len(assets))
+    parts = np.flatnonzero(new_pos[exits.part_asset] >= 0)
+    return AssetExits(asset_id=exits.asset_id[assets], commissioning_year=exits.commissioning_year[assets],
+                      quantity=exits.quantity[assets], part_asset=new_pos[exits.part_asset[parts]],
+                      part_share=exits.part_share[parts], exit_year=exits.exit_year[..., parts])
 
 
 @dataclass
@@ -144,41 +158,37 @@ def simulate(fd: FlowDraws, params: circ.PathwayParameters, int_factor: np.ndarr
 
     ``int_factor`` ``(D, T, M)`` and ``rec_factor`` ``(D, M)`` from :func:`intensity_factors` and
     :func:`recovery_factors`; ``fd.exits`` holds ``D`` exit-year draws of the single assets (or None).
-    Memory: a few ``D x Y x M`` arrays per class (no per-asset draws are kept).
+    Memory: a few ``D x Y x M`` arrays per class; the single assets' exit draws are aggregated per key
+    (one sparse product per key over its own assets), nothing else is per asset.
     """
     n_d = int_factor.shape[0]
     years = fd.years
     n_y, n_m = len(years), len(fd.mats)
-    classes = sorted(set(fd.asset_class.tolist()))
-    is_single = np.zeros(len(fd.asset_class), dtype=bool)
-    is_single[fd.single] = True
-    s_cls = fd.asset_class[fd.single]
-    s_tech = fd.tech[fd.single]
+    classes = sorted(set(fd.key_class.tolist()))
     totals = {v: np.zeros((n_d, n_y, n_m)) for v in BAND_VARIABLES}
     by_class: dict[str, dict[str, np.ndarray]] = {}
     for step, cls in enumerate(classes):
         c = params.index(cls)
-        in_cls = fd.asset_class == cls
         o = np.zeros((n_d, n_y, n_m))
         dem_r = np.zeros((n_d, n_y, n_m))
         dem_n = np.zeros((n_d, n_y, n_m))
-        for t in sorted(set(fd.tech[in_cls].tolist())):
+        keys = np.flatnonzero(fd.key_class == cls)
+        for k in keys[np.argsort(fd.key_tech[keys], kind="stable")]:
+            t = int(fd.key_tech[k])
             f = int_factor[:, t, None, :]                          # (D, 1, M)
-            mask = in_cls & (fd.tech == t)
             # fleets and cohorts: deterministic quantities, sampled intensity
-            pop = mask & ~is_single
-            if pop.any():
-                for v, arr in (("outflow", o), ("demand_replacement", dem_r), ("demand_new", dem_n)):
-                    arr += f * fd.parts[v][:, pop].sum(axis=1)[None]
-            sm = (s_cls == cls) & (s_tech == t)
-            if sm.any() and fd.exits is not None:
-                cont = np.where(sm[:, None], fd.single_content, 0.0)
-                o += f * fd.exits.outflow(years, cont)            # (D, Y, M)
-                q_mask = sm & ~fd.successor
-                if q_mask.any():
-                    q_out = fd.exits.outflow(years, np.where(q_mask, fd.single_qty, 0.0))  # (D, Y)
+            for v, arr in (("outflow", o), ("demand_replacement", dem_r), ("demand_new", dem_n)):
+                if fd.parts[v][k].any():
+                    arr += f * fd.parts[v][k][None]
+            mine = np.flatnonzero(fd.single_key == k)
+            if len(mine) and fd.exits is not None:
+                ex = subset_exits(fd.exits, mine)
+                o += f * ex.outflow(years, fd.single_content[mine])          # (D, Y, M)
+                q = np.where(fd.successor[mine], 0.0, fd.single_qty[mine])
+                if (~fd.successor[mine]).any():
+                    q_out = ex.outflow(years, q)                               # (D, Y)
                     dem_r += f * (q_out * params.replacement[c][None])[:, :, None] * fd.vintage[t][None]
-                dem_n += f * fd.parts["demand_new"][:, fd.single[sm]].sum(axis=1)[None]
+                dem_n += f * fd.single_new[k][None]
         rc = np.minimum(params.recovery[c].T[None] * rec_factor[:, None, :], 1.0)   # (D, Y, M)
         p = circ.apply_pathways(o, params.export_reuse[c][None, :, None], params.collection[c][None, :, None],
                                 params.pretreatment[c].T[None], rc)
