@@ -66,3 +66,22 @@ def test_quantiles_are_ordered_and_factors_bounded() -> None:
     np.testing.assert_allclose(f[:, 0, 1], 1.0)  # no range: a point mass
     g = mc.recovery_factors(3, 1000, rng)
     assert g.min() >= 0.5 and g.max() <= 1.5
+
+
+def test_quantiles_equal_numpy_nanpercentile():
+    """The vectorised band quantiles equal numpy's nanpercentile, NaNs and all-NaN slices included."""
+    import warnings
+
+    from critmat.models.montecarlo import PERCENTILES, quantiles
+
+    rng = np.random.default_rng(3)
+    for shape, axis in [((60, 7, 5), 0), ((9, 40), 1), ((1, 4), 0)]:
+        a = rng.lognormal(size=shape)
+        a[rng.random(shape) < 0.3] = np.nan
+        np.moveaxis(a, axis, 0)[:, 0] = np.nan  # an all-NaN slice
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ref = np.nanpercentile(a, PERCENTILES, axis=axis)
+        np.testing.assert_array_equal(quantiles(a, axis=axis), ref)
+        full = np.nan_to_num(a)
+        np.testing.assert_array_equal(quantiles(full, axis=axis), np.percentile(full, PERCENTILES, axis=axis))

@@ -229,12 +229,17 @@ def write_gpkg(df: pd.DataFrame, path: Path, layer: str = "companies") -> Path:
     return write_geopackage(df, Path(path), layer=layer)
 
 
-def streams_with_flows(specs: dict[str, StreamSpec], region: str, scenario: str, wh: object) -> dict[str, StreamSpec]:
+def streams_with_flows(specs: dict[str, StreamSpec], region: str, scenario: str, wh: object,
+                       result: object = None) -> dict[str, StreamSpec]:
     """Stream specs whose tonnes come from the flows model (what is ``collected`` for recycling, region total)
-    where the model covers them; the other specs are kept as given (placeholders, marked as assumptions)."""
+    where the model covers them; the other specs are kept as given (placeholders, marked as assumptions).
+
+    ``result``: a :class:`~critmat.flows.FlowsResult` of ``region`` and ``scenario`` over the scenario's
+    window that the caller already holds (its deterministic rows are the same with or without Monte Carlo
+    draws); None runs the flows model."""
     from critmat.flows import run_flows
     from critmat.models.matching import streams_from_flows
 
-    res = run_flows(region, scenario, wh=wh)
+    res = result if result is not None else run_flows(region, scenario, wh=wh)
     return {**specs, **streams_from_flows(res.flows, specs, region=region, variable="collected",
                                           source_id=f"critmat flows, scenario {scenario}")}

@@ -266,6 +266,11 @@ def fillers(inp: Inputs) -> Result:
 
 
 def match(inp: Inputs, top: int = 3) -> Result:
+    """Ranked recyclers and offtakers per end-of-life stream (tonnes from the report's flows run)."""
+    return inp.memo(f"match:{top}", lambda: _match(inp, top))
+
+
+def _match(inp: Inputs, top: int) -> Result:
     from critmat import capabilities_data as data
     from critmat.models import capabilities as cap
     from critmat.models import matching as mm
@@ -274,7 +279,7 @@ def match(inp: Inputs, top: int = 3) -> Result:
     specs = data.bundled_stream_specs(t["streams"]["stream_id"])
     specs = {k: v for k, v in specs.items() if v.region_id == inp.region}
     if specs:
-        specs = data.streams_with_flows(specs, inp.region, inp.scenario, inp.wh)
+        specs = data.streams_with_flows(specs, inp.region, inp.scenario, inp.wh, result=flows(inp))
     locs = cap.company_locations(t["companies"], t["towns"])
     cands = mm.candidates(locs, t["company_activities"], t["company_streams"], t["facilities"],
                           t["facility_capabilities"])

@@ -69,6 +69,9 @@ def render(fig: Figure, dpi: int = 200) -> tuple[str, bytes]:
     with _style():
         s = io.StringIO()
         fig.savefig(s, format="svg", metadata={"Date": None, "Creator": "critmat"})
+        # the layout is done (positions are fractions of the figure, the same at any dpi): don't redo it
+        if fig.get_layout_engine() is not None:
+            fig.set_layout_engine("none")
         p = io.BytesIO()
         fig.savefig(p, format="png", dpi=dpi, metadata={"Software": "critmat"},
                     pil_kwargs={"compress_level": 1})  # zlib level 1: 5x faster than the default, files ~1.5x
