@@ -13,9 +13,9 @@ from typing import Any
 
 def _region(wh: Any, region: str | Path) -> Any:
     if wh is not None and hasattr(wh, "has") and wh.has("regions"):
-        from critmat.regions import get_region  # the warehouse data path of critmat.services
+        from critmat.warehouse import access  # the warehouse data path of critmat.services
 
-        return get_region(wh, region)
+        return access.region(wh, str(region))
     from critmat.regions import load_region
 
     return load_region(region)
