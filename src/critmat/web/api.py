@@ -302,16 +302,26 @@ def _section(r: Any) -> SimpleNamespace:
 def risk(request: Request, fmt: FormatQ = None, region: Annotated[str | None, Query(
              pattern=r"^[a-z0-9][a-z0-9\-]{0,39}$")] = None, material: OptMaterial = None,
          top: Top = None) -> Response:
+    from critmat.services import exposure as E
+
     st = state_of(request)
-    return respond(request, st, lambda: S.risk(st.warehouse(), region=region, material=material, top=top),
-                   fmt=fmt, name=f"risk-{region or 'materials'}", args=locals())
+
+    def run() -> Any:
+        wh = st.warehouse()
+        if region is None:
+            return E.supply_risk(wh, material=material, top=top)
+        return E.exposure(wh, region, material=material, top=top)
+
+    return respond(request, st, run, fmt=fmt, name=f"risk-{region or 'materials'}", args=locals())
 
 
 @router.get("/shocks", response_model=Table, responses=TABLE_RESPONSES, tags=["exposure"],
             summary="Bundled supply shocks")
 def shocks(request: Request, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.shocks(st.warehouse()), fmt=fmt, name="shocks", args=locals())
+    from critmat.services.exposure import bundled_shocks
+
+    return respond(request, st, lambda: bundled_shocks(st.warehouse()), fmt=fmt, name="shocks", args=locals())
 
 
 class DisruptionResult(BaseModel):
@@ -319,6 +329,7 @@ class DisruptionResult(BaseModel):
     description: str
     region: str | None
     totals: dict[str, Any]
+    sources: list[str] = []
     sections: dict[str, dict[str, Any]]
 
 
@@ -326,9 +337,29 @@ class DisruptionResult(BaseModel):
              summary="Simulate a disruption: a shock in, the exposed need, assets, projects and companies out")
 def disrupt(request: Request, region: RegionId, body: ShockRequest) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.disrupt(st.warehouse(), region, shock=body.shock, materials=body.materials,
-                                                   country=body.country, share=body.share, months=body.months),
-                   kind="doc", cacheable=False, args=locals())
+    return respond(request, st, lambda: _disruption(st.warehouse(), region, body), kind="doc", cacheable=False,
+                   args=locals())
+
+
+DISRUPTION_SECTIONS = {"supply": "supply", "affected": "affected_by_year_class", "mitigations": "mitigations",
+                       "companies": "companies", "projects": "projects"}
+"""The tables of a disruption answer: API section name -> key of the disruption service's document."""
+
+
+def _disruption(wh: Any, region: str, body: ShockRequest) -> dict[str, Any]:
+    """The disruption service's answer as the API's document (its tables as columns + rows)."""
+    from critmat.services import exposure as E
+
+    spec = E.shock_spec(wh, body.shock, materials=body.materials, country=body.country, share=body.share,
+                        months=body.months)
+    res = E.disrupt(wh, spec, region)
+    doc = res.doc
+    sections = {}
+    for name, key in DISRUPTION_SECTIONS.items():
+        rows = doc.get(key) or []
+        sections[name] = {"columns": list(rows[0]) if rows else [], "rows": rows}
+    return {"shock": doc["shock"], "description": doc["description"], "region": region, "totals": doc["totals"],
+            "sources": list(res.sources), "sections": sections}
 
 
 @router.get("/regions/{region}/disruptions", response_model=Table, responses=TABLE_RESPONSES, tags=["exposure"],
@@ -347,11 +378,10 @@ def disrupt_table(request: Request, region: RegionId, fmt: FormatQ = None,
     def run() -> Any:
         import pandas as pd
 
-        r = S.disrupt(st.warehouse(), region, shock=body.shock, materials=body.materials, country=body.country,
-                      share=body.share, months=body.months)
-        sec = r.doc["sections"][section]
-        return _table(pd.DataFrame(sec["rows"], columns=sec["columns"]), title=f"{r.title}: {section}",
-                      sources=r.sources, params=r.params)
+        doc = _disruption(st.warehouse(), region, body)
+        sec = doc["sections"][section]
+        return _table(pd.DataFrame(sec["rows"], columns=sec["columns"]), title=f"{doc['description']}: {section}",
+                      sources=doc["sources"], params={"region": region, "shock": doc["shock"], "section": section})
 
     return respond(request, st, run, fmt=fmt, name=f"disruption-{region}-{section}", args=locals())
 

@@ -1,31 +1,20 @@
-"""Stand-in for :mod:`critmat.services` until it lands on main: the same call signatures and the same
-result shape (``frame, title, caption, units, sources, params, doc``), written as the CLI glue of today
-calls the model functions. The web face imports its services from :mod:`critmat.web.backend`, which
-prefers ``critmat.services`` when present; this module goes when every call has its service.
+"""Stand-in for the parts of :mod:`critmat.services` that have not landed yet (capabilities and matching,
+boundaries, coverage statements, policy; flows under a dashboard variant of a scenario): the service
+call signatures and :class:`~critmat.services.base.Result`. Each function goes when its service lands.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from critmat.services.base import Result
 from critmat.warehouse import Warehouse
-
-
-from critmat.services.base import Result  # noqa: E402  (one result shape for every face)
 
 
 def _srcs(df: pd.DataFrame) -> list[str]:
     return sorted({str(s) for s in df["source_id"].dropna()}) if "source_id" in df else []
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    import json
-
-    return json.loads(df.to_json(orient="records", date_format="iso", double_precision=15, default_handler=str))
 
 
 # -------------------------------------------------------------------------------------------- flows
@@ -55,73 +44,6 @@ def flows_variant(wh: Warehouse, region: str, scenario: Any, material: str | Non
                   params={"region": res.region, "scenario": res.scenario.name, "years": [y0, y1], "draws": draws,
                           "seed": seed, "by": by, "material": material},
                   doc={"notes": res.notes, "benchmark": res.benchmark})
-
-
-# -------------------------------------------------------------------------------------------- exposure
-def risk(wh: Warehouse, region: str | None = None, material: str | None = None, top: int | None = None) -> Result:
-    from critmat import risk_report as rr
-    from critmat.knowledge import material_index
-
-    data = rr.risk_data(wh)
-    mid = material_index(wh).resolve(material) if material else None
-    day = dt.date.today()
-    if region is None:
-        t = rr.indicators(data, day)
-        t = t[t["sr"].notna() | t["hhi_extraction"].notna() | t["hhi_processing"].notna()]
-        t = t.sort_values(["sr", "material_id"], ascending=[False, True], na_position="last")
-        title = "Supply risk of the materials"
-    else:
-        rep = rr.exposure_report(data, region, day)
-        t = rep.materials
-        t = t[t["sr"].notna() | (t["need_t_per_yr"] > 0)]
-        title = f"Exposure of {region} by material"
-    if mid is not None:
-        t = t[t["material_id"] == mid]
-    t = t.reset_index(drop=True)
-    if top:
-        t = t.head(top)
-    return Result(t, title=title, caption=f"controls in force on {day}", sources=["ec_crm_2023"],
-                  params={"region": region, "material": mid, "top": top, "on": day.isoformat()})
-
-
-def shocks(wh: Warehouse) -> Result:
-    from critmat.specs.shocks import bundled_shocks, load_shock
-
-    rows = []
-    for name in bundled_shocks():
-        s = load_shock(name)
-        rows.append({"shock": name, "title": s.title, "materials": ", ".join(s.materials), "country": s.country,
-                     "share": s.share, "months": s.months, "start": s.start.isoformat(), "describe": s.describe()})
-    return Result(pd.DataFrame(rows), title="Bundled shocks")
-
-
-def disrupt(wh: Warehouse, region: str | None, shock: str | None = None, materials: list[str] | None = None,
-            country: str | None = None, share: float | None = None, months: float | None = None) -> Result:
-    from critmat import risk_report as rr
-    from critmat.errors import ScenarioError
-    from critmat.specs.shocks import load_shock, shock_from_dict
-
-    if shock is None and not materials and country is None:
-        raise ScenarioError("no shock given: name a bundled shock, or give materials and a country")
-    if shock is not None:
-        base = load_shock(shock).model_dump(exclude_none=True)
-    else:
-        base = {"id": "custom", "title": "custom shock", "start": dt.date.today().isoformat(), "months": 12}
-    base.update({k: v for k, v in {"materials": materials or None, "country": country, "share": share,
-                                   "months": months}.items() if v is not None})
-    spec = shock_from_dict(base, where="request")
-    res = rr.run_shock(wh, spec, region)
-    sections = {"supply": res.supply, "affected": res.affected_by_year_class(), "mitigations": res.mitigations,
-                "companies": res.companies, "projects": res.projects}
-    doc = {"shock": res.shock.model_dump(mode="json"), "description": res.shock.describe(), "region": region,
-           "totals": res.totals(), "sections": {k: {"columns": [str(c) for c in v.columns], "rows": _records(v)}
-                                               for k, v in sections.items()}}
-    return Result(res.mitigations, title=f"Disruption: {res.shock.describe()}", sources=list(res.shock.source_ids),
-                  params={"region": region, **base}, doc=doc)
-
-
-def disrupt_sections(result: Result) -> list[str]:
-    return list(result.doc["sections"])
 
 
 # -------------------------------------------------------------------------------------------- capabilities

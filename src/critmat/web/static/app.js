@@ -388,7 +388,7 @@
         ...Object.entries(r.sections).map(([name, sec]) => h("div", { class: "card" },
           table({ title: t("sec_" + name), columns: sec.columns, rows: sec.rows }, `regions/${state.region}/disruptions`, Object.assign({ section: name }, q)))));
     } },
-      control(t("shock"), select("disrupt-shock", [["", t("custom")]].concat(sh.rows.map(r => [r.shock, r.title || r.shock])), "", v => {
+      control(t("shock"), select("disrupt-shock", [["", t("custom")]].concat(sh.rows.map(r => [r.name, r.title || r.name])), "", v => {
         f.shock = v;
         for (const id of ["disrupt-material", "disrupt-country", "disrupt-share", "disrupt-months"]) document.getElementById(id).disabled = !!v;
       })),
