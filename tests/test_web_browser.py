@@ -55,10 +55,16 @@ def page(browser, base_url: str):
     ctx.close()
 
 
+def _settled(page, name: str) -> None:
+    """The page ``name`` has rendered and no API request is in flight (the dashboard counts them on
+    ``<body data-pending>``): a condition, not a sleep, and unlike the browser's network idle it also holds
+    after a hash navigation or a control change."""
+    page.wait_for_selector(f"body[data-ready='{name}'][data-pending='0']", state="attached")
+
+
 def _open(page, base_url: str, route: str) -> None:
     page.goto(f"{base_url}/#/{route}")
-    page.wait_for_selector(f"body[data-ready='{route.split('/')[0]}']")
-    page.wait_for_load_state("networkidle")
+    _settled(page, route.split("/")[0])
 
 
 @pytest.mark.parametrize("route", PAGES)
@@ -82,8 +88,9 @@ def test_the_map_shows_the_assets(page, base_url: str) -> None:
     page.locator("#map path.asset-marker").first.click(force=True)
     assert page.locator("#details dl dt").count() > 3
     page.check("#choro-toggle")
-    page.wait_for_load_state("networkidle")
-    assert page.locator("#map path.stock-marker, #map path.leaflet-interactive").count() > located
+    page.wait_for_function("n => document.querySelectorAll('#map path.stock-marker, #map path.leaflet-interactive')"
+                           ".length > n", arg=located)
+    _settled(page, "map")
     assert page.problems == []
 
 
@@ -95,10 +102,12 @@ def test_a_scenario_control_changes_the_flows_chart(page, base_url: str) -> None
     page.locator("#flows-recovery").fill("0.9")
     page.locator("#flows-recovery").dispatch_event("change")
     expect(chart).to_have_attribute("data-params", re.compile(r'"recovery":"0.9"'))
+    _settled(page, "flows")
     after = chart.inner_html()
     assert after != before
     page.select_option("#flows-scenario", "lifetime-extension")
     expect(chart).to_have_attribute("data-params", re.compile("lifetime-extension"))
+    _settled(page, "flows")
     assert chart.inner_html() != after
     assert page.problems == []
 
@@ -132,7 +141,7 @@ def test_a_table_downloads_as_csv(page, base_url: str) -> None:
 def test_the_dashboard_speaks_dutch(page, base_url: str) -> None:
     _open(page, base_url, "stock")
     page.click("#lang")
-    page.wait_for_selector("body[data-ready='stock']")
+    _settled(page, "stock")
     assert page.locator("nav a[href='#/stock']").inner_text() == "Voorraad"
     assert page.evaluate("document.documentElement.lang") == "nl"
     assert page.problems == []

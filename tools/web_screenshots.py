@@ -59,8 +59,8 @@ def main() -> None:
                 for route in PAGES:
                     errors.clear()
                     page.goto(f"{base}/#/{route}")
-                    page.wait_for_selector(f"body[data-ready='{route.split('/')[0]}']")
-                    page.wait_for_load_state("networkidle")
+                    page.wait_for_selector(f"body[data-ready='{route.split('/')[0]}'][data-pending='0']",
+                                           state="attached")
                     name = f"{lang}-{route.replace('/', '-')}.png"
                     page.screenshot(path=str(args.out / name), full_page=True)
                     print(name, "console errors:", errors or "none")

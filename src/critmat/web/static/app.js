@@ -31,11 +31,17 @@
     const s = q.toString();
     return API + path + (s ? "?" + s : "");
   }
+  // requests in flight, on <body data-pending>: tests and screenshots wait for 0 instead of sleeping
+  let pending = 0;
+  const setPending = d => { pending += d; document.body.setAttribute("data-pending", String(pending)); };
   async function api(path, params, init) {
-    const r = await fetch(url(path, params), Object.assign({ headers: { Accept: "application/json" } }, init || {}));
-    const body = await r.json().catch(() => ({}));
-    if (!r.ok) { const e = new Error(body.detail || r.statusText); e.status = r.status; throw e; }
-    return body;
+    setPending(1);
+    try {
+      const r = await fetch(url(path, params), Object.assign({ headers: { Accept: "application/json" } }, init || {}));
+      const body = await r.json().catch(() => ({}));
+      if (!r.ok) { const e = new Error(body.detail || r.statusText); e.status = r.status; throw e; }
+      return body;
+    } finally { setPending(-1); }
   }
   function errorBox(err) { return h("div", { class: "error", role: "alert" }, `${t("error")}: ${err.message}`); }
   function loading() { return h("p", { class: "muted" }, t("loading")); }
@@ -65,9 +71,16 @@
       h("tbody", {}, rows.map(r => h("tr", {}, cols.map(c => h("td", { class: typeof r[c] === "number" ? "num" : null },
         typeof r[c] === "boolean" ? (r[c] ? "✓" : "") : cell(c, r[c])))))));
     return h("div", { class: "tableblock" }, head,
-      data.caption ? h("div", { class: "caption" }, data.caption) : null,
+      data.caption ? caption(data.caption) : null,
       h("div", { class: "tablewrap" }, tbl),
       data.sources && data.sources.length ? h("div", { class: "sources" }, `${t("sources")}: ${data.sources.join(", ")}`) : null);
+  }
+  function caption(text) {
+    // a long caption (a model's notes on single assets) is folded after its first part
+    const cut = text.indexOf("; notes: ") >= 0 ? text.indexOf("; notes: ") : (text.length > 400 ? text.lastIndexOf("; ", 400) : -1);
+    if (cut <= 0) return h("div", { class: "caption" }, text);
+    return h("div", { class: "caption" }, text.slice(0, cut),
+      h("details", {}, h("summary", {}, t("more")), text.slice(cut + 2)));
   }
   function select(id, options, value, onchange) {
     const s = h("select", { id, onchange: e => onchange(e.target.value) },
@@ -282,6 +295,7 @@
     m.replaceChildren(h("h1", {}, t("nav_stock")), loading());
     let mats;
     try { mats = await materialOptions(true, "all"); } catch (e) { m.replaceChildren(errorBox(e)); return; }
+    const nameOf = Object.fromEntries(mats);
     const ps = { by: "material", material: "", draws: 1000, pipeline: false };
     const chart = h("div", { id: "stock-chart" }), tbl = h("div", {});
     const logScale = h("input", { type: "checkbox", id: "stock-log", checked: true, onchange: () => run() });
@@ -289,8 +303,9 @@
       tbl.replaceChildren(loading());
       let d;
       try { d = await api(`regions/${state.region}/stock`, ps); } catch (e) { tbl.replaceChildren(errorBox(e)); return; }
-      const label = r => r.name || r.area || r[ps.by] || r.material;
-      const rows = d.rows.slice().sort((a, b) => b.mass_t - a.mass_t);
+      const label = r => r.name || r.area || r[ps.by] || nameOf[r.material] || r.material;
+      // a group (rare earths) would stand beside its members in the chart: the table keeps it, flagged
+      const rows = d.rows.filter(r => !r.is_group).sort((a, b) => b.mass_t - a.mass_t);
       C.bars(chart, { bars: rows.map(r => ({ label: String(label(r)) + (ps.by !== "material" && !ps.material ? ` · ${r.material}` : ""), value: r.mass_t, lo: r.low_t, hi: r.high_t })), unit: "t", max: 30, log: logScale.checked });
       tbl.replaceChildren(table(d, `regions/${state.region}/stock`, ps));
     }
@@ -302,7 +317,7 @@
         h("label", {}, t("pipeline"), h("input", { type: "checkbox", id: "stock-pipeline", onchange: e => { ps.pipeline = e.target.checked; run(); } })),
         h("label", {}, t("log_scale"), logScale)),
       h("div", { class: "card" }, chart), h("div", { class: "card" }, tbl));
-    run();
+    await run();
   }
 
   // ------------------------------------------------------------------------------------------------ flows
@@ -323,6 +338,8 @@
     const chart = h("div", { id: "flows-chart" }), tbl = h("div", {}), summary = h("div", {});
     const chartNote = h("div", { class: "caption" });
     const VARS = ["outflow", "recovered", "demand", "lost"];
+    // demand can be 100x what is recovered: on a log scale the recovery controls' effect stays visible
+    const logScale = h("input", { type: "checkbox", id: "flows-log", checked: true, onchange: () => run() });
     let seq = 0;
     async function run() {
       const my = ++seq;
@@ -338,7 +355,7 @@
       const series = VARS.filter(v => d.columns.includes(v)).map(v => ({ name: v,
         points: d.rows.map(r => ({ x: r.year, y: d.columns.includes(v + "_p50") ? r[v + "_p50"] : r[v] })),
         band: d.columns.includes(v + "_p05") ? d.rows.map(r => ({ x: r.year, lo: r[v + "_p05"], hi: r[v + "_p95"] })) : null }));
-      C.line(chart, { title: d.title, series, integerX: true, yLabel: "t/yr" });
+      C.line(chart, { title: d.title, series, integerX: true, yLabel: "t/yr", log: logScale.checked });
       chartNote.textContent = ps.draws > 0 ? t("flows_band_note") : t("flows_det_note");
       chart.setAttribute("data-params", JSON.stringify(params));
       tbl.replaceChildren(table(d, `regions/${state.region}/flows`, params, { columns: ["year"].concat(d.columns.filter(c => c !== "year" && c !== "material")) }));
@@ -361,9 +378,10 @@
         control(t("recovery"), h("span", {}, h("input", { type: "range", id: "flows-recovery", min: 0, max: 1, step: 0.05, value: 0.5,
           onchange: e => { ps.recovery = e.target.value; recOut.textContent = e.target.value; reset.disabled = false; run(); } }), " ", recOut, " ",
           reset)),
-        control(t("draws"), select("flows-draws", [[0, "0"], [200, "200"], [1000, "1000"]], 200, v => { ps.draws = +v; run(); }))),
+        control(t("draws"), select("flows-draws", [[0, "0"], [200, "200"], [1000, "1000"]], 200, v => { ps.draws = +v; run(); })),
+        h("label", {}, t("log_scale"), logScale)),
       h("div", { class: "card" }, chart, chartNote), h("div", { class: "card" }, tbl), h("div", { class: "card" }, summary));
-    run();
+    await run();
   }
 
   // ------------------------------------------------------------------------------------------------ disruption
@@ -427,7 +445,7 @@
       h("div", { class: "card" }, h("h2", {}, t("matches")),
         h("div", { class: "controls" }, control(t("stream"), select("match-stream", [["", t("all")]].concat(streams.rows.map(s => [s.stream, s.stream])), "", v => runMatch(v)))),
         matchBox));
-    runMatch("");
+    await runMatch("");
   }
 
   // ------------------------------------------------------------------------------------------------ policy
@@ -436,6 +454,7 @@
     m.replaceChildren(h("h1", {}, t("nav_policy")), h("p", { class: "intro" }, t("policy_intro")), loading());
     const r = state.region;
     const blocks = [];
+    let indicators = null;
     if (state.features.policy) {
       try {
         const pol = await api(`regions/${r}/policy`);
@@ -445,7 +464,7 @@
       } catch (e) { blocks.push(errorBox(e)); }
       const indBox = h("div", { id: "policy-indicators" }, loading());
       blocks.push(h("div", { class: "card" }, h("h2", {}, t("indicators")), indBox));
-      api(`regions/${r}/policy/indicators`).then(ind => {
+      indicators = api(`regions/${r}/policy/indicators`).then(ind => {
         const titleCol = state.lang === "nl" ? "title_nl" : "title";
         indBox.replaceChildren(table(ind, `regions/${r}/policy/indicators`, {}, { columns: ["indicator_id", titleCol, "value", "unit", "target_share", "basis", "items"] }));
       }, e => indBox.replaceChildren(errorBox(e)));
@@ -457,6 +476,7 @@
       blocks.push(h("div", { class: "card" }, h("h2", {}, t("exposure")), bx, table(ex, "risk", { region: r }, { columns: ["rank", "material_id", "sr", "ei", "hhi_processing", "china_processing", "crma_exceeds", "controls_active", "stock_t", "need_t_per_yr", "exposure_score"] })));
     } catch (e) { blocks.push(errorBox(e)); }
     m.replaceChildren(h("h1", {}, t("nav_policy")), h("p", { class: "intro" }, t("policy_intro")), ...blocks);
+    await indicators;
   }
 
   // ------------------------------------------------------------------------------------------------ sources

@@ -59,8 +59,16 @@
     const x0 = Math.min(...xs), x1 = Math.max(...xs);
     const y0 = Math.min(0, ...ys), y1 = Math.max(...ys, spec.yMin1 ? 1 : 0) || 1;
     const X = v => m.l + (x1 === x0 ? 0.5 : (v - x0) / (x1 - x0)) * (W - m.l - m.r);
-    const Y = v => H - m.b - (v - y0) / (y1 - y0 || 1) * (H - m.t - m.b);
-    for (const t of niceTicks(y0, y1, 5)) {
+    // log scale (spec.log): decades from the smallest positive value (at most 6 below the largest); 0 sits on the axis
+    const pos = ys.filter(v => v > 0), log = !!spec.log && pos.length > 0;
+    const lmax = log ? Math.ceil(Math.log10(Math.max(...pos))) : 1;
+    const lmin = log ? Math.max(lmax - 6, Math.floor(Math.log10(Math.min(...pos)))) : 0;
+    const Y = log
+      ? v => H - m.b - (Math.max(lmin, Math.log10(Math.max(v, Math.pow(10, lmin)))) - lmin) / ((lmax - lmin) || 1) * (H - m.t - m.b)
+      : v => H - m.b - (v - y0) / (y1 - y0 || 1) * (H - m.t - m.b);
+    const yTicks = log ? Array.from({ length: lmax - lmin + 1 }, (_, i) => Math.pow(10, lmin + i)) : niceTicks(y0, y1, 5);
+    if (log) text(svg, W - m.r, H - 2, "log", { "text-anchor": "end", fill: "#999", "font-size": 10 });
+    for (const t of yTicks) {
       el("line", { x1: m.l, x2: W - m.r, y1: Y(t), y2: Y(t), stroke: "#e3e3e3" }, svg);
       text(svg, m.l - 6, Y(t) + 4, fmt(t), { "text-anchor": "end" });
     }
@@ -68,7 +76,7 @@
       if (t % 1 && spec.integerX) continue;
       text(svg, X(t), H - m.b + 16, String(t), { "text-anchor": "middle" });
     }
-    el("line", { x1: m.l, x2: W - m.r, y1: Y(y0), y2: Y(y0), stroke: "#999" }, svg);
+    el("line", { x1: m.l, x2: W - m.r, y1: Y(log ? Math.pow(10, lmin) : y0), y2: Y(log ? Math.pow(10, lmin) : y0), stroke: "#999" }, svg);
     if (spec.yLabel) text(svg, 8, m.t + 4, spec.yLabel, { "font-size": 11, fill: "#555" });
     spec.series.forEach((s, i) => {
       const c = s.color || PALETTE[i % PALETTE.length];
