@@ -18,7 +18,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from critmat.cli import app, reflow
-from critmat.cli.output import Format, fmt_number, mark_groups, table
+from critmat.cli.output import fmt_number, starred, table
+from critmat.services.base import flag_groups
 
 runner = CliRunner()
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -82,13 +83,14 @@ def test_wide_tables_fit_and_never_break_numbers(width: int) -> None:
 
 def test_group_rows_flagged() -> None:
     df = pd.DataFrame({"material": ["neodymium", "rare_earth_elements_light"], "mass_t": [680.4, 894.6]})
-    shown, caption = mark_groups(df, "material", {"rare_earth_elements_light"}, Format.table, "tonnes")
-    assert list(shown["material"]) == ["neodymium", "rare_earth_elements_light *"]
-    assert caption.startswith("tonnes\n* ") and "do not add them up" in caption
-    data, _ = mark_groups(df, "material", {"rare_earth_elements_light"}, Format.csv)
+    data = flag_groups(df, "material", {"rare_earth_elements_light"})  # what services return (csv, json)
     assert list(data.columns) == ["material", "is_group", "mass_t"] and list(data["is_group"]) == [False, True]
-    none, cap = mark_groups(df.head(1), "material", {"rare_earth_elements_light"}, Format.json, "c")
-    assert list(none.columns) == ["material", "mass_t"] and cap == "c"
+    shown, caption = starred(data, "tonnes")  # what the CLI's tables show
+    assert list(shown["material"]) == ["neodymium", "rare_earth_elements_light *"]
+    assert list(shown.columns) == ["material", "mass_t"]
+    assert caption.startswith("tonnes\n* ") and "do not add them up" in caption
+    none = flag_groups(df.head(1), "material", {"rare_earth_elements_light"})
+    assert list(none.columns) == ["material", "mass_t"] and starred(none, "c") == (none, "c")
 
 
 # --------------------------------------------------------------------------------------- commands

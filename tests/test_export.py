@@ -61,8 +61,15 @@ def inputs() -> stock_mod.StockInputs:
 
 @pytest.fixture
 def patched(monkeypatch, inputs):
-    monkeypatch.setattr(stock_mod, "load_inputs", lambda region="nh-fl", groups=None, loaded=None: inputs)
-    return inputs
+    """The CLI's stock service on the small frames above instead of the warehouse's nh-fl (memo emptied
+    before and after, so no answer crosses between the two)."""
+    from critmat.services import context
+    from critmat.services import stock as service
+
+    context.clear()
+    monkeypatch.setattr(service, "inputs", lambda wh, region="nh-fl", scale=False: inputs)
+    yield inputs
+    context.clear()
 
 
 def test_datacentre_capacity_imputed_by_type(inputs):

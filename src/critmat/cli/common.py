@@ -54,6 +54,3 @@ def busy(message: str) -> Iterator[None]:
     """A spinner with ``message`` on stderr while a model runs (shown on a terminal only, then erased)."""
     with err.status(f"[dim]{message}…"):
         yield
-
-
-from critmat.services.base import group_ids  # noqa: E402,F401 - re-exported for the CLI modules

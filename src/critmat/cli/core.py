@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from critmat.cli.common import PANEL_DATA, DbOption, FormatOption, check_db, err, warehouse
-from critmat.cli.output import Format, emit
+from critmat.cli.output import Format, show
 
 data_app = typer.Typer(help="Import publisher files and manage data packages.", no_args_is_help=True)
 
@@ -40,16 +40,10 @@ def sources(db: DbOption = None, fmt: FormatOption = Format.table,
     Without options: the provenance of each warehouse table (source_ids point into the source registry).
     With --registry: the registry itself (publisher, title, vintage, licence, url of every source).
     """
+    from critmat.services import sources as service
+
     wh = warehouse(db)
-    if sources_only:
-        df = wh.table("sources")[["source_id", "kind", "publisher", "title", "vintage", "licence", "url"]]
-        emit(df, fmt, title="Source registry")
-    else:
-        df = wh.provenance[["dataset", "package", "source_ids", "vintage", "rows", "sha256"]].copy()
-        if fmt is Format.table:
-            df["sha256"] = df["sha256"].str.slice(0, 12) + "…"
-        emit(df, fmt, title="Provenance of the warehouse tables",
-             caption=f"{wh.path} · `critmat sources --registry` lists the full citations")
+    show(service.registry(wh) if sources_only else service.provenance(wh), fmt)
 
 
 @data_app.command("import")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from critmat.cli.common import PANEL_MATERIALS, DbOption, FormatOption, warehouse
-from critmat.cli.output import Format, emit, stdout_console, to_json
+from critmat.cli.output import Format, show, stdout_console
 
 app = typer.Typer(help="The EU critical raw materials: lists, criticality, suppliers, controls.",
                   no_args_is_help=True)
@@ -30,17 +29,14 @@ def list_cmd(
     lists: the years of the EU CRM lists the material was on (2024: strategic, Reg. (EU) 2024/1252).
     A material_kind of group (REE, PGM) is assessed as a whole; its elements are listed with --list all.
     """
-    from critmat.knowledge import list_materials
+    from critmat.services.materials import material_list
 
     if which not in ("2023", "srm", "all"):
         raise typer.BadParameter(f"'{which}' is not one of 2023, srm, all", param_hint="--list")
-    df = list_materials(warehouse(db), which)  # type: ignore[arg-type]
-    if fmt is Format.table and which == "2023" and "crm_2023" in df:
-        df = df.drop(columns="crm_2023")  # all yes on this list
-    titles = {"2023": "EU critical raw materials 2023 (COM(2023)160; Reg. (EU) 2024/1252 Annex II)",
-              "srm": "Strategic raw materials (Reg. (EU) 2024/1252 Annex I)", "all": "All materials"}
-    emit(df, fmt, title=f"{titles[which]} — {len(df)}",
-         caption="SR/EI: EC 2023 CRM study, Annex 4. `critmat materials show NAME` for a profile.")
+    res = material_list(warehouse(db), which)
+    if fmt is Format.table and which == "2023" and "crm_2023" in res.frame:
+        res.frame = res.frame.drop(columns="crm_2023")  # all yes on this list
+    show(res, fmt)
 
 
 @app.command("show")
@@ -55,19 +51,13 @@ def show_cmd(
     Table: the profile in sections, with sources. JSON: the whole profile as one object. CSV: the supplier
     rows (material_id, stage, scope, country, share 0..1, source_id).
     """
-    import pandas as pd
+    from critmat.services.materials import profile
 
-    from critmat.knowledge import material_profile
-
-    prof = material_profile(warehouse(db), name)
-    if fmt is Format.json:
-        sys.stdout.write(to_json(prof) + "\n")
-    elif fmt is Format.csv:
-        supply = pd.DataFrame(prof["supply"])
-        supply.insert(0, "material_id", prof["id"])
-        emit(supply, fmt)
+    res = profile(warehouse(db), name)
+    if fmt is Format.table:
+        _print_profile(res.doc)
     else:
-        _print_profile(prof)
+        show(res, fmt)
 
 
 def _pct(x: float | None) -> str:

@@ -6,12 +6,10 @@ booleans as yes/no); CSV and JSON keep full precision. JSON of a listing is an a
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 import sys
-from collections.abc import Collection
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +24,7 @@ PIPED_WIDTH = 160  # table width when stdout is not a terminal and COLUMNS is un
 
 
 from critmat.services.base import _jsonable, records, to_json  # noqa: E402,F401 - one home, re-exported
+
 
 
 class Format(str, Enum):
@@ -245,27 +244,6 @@ def emit(df: pd.DataFrame, fmt: Format | str = Format.table, title: str | None =
     else:
         console = console or stdout_console()
         console.print(table(df, title=title, caption=caption, width=console.width))
-
-
-def mark_groups(df: pd.DataFrame, column: str, group_ids: Collection[str], fmt: Format | str,
-                caption: str | None = None, note: str = GROUP_NOTE) -> tuple[pd.DataFrame, str | None]:
-    """Flag rows of material groups (REE, LREE, HREE, PGM) that sit beside their member elements.
-
-    Table: the id gets a trailing `` *`` and the caption ``note``; CSV/JSON: a boolean ``is_group`` column
-    right after ``column``. Both only when such a row is listed (so a listing without groups keeps its
-    columns). Returns the frame and the caption to print.
-    """
-    if column not in df:
-        return df, caption
-    is_group = df[column].isin(set(group_ids))
-    if not is_group.any():
-        return df, caption
-    df = df.copy()
-    if Format(fmt) is Format.table:
-        df[column] = df[column].where(~is_group, df[column].astype(str) + " *")
-        return df, f"{caption}\n{note}" if caption else note
-    df.insert(list(df.columns).index(column) + 1, "is_group", is_group.astype(bool))
-    return df, caption
 
 
 def starred(df: pd.DataFrame, caption: str | None, note: str = GROUP_NOTE) -> tuple[pd.DataFrame, str | None]:

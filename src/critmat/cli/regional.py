@@ -6,13 +6,9 @@ from pathlib import Path
 
 import typer
 
-from critmat.cli.common import FORMAT_HELP, PANEL_REGION, REGION_HELP, busy
-from critmat.cli.output import Format, emit
+from critmat.cli.common import FORMAT_HELP, PANEL_REGION, REGION_HELP, DbOption, busy, warehouse
+from critmat.cli.output import Format, emit, show
 
-# the table view (--all-columns or csv/json for every column, incl. technology, province, lat/lon, note)
-ASSET_COLUMNS = ["asset_id", "name", "asset_class", "status", "commissioning_year", "capacity_mw",
-                 "length_km", "units", "municipality_code", "source_id"]
-ASSET_STATUSES = ("operational", "under_construction", "planned", "decommissioned")
 REGION_TABLES = ("summary", "municipalities", "assets", "asset_events", "goods_categories",
                  "goods_category_materials", "boundaries", "coverage", "match_decisions", "build_inputs")
 
@@ -32,36 +28,26 @@ def register(app: typer.Typer) -> None:
         all_columns: bool = typer.Option(False, "--all-columns", help="Every column in the table (technology, "
                                          "province, lat/lon, note ...); csv and json always have them."),
         fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+        db: DbOption = None,
     ) -> None:
         """The strategic asset registry of a region: wind, solar, data centres, grid and cars, with sources.
 
         capacity_mw: MW (MWp for PV); length_km: cable length in km; units: turbines, transformer stations or
         cars. One row per wind farm, solar park, data centre, cable class or car fleet, each with its source_id.
         """
-        from critmat.errors import UnknownIdError
-        from critmat.regions import assets
+        from critmat.services import regions as service
 
-        if status is not None and status not in ASSET_STATUSES:
-            raise UnknownIdError(f"unknown --status '{status}' (use one of {', '.join(ASSET_STATUSES)})")
         with busy(f"loading region {region}"):
-            df = assets(region, asset_class)
-        if status:
-            df = df[df["status"] == status]
-        if not all_columns and fmt is Format.table:
-            df = df[ASSET_COLUMNS]
-            empty = [c for c in ("length_km", "capacity_mw", "units", "commissioning_year") if df[c].isna().all()]
-            df = df.drop(columns=empty)
-        emit(df, fmt, title=f"Assets of {region}" + (f" ({asset_class})" if asset_class else "")
-             + (f", {status}" if status else ""),
-             caption=f"{len(df)} rows; capacity_mw: MW (MWp for PV); length_km: km; units: turbines, stations or "
-                     "cars; --all-columns or --format csv for technology, province, coordinates and notes")
+            res = service.assets(warehouse(db), region, asset_class, status, all_columns or fmt is not Format.table)
+        show(res, fmt)
 
     @region_app.command("list")
-    def list_cmd(fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP)) -> None:
+    def list_cmd(fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+                 db: DbOption = None) -> None:
         """Known region packs (bundled, and built into CRITMAT_HOME/regions)."""
-        from critmat.regions import list_regions
+        from critmat.services.regions import regions
 
-        emit(list_regions(), fmt, title="Region packs")
+        show(regions(warehouse(db)), fmt)
 
     def _coverage_lines(reg) -> None:
         """Coverage against official counts and the classes the build did not find (never hidden)."""
@@ -83,32 +69,28 @@ def register(app: typer.Typer) -> None:
                                        "goods_category_materials | boundaries | coverage | match_decisions | "
                                        "build_inputs"),
         fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+        db: DbOption = None,
     ) -> None:
         """A region's config and asset summary, or one of its tables.
 
         The summary counts rows, units (turbines, stations, cars), capacity (MW) and cable length (km) per
         asset class and status.
         """
-        from critmat.errors import UnknownIdError
-        from critmat.regions import load_region, summary
+        from critmat.services import regions as service
 
-        if table not in REGION_TABLES:
-            raise UnknownIdError(f"unknown --table '{table}' (use one of {', '.join(REGION_TABLES)})")
+        wh = warehouse(db)
         with busy(f"loading region {region}"):
-            reg = load_region(region)
-        if table == "summary":
-            c = reg.config
-            if fmt is Format.table:
-                typer.echo(f"{c.id}: {c.name} | provinces {', '.join(c.provinces)} | NUTS2 {', '.join(c.nuts2) or '-'} "
-                           f"| boundary year {c.boundary_year} | {len(reg.table('municipalities'))} municipalities "
-                           f"| {reg.path}")
-            emit(summary(reg), fmt, title=f"Assets of {c.id} by class and status",
-                 caption="units: turbines, transformer stations or cars; capacity_mw: MW (MWp for PV); "
-                         "length_km: km of cable")
-            if fmt is Format.table:
-                _coverage_lines(reg)
+            res = service.summary(wh, region) if table == "summary" else service.table(wh, region, table)
+        if fmt is Format.table:
+            for sec in res.sections or []:
+                if sec.frame is None:
+                    typer.echo(sec.text)
+                else:
+                    show(type(res)(sec.frame, title=sec.title, caption=sec.caption), fmt)
+            if not res.sections:
+                show(res, fmt)
         else:
-            emit(reg.table(table), fmt, title=f"{region}: {table}")
+            show(res, fmt)
 
     @region_app.command("build")
     def build_cmd(

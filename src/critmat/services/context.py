@@ -60,12 +60,15 @@ def warehouse(db: str | Path | None = None, check_inputs: bool = True) -> Any:
 
 
 def build_id(wh: Any) -> str:
-    """The id of the build ``wh`` holds: its content checksum and build time (``meta``)."""
+    """The id of the build ``wh`` holds (sha256 hex of its content checksum, build time and input
+    fingerprint, from ``meta``); a stand-in without ``meta`` gets one per object."""
+    import hashlib
+
     cached = getattr(wh, "_critmat_build_id", None)
     if cached is not None:
         return cached
     parts = [str(wh.meta(k)) for k in ("checksum", "built_at", "fingerprint")] if hasattr(wh, "meta") else [str(id(wh))]
-    bid = "-".join(parts)
+    bid = hashlib.sha256("\0".join(parts).encode()).hexdigest()
     try:
         wh._critmat_build_id = bid
     except AttributeError:  # a read-only stand-in

@@ -1,0 +1,22 @@
+"""Sources: the provenance of every warehouse table and the source registry they point into."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from critmat.services.base import Result, Section
+
+
+def provenance(wh: Any) -> Result:
+    """Per table: dataset, package, source ids, vintage, rows and the sha256 of its file."""
+    df = wh.provenance[["dataset", "package", "source_ids", "vintage", "rows", "sha256"]].copy()
+    shown = df.assign(sha256=df["sha256"].str.slice(0, 12) + "…")
+    title = "Provenance of the warehouse tables"
+    caption = f"{wh.path} · `critmat sources --registry` lists the full citations"
+    return Result(df, title=title, caption=caption, sections=[Section("provenance", shown, title, caption)])
+
+
+def registry(wh: Any) -> Result:
+    """The source registry: publisher, title, vintage, licence and url of every source."""
+    df = wh.table("sources")[["source_id", "kind", "publisher", "title", "vintage", "licence", "url"]]
+    return Result(df, title="Source registry")
