@@ -175,3 +175,46 @@ def test_1k_assets_mass_balance_and_parts_sum_to_wholes(tmp_path):
             if held > 0:
                 assert reg.at[gid, "mass_t"] == pytest.approx(held, rel=1e-9)
         assert ((reg["low_t"] <= reg["median_t"]) & (reg["median_t"] <= reg["high_t"])).all()
+
+
+def test_1k_assets_flows_mass_balance_and_parts_sum_to_wholes(tmp_path):
+    """Flows of 1,000 synthetic assets over 2 regions (both scenarios the scale benchmark runs): outflow =
+    reused + recovered + lost in every cell and year, classes sum to ``all``, municipalities and unallocated to
+    their province, provinces to the region; the province comparison adds up to the region as well."""
+    from critmat.flows import FLOW_VARIABLES, run_flows
+    from critmat.services.compare import province_table
+
+    paths = synth_regions(1000, 2, seed=23, out=tmp_path)
+    for p in paths:
+        for scenario in ("baseline", "high-recovery"):
+            f = run_flows(p, scenario).flows
+            f = f[f["variable"].isin(FLOW_VARIABLES)]
+            w = f.pivot_table(index=["area_type", "area", "asset_class", "material", "year"], columns="variable",
+                              values="value", aggfunc="sum", fill_value=0.0)
+            np.testing.assert_allclose(w["outflow"], w["reused"] + w["recovered"] + w["lost"], rtol=1e-9, atol=1e-9)
+            np.testing.assert_allclose(w["demand"], w["demand_replacement"] + w["demand_new"], rtol=1e-9, atol=1e-9)
+            assert (w >= -1e-9).all().all()
+            long = w.stack().rename("value").reset_index()
+            key = ["material", "year", "variable"]
+            classes = long[long["asset_class"] != "all"].groupby(["area_type", "area", *key])["value"].sum()
+            whole = long[long["asset_class"] == "all"].set_index(["area_type", "area", *key])["value"]
+            np.testing.assert_allclose(classes.reindex(whole.index, fill_value=0.0), whole, rtol=1e-9, atol=1e-9)
+            alls = long[long["asset_class"] == "all"]
+            region = alls[alls["area_type"] == "region"].groupby(key)["value"].sum()
+            for types in (["province"], ["municipality", "unallocated"]):
+                parts = alls[alls["area_type"].isin(types)].groupby(key)["value"].sum()
+                np.testing.assert_allclose(parts.reindex(region.index, fill_value=0.0), region, rtol=1e-9, atol=1e-9)
+        inputs = load_inputs(p)
+        stock = regional_stock(inputs, n_draws=50, seed=1)
+        flows = run_flows(p, "baseline").flows
+        names = dict(zip(inputs.municipalities["province_code"], inputs.municipalities["province_name"]))
+        table = province_table(stock, flows, names)
+        reg = inv.wide(stock)
+        reg = reg[(reg["area_type"] == "region") & (reg["asset_class"] == "all")].set_index("material")["mass_t"]
+        np.testing.assert_allclose(table.groupby("material")["stock_t"].sum().reindex(reg.index), reg, rtol=1e-9)
+        share = table.groupby("material")["stock_share"].sum()
+        assert np.allclose(share[reg.reindex(share.index) > 0], 1.0)
+        out = flows[(flows["area_type"] == "region") & (flows["asset_class"] == "all") & (flows["variable"] == "outflow")]
+        np.testing.assert_allclose(table.groupby("material")["outflow_t"].sum().reindex(
+            out.groupby("material")["value"].sum().index), out.groupby("material")["value"].sum(), rtol=1e-9)
+        assert set(table["province_name"].dropna()) <= set(names.values())

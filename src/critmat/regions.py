@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -221,7 +222,9 @@ def check_region(reg: Region, technologies: pd.DataFrame | None = None) -> None:
         if len(bad):
             _fail(reg, "municipalities", bad[0], "province_code", mun.at[bad[0], "province_code"],
                   f"province not in the region's provinces {list(cfg.provinces)}")
-        for i, r in mun.iterrows():
+        lat, lon = _num(mun, "lat"), _num(mun, "lon")
+        for pos in np.flatnonzero(~np.isnan(lat) & ~_in_bbox_arr(lat, lon, NL_LAND_BBOX)):
+            i, r = mun.index[pos], mun.iloc[pos]
             if pd.notna(r["lat"]) and not _in_bbox(r["lat"], r["lon"], NL_LAND_BBOX):
                 _fail(reg, "municipalities", i, "lat", (r["lat"], r["lon"]), "centroid outside the Netherlands")
     assets = reg.tables.get("assets")
@@ -232,58 +235,122 @@ def check_region(reg: Region, technologies: pd.DataFrame | None = None) -> None:
         technologies = bundled_frames("reference", "intensities").get("technologies")
     tech_class = (dict(zip(technologies["technology_id"], technologies["asset_class"]))
                   if technologies is not None and "asset_class" in technologies.columns else {})
-    for i, r in assets.iterrows():
-        cls = r["asset_class"]
-        if pd.notna(r["lat"]) and pd.notna(r["lon"]) and cfg.country == "NL":
-            bbox = NL_EEZ_BBOX if cls in OFFSHORE_CLASSES else NL_LAND_BBOX
-            if not _in_bbox(float(r["lat"]), float(r["lon"]), bbox):
-                _fail(reg, "assets", i, "lat", (float(r["lat"]), float(r["lon"])),
-                      f"coordinates outside the Netherlands ({'EEZ' if cls in OFFSHORE_CLASSES else 'land'} "
-                      f"box lat {bbox[0]}..{bbox[1]}, lon {bbox[2]}..{bbox[3]})")
-        elif pd.notna(r["lat"]) != pd.notna(r["lon"]):
-            _fail(reg, "assets", i, "lon", r["lon"], "lat and lon must both be given or both be empty")
-        qty = QUANTITY_OF_CLASS[cls]
-        # data centres: capacity_mw where sourced, else the stock model's per-type assumption; planned,
-        # under-construction and decommissioned assets may lack their size (they hold no stock today)
-        if cls != "datacentre" and r["status"] == "operational" and pd.isna(r[qty]):
-            _fail(reg, "assets", i, qty, None, f"an operational asset of class '{cls}' needs {qty}")
-        cap = r["capacity_mw"]
-        if pd.notna(cap):
-            if cls in MAX_MW_PER_ASSET and cap > MAX_MW_PER_ASSET[cls]:
-                _fail(reg, "assets", i, "capacity_mw", float(cap),
-                      f"above {MAX_MW_PER_ASSET[cls]:g} MW, implausible for one {cls} asset (unit error?)")
-            if cls in MAX_MW_PER_UNIT and pd.notna(r["units"]) and r["units"] > 0:
-                per_unit = float(cap) / int(r["units"])
-                if per_unit > MAX_MW_PER_UNIT[cls]:
-                    _fail(reg, "assets", i, "capacity_mw", float(cap),
-                          f"{per_unit:g} MW per turbine is absurd for {cls} (limit {MAX_MW_PER_UNIT[cls]:g} MW)")
-        tech = r["technology_id"]
-        if pd.isna(tech):
-            _fail(reg, "assets", i, "technology_id", None, "every asset needs a technology_id")
-        if tech_class and tech in tech_class and _family(tech_class[tech]) != _family(cls):
-            _fail(reg, "assets", i, "technology_id", tech,
-                  f"technology of class '{tech_class[tech]}' used for an asset of class '{cls}'")
-        code = r["municipality_code"]
-        if pd.notna(code) and code in mun_prov and pd.notna(r["province_code"]) and mun_prov[code] != r["province_code"]:
-            _fail(reg, "assets", i, "province_code", r["province_code"],
-                  f"municipality {code} lies in {mun_prov[code]}")
-        if pd.notna(r["province_code"]) and r["province_code"] not in cfg.provinces:
-            _fail(reg, "assets", i, "province_code", r["province_code"],
-                  f"province not in the region's provinces {list(cfg.provinces)}")
-        if r["status"] == "decommissioned" and pd.isna(r["decommissioning_year"]):
-            _fail(reg, "assets", i, "decommissioning_year", None, "a decommissioned asset needs its decommissioning_year")
-        if pd.notna(r["commissioning_year"]) and pd.notna(r["decommissioning_year"]) \
-                and r["decommissioning_year"] < r["commissioning_year"]:
-            _fail(reg, "assets", i, "decommissioning_year", int(r["decommissioning_year"]),
-                  f"before commissioning_year {int(r['commissioning_year'])}")
+    # vectorised: the rows that may break a rule (a superset), then the row rules on those rows in order,
+    # so the first violation and its message are those of a row-by-row check
+    for pos in _suspect_assets(assets, cfg, mun_prov, tech_class):
+        _check_asset(reg, assets.index[pos], assets.iloc[pos], mun_prov, tech_class)
     events = reg.tables.get("asset_events")
-    if events is not None:
+    if events is not None and len(events):
         ids = set(assets["asset_id"])
-        for i, e in events.iterrows():
+        ev = events["event"].astype(object).to_numpy()
+        suspect = (ev == "lifetime_extension") & events["extension_years"].isna().to_numpy()
+        rep = events["replacement_asset_id"]
+        suspect |= (ev == "repowering") & rep.notna().to_numpy() & ~rep.isin(ids).to_numpy()
+        for pos in np.flatnonzero(suspect):
+            i, e = events.index[pos], events.iloc[pos]
             if e["event"] == "lifetime_extension" and pd.isna(e["extension_years"]):
                 _fail(reg, "asset_events", i, "extension_years", None, "a lifetime extension needs extension_years")
             if e["event"] == "repowering" and pd.notna(e["replacement_asset_id"]) and e["replacement_asset_id"] not in ids:
                 _fail(reg, "asset_events", i, "replacement_asset_id", e["replacement_asset_id"], "not an asset_id of the region")
+
+
+def _num(df: pd.DataFrame, col: str) -> np.ndarray:
+    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float)
+
+
+def _in_bbox_arr(lat: np.ndarray, lon: np.ndarray, bbox: tuple[float, float, float, float]) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (lat >= bbox[0]) & (lat <= bbox[1]) & (lon >= bbox[2]) & (lon <= bbox[3])
+
+
+def _suspect_assets(assets: pd.DataFrame, cfg: RegionConfig, mun_prov: dict, tech_class: dict) -> np.ndarray:
+    """Positions of the asset rows that may break a rule of :func:`_check_asset` (never fewer), in order."""
+    n = len(assets)
+    cls = assets["asset_class"].astype(object).to_numpy()
+    status = assets["status"].astype(object).to_numpy()
+    lat, lon = _num(assets, "lat"), _num(assets, "lon")
+    has_lat, has_lon = assets["lat"].notna().to_numpy(), assets["lon"].notna().to_numpy()
+    bad = has_lat != has_lon
+    if cfg.country == "NL":
+        off = np.isin(cls, list(OFFSHORE_CLASSES))
+        inside = np.where(off, _in_bbox_arr(lat, lon, NL_EEZ_BBOX), _in_bbox_arr(lat, lon, NL_LAND_BBOX))
+        bad |= has_lat & has_lon & ~inside
+    qty_missing = np.zeros(n, dtype=bool)
+    for c, col in QUANTITY_OF_CLASS.items():
+        qty_missing |= (cls == c) & assets[col].isna().to_numpy()
+    bad |= ~np.isin(cls, list(QUANTITY_OF_CLASS))  # the row check raises its own error
+    bad |= (cls != "datacentre") & (status == "operational") & qty_missing
+    cap, units = _num(assets, "capacity_mw"), _num(assets, "units")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for c, lim in MAX_MW_PER_ASSET.items():
+            bad |= (cls == c) & (cap > lim)
+        whole = np.floor(units)
+        for c, lim in MAX_MW_PER_UNIT.items():
+            bad |= (cls == c) & ~np.isnan(cap) & (units > 0) & ((whole == 0) | (cap / whole > lim))
+    tech = assets["technology_id"]
+    bad |= tech.isna().to_numpy()
+    if tech_class:
+        fam = {t: _family(str(c)) for t, c in tech_class.items()}
+        t_fam = tech.map(fam).to_numpy(object)
+        a_fam = np.array([_family(str(c)) for c in cls], dtype=object) if n else np.zeros(0, dtype=object)
+        bad |= pd.notna(t_fam) & (t_fam != a_fam)
+    prov = assets["province_code"]
+    m_prov = assets["municipality_code"].map(mun_prov)
+    bad |= (m_prov.notna() & prov.notna() & (m_prov != prov)).to_numpy()
+    bad |= (prov.notna() & ~prov.isin(list(cfg.provinces))).to_numpy()
+    cy, dy = _num(assets, "commissioning_year"), _num(assets, "decommissioning_year")
+    bad |= (status == "decommissioned") & np.isnan(dy)
+    with np.errstate(invalid="ignore"):
+        bad |= dy < cy
+    return np.flatnonzero(bad)
+
+
+def _check_asset(reg: Region, i: Any, r: pd.Series, mun_prov: dict, tech_class: dict) -> None:
+    """The regional rules of one asset row (raises :class:`RegionError` at the first one broken)."""
+    cfg = reg.config
+    cls = r["asset_class"]
+    if pd.notna(r["lat"]) and pd.notna(r["lon"]) and cfg.country == "NL":
+        bbox = NL_EEZ_BBOX if cls in OFFSHORE_CLASSES else NL_LAND_BBOX
+        if not _in_bbox(float(r["lat"]), float(r["lon"]), bbox):
+            _fail(reg, "assets", i, "lat", (float(r["lat"]), float(r["lon"])),
+                  f"coordinates outside the Netherlands ({'EEZ' if cls in OFFSHORE_CLASSES else 'land'} "
+                  f"box lat {bbox[0]}..{bbox[1]}, lon {bbox[2]}..{bbox[3]})")
+    elif pd.notna(r["lat"]) != pd.notna(r["lon"]):
+        _fail(reg, "assets", i, "lon", r["lon"], "lat and lon must both be given or both be empty")
+    qty = QUANTITY_OF_CLASS[cls]
+    # data centres: capacity_mw where sourced, else the stock model's per-type assumption; planned,
+    # under-construction and decommissioned assets may lack their size (they hold no stock today)
+    if cls != "datacentre" and r["status"] == "operational" and pd.isna(r[qty]):
+        _fail(reg, "assets", i, qty, None, f"an operational asset of class '{cls}' needs {qty}")
+    cap = r["capacity_mw"]
+    if pd.notna(cap):
+        if cls in MAX_MW_PER_ASSET and cap > MAX_MW_PER_ASSET[cls]:
+            _fail(reg, "assets", i, "capacity_mw", float(cap),
+                  f"above {MAX_MW_PER_ASSET[cls]:g} MW, implausible for one {cls} asset (unit error?)")
+        if cls in MAX_MW_PER_UNIT and pd.notna(r["units"]) and r["units"] > 0:
+            per_unit = float(cap) / int(r["units"])
+            if per_unit > MAX_MW_PER_UNIT[cls]:
+                _fail(reg, "assets", i, "capacity_mw", float(cap),
+                      f"{per_unit:g} MW per turbine is absurd for {cls} (limit {MAX_MW_PER_UNIT[cls]:g} MW)")
+    tech = r["technology_id"]
+    if pd.isna(tech):
+        _fail(reg, "assets", i, "technology_id", None, "every asset needs a technology_id")
+    if tech_class and tech in tech_class and _family(tech_class[tech]) != _family(cls):
+        _fail(reg, "assets", i, "technology_id", tech,
+              f"technology of class '{tech_class[tech]}' used for an asset of class '{cls}'")
+    code = r["municipality_code"]
+    if pd.notna(code) and code in mun_prov and pd.notna(r["province_code"]) and mun_prov[code] != r["province_code"]:
+        _fail(reg, "assets", i, "province_code", r["province_code"],
+              f"municipality {code} lies in {mun_prov[code]}")
+    if pd.notna(r["province_code"]) and r["province_code"] not in cfg.provinces:
+        _fail(reg, "assets", i, "province_code", r["province_code"],
+              f"province not in the region's provinces {list(cfg.provinces)}")
+    if r["status"] == "decommissioned" and pd.isna(r["decommissioning_year"]):
+        _fail(reg, "assets", i, "decommissioning_year", None, "a decommissioned asset needs its decommissioning_year")
+    if pd.notna(r["commissioning_year"]) and pd.notna(r["decommissioning_year"]) \
+            and r["decommissioning_year"] < r["commissioning_year"]:
+        _fail(reg, "assets", i, "decommissioning_year", int(r["decommissioning_year"]),
+              f"before commissioning_year {int(r['commissioning_year'])}")
 
 
 def _family(cls: str) -> str:
