@@ -629,7 +629,7 @@ def region_pack(region: str | Path, wh: Any = None) -> tuple[Any, Any]:
 
     from critmat.warehouse import access
 
-    if access.is_warehouse(wh) and not Path(str(region)).is_dir():
+    if access.is_warehouse(wh) and not access.is_folder(region):
         from critmat.services.context import memo
 
         def load() -> tuple[Any, Any]:

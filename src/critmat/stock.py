@@ -17,7 +17,6 @@ import pandas as pd
 from typing import TYPE_CHECKING
 
 from critmat.errors import UnknownIdError
-from critmat.build.intensities import load_intensities
 from critmat.models import inventory
 
 if TYPE_CHECKING:
@@ -149,6 +148,7 @@ def load_inputs(region: str | Path = "nh-fl", groups: Iterable[str] = DEFAULT_GR
         techs, ints = access.intensities(source)
         group_map = access.material_groups(source, groups)
     else:
+        from critmat.build.intensities import load_intensities
         from critmat.regions import load_region
 
         reg = loaded if loaded is not None else load_region(region)

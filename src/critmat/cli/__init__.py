@@ -31,6 +31,20 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+def _version(value: bool) -> None:
+    if value:
+        from critmat import __version__
+
+        typer.echo(f"critmat {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                       help="Print critmat's version and exit.")) -> None:
+    """critmat: an observatory for critical raw materials (CRM) in a region."""
+
+
 for _topic in TOPICS:
     importlib.import_module(f"critmat.cli.{_topic}").register(app)
 

@@ -72,8 +72,11 @@ def register(app: typer.Typer) -> None:
         JSON: an object (on, materials; with --region also the other sections); CSV: the materials rows.
         Rows of material groups (REE, PGM) are flagged (is_group; * in tables).
         """
+        from critmat.errors import UnknownIdError
         from critmat.services import exposure as service
 
+        if sort not in service.SORT_COLUMNS:  # checked without --region too: a typo is never ignored
+            raise UnknownIdError(f"--sort '{sort}': expected one of {', '.join(service.SORT_COLUMNS)}")
         day = _date(on, "--on")
         wh = warehouse(db)
         if region is None:

@@ -35,13 +35,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from critmat.catalog.units import factor
 from critmat.errors import DataError, ModelError
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 STOCK_STATUSES = ("operational", "under_construction")
 PIPELINE_STATUSES = ("planned",)
@@ -123,6 +126,8 @@ def _vintage_combos(code: np.ndarray, vintage: np.ndarray, technologies: pd.Data
     ``year_from`` <= the vintage, else the material's first row (the module's vintage rule; ties keep the
     last row in table order, the fallback the first).
     """
+    from scipy import sparse  # imported where used: the stock model, not every command
+
     ints = intensities.reset_index(drop=True)
     tech_ids = pd.Index(technologies["technology_id"].astype(str))
     row_tech = tech_ids.get_indexer(ints["technology_id"].astype(str))
@@ -236,6 +241,8 @@ def stock_matrix(assets: pd.DataFrame, technologies: pd.DataFrame, intensities: 
     (plus the groups holding it) gives the output cells. Cells exist wherever an asset contributes, even with
     quantity 0 (as in the long-format reference).
     """
+    from scipy import sparse  # imported where used: the stock model, not every command
+
     groups = groups or {}
     ints = intensities.reset_index(drop=True)
     a, code, qty, vintage = _prepare(assets, technologies, default_year)

@@ -18,6 +18,8 @@ def region(wh: Any, region_id: str = "nh-fl") -> Any:
     from critmat.services.context import memo
     from critmat.warehouse import access
 
+    if access.is_folder(region_id):
+        return access.region(wh, region_id)
     return memo(wh, ("region", str(region_id)), lambda: access.region(wh, str(region_id)))
 
 

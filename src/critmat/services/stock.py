@@ -23,6 +23,10 @@ def inputs(wh: Any, region: str = "nh-fl", scale: bool = False) -> StockInputs:
     from critmat.services.context import memo
     from critmat.stock import load_inputs
 
+    from critmat.warehouse.access import is_folder
+
+    if is_folder(region):  # a pack folder outside the warehouse: read afresh each time
+        return load_inputs(str(region), source=wh, scale=scale)
     return memo(wh, ("stock_inputs", str(region), scale), lambda: load_inputs(str(region), source=wh, scale=scale))
 
 
@@ -33,9 +37,13 @@ def run(wh: Any, region: str = "nh-fl", draws: int = 1000, seed: int = 0, pipeli
     from critmat.stock import regional_stock
     from critmat.warehouse import results
 
+    from critmat.warehouse.access import is_folder
+
     inp = inputs(wh, region, scale)
     what = "pipeline" if pipeline else "stock"
     params = {"draws": int(draws), "seed": int(seed), "pipeline": bool(pipeline), "scale_to_official": bool(scale)}
+    if is_folder(region):
+        return regional_stock(inp, n_draws=draws, seed=seed, pipeline=pipeline, progress=progress)
     if results.stored(wh, "stock", inp.region_id, what, params) is not None:
         return memo(wh, ("stock", inp.region_id, what),
                     lambda: results.read(wh, "result_stock", inp.region_id, what).drop(columns="scenario"))

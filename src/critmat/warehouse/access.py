@@ -86,9 +86,20 @@ def region_ids(src: TableSource) -> list[str]:
     return sorted(src.table("regions")["region_id"]) if src.has("regions") else []
 
 
-def region(src: TableSource, region_id: str) -> Region:
-    """The region pack ``region_id`` as the build validated it (its rows of every region table)."""
+def is_folder(region: str | Path) -> bool:
+    """``region`` names a pack folder (a path), not a region id of the warehouse."""
+    return isinstance(region, Path) or "/" in str(region) or "\\" in str(region)
+
+
+def region(src: TableSource, region_id: str | Path) -> Region:
+    """The region pack ``region_id`` as the build validated it (its rows of every region table); a pack
+    folder given by path is not in the warehouse: it is read and validated from its files."""
     from critmat.regions import Region, RegionConfig
+
+    if is_folder(region_id):
+        from critmat.regions import load_region
+
+        return load_region(Path(region_id))
 
     if not src.has("regions"):
         raise UnknownIdError("the warehouse has no regions table (built by an older critmat): run `critmat build`")
