@@ -126,13 +126,21 @@ def changes(now: pd.DataFrame, before: pd.DataFrame | None, lang: str, key: str 
 def build_report(region: str, out: Path, scenario: str = "baseline", lang: str = "en", *, wh=None,
                  pdf: bool = True, on: dt.date | None = None, progress: Progress | None = None) -> ReportResult:
     """Write the report of ``region`` into ``out``; ``progress(message, fraction)`` is told each step."""
+    from critmat.report.parallel import Helper
+
+    t0 = time.perf_counter()
+    t = strings(lang)
+    with Helper() as helper:  # draws figure files and paginates the PDF on the second core
+        return _build(region, Path(out), scenario, lang, t, wh, pdf, on, progress, helper, t0)
+
+
+def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], wh, pdf: bool,
+           on: dt.date | None, progress: Progress | None, helper, t0: float) -> ReportResult:
     from critmat import __version__
     from critmat.report import appendix, render
 
-    t0 = time.perf_counter()
     timings: dict[str, float] = {}
     say = progress or (lambda _m, _f: None)
-    t = strings(lang)
     if wh is None:
         import critmat
 
@@ -158,7 +166,7 @@ def build_report(region: str, out: Path, scenario: str = "baseline", lang: str =
         say(msg, 0.05 + 0.6 * done["n"] / len(steps))
         done["n"] += 1
 
-    c = Composer(inp, t, lang, step)
+    c = Composer(inp, t, lang, step, helper=helper)
     sections = c.compose()
     timings["compose"] = time.perf_counter() - t0
     tables, figures = number(sections)
@@ -185,6 +193,9 @@ def build_report(region: str, out: Path, scenario: str = "baseline", lang: str =
     cited = sorted({s for b in [*tables, *figures] for s in b.sources} | {"hcss_2025"})
     src = src[src["source_id"].isin(cited)].sort_values("source_id")
     known_ids = set(src["source_id"])
+    say("drawing figures", 0.7)
+    c.resolve()  # the helper process has been drawing them since they were composed
+    timings["figures"] = time.perf_counter() - t0
     policy_ctx = _policy_context(c, lang, prev_ind)
     params = {"region": f"{region} ({region_name})", "scenario": scenario, "date (controls in force)":
               inp.on.isoformat(), "stock Monte Carlo": f"{inp.draws} draws, seed {inp.seed}",
@@ -197,7 +208,6 @@ def build_report(region: str, out: Path, scenario: str = "baseline", lang: str =
                    figures=figures, params=params, source_list=src.to_dict("records"),
                    cite=lambda ids: ", ".join(i for i in dict.fromkeys(ids) if i in known_ids) or "critmat",
                    policy=policy_ctx["policy"], policy_ind=True, names={**c.names, **c.classes, **{k: t[k] for k in TERMS}})
-    say("writing figures", 0.7)
     fdir = out / "figures"
     fdir.mkdir(exist_ok=True)
     fig_paths = []
@@ -206,22 +216,25 @@ def build_report(region: str, out: Path, scenario: str = "baseline", lang: str =
         (fdir / f"{stem}.svg").write_text(f.svg, encoding="utf-8")
         (fdir / f"{stem}.png").write_bytes(f.png)
         fig_paths += [fdir / f"{stem}.svg", fdir / f"{stem}.png"]
-    say("writing the data appendix", 0.74)
+    say("rendering HTML", 0.74)
+    html_text = render.html(context)
+    html_path = out / "report.html"
+    html_path.write_text(html_text, encoding="utf-8")
+    timings["html"] = time.perf_counter() - t0
+    pdf_done = None
+    if pdf:  # paginated in the helper process while this one writes the data appendix
+        pdf_done = helper.pdf(render.html(context, raster=True), out / "report.pdf")
+    say("writing the data appendix", 0.78)
     meta = {"region": region, "title": context["title"], "created": dt.datetime.now(dt.timezone.utc).isoformat(
         timespec="seconds"), "scenario": scenario, "lang": lang, "on": inp.on.isoformat(), "build": build_id,
         "sources": [f"{r['source_id']}: {r['citation']}" for r in context["source_list"]]}
     paths = appendix.write(out, tables, figures, meta)
     kf.to_csv(out / "data" / "key_figures.csv", index=False)
     ind.drop(columns=[]).to_csv(out / "data" / "indicators.csv", index=False)
-    say("rendering HTML", 0.78)
-    html_text = render.html(context)
-    html_path = out / "report.html"
-    html_path.write_text(html_text, encoding="utf-8")
-    timings["html"] = time.perf_counter() - t0
     pdf_path = None
-    if pdf:
-        say("paginating the PDF", 0.82)
-        pdf_path = render.pdf(render.html(context, raster=True), out / "report.pdf")
+    if pdf_done is not None:
+        say("paginating the PDF", 0.85)
+        pdf_path = pdf_done()
     timings["total"] = time.perf_counter() - t0
     say("done", 1.0)
     return ReportResult(out, html_path, pdf_path, fig_paths, paths, tables, figures, c, timings)

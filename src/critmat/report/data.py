@@ -62,14 +62,12 @@ def criticality_history(inp: Inputs) -> Result:
 
 
 def risk(inp: Inputs) -> Result:
-    """Per material: SR, EI, HHI and China's share per stage, CRMA 65 % flag, controls in force."""
-    from critmat import risk_report as rr
+    """Per material: SR, EI, HHI and China's share per stage, CRMA 65 % flag, controls in force
+    (:func:`critmat.services.exposure.supply_risk`, what ``critmat risk`` shows)."""
+    from critmat.services import exposure as S
 
-    data = inp.memo("risk_data", lambda: rr.risk_data(inp.wh))
-    df = rr.indicators(data, inp.on)
-    df = df[df["sr"].notna() | df["hhi_extraction"].notna() | df["hhi_processing"].notna()]
-    df = df.sort_values(["sr", "material_id"], ascending=[False, True], na_position="last").reset_index(drop=True)
-    return Result(df, title="Supply risk and concentration per material", params={"on": inp.on.isoformat()},
+    r = S.supply_risk(inp.wh, on=inp.on)
+    return Result(r.frame, title=r.title, caption=r.caption, units=r.units, params=r.params,
                   sources=["ec_crm_2023", "wgi_2022", "eu_2024_1252"])
 
 
@@ -131,34 +129,25 @@ def goods_categories(inp: Inputs) -> Result:
 
 # --- stock, flows ---------------------------------------------------------------------------------------
 
-def _stock_raw(inp: Inputs):
-    from critmat.stock import load_inputs, regional_stock
-
-    def make():
-        si = load_inputs(inp.region)
-        return si, regional_stock(si, n_draws=inp.draws, seed=inp.seed)
-    return inp.memo("stock", make)
-
-
 def stock(inp: Inputs, by: str = "material") -> Result:
-    """Tonnes held, central intensities, with the 5th-95th percentile of the Monte Carlo."""
-    from critmat.stock import summarize
+    """Tonnes held, central intensities, with the 5th-95th percentile of the Monte Carlo
+    (:func:`critmat.services.stock.stock`, what ``critmat stock`` shows)."""
+    from critmat.services import stock as S
 
-    si, res = _stock_raw(inp)
-    df = summarize(res, by=by, municipalities=si.municipalities)
-    return Result(df, title=f"Material stock by {by}", units={"mass_t": "t", "low_t": "t", "high_t": "t"},
-                  sources=["critmat_intensities"], params={"by": by, "draws": inp.draws, "seed": inp.seed})
+    return S.stock(inp.wh, inp.region, by=by, draws=inp.draws, seed=inp.seed)
 
 
 def flows(inp: Inputs) -> Any:
-    """The flows model run for the report's scenario (long rows + per-material summary)."""
-    from critmat.flows import run_flows
+    """The flows model's result for the report's scenario with Monte Carlo bands
+    (:func:`critmat.services.flows.run`; one run per build and parameters, shared with every face)."""
+    from critmat.services import flows as S
 
-    return inp.memo("flows", lambda: run_flows(inp.region, inp.scenario, wh=inp.wh, n_draws=inp.flow_draws,
-                                               seed=inp.seed))
+    return S.run(inp.wh, inp.region, inp.scenario, draws=inp.flow_draws, seed=inp.seed)
 
 
 def flows_summary(inp: Inputs) -> Result:
+    """Per material, summed over the scenario's years: the flows model's summary (``critmat flows --draws N
+    --format json``: ``summary``)."""
     fr = flows(inp)
     df = fr.summary.sort_values("demand_t", ascending=False).reset_index(drop=True)
     return Result(df, title=f"End-of-life flows {fr.years[0]}-{fr.years[-1]}, scenario {inp.scenario}",
@@ -181,63 +170,70 @@ def scenarios(inp: Inputs) -> Result:
 # --- exposure, disruption -------------------------------------------------------------------------------
 
 def exposure(inp: Inputs) -> Any:
-    from critmat import risk_report as rr
+    """:func:`critmat.services.exposure.exposure` of the region on the report's date (what ``critmat risk
+    --region`` shows)."""
+    from critmat.services import exposure as S
 
-    data = inp.memo("risk_data", lambda: rr.risk_data(inp.wh))
-    return inp.memo("exposure", lambda: rr.exposure_report(data, inp.region, inp.on))
+    return S.exposure(inp.wh, inp.region, on=inp.on)
 
 
 def exposure_materials(inp: Inputs) -> Result:
-    rep = exposure(inp)
-    df = rep.materials
+    """The exposure ranking, materials the region holds or needs."""
+    r = exposure(inp)
+    df = r.frame
     df = df[(df["stock_t"].fillna(0) > 0) | (df["need_t_per_yr"].fillna(0) > 0)].reset_index(drop=True)
-    return Result(df, title="Exposure by material", caption=f"need: {rep.need_basis}",
-                  params={"need_basis": rep.need_basis, "years": list(rep.years)},
+    basis = r.params.get("need_basis", "")
+    return Result(df, title="Exposure by material", caption=f"need: {basis}",
+                  params={"need_basis": basis, "years": r.doc["horizon_years"]},
                   sources=["ec_crm_2023", "critmat_intensities"])
 
 
 def exposure_asset_classes(inp: Inputs) -> Result:
-    rep = exposure(inp)
-    return Result(rep.asset_classes, title="Exposure by asset class")
+    r = exposure(inp)
+    sec = next(x for x in r.sections if x.name == "asset_classes")
+    return Result(sec.frame, title=sec.title, caption=sec.caption)
 
 
 def shocks(inp: Inputs) -> Result:
-    from critmat.specs.shocks import bundled_shocks, load_shock
+    """The bundled shocks (:func:`critmat.services.exposure.bundled_shocks`) with their materials."""
+    from critmat.services import exposure as S
+    from critmat.warehouse import access
 
-    rows = []
-    for n in bundled_shocks():
-        s = load_shock(n)
-        rows.append({"shock_id": n, "title": s.title, "country": s.country, "stage": s.stage, "share": s.share,
-                     "start": str(s.start), "months": s.months, "materials": ";".join(s.materials or []),
-                     "source_id": ";".join(s.source_ids)})
-    df = pd.DataFrame(rows)
+    df = S.bundled_shocks(inp.wh).frame.rename(columns={"name": "shock_id"})
+    specs = [access.shock(inp.wh, n) for n in df["shock_id"]]
+    df["materials"] = [";".join(s.materials or []) for s in specs]
+    df["source_id"] = [";".join(s.source_ids) for s in specs]
     return Result(df, title="Bundled disruption scenarios", sources=_sources(df))
 
 
 def disrupt(inp: Inputs, shock: str) -> Result:
-    """A bundled shock in the region's terms: affected need and its mitigations per material."""
-    from critmat import risk_report as rr
-    from critmat.specs.shocks import load_shock
+    """A bundled shock in the region's terms (:func:`critmat.services.exposure.disrupt`): affected need and
+    its mitigations per material, as ``critmat disrupt SHOCK --region`` shows them."""
+    from critmat.services import exposure as S
 
-    res = inp.memo(f"shock:{shock}", lambda: rr.run_shock(inp.wh, load_shock(shock), inp.region))
-    return Result(res.mitigations.copy(), title=f"Shock {shock}", doc={"totals": res.totals(),
-                  "description": res.shock.describe(), "by_year_class": res.affected_by_year_class()},
-                  sources=list(res.shock.source_ids) + ["critmat_assumption_spare_capacity"])
+    def run() -> Result:
+        r = S.disrupt(inp.wh, S.shock_spec(inp.wh, shock), inp.region)
+        mit = next((x.frame for x in r.sections if x.name == "mitigations"), pd.DataFrame())
+        return Result(mit.reset_index(drop=True), title=r.title, caption=r.caption, sources=r.sources,
+                      doc={"totals": r.doc["totals"], "description": r.doc["description"],
+                           "by_year_class": pd.DataFrame(r.doc["affected_by_year_class"])})
+    return inp.memo(f"shock:{shock}", run)
 
 
 # --- capabilities ---------------------------------------------------------------------------------------
 
 def _cap_tables(inp: Inputs):
-    from critmat import capabilities_data as data
+    from critmat.services import capabilities as S
 
-    return inp.memo("cap", lambda: data.load_capabilities(inp.region))
+    return S.registry(inp.wh, inp.region)
 
 
 def companies(inp: Inputs) -> Result:
-    from critmat.models.capabilities import company_registry
+    """The region's companies (:func:`critmat.services.capabilities.companies`)."""
+    from critmat.services import capabilities as S
 
-    df = company_registry(_cap_tables(inp))
-    return Result(df, title="Companies in CRM supply chains", sources=_sources(df))
+    r = S.companies(inp.wh, inp.region)
+    return Result(r.frame, title=r.title, caption=r.caption, sources=_sources(r.frame))
 
 
 def activities(inp: Inputs) -> Result:
@@ -246,48 +242,41 @@ def activities(inp: Inputs) -> Result:
 
 
 def capabilities(inp: Inputs) -> Result:
-    from critmat.models import capabilities as cap
+    """Companies per stream and stage (:func:`critmat.services.capabilities.coverage`); doc: the gaps."""
+    from critmat.services import capabilities as S
 
-    t = _cap_tables(inp)
-    cov = cap.coverage(t, by="stream")
-    m = cap.coverage_matrix(cov, t["supply_chain_activities"])
-    return Result(m, title="Stage coverage by stream (number of companies)", doc={"gaps": cap.gaps(cov)},
-                  sources=["hcss_2025"])
+    r = S.coverage(inp.wh, inp.region)
+    m = r.frame
+    gaps = pd.DataFrame([(row.stream, g) for row in m.itertuples() for g in str(row.gaps).split(";") if g],
+                        columns=["stream", "stage"]) if "gaps" in m and "stream" in m else pd.DataFrame()
+    return Result(m, title=r.title, caption=r.caption, doc={"gaps": gaps}, sources=["hcss_2025"])
 
 
 def fillers(inp: Inputs) -> Result:
-    from critmat.models import capabilities as cap
+    """The nearest facility filling each gap (:func:`critmat.services.capabilities.fillers`, k=1)."""
+    from critmat.services import capabilities as S
 
-    t = _cap_tables(inp)
-    cov = cap.coverage(t, by="stream")
-    origin = cap.region_origin(cap.company_locations(t["companies"], t["towns"]))
-    df = cap.nearest_fillers(cap.gaps(cov), t["facilities"], t["facility_capabilities"], origin, k=1)
-    return Result(df, title="Nearest facilities filling the gaps", params={"origin": origin}, sources=_sources(df))
+    r = S.fillers(inp.wh, inp.region, k=1)
+    return Result(r.frame, title=r.title, caption=r.caption, params=r.params, sources=_sources(r.frame))
 
 
 def match(inp: Inputs, top: int = 3) -> Result:
-    """Ranked recyclers and offtakers per end-of-life stream (tonnes from the report's flows run)."""
-    return inp.memo(f"match:{top}", lambda: _match(inp, top))
+    """Ranked recyclers and offtakers per end-of-life stream (:func:`critmat.services.capabilities.match`,
+    tonnes from the flows under the report's scenario); doc: the streams."""
+    from critmat.services import capabilities as S
 
-
-def _match(inp: Inputs, top: int) -> Result:
-    from critmat import capabilities_data as data
-    from critmat.models import capabilities as cap
-    from critmat.models import matching as mm
-
-    t = _cap_tables(inp)
-    specs = data.bundled_stream_specs(t["streams"]["stream_id"])
-    specs = {k: v for k, v in specs.items() if v.region_id == inp.region}
-    if specs:
-        specs = data.streams_with_flows(specs, inp.region, inp.scenario, inp.wh, result=flows(inp))
-    locs = cap.company_locations(t["companies"], t["towns"])
-    cands = mm.candidates(locs, t["company_activities"], t["company_streams"], t["facilities"],
-                          t["facility_capabilities"])
-    df = mm.match_streams(list(specs.values()), cands, top=top) if specs else pd.DataFrame()
-    streams = pd.DataFrame([{"stream": s.name, "tonnes_per_year": s.tonnes_per_year, "years":
-                             f"{s.year_from}-{s.year_to}", "basis": s.basis, "assumption": s.assumption}
-                            for s in specs.values()])
-    return Result(df, title="Top matches per stream", doc={"streams": streams}, sources=_sources(df))
+    def run() -> Result:
+        specs = S.stream_specs(inp.wh, inp.region, scenario=inp.scenario)
+        specs = {k: v for k, v in specs.items() if v.region_id == inp.region}
+        streams = pd.DataFrame([{"stream": s.name, "tonnes_per_year": s.tonnes_per_year, "years":
+                                 f"{s.year_from}-{s.year_to}", "basis": s.basis, "assumption": s.assumption}
+                                for s in specs.values()])
+        if not specs:
+            return Result(pd.DataFrame(), title="Top matches per stream", doc={"streams": streams})
+        r = S.match(inp.wh, inp.region, streams=list(specs), top=top, scenario=inp.scenario)
+        return Result(r.frame, title=r.title, caption=r.caption, doc={"streams": streams},
+                      sources=_sources(r.frame))
+    return inp.memo(f"match:{top}", run)
 
 
 def facilities(inp: Inputs) -> Result:
@@ -314,33 +303,17 @@ def policy_indicators(inp: Inputs) -> Result:
     return inp.memo("policy_ind", lambda: P.indicators(inp))
 
 
-# --- coverage (the holdings helper's service) -----------------------------------------------------------
-
-def _coverage_service():
-    try:
-        from critmat.services import coverage
-        from critmat.services.base import Result as _R  # noqa: F401 - the service needs the base layer
-    except ImportError:
-        return None
-    return coverage
-
+# --- coverage ------------------------------------------------------------------------------------------
 
 def crm_coverage(inp: Inputs) -> Result:
     """Per EU CRM 2023 / SRM 2024 material: held (tonnes with band), not contained, or no data (with why)."""
-    cov = _coverage_service()
-    if cov is None:
-        import pandas as pd
+    from critmat.services import coverage
 
-        return Result(pd.DataFrame(), title="CRM coverage", caption="the coverage service is not available")
-    return cov.crm_coverage(inp.wh, inp.region)
+    return coverage.crm_coverage(inp.wh, inp.region)
 
 
 def asset_coverage(inp: Inputs) -> Result:
     """What the region pack counts per asset class against the best official count known."""
-    cov = _coverage_service()
-    if cov is None:
-        import pandas as pd
+    from critmat.services import coverage
 
-        return Result(pd.DataFrame(), title="Asset coverage", caption="the coverage service is not available")
-    return cov.asset_coverage(inp.wh, inp.region)
-
+    return coverage.asset_coverage(inp.wh, inp.region)

@@ -64,7 +64,7 @@ def new(height: float = 3.6, width: float = WIDTH, **kw) -> tuple[Figure, object
     return fig, ax
 
 
-def render(fig: Figure, dpi: int = 200) -> tuple[str, bytes]:
+def render(fig: Figure, dpi: int = 150) -> tuple[str, bytes]:
     """SVG (text, no metadata date so builds are reproducible) and PNG bytes of a figure."""
     with _style():
         s = io.StringIO()
@@ -290,6 +290,11 @@ def stock_bands(df: pd.DataFrame, names: dict[str, str], labels: dict[str, str],
     return fig
 
 
+def _tick_t(v: float, _pos: object) -> str:
+    """Tick label in tonnes (a module-level function: figures are pickled to the render process)."""
+    return fmt_t(v)
+
+
 @styled
 def flows_bands(fl: pd.DataFrame, materials: list[str], names: dict[str, str], labels: dict[str, str]) -> Figure:
     """Small multiples: outflow and recovered (t/yr) per year with their p05-p95 bands, one panel a material."""
@@ -313,7 +318,7 @@ def flows_bands(fl: pd.DataFrame, materials: list[str], names: dict[str, str], l
         ax.set_title(names.get(m, m), loc="left")
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=6.5)
-        ax.yaxis.set_major_formatter(_mpl().ticker.FuncFormatter(lambda v, _: fmt_t(v)))
+        ax.yaxis.set_major_formatter(_mpl().ticker.FuncFormatter(_tick_t))
     h, lab = axes.flat[0].get_legend_handles_labels()
     fig.legend(h, lab, loc="outside lower center", ncols=4)
     fig.supylabel(labels["t_per_yr"], fontsize=7.5)

@@ -23,8 +23,11 @@ Step = Callable[[str], None]
 class Composer:
     """Builds the sections for one region, scenario and language; ``results`` keeps every result used."""
 
-    def __init__(self, inp: D.Inputs, t: dict[str, str], lang: str, step: Step | None = None) -> None:
+    def __init__(self, inp: D.Inputs, t: dict[str, str], lang: str, step: Step | None = None,
+                 helper: Any = None) -> None:
         self.inp, self.t, self.lang = inp, t, lang
+        self.helper = helper          # critmat.report.parallel.Helper: draws figure files in a helper process
+        self._pending: list[tuple[Figure, Callable[[], tuple[str, bytes]]]] = []
         self.step = step or (lambda _msg: None)
         self.results: dict[str, Result] = {}
         self.sparks: dict[str, Figure] = {}
@@ -59,10 +62,19 @@ class Composer:
 
     def figure(self, key: str, title: str, fig: Any, caption: str = "", sources: list[str] | None = None,
                data: pd.DataFrame | None = None) -> Figure:
-        svg, png = F.render(fig)
-        out = Figure(key=key, title=title, svg=svg, png=png, caption=caption, sources=sources or [])
+        out = Figure(key=key, title=title, svg="", png=b"", caption=caption, sources=sources or [])
         out.data = data  # type: ignore[attr-defined]  # the numbers drawn, for the data appendix
+        if self.helper is not None:
+            self._pending.append((out, self.helper.figure(fig)))
+        else:
+            out.svg, out.png = F.render(fig)
         return out
+
+    def resolve(self) -> None:
+        """Wait for the figure files drawn by the helper process (a no-op when drawn in-process)."""
+        for f, get in self._pending:
+            f.svg, f.png = get()
+        self._pending.clear()
 
     # -- sections ------------------------------------------------------------------------------------------
     def compose(self) -> list[Section]:

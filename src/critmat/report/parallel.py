@@ -1,0 +1,253 @@
+"""A helper process for the report's drawing work: figure files (SVG + PNG) and the PDF pagination.
+
+The report's own process asks the services and builds the figures; drawing them to files (matplotlib's
+layout, SVG and PNG encoding) and paginating the PDF (WeasyPrint) are pure CPU work on data already
+computed, so they run in one helper process on the second core while the main process goes on: figures
+are drawn while the next sections are composed, and the PDF is paginated while the data appendix is
+written. The helper runs the same functions on a pickled figure, so the files are the same as drawn
+in-process.
+
+The helper is ``python -m critmat.report.parallel`` talking over its stdin/stdout (length-prefixed
+pickles, answers in order), not :mod:`multiprocessing`: a spawned multiprocessing child re-imports the
+caller's ``__main__``, which would rerun any script that calls :func:`critmat.report.build_report` without
+an ``if __name__ == "__main__"`` guard. Two threads of the main process feed and drain the pipes so that
+neither side waits on a full pipe.
+
+``CRITMAT_REPORT_WORKERS=0`` (and a machine with one CPU, or any failure of the helper) draws in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Pending = Callable[[], Any]
+_LEN = 8  # bytes of the length prefix
+
+
+def _render(fig_bytes: bytes) -> tuple[str, bytes]:
+    from critmat.report.figures import render
+
+    return render(pickle.loads(fig_bytes))
+
+
+def _pdf(html_text: str, path: str) -> str:
+    from critmat.report.render import pdf
+
+    return str(pdf(html_text, Path(path)))
+
+
+TASKS: dict[str, Callable[..., Any]] = {"figure": _render, "pdf": _pdf}
+
+
+def _warm() -> None:
+    """Import what the helper will need while the main process is still reading data."""
+    from critmat.report import figures
+
+    figures._mpl()
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.backends.backend_svg  # noqa: F401
+
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):  # no PDF then (the main process says why); the figures still draw
+        pass
+
+
+def _read(stream: Any) -> Any:
+    head = stream.read(_LEN)
+    if len(head) < _LEN:
+        raise EOFError
+    n = int.from_bytes(head, "little")
+    data = stream.read(n)
+    if len(data) < n:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def _write(stream: Any, obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(_LEN, "little"))
+    stream.write(data)
+    stream.flush()
+
+
+def serve() -> None:
+    """The helper's loop: read (task, args), answer ("ok", result) or ("error", message), in order."""
+    proto = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answers
+    requests = sys.stdin.buffer
+    _warm()
+    while True:
+        try:
+            task, args = _read(requests)
+        except EOFError:
+            return
+        try:
+            answer = ("ok", TASKS[task](*args))
+        except Exception as exc:  # noqa: BLE001 - reported to the main process, which redoes it itself
+            answer = ("error", f"{type(exc).__name__}: {exc}")
+        _write(proto, answer)
+
+
+def workers_wanted() -> int:
+    env = os.environ.get("CRITMAT_REPORT_WORKERS")
+    if env is not None:
+        try:
+            return max(0, int(env))
+        except ValueError:
+            return 0
+    return 1 if (os.cpu_count() or 1) > 1 else 0
+
+
+class HelperError(RuntimeError):
+    pass
+
+
+class Helper:
+    """Runs figure drawing and PDF pagination in a helper process when it can, in-process otherwise.
+
+    Each call returns a function that gives the result when asked (waiting for the helper if needed); if
+    the helper fails, that function does the work in-process instead.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.proc: subprocess.Popen | None = None
+        self._answers: list[Any] = []
+        self._sent = 0
+        self._cond = threading.Condition()
+        self._broken = False
+        self._out: queue.Queue = queue.Queue()
+        if (workers_wanted() if workers is None else workers) <= 0:
+            return
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "critmat.report.parallel"], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        except OSError:
+            self.proc = None
+            return
+        threading.Thread(target=self._feed, daemon=True).start()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    # -- pipes ----------------------------------------------------------------------------------------------
+    def _feed(self) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        while True:
+            item = self._out.get()
+            if item is None:
+                break
+            try:
+                _write(self.proc.stdin, item)
+            except (OSError, ValueError):
+                self._fail()
+                break
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+    def _drain(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        while True:
+            try:
+                answer = _read(self.proc.stdout)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                self._fail()
+                return
+            with self._cond:
+                self._answers.append(answer)
+                self._cond.notify_all()
+
+    def _fail(self) -> None:
+        with self._cond:
+            self._broken = True
+            self._cond.notify_all()
+
+    def _submit(self, task: str, *args: Any) -> int | None:
+        if self.proc is None or self._broken:
+            return None
+        with self._cond:
+            k = self._sent
+            self._sent += 1
+        self._out.put((task, args))
+        return k
+
+    def _wait(self, k: int) -> Any:
+        with self._cond:
+            while len(self._answers) <= k and not self._broken:
+                self._cond.wait()
+            if len(self._answers) <= k:
+                raise HelperError("the helper process stopped")
+            status, value = self._answers[k]
+        if status != "ok":
+            raise HelperError(value)
+        return value
+
+    # -- tasks ----------------------------------------------------------------------------------------------
+    def figure(self, fig: Any) -> Pending:
+        """SVG text and PNG bytes of a matplotlib figure (:func:`critmat.report.figures.render`)."""
+        from critmat.report.figures import render
+
+        k = None
+        if self.proc is not None:
+            try:
+                k = self._submit("figure", pickle.dumps(fig, protocol=pickle.HIGHEST_PROTOCOL))
+            except Exception:  # noqa: BLE001 - a figure that does not pickle is drawn here
+                k = None
+        if k is None:
+            out = render(fig)
+            return lambda: out
+
+        def get() -> tuple[str, bytes]:
+            try:
+                return self._wait(k)
+            except HelperError:
+                return render(fig)
+        return get
+
+    def pdf(self, html_text: str, path: Path) -> Pending:
+        """Paginate ``html_text`` into ``path`` (:func:`critmat.report.render.pdf`)."""
+        from critmat.report.render import pdf
+
+        k = self._submit("pdf", html_text, str(path))
+        if k is None:
+            pdf(html_text, path)
+            return lambda: path
+
+        def get() -> Path:
+            try:
+                return Path(self._wait(k))
+            except HelperError:  # redone here: a real WeasyPrint problem raises with its own message
+                return pdf(html_text, path)
+        return get
+
+    def close(self, kill: bool = False) -> None:
+        """Let the helper finish what it was given and stop (``kill``: stop it now, e.g. after an error)."""
+        if self.proc is None:
+            return
+        self._out.put(None)
+        if kill:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def __enter__(self) -> Helper:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.close(kill=exc_type is not None)
+
+
+if __name__ == "__main__":
+    serve()
