@@ -13,6 +13,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 
+from critmat.services import capabilities as C
+from critmat.services.coverage import asset_coverage
 from critmat.web import interim as S
 from critmat.web.params import (
     MAX_DRAWS,
@@ -392,7 +394,7 @@ def disrupt_table(request: Request, region: RegionId, fmt: FormatQ = None,
 def companies(request: Request, region: RegionId, fmt: FormatQ = None,
               activity: Annotated[str | None, Query(pattern=r"^[a-z_]{2,40}$")] = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.companies(st.warehouse(), region, activity=activity), fmt=fmt,
+    return respond(request, st, lambda: C.companies(st.warehouse(), region, activity=activity), fmt=fmt,
                    name=f"companies-{region}", args=locals())
 
 
@@ -401,7 +403,7 @@ def companies(request: Request, region: RegionId, fmt: FormatQ = None,
 def companies_geojson(request: Request, region: RegionId,
                       activity: Annotated[str | None, Query(pattern=r"^[a-z_]{2,40}$")] = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: _features(S.companies(st.warehouse(), region, activity=activity).frame, [
+    return respond(request, st, lambda: _features(C.companies(st.warehouse(), region, activity=activity).frame, [
         "company_id", "name", "primary_activity_id", "activities", "town", "municipality_code", "streams",
         "location_precision", "source_id"]), kind="geojson", args=locals())
 
@@ -410,7 +412,7 @@ def companies_geojson(request: Request, region: RegionId,
             tags=["capabilities"], summary="Stage coverage: companies per stream and supply-chain stage, and gaps")
 def capabilities(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.capabilities(st.warehouse(), region), fmt=fmt,
+    return respond(request, st, lambda: C.coverage(st.warehouse(), region), fmt=fmt,
                    name=f"capabilities-{region}", args=locals())
 
 
@@ -420,7 +422,8 @@ def matches(request: Request, region: RegionId, fmt: FormatQ = None,
             stream: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9\-_]{0,63}$")] = None,
             top: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.match(st.warehouse(), region, stream=stream, top=top), fmt=fmt,
+    return respond(request, st, lambda: C.match(st.warehouse(), region, streams=[stream] if stream else None,
+                                                  top=top), fmt=fmt,
                    name=f"matches-{region}", args=locals())
 
 
@@ -428,14 +431,32 @@ def matches(request: Request, region: RegionId, fmt: FormatQ = None,
             summary="The region's end-of-life stream specs (inputs of matchmaking)")
 def streams(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.streams(st.warehouse(), region), fmt=fmt, name=f"streams-{region}", args=locals())
+    return respond(request, st, lambda: _streams(st.warehouse(), region), fmt=fmt, name=f"streams-{region}",
+                   args=locals())
+
+
+def _streams(wh: Any, region: str) -> SimpleNamespace:
+    """The region's stream specs (critmat.services.capabilities.stream_specs) as a table."""
+    import pandas as pd
+
+    cols = ["stream", "title", "region_id", "product_stream_id", "materials", "tonnes_per_year", "year_from",
+            "year_to", "assumption", "basis"]
+    specs = [s for s in C.stream_specs(wh, region).values() if s.region_id == region]
+    rows = [{"stream": s.name, "title": s.title, "region_id": s.region_id, "product_stream_id": s.product_stream_id,
+             "materials": ";".join(s.material_ids), "tonnes_per_year": s.tonnes_per_year, "year_from": s.year_from,
+             "year_to": s.year_to, "assumption": bool(getattr(s, "assumption", False)),
+             "basis": getattr(s, "basis", "")} for s in specs]
+    return _table(pd.DataFrame(rows, columns=cols), title=f"End-of-life streams of {region}",
+                  caption="tonnes_per_year from the flows model (scenario baseline) where it covers the stream",
+                  units={"tonnes_per_year": "t/yr"})
 
 
 @router.get("/regions/{region}/coverage", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
             summary="Coverage of the region's asset registry against published totals")
 def coverage(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.coverage(st.warehouse(), region), fmt=fmt, name=f"coverage-{region}", args=locals())
+    return respond(request, st, lambda: asset_coverage(st.warehouse(), region), fmt=fmt, name=f"coverage-{region}",
+                   args=locals())
 
 
 @router.get("/regions/{region}/policy", response_model=Table, responses=TABLE_RESPONSES, tags=["policy"],

@@ -1,5 +1,5 @@
-"""Stand-in for the parts of :mod:`critmat.services` that have not landed yet (capabilities and matching,
-boundaries, coverage statements, policy; flows under a dashboard variant of a scenario): the service
+"""Stand-in for the parts of :mod:`critmat.services` that have not landed yet (boundaries, the scenario list,
+policy; flows under a dashboard variant of a scenario): the service
 call signatures and :class:`~critmat.services.base.Result`. Each function goes when its service lands.
 """
 
@@ -19,9 +19,15 @@ def _srcs(df: pd.DataFrame) -> list[str]:
 
 # -------------------------------------------------------------------------------------------- flows
 def scenarios(wh: Warehouse) -> Result:
-    from critmat.specs.scenarios import list_scenarios
+    """The bundled flow scenarios held by the warehouse: ``name, title, extends, description``."""
+    from critmat.warehouse import access
 
-    return Result(list_scenarios(), title="Flow scenarios")
+    rows = []
+    for name in access.spec_names(wh, "scenario"):
+        s = access.scenario(wh, name)
+        rows.append({"name": name, "title": s.title, "extends": s.extends or "",
+                     "description": " ".join(s.description.split())})
+    return Result(pd.DataFrame(rows, columns=["name", "title", "extends", "description"]), title="Flow scenarios")
 
 
 def flows_variant(wh: Warehouse, region: str, scenario: Any, material: str | None = None,
@@ -46,51 +52,6 @@ def flows_variant(wh: Warehouse, region: str, scenario: Any, material: str | Non
                   doc={"notes": res.notes, "benchmark": res.benchmark})
 
 
-# -------------------------------------------------------------------------------------------- capabilities
-def companies(wh: Warehouse, region: str = "nh-fl", activity: str | None = None) -> Result:
-    from critmat import capabilities_data as data
-    from critmat.models.capabilities import company_registry
-
-    tables = data.load_capabilities(region)
-    df = company_registry(tables, activity=activity)
-    return Result(df.reset_index(drop=True), title=f"Companies in CRM supply chains, {region}", sources=_srcs(df),
-                  params={"region": region, "activity": activity})
-
-
-def capabilities(wh: Warehouse, region: str = "nh-fl") -> Result:
-    from critmat import capabilities_data as data
-    from critmat.models import capabilities as cap
-
-    tables = data.load_capabilities(region)
-    matrix = cap.coverage_matrix(cap.coverage(tables, by="stream"), tables["supply_chain_activities"])
-    return Result(matrix.reset_index(drop=True), title=f"Stage coverage by stream, {region} (number of companies)",
-                  params={"region": region})
-
-
-def match(wh: Warehouse, region: str = "nh-fl", stream: str | None = None, top: int = 10) -> Result:
-    from critmat import capabilities_data as data
-    from critmat.models import capabilities as cap
-    from critmat.models import matching as mm
-
-    tables = data.load_capabilities(region)
-    specs = data.streams_with_flows(data.bundled_stream_specs(tables["streams"]["stream_id"]), region, "baseline", wh)
-    chosen = [mm.get_spec(specs, stream)] if stream else [s for s in specs.values() if s.region_id == region]
-    locs = cap.company_locations(tables["companies"], tables["towns"])
-    cands = mm.candidates(locs, tables["company_activities"], tables["company_streams"], tables["facilities"],
-                          tables["facility_capabilities"])
-    df = mm.match_streams(chosen, cands, top=top)
-    return Result(df.reset_index(drop=True), title=f"Matches for {region}", sources=_srcs(df),
-                  params={"region": region, "stream": stream, "top": top})
-
-
-def streams(wh: Warehouse, region: str = "nh-fl") -> Result:
-    from critmat import capabilities_data as data
-
-    specs = data.bundled_stream_specs()
-    rows = [{"stream": s.name, "region_id": s.region_id} for s in specs.values() if s.region_id == region]
-    return Result(pd.DataFrame(rows, columns=["stream", "region_id"]), title="End-of-life stream specs")
-
-
 def scenario_variant(wh: Warehouse, scenario: str, lifetime_shift: float | None = None,
                      recovery: float | None = None, recovery_from: int | None = None) -> Any:
     """The named scenario with the dashboard's controls applied: every asset class's lifetime shifted by
@@ -98,9 +59,10 @@ def scenario_variant(wh: Warehouse, scenario: str, lifetime_shift: float | None 
     ``recovery_from`` (default: always) for every asset class. None leaves the scenario's own values."""
     from typing import get_args
 
-    from critmat.specs.scenarios import ALWAYS, AssetClass, load_scenario, validate_scenario
+    from critmat.specs.scenarios import ALWAYS, AssetClass, validate_scenario
+    from critmat.warehouse import access
 
-    sc = load_scenario(scenario)
+    sc = access.scenario(wh, scenario)
     if lifetime_shift is None and recovery is None:
         return sc
     d = sc.model_dump(mode="python")
@@ -135,17 +97,6 @@ def boundaries(wh: Warehouse, region: str = "nh-fl") -> Result:
     return Result(pts, title=f"Municipality centroids of {region}",
                   caption="no boundary polygons in this region pack: municipality centroids only",
                   params={"region": region, "kind": "centroid"})
-
-
-def coverage(wh: Warehouse, region: str = "nh-fl") -> Result:
-    """The region pack's coverage statements (what the registry counts against published totals)."""
-    from critmat.errors import UnknownIdError
-
-    if not wh.has("coverage"):
-        raise UnknownIdError("no coverage table in this warehouse (region packs before the holdings update)")
-    df = wh.sql("SELECT * FROM coverage WHERE region_id = ?", [region])
-    return Result(df, title=f"Coverage of the asset registry of {region}", sources=_srcs(df),
-                  params={"region": region})
 
 
 def policy(wh: Warehouse, region: str = "nh-fl") -> Result:

@@ -127,8 +127,10 @@ def request_key(build: str, method: str, path: str, query: list[tuple[str, str]]
 
 
 def cache_key(state: ServerState, request: Request, extra: str = "") -> str:
-    return request_key(state.build_id, request.method, request.scope["path"], request.query_params.multi_items(),
-                       request.headers.get("accept", ""), extra)
+    from starlette.routing import get_route_path
+
+    return request_key(state.build_id, request.method, get_route_path(request.scope),
+                       request.query_params.multi_items(), request.headers.get("accept", ""), extra)
 
 
 _SIGNATURES: dict[Any, tuple[str, ...]] = {}

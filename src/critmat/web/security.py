@@ -70,7 +70,10 @@ class CachedGets:
             return
         st = self.state
         st.refresh()  # type: ignore[attr-defined]
-        if scope["method"] != "GET" or not scope["path"].startswith("/api/v1/"):
+        from starlette.routing import get_route_path
+
+        path = get_route_path(scope)  # without the --root-path prefix (uvicorn puts it in front of the path)
+        if scope["method"] != "GET" or not path.startswith("/api/v1/"):
             await self.app(scope, receive, send)
             return
         from urllib.parse import parse_qsl
@@ -79,7 +82,7 @@ class CachedGets:
 
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        key = request_key(st.build_id, "GET", scope["path"], query, headers.get("accept", ""))  # type: ignore[attr-defined]
+        key = request_key(st.build_id, "GET", path, query, headers.get("accept", ""))  # type: ignore[attr-defined]
         hit = None if st.swapping else st.lookup(key)  # type: ignore[attr-defined]
         if hit is None:
             await self.app(scope, receive, send)
