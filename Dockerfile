@@ -1,5 +1,9 @@
 # critmat serve in a container: the REST API and the dashboard on port 8000, the warehouse built at image build.
 #   docker build -t critmat . && docker run --rm -p 127.0.0.1:8000:8000 critmat
+# Behind a reverse proxy on a sub-path, trusting the proxy's X-Forwarded-* headers (its address as the container
+# sees it, e.g. the Docker bridge gateway):
+#   docker run --rm -p 127.0.0.1:8000:8000 -e FORWARDED_ALLOW_IPS=172.17.0.1 critmat \
+#     critmat serve --host 0.0.0.0 --workers 2 --proxy-headers --root-path /critmat
 FROM python:3.11-slim
 ENV PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1 CRITMAT_HOME=/var/lib/critmat
 RUN useradd --system --home-dir /var/lib/critmat --create-home critmat

@@ -24,8 +24,10 @@ def register(app: typer.Typer) -> None:
                                       "sub-path, e.g. /critmat."),
         proxy_headers: bool = typer.Option(False, "--proxy-headers/--no-proxy-headers",
                                            help="Trust X-Forwarded-* from --forwarded-allow-ips."),
-        forwarded_allow_ips: str = typer.Option("127.0.0.1", "--forwarded-allow-ips",
-                                                help="Proxies whose X-Forwarded-* headers are trusted."),
+        forwarded_allow_ips: str | None = typer.Option(None, "--forwarded-allow-ips",
+                                                       help="Proxies whose X-Forwarded-* headers are trusted "
+                                                       "(comma-separated IPs or networks; default: the "
+                                                       "FORWARDED_ALLOW_IPS variable, else 127.0.0.1)."),
         tiles: str | None = typer.Option(None, "--tiles", help="Optional basemap: an https tile URL template, e.g. "
                                          "https://tile.openstreetmap.org/{z}/{x}/{y}.png (the browser then loads "
                                          "tiles from there; without it the map needs no internet)."),
