@@ -319,3 +319,20 @@ def test_one_computation_per_answer_at_a_time(warehouse_db: Path) -> None:
     for t in threads:
         t.join()
     assert peak[0] == 1 and len(done) == 5 and not st._flight
+
+
+def test_answers_computed_in_a_compute_process_are_the_same(warehouse_db: Path) -> None:
+    """With compute processes (what `critmat serve` runs), an answer, a 404 and a 422 are what the server
+    process itself gives."""
+    local = TestClient(create_app(warehouse_db), raise_server_exceptions=False)
+    with TestClient(create_app(warehouse_db, compute_processes=1), raise_server_exceptions=False) as pooled:
+        assert pooled.app.state.critmat.pool is not None
+        for url in ("/api/v1/regions/nh-fl/flows?material=copper&recovery=0.42&lifetime_shift=2",
+                    "/api/v1/regions/nh-fl/stock?by=province&draws=11", "/api/v1/materials/unobtainium",
+                    "/api/v1/regions/nh-fl/flows?material=unobtainium"):
+            a, b = local.get(url), pooled.get(url)
+            assert a.status_code == b.status_code and a.content == b.content, url
+        r = pooled.post("/api/v1/regions/nh-fl/disruptions", json={"materials": ["gallium"], "country": "CHN",
+                                                                   "share": 0.37, "months": 5})
+        assert r.status_code == 200 and r.json()["sections"]["supply"]["rows"]
+    assert pooled.app.state.critmat.pool is None  # stopped with the app

@@ -28,6 +28,10 @@ def register(app: typer.Typer) -> None:
                                                        help="Proxies whose X-Forwarded-* headers are trusted "
                                                        "(comma-separated IPs or networks; default: the "
                                                        "FORWARDED_ALLOW_IPS variable, else 127.0.0.1)."),
+        compute_processes: int = typer.Option(2, "--compute-processes", min=0, max=32,
+                                              help="Processes per worker that compute answers not in the cache "
+                                              "(scenario recomputes, disruptions), so cached reads never wait "
+                                              "behind them; 0: compute in the worker itself."),
         tiles: str | None = typer.Option(None, "--tiles", help="Optional basemap: an https tile URL template, e.g. "
                                          "https://tile.openstreetmap.org/{z}/{x}/{y}.png (the browser then loads "
                                          "tiles from there; without it the map needs no internet)."),
@@ -60,6 +64,7 @@ def register(app: typer.Typer) -> None:
         os.environ["CRITMAT_SERVE_TILES_ATTRIBUTION"] = tiles_attribution
         os.environ["CRITMAT_SERVE_DB"] = path
         os.environ["CRITMAT_SERVE_REGION"] = region
+        os.environ["CRITMAT_SERVE_PROCESSES"] = str(compute_processes)
         typer.echo(f"critmat: serving {path} on http://{host}:{port}{root_path}/ (Ctrl+C stops)", err=True)
         uvicorn.run("critmat.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                     root_path=root_path, proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips,

@@ -6,16 +6,14 @@ keyed on the warehouse build id; errors are problem details (:mod:`critmat.web.p
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from critmat.services import capabilities as C
-from critmat.services.coverage import asset_coverage
 from critmat.web import interim as S
+from critmat.web import jobs as J
 from critmat.web.params import (
     MAX_DRAWS,
     NAME_PATTERN,
@@ -83,10 +81,7 @@ def features() -> dict[str, bool]:
             "coverage": True, "boundaries": True}
 
 
-def _table(frame: Any, title: str = "", caption: str = "", units: dict | None = None,
-           sources: list | None = None, params: dict | None = None) -> SimpleNamespace:
-    return SimpleNamespace(frame=frame, title=title, caption=caption, units=units or {}, sources=sources or [],
-                           params=params or {})
+_table = J.table
 
 
 # ------------------------------------------------------------------------------------------- materials
@@ -106,10 +101,8 @@ def materials(request: Request, list_: Annotated[Literal["crm2023", "srm", "all"
 @router.get("/materials/{material}", response_model=Document, responses=DOC_RESPONSES, tags=["materials"],
             summary="Profile of one material: lists, SR/EI history, suppliers per stage, HHI, controls")
 def material(request: Request, material: MaterialQuery) -> Response:
-    from critmat.knowledge import material_profile
-
     st = state_of(request)
-    return respond(request, st, lambda: material_profile(st.warehouse(), material), kind="doc", args=locals())
+    return respond(request, st, job=(J.material_profile, {"material": material}), kind="doc", args=locals())
 
 
 PROFILE_TABLES = ("criticality", "supply", "export_controls", "sr_inputs_2023")
@@ -120,19 +113,9 @@ PROFILE_TABLES = ("criticality", "supply", "export_controls", "sr_inputs_2023")
 def material_table(request: Request, material: MaterialQuery,
                    table: Literal["criticality", "supply", "export_controls", "sr_inputs_2023"],
                    fmt: FormatQ = None) -> Response:
-    from critmat.knowledge import material_profile
-
     st = state_of(request)
-
-    def run() -> SimpleNamespace:
-        import pandas as pd
-
-        doc = material_profile(st.warehouse(), material)
-        rows = doc.get(table) or []
-        return _table(pd.DataFrame(rows), title=f"{doc['name']}: {table}", sources=doc.get("sources", []),
-                      params={"material": doc["id"], "table": table})
-
-    return respond(request, st, run, fmt=fmt, name=f"{material}-{table}", args=locals())
+    return respond(request, st, job=(J.material_table, {"material": material, "table_name": table}), fmt=fmt,
+                   name=f"{material}-{table}", args=locals())
 
 
 # ------------------------------------------------------------------------------------------- regions
@@ -151,29 +134,8 @@ def regions(request: Request, fmt: FormatQ = None) -> Response:
 def assets(request: Request, region: RegionId, fmt: FormatQ = None, asset_class: AssetClassQ = None,
            status: StatusQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: _assets(region, asset_class, status), fmt=fmt, name=f"assets-{region}", args=locals())
-
-
-def _assets(region: str, asset_class: str | None, status: str | None) -> SimpleNamespace:
-    from critmat.regions import assets as region_assets
-
-    df = region_assets(region, asset_class)
-    if status:
-        df = df[df["status"] == status].reset_index(drop=True)
-    return _table(df, title=f"Assets of {region}", units={"capacity_mw": "MW", "length_km": "km",
-                                                        "units": "count", "lat": "deg", "lon": "deg"},
-                  sources=sorted(set(df["source_id"].dropna())), params={"asset_class": asset_class, "status": status})
-
-
-def _features(df: Any, props: list[str]) -> dict[str, Any]:
-    """GeoJSON Points of the rows with coordinates (the rows' own lat/lon, nothing computed)."""
-    from critmat.web.render import frame_rows
-
-    has = df[df["lat"].notna() & df["lon"].notna()]
-    rows = frame_rows(has[[c for c in props if c in has] + ["lat", "lon"]])
-    return {"type": "FeatureCollection",
-            "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.pop("lon"), r.pop("lat")]},
-                          "properties": r} for r in rows]}
+    return respond(request, st, job=(J.assets, {"region": region, "asset_class": asset_class, "status": status}),
+                   fmt=fmt, name=f"assets-{region}", args=locals())
 
 
 @router.get("/regions/{region}/assets.geojson", responses=GEO_RESPONSES, tags=["regions"],
@@ -181,27 +143,16 @@ def _features(df: Any, props: list[str]) -> dict[str, Any]:
 def assets_geojson(request: Request, region: RegionId, asset_class: AssetClassQ = None,
                    status: StatusQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: _features(_assets(region, asset_class, status).frame, [
-        "asset_id", "name", "asset_class", "technology_id", "status", "commissioning_year", "capacity_mw",
-        "length_km", "units", "municipality_code", "source_id"]), kind="geojson", args=locals())
+    return respond(request, st, job=(J.assets_geojson, {"region": region, "asset_class": asset_class,
+                                                         "status": status}), kind="geojson", args=locals())
 
 
 @router.get("/regions/{region}/boundaries", responses=GEO_RESPONSES, tags=["regions"],
             summary="Area outlines: municipalities, provinces, offshore areas (polygons when the region pack has a "
                     "boundaries table, else municipality centroids; `kind` says which)")
 def boundaries(request: Request, region: RegionId) -> Response:
-    from critmat.web.render import frame_geojson
-
     st = state_of(request)
-
-    def run() -> dict[str, Any]:
-        r = S.boundaries(st.warehouse(), region)
-        doc = frame_geojson(r.frame)
-        doc["kind"] = r.params.get("kind")
-        doc["caption"] = r.caption
-        return doc
-
-    return respond(request, st, run, kind="geojson", args=locals())
+    return respond(request, st, job=(J.boundaries, {"region": region}), kind="geojson", args=locals())
 
 
 @router.get("/regions/{region}/municipalities", response_model=Table, responses=TABLE_RESPONSES,
@@ -232,15 +183,10 @@ def stock(request: Request, region: RegionId, fmt: FormatQ = None,
           by: Literal["material", "asset_class", "municipality", "province"] = "material",
           material: OptMaterial = None, draws: Draws = 1000, seed: Seed = 0, pipeline: bool = False,
           top: Top = None) -> Response:
-    from critmat.services.stock import stock as stock_service
-
     st = state_of(request)
-
-    def run() -> Any:
-        return stock_service(st.warehouse(), region=region, by=by, material=material, draws=draws, seed=seed,
-                             pipeline=pipeline, top=top)
-
-    return respond(request, st, run, fmt=fmt, name=f"stock-{region}-{by}", args=locals())
+    return respond(request, st, job=(J.stock, {"region": region, "by": by, "material": material, "draws": draws,
+                                               "seed": seed, "pipeline": pipeline, "top": top}),
+                   fmt=fmt, name=f"stock-{region}-{by}", args=locals())
 
 
 # ------------------------------------------------------------------------------------------- flows
@@ -268,34 +214,9 @@ def flows(request: Request, region: RegionId, fmt: FormatQ = None, scenario: Sce
 
         raise ModelError(f"years out of order: start {start} is after end {end}")
 
-    def run() -> Any:
-        from critmat.services.flows import flows as flows_service
-
-        wh = st.warehouse()
-        if lifetime_shift is None and recovery is None:
-            return _section(flows_service(wh, region, scenario, material=material, start=start, end=end,
-                                          draws=draws, seed=seed, by=by))
-        sc = S.scenario_variant(wh, scenario, lifetime_shift=lifetime_shift, recovery=recovery)
-        r = S.flows_variant(wh, region, sc, material=material, start=start, end=end, draws=draws, seed=seed, by=by)
-        r.params.update({"lifetime_shift": lifetime_shift, "recovery": recovery})
-        r.units = _flow_units(r.frame)
-        return r
-
-    return respond(request, st, run, fmt=fmt, name=f"flows-{region}-{scenario}", args=locals())
-
-
-def _flow_units(frame: Any) -> dict[str, str]:
-    """Units of a flows table's columns: tonnes, except the ratios, shares, years and ids."""
-    plain = ("material", "year", "asset_class", "meets_benchmark")
-    return {c: ("1" if c.startswith(("eol_rir", "secondary_to_demand", "meets_benchmark_share")) else "t")
-            for c in frame.columns if c not in plain}
-
-
-def _section(r: Any) -> SimpleNamespace:
-    """The table a service result shows (its first section) with the result's metadata."""
-    sec = r.sections[0]
-    return _table(sec.frame, title=sec.title or r.title, caption=sec.caption or r.caption,
-                  units=_flow_units(sec.frame), sources=r.sources, params=r.params)
+    job = (J.flows, {"region": region, "scenario": scenario, "material": material, "start": start, "end": end,
+                     "draws": draws, "seed": seed, "by": by, "lifetime_shift": lifetime_shift, "recovery": recovery})
+    return respond(request, st, job=job, fmt=fmt, name=f"flows-{region}-{scenario}", args=locals())
 
 
 # ------------------------------------------------------------------------------------------- exposure
@@ -304,17 +225,9 @@ def _section(r: Any) -> SimpleNamespace:
 def risk(request: Request, fmt: FormatQ = None, region: Annotated[str | None, Query(
              pattern=r"^[a-z0-9][a-z0-9\-]{0,39}$")] = None, material: OptMaterial = None,
          top: Top = None) -> Response:
-    from critmat.services import exposure as E
-
     st = state_of(request)
-
-    def run() -> Any:
-        wh = st.warehouse()
-        if region is None:
-            return E.supply_risk(wh, material=material, top=top)
-        return E.exposure(wh, region, material=material, top=top)
-
-    return respond(request, st, run, fmt=fmt, name=f"risk-{region or 'materials'}", args=locals())
+    return respond(request, st, job=(J.risk, {"region": region, "material": material, "top": top}), fmt=fmt,
+                   name=f"risk-{region or 'materials'}", args=locals())
 
 
 @router.get("/shocks", response_model=Table, responses=TABLE_RESPONSES, tags=["exposure"],
@@ -339,29 +252,13 @@ class DisruptionResult(BaseModel):
              summary="Simulate a disruption: a shock in, the exposed need, assets, projects and companies out")
 def disrupt(request: Request, region: RegionId, body: ShockRequest) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: _disruption(st.warehouse(), region, body), kind="doc", cacheable=False,
-                   args=locals())
+    return respond(request, st, job=(J.disruption, {"region": region, **_shock(body)}), kind="doc",
+                   cacheable=False, args=locals())
 
 
-DISRUPTION_SECTIONS = {"supply": "supply", "affected": "affected_by_year_class", "mitigations": "mitigations",
-                       "companies": "companies", "projects": "projects"}
-"""The tables of a disruption answer: API section name -> key of the disruption service's document."""
-
-
-def _disruption(wh: Any, region: str, body: ShockRequest) -> dict[str, Any]:
-    """The disruption service's answer as the API's document (its tables as columns + rows)."""
-    from critmat.services import exposure as E
-
-    spec = E.shock_spec(wh, body.shock, materials=body.materials, country=body.country, share=body.share,
-                        months=body.months)
-    res = E.disrupt(wh, spec, region)
-    doc = res.doc
-    sections = {}
-    for name, key in DISRUPTION_SECTIONS.items():
-        rows = doc.get(key) or []
-        sections[name] = {"columns": list(rows[0]) if rows else [], "rows": rows}
-    return {"shock": doc["shock"], "description": doc["description"], "region": region, "totals": doc["totals"],
-            "sources": list(res.sources), "sections": sections}
+def _shock(body: ShockRequest) -> dict[str, Any]:
+    return {"shock": body.shock, "materials": body.materials, "country": body.country, "share": body.share,
+            "months": body.months}
 
 
 @router.get("/regions/{region}/disruptions", response_model=Table, responses=TABLE_RESPONSES, tags=["exposure"],
@@ -376,16 +273,8 @@ def disrupt_table(request: Request, region: RegionId, fmt: FormatQ = None,
                   months: Annotated[float | None, Query(gt=0, le=120)] = None) -> Response:
     st = state_of(request)
     body = ShockRequest(shock=shock, materials=material, country=country, share=share, months=months)
-
-    def run() -> Any:
-        import pandas as pd
-
-        doc = _disruption(st.warehouse(), region, body)
-        sec = doc["sections"][section]
-        return _table(pd.DataFrame(sec["rows"], columns=sec["columns"]), title=f"{doc['description']}: {section}",
-                      sources=doc["sources"], params={"region": region, "shock": doc["shock"], "section": section})
-
-    return respond(request, st, run, fmt=fmt, name=f"disruption-{region}-{section}", args=locals())
+    return respond(request, st, job=(J.disruption_table, {"region": region, "section": section, **_shock(body)}),
+                   fmt=fmt, name=f"disruption-{region}-{section}", args=locals())
 
 
 # ------------------------------------------------------------------------------------------- capabilities
@@ -394,7 +283,7 @@ def disrupt_table(request: Request, region: RegionId, fmt: FormatQ = None,
 def companies(request: Request, region: RegionId, fmt: FormatQ = None,
               activity: Annotated[str | None, Query(pattern=r"^[a-z_]{2,40}$")] = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: C.companies(st.warehouse(), region, activity=activity), fmt=fmt,
+    return respond(request, st, job=(J.companies, {"region": region, "activity": activity}), fmt=fmt,
                    name=f"companies-{region}", args=locals())
 
 
@@ -403,16 +292,15 @@ def companies(request: Request, region: RegionId, fmt: FormatQ = None,
 def companies_geojson(request: Request, region: RegionId,
                       activity: Annotated[str | None, Query(pattern=r"^[a-z_]{2,40}$")] = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: _features(C.companies(st.warehouse(), region, activity=activity).frame, [
-        "company_id", "name", "primary_activity_id", "activities", "town", "municipality_code", "streams",
-        "location_precision", "source_id"]), kind="geojson", args=locals())
+    return respond(request, st, job=(J.companies_geojson, {"region": region, "activity": activity}), kind="geojson",
+                   args=locals())
 
 
 @router.get("/regions/{region}/capabilities", response_model=Table, responses=TABLE_RESPONSES,
             tags=["capabilities"], summary="Stage coverage: companies per stream and supply-chain stage, and gaps")
 def capabilities(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: C.coverage(st.warehouse(), region), fmt=fmt,
+    return respond(request, st, job=(J.capabilities, {"region": region}), fmt=fmt,
                    name=f"capabilities-{region}", args=locals())
 
 
@@ -422,8 +310,7 @@ def matches(request: Request, region: RegionId, fmt: FormatQ = None,
             stream: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9\-_]{0,63}$")] = None,
             top: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: C.match(st.warehouse(), region, streams=[stream] if stream else None,
-                                                  top=top), fmt=fmt,
+    return respond(request, st, job=(J.matches, {"region": region, "stream": stream, "top": top}), fmt=fmt,
                    name=f"matches-{region}", args=locals())
 
 
@@ -431,31 +318,15 @@ def matches(request: Request, region: RegionId, fmt: FormatQ = None,
             summary="The region's end-of-life stream specs (inputs of matchmaking)")
 def streams(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: _streams(st.warehouse(), region), fmt=fmt, name=f"streams-{region}",
+    return respond(request, st, job=(J.streams, {"region": region}), fmt=fmt, name=f"streams-{region}",
                    args=locals())
-
-
-def _streams(wh: Any, region: str) -> SimpleNamespace:
-    """The region's stream specs (critmat.services.capabilities.stream_specs) as a table."""
-    import pandas as pd
-
-    cols = ["stream", "title", "region_id", "product_stream_id", "materials", "tonnes_per_year", "year_from",
-            "year_to", "assumption", "basis"]
-    specs = [s for s in C.stream_specs(wh, region).values() if s.region_id == region]
-    rows = [{"stream": s.name, "title": s.title, "region_id": s.region_id, "product_stream_id": s.product_stream_id,
-             "materials": ";".join(s.material_ids), "tonnes_per_year": s.tonnes_per_year, "year_from": s.year_from,
-             "year_to": s.year_to, "assumption": bool(getattr(s, "assumption", False)),
-             "basis": getattr(s, "basis", "")} for s in specs]
-    return _table(pd.DataFrame(rows, columns=cols), title=f"End-of-life streams of {region}",
-                  caption="tonnes_per_year from the flows model (scenario baseline) where it covers the stream",
-                  units={"tonnes_per_year": "t/yr"})
 
 
 @router.get("/regions/{region}/coverage", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
             summary="Coverage of the region's asset registry against published totals")
 def coverage(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: asset_coverage(st.warehouse(), region), fmt=fmt, name=f"coverage-{region}",
+    return respond(request, st, job=(J.coverage, {"region": region}), fmt=fmt, name=f"coverage-{region}",
                    args=locals())
 
 
@@ -463,14 +334,14 @@ def coverage(request: Request, region: RegionId, fmt: FormatQ = None) -> Respons
             summary="The region's policy items: SWOT, opportunities and recommendations")
 def policy(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.policy(st.warehouse(), region), fmt=fmt, name=f"policy-{region}", args=locals())
+    return respond(request, st, job=(J.policy, {"region": region}), fmt=fmt, name=f"policy-{region}", args=locals())
 
 
 @router.get("/regions/{region}/policy/indicators", response_model=Table, responses=TABLE_RESPONSES,
             tags=["policy"], summary="The indicators that track the policy items, with their values and basis")
 def policy_indicators(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.policy_indicators(st.warehouse(), region), fmt=fmt,
+    return respond(request, st, job=(J.policy_indicators, {"region": region}), fmt=fmt,
                    name=f"policy-indicators-{region}", args=locals())
 
 

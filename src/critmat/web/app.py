@@ -2,7 +2,8 @@
 
 ``create_app(db, region)`` serves one warehouse file, opened read-only. ``app_from_env()`` is the factory
 uvicorn's workers import (``critmat serve --workers N``): it reads ``CRITMAT_SERVE_DB`` and
-``CRITMAT_SERVE_REGION`` (and ``CRITMAT_SERVE_WARM=0`` to skip rendering the default answers at start-up).
+``CRITMAT_SERVE_REGION`` (``CRITMAT_SERVE_WARM=0`` skips rendering the default answers at start-up,
+``CRITMAT_SERVE_PROCESSES`` sets the compute processes of each worker, default 2).
 """
 
 from __future__ import annotations
@@ -83,12 +84,14 @@ async def warm(app: Any, urls: list[str]) -> dict[str, int]:
 
 
 def create_app(db: str | Path, region: str = "nh-fl", tiles: str | None = None,
-               tiles_attribution: str = "", warm_cache: bool = False) -> FastAPI:
+               tiles_attribution: str = "", warm_cache: bool = False, compute_processes: int = 0) -> FastAPI:
     """The app over the warehouse file ``db`` (must exist; opened read-only) with ``region`` as default.
 
     ``tiles``: an https tile URL template for a basemap (opt-in; the map works without, offline); its origin
     is the only remote source the CSP then allows, for images only. ``warm_cache``: at start-up, render the
-    dashboard's default answers (:func:`default_requests`) in the background."""
+    dashboard's default answers (:func:`default_requests`) in the background. ``compute_processes``: compute
+    answers in that many processes (started with the app, :meth:`ServerState.start_pool`) so a long computation
+    never stalls the server's event loop; 0 computes in the server process."""
     origin = tile_origin(tiles) if tiles else None
     state = ServerState(Path(db), region=region, tiles=tiles, tiles_attribution=tiles_attribution)
 
@@ -99,10 +102,12 @@ def create_app(db: str | Path, region: str = "nh-fl", tiles: str | None = None,
             state.warm = True
 
         state.warm = not warm_cache
+        state.start_pool(compute_processes)
         task = asyncio.create_task(warm_up()) if warm_cache else None
         yield
         if task is not None:
             task.cancel()
+        state.stop_pool()
         state.close()
 
     app = FastAPI(lifespan=lifespan, title="critmat API", version=__version__,
@@ -130,8 +135,10 @@ def create_app(db: str | Path, region: str = "nh-fl", tiles: str | None = None,
 
 
 def app_from_env() -> FastAPI:
-    """Factory for uvicorn workers: the warehouse and region from ``CRITMAT_SERVE_DB``/``CRITMAT_SERVE_REGION`` (and ``CRITMAT_SERVE_WARM=0`` to skip rendering the default answers at start-up)."""
+    """Factory for uvicorn workers: the warehouse and region from ``CRITMAT_SERVE_DB``/``CRITMAT_SERVE_REGION`` (``CRITMAT_SERVE_WARM=0`` skips rendering the default answers at start-up,
+``CRITMAT_SERVE_PROCESSES`` sets the compute processes of each worker, default 2)."""
     return create_app(os.environ["CRITMAT_SERVE_DB"], os.environ.get("CRITMAT_SERVE_REGION", "nh-fl"),
                       tiles=os.environ.get("CRITMAT_SERVE_TILES") or None,
                       tiles_attribution=os.environ.get("CRITMAT_SERVE_TILES_ATTRIBUTION", ""),
-                      warm_cache=os.environ.get("CRITMAT_SERVE_WARM", "1") != "0")
+                      warm_cache=os.environ.get("CRITMAT_SERVE_WARM", "1") != "0",
+                      compute_processes=int(os.environ.get("CRITMAT_SERVE_PROCESSES", "2")))

@@ -174,10 +174,15 @@ def etag_of(key: str) -> str:
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:24] + '"'
 
 
-def respond(request: Request, state: ServerState, produce: Callable[[], Any], *, kind: Kind = "table",
+def respond(request: Request, state: ServerState, produce: Callable[[], Any] | None = None, *,
+            job: tuple[Callable[..., Any], dict[str, Any]] | None = None, kind: Kind = "table",
             fmt: Format | None = None, name: str = "table", args: dict[str, Any] | None = None,
             cacheable: bool = True) -> Response:
-    """Run ``produce`` (a service call) unless the client or the cache already has the answer; render it.
+    """Compute the answer unless the client or the cache already has it; render it.
+
+    The answer is ``produce()`` (a cheap call, in this process) or ``job = (fn, params)``: a function of
+    :mod:`critmat.web.jobs` called as ``fn(wh, **params)`` in the server's pool of compute processes when it
+    has one (else in this process), so a long computation never holds this process's interpreter.
 
     ``kind``: ``table`` (a service Result with a frame: JSON envelope or CSV), ``doc`` (a Result's ``doc`` or a
     plain mapping, as JSON) or ``geojson`` (a FeatureCollection mapping). ``args``: the route's validated
@@ -203,8 +208,11 @@ def respond(request: Request, state: ServerState, produce: Callable[[], Any], *,
             hit = state.lookup(key)
             if hit is None:
                 with state.compute_slot(), state.using():
-                    result = produce()
-                body, media, extra_headers = _render(result, kind, csv, name, build)
+                    if job is not None and state.pool is not None:
+                        body, media, extra_headers = state.run_job(job[0], job[1], kind, csv, name, build)
+                    else:
+                        result = produce() if produce is not None else job[0](state.warehouse(), **job[1])  # type: ignore[index]
+                        body, media, extra_headers = render(result, kind, csv, name, build)
                 state.remember(key, body, media, extra_headers, aliases=(raw,))
                 return Response(body, media_type=media, headers={**headers, **extra_headers})
     body, media, extra_headers = hit[1]
@@ -212,7 +220,7 @@ def respond(request: Request, state: ServerState, produce: Callable[[], Any], *,
     return Response(body, media_type=media, headers={**headers, **extra_headers})
 
 
-def _render(result: Any, kind: Kind, csv: bool, name: str, build: str) -> tuple[bytes, str, dict[str, str]]:
+def render(result: Any, kind: Kind, csv: bool, name: str, build: str) -> tuple[bytes, str, dict[str, str]]:
     extra_headers: dict[str, str] = {}
     if kind == "table" and csv:
         body = result.frame.to_csv(index=False, lineterminator="\n").encode("utf-8")

@@ -47,6 +47,7 @@ class ServerState:
     check_interval: float = 1.0         # seconds between looks at the warehouse file
     generation: int = 0                 # bumped when a new build is adopted
     warm: bool = False                  # the start-up warm-up has rendered the default answers
+    pool: Any = None                    # a ProcessPoolExecutor of compute processes (None: compute in-process)
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _cache: OrderedDict[str, Entry] = field(default_factory=OrderedDict, repr=False)
     _alias: OrderedDict[str, str] = field(default_factory=OrderedDict, repr=False)
@@ -240,6 +241,60 @@ class ServerState:
             yield
         finally:
             self._slots.release()
+
+    # ------------------------------------------------------------------------------------- compute processes
+    def start_pool(self, processes: int) -> None:
+        """Start ``processes`` compute processes (spawned: a fork of a threaded server holding DuckDB
+        connections is unsafe), each opening the warehouse read-only."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from critmat.web import jobs
+
+        if processes > 0 and self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=jobs.prepare, initargs=(str(self.db),))
+
+    def stop_pool(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def run_job(self, fn: Any, params: dict[str, Any], kind: str, csv: bool, name: str,
+                build: str) -> Entry:
+        """``fn(wh, **params)`` rendered, computed in a compute process; its error raised here (a critmat
+        error as itself: 404/422; anything else as a bug: 500, logged). A pool whose process died is
+        replaced and the job run once more."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        from critmat import errors
+        from critmat.web import jobs
+
+        for attempt in (1, 2):
+            pool = self.pool
+            try:
+                status, value = pool.submit(jobs.run, str(self.db), fn, params, kind, csv, name, build).result()
+                break
+            except BrokenProcessPool:
+                processes = pool._max_workers  # noqa: SLF001 - the size it was started with
+                with self._lock:
+                    if self.pool is pool:
+                        self.pool = None
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        self.start_pool(processes)
+                if attempt == 2:
+                    raise
+        if status == "ok":
+            return value
+        if status == "critmat":
+            cls = getattr(errors, value[0], None)
+            if isinstance(cls, type) and issubclass(cls, errors.CritmatError):
+                try:
+                    raise cls(value[1])
+                except TypeError:  # an error class with another signature
+                    pass
+            raise errors.CritmatError(value[1])
+        raise RuntimeError(f"compute process failed:\n{value}")
 
     def cache_size(self) -> int:
         return len(self._cache)
