@@ -164,6 +164,16 @@ def company_materials(region: str, wh: Any = None) -> pd.DataFrame:
     registry: materials named for the company, and those its end-of-life streams carry (``eol_only`` when the
     company handles the material only in such a stream: a car dismantler's gallium is waste it collects, not
     a supply it depends on); empty when the region has none."""
+    from critmat.warehouse.access import is_warehouse
+
+    if is_warehouse(wh):  # the same for every shock: once per build
+        from critmat.services.context import memo
+
+        return memo(wh, ("company_materials", str(region)), lambda: _company_materials(region, wh)).copy()
+    return _company_materials(region, wh)
+
+
+def _company_materials(region: str, wh: Any = None) -> pd.DataFrame:
     from critmat.capabilities_data import load_capabilities
     from critmat.models.capabilities import company_material_sets
 
@@ -235,6 +245,18 @@ def flows_demand(data: RiskData, region: str, years: list[int],
     """Region-level demand and recovery of the flows model over ``years`` (consecutive):
     ``(demand, recovered)`` with ``demand`` = ``year, asset_class, material, replacement_t, pipeline_t``
     (``demand_replacement``, ``demand_new``) and ``recovered`` = ``year, material, recovered_t``."""
+    from critmat.warehouse.access import is_warehouse
+
+    if is_warehouse(data.wh):  # the same for every shock over these years: once per build
+        from critmat.services.context import memo
+
+        demand, recovered = memo(data.wh, ("flows_demand", str(region), tuple(years), scenario),
+                                 lambda: _flows_demand(data, region, years, scenario))
+        return demand.copy(), recovered.copy()
+    return _flows_demand(data, region, years, scenario)
+
+
+def _flows_demand(data: RiskData, region: str, years: list[int], scenario: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     from critmat.flows import run_flows
     from critmat.models.inventory import ALL_CLASSES
 

@@ -8,6 +8,8 @@
   const state = { lang: localStorage.getItem("critmat.lang") || ((navigator.language || "en").startsWith("nl") ? "nl" : "en"),
                   region: localStorage.getItem("critmat.region") || null, map: null };
   const t = k => (I18N[state.lang] && I18N[state.lang][k]) || I18N.en[k] || k;
+  // a display label for an id (asset class "cls", activity "act"), the id itself when there is none
+  const label = (kind, id) => { const k = `${kind}_${id}`, v = t(k); return v === k ? id : v; };
   const main = () => document.getElementById("main");
 
   function h(tag, attrs, ...kids) {
@@ -199,11 +201,11 @@
     const matSel = select("choro-material", mats, "copper", v => drawStock(v));
     panel.append(...[h("h3", {}, t("assets_by_class")),
       ...clsNames.map(c => { const sw = h("span", { class: "swatch" }); sw.style.background = CLASS_COLORS[c] || "#333";
-        return h("label", {}, h("input", { type: "checkbox", checked: true, "data-layer": c, onchange: e => e.target.checked ? layers[c].addTo(map) : map.removeLayer(layers[c]) }), " ", sw, `${c} (${counts[c]})`); }),
+        return h("label", {}, h("input", { type: "checkbox", checked: true, "data-layer": c, onchange: e => e.target.checked ? layers[c].addTo(map) : map.removeLayer(layers[c]) }), " ", sw, `${label("cls", c)} (${counts[c]})`); }),
       h("div", { class: "caption" }, t("status_legend")),
       h("h3", {}, t("companies_by_activity")),
       ...acts.map((a, i) => { const sw = h("span", { class: "swatch" }); sw.style.border = `2px solid ${ACT_COLORS[i % ACT_COLORS.length]}`;
-        return h("label", {}, h("input", { type: "checkbox", onchange: e => e.target.checked ? clayers[a].addTo(map) : map.removeLayer(clayers[a]) }), " ", sw, a); }),
+        return h("label", { title: a }, h("input", { type: "checkbox", onchange: e => e.target.checked ? clayers[a].addTo(map) : map.removeLayer(clayers[a]) }), " ", sw, label("act", a)); }),
       h("h3", {}, t("outlines")), toggle(t("municipalities"), outline, true),
       polygons ? toggle(t("provinces"), provinces, true) : null, polygons ? toggle(t("offshore"), offshore, true) : null,
       polygons ? null : h("div", { class: "note" }, t("outlines_missing")),
@@ -436,7 +438,7 @@
       catch (e) { matchBox.replaceChildren(errorBox(e)); }
     }
     m.replaceChildren(h("h1", {}, t("nav_companies")), h("p", { class: "intro" }, t("companies_intro")),
-      h("div", { class: "controls" }, control(t("activity"), select("company-activity", [["", t("all")]].concat(acts.map(a => [a, a])), "", async v => {
+      h("div", { class: "controls" }, control(t("activity"), select("company-activity", [["", t("all")]].concat(acts.map(a => [a, label("act", a)])), "", async v => {
         compBox.replaceChildren(loading());
         try { const d = await api(`regions/${r}/companies`, { activity: v }); compBox.replaceChildren(table(d, `regions/${r}/companies`, { activity: v })); }
         catch (e) { compBox.replaceChildren(errorBox(e)); } }))),

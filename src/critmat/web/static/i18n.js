@@ -2,6 +2,12 @@
 "use strict";
 window.CRITMAT_I18N = {
   en: {
+    cls_wind_onshore: "Wind onshore", cls_wind_offshore: "Wind offshore", cls_solar_pv: "Solar PV",
+    cls_datacentre: "Data centres", cls_grid_cable: "Grid cables", cls_grid_transformer: "Grid stations",
+    cls_vehicle: "Vehicles", act_extraction: "Extraction", act_processing: "Processing",
+    act_manufacturing: "Manufacturing", act_recycling_collection: "Collection and sorting for recycling",
+    act_recycling_metal_recovery: "Metal recovery", act_research_development: "Research and development",
+    act_services_trade: "Services and trade",
     title: "critmat — critical raw materials in the region",
     nav_overview: "Map", nav_material: "Material", nav_stock: "Stock", nav_flows: "Flows",
     nav_disrupt: "Disruption", nav_companies: "Companies", nav_policy: "Policy", nav_sources: "Sources",
@@ -44,6 +50,12 @@ window.CRITMAT_I18N = {
     indicators: "Indicators (computing them takes a while the first time)",
   },
   nl: {
+    cls_wind_onshore: "Wind op land", cls_wind_offshore: "Wind op zee", cls_solar_pv: "Zon-pv",
+    cls_datacentre: "Datacenters", cls_grid_cable: "Netkabels", cls_grid_transformer: "Netstations",
+    cls_vehicle: "Voertuigen", act_extraction: "Winning", act_processing: "Verwerking",
+    act_manufacturing: "Productie", act_recycling_collection: "Inzameling en sortering voor recycling",
+    act_recycling_metal_recovery: "Metaalterugwinning", act_research_development: "Onderzoek en ontwikkeling",
+    act_services_trade: "Diensten en handel",
     title: "critmat — kritieke grondstoffen in de regio",
     nav_overview: "Kaart", nav_material: "Grondstof", nav_stock: "Voorraad", nav_flows: "Stromen",
     nav_disrupt: "Verstoring", nav_companies: "Bedrijven", nav_policy: "Beleid", nav_sources: "Bronnen",
