@@ -49,12 +49,13 @@ def warehouse(db: str | Path | None = None, check_inputs: bool = True) -> Any:
 
             if is_current(hit[1]):
                 return hit[1]
-        wh = open_warehouse(path) if check_inputs else Warehouse(path)
-        if hit is not None:
+        if hit is not None:  # close first: DuckDB would hand back the old file's instance while it is open
             try:
                 hit[1].close()
             except Exception:  # noqa: BLE001 - an old handle may already be gone
                 pass
+            del _OPEN[key]
+        wh = open_warehouse(path) if check_inputs else Warehouse(path)
         _OPEN[key] = (_identity(path), wh)
         return wh
 
@@ -67,7 +68,11 @@ def build_id(wh: Any) -> str:
     cached = getattr(wh, "_critmat_build_id", None)
     if cached is not None:
         return cached
-    parts = [str(wh.meta(k)) for k in ("checksum", "built_at", "fingerprint")] if hasattr(wh, "meta") else [str(id(wh))]
+    import uuid
+
+    # a stand-in (the build's own frames) gets a fresh id: id() of a collected object may come back
+    parts = ([str(wh.meta(k)) for k in ("checksum", "built_at", "fingerprint")] if hasattr(wh, "meta")
+             else [uuid.uuid4().hex])
     bid = hashlib.sha256("\0".join(parts).encode()).hexdigest()
     try:
         wh._critmat_build_id = bid

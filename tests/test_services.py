@@ -1,0 +1,206 @@
+"""The service layer: one data path (the warehouse), one answer per question, no cache beyond a build.
+
+- the CLI's JSON is the service's document (stock, flows, risk, disrupt, companies, capabilities, match);
+- stored default results equal a fresh run of the model;
+- after `critmat build`, the README's read commands answer the same with the package's data folder gone;
+- changing a region pack and rebuilding changes every answer that depends on it in a long-lived process,
+  and two services asked the same thing give the same number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from critmat.cli import app
+from critmat.services import capabilities, context, exposure, flows, regions, stock
+from critmat.services.base import to_json
+
+runner = CliRunner()
+ON = "2026-06-01"
+
+
+@pytest.fixture(scope="module")
+def wh(warehouse_db: Path):
+    context.clear()
+    w = context.warehouse(warehouse_db)
+    yield w
+    context.clear()
+
+
+def _cli_json(db: Path, *args: str):
+    res = runner.invoke(app, [*args, "--db", str(db), "-f", "json"])
+    assert res.exit_code == 0, (args, res.output, res.exception)
+    return json.loads(res.stdout)
+
+
+def _doc(result) -> object:
+    return json.loads(to_json(result.document()))  # what a face prints, through the same JSON encoder
+
+
+# ----------------------------------------------------------------------------- the CLI prints the service
+
+
+def test_cli_json_is_the_service_document(wh, warehouse_db: Path) -> None:
+    on = dt.date.fromisoformat(ON)
+    spec = exposure.shock_spec(wh, "ree-april-2025")
+    cases = [
+        (("stock", "--region", "nh-fl", "--by", "asset_class"), stock.stock(wh, "nh-fl", by="asset_class")),
+        (("flows", "--region", "nh-fl", "--material", "neodymium"), flows.flows(wh, "nh-fl", material="neodymium")),
+        (("risk", "--on", ON), exposure.supply_risk(wh, on=on)),
+        (("risk", "--region", "nh-fl", "--on", ON), exposure.exposure(wh, "nh-fl", on=on)),
+        (("disrupt", "ree-april-2025", "--region", "nh-fl"), exposure.disrupt(wh, spec, "nh-fl")),
+        (("companies", "--region", "nh-fl"), capabilities.companies(wh, "nh-fl")),
+        (("capabilities", "--region", "nh-fl"), capabilities.coverage(wh, "nh-fl")),
+        (("match", "--region", "nh-fl"), capabilities.match(wh, "nh-fl")),
+    ]
+    for args, result in cases:
+        assert _cli_json(warehouse_db, *args) == _doc(result), args
+
+
+def test_stored_defaults_equal_a_fresh_model_run(wh) -> None:
+    """The build's results (read as queries) are the model's numbers, not an approximation."""
+    from critmat.flows import run_flows
+    from critmat.stock import regional_stock
+    from critmat.warehouse import results
+
+    assert results.stored(wh, "stock", "nh-fl", "stock", results.stock_params()) is not None
+    fresh = regional_stock(stock.inputs(wh, "nh-fl"), n_draws=1000, seed=0)
+    pd.testing.assert_frame_equal(stock.run(wh, "nh-fl").reset_index(drop=True), fresh, check_dtype=False)
+    for name in ("baseline", "high-ambition"):
+        got = flows.run(wh, "nh-fl", name)
+        assert results.stored(wh, "flows", "nh-fl", name, results.flows_params()) is not None
+        ref = run_flows("nh-fl", name, wh=wh)
+        want = ref.flows[ref.flows["area_type"].isin(results.FLOW_LEVELS)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got.flows.reset_index(drop=True), want, check_dtype=False)
+        pd.testing.assert_frame_equal(got.summary, ref.summary, check_dtype=False)
+        assert got.notes == ref.notes and got.benchmark == ref.benchmark and list(got.years) == list(ref.years)
+
+
+def test_other_parameters_compute_through_the_same_service(wh) -> None:
+    a = stock.stock(wh, "nh-fl", draws=50, seed=3).frame
+    b = stock.stock(wh, "nh-fl", draws=50, seed=3).frame
+    pd.testing.assert_frame_equal(a, b)
+    default = stock.stock(wh, "nh-fl").frame.set_index("material")
+    assert (a.set_index("material")["mass_t"] - default["mass_t"]).abs().max() < 1e-6  # central: same
+    mun = flows.flows(wh, "nh-fl", level="municipality").frame  # not stored: computed on demand
+    assert set(mun["area_type"]) <= {"municipality", "unallocated"} and len(mun)
+
+
+def test_two_services_give_the_same_number(wh) -> None:
+    from critmat.models.inventory import ALL_CLASSES
+
+    held = stock.stock(wh, "nh-fl").frame.set_index("material")["mass_t"]
+    rep = exposure.exposure(wh, "nh-fl", on=dt.date.fromisoformat(ON), all_materials=True).frame
+    exp = rep.set_index("material_id")["stock_t"].dropna()
+    common = [m for m in exp.index if m in held.index and exp[m] > 0]
+    assert len(common) > 10
+    pd.testing.assert_series_equal(exp[common], held[common], check_names=False, rtol=1e-9)
+    n_assets = len(regions.assets(wh, "nh-fl").frame)
+    inp = stock.inputs(wh, "nh-fl")
+    assert n_assets == len(inp.assets) + len(inp.excluded)
+    long = stock.run(wh, "nh-fl")
+    reg = long[(long["area_type"] == "region") & (long["asset_class"] == ALL_CLASSES) & (long["variable"] == "mass_t")]
+    assert reg.set_index("material")["value"].reindex(held.index).tolist() == pytest.approx(held.tolist())
+
+
+# ----------------------------------------------------------------------------- one data path
+
+
+def test_read_commands_answer_the_same_without_the_data_folder(tmp_path: Path) -> None:
+    """An installed copy of critmat, built, then its data/ folder moved away: the README's read commands
+    give the same JSON (nothing after the build reads a package file)."""
+    pkg = tmp_path / "site"
+    shutil.copytree(Path(__import__("critmat").__file__).parent, pkg / "critmat",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    home = tmp_path / "home"
+    env = {**os.environ, "PYTHONPATH": str(pkg), "CRITMAT_HOME": str(home), "COLUMNS": "120"}
+    script = tmp_path / "tour.py"
+    script.write_text(
+        "import json, sys\n"
+        "from typer.testing import CliRunner\n"
+        "from critmat.cli import app\n"
+        "tour = [['materials', 'list'], ['materials', 'show', 'heavy rare earth elements'], ['risk', '--top', '15',"
+        f" '--on', '{ON}'], ['sources'], ['region', 'show', 'nh-fl'], ['assets', '--region', 'nh-fl', '--class', 'wind'],"
+        " ['stock', '--region', 'nh-fl', '--by', 'material', '--top', '15'], ['flows', '--region', 'nh-fl',"
+        " '--material', 'neodymium'], ['risk', '--region', 'nh-fl', '--top', '10', '--on', '" + ON + "'],"
+        " ['disrupt', 'ree-april-2025', '--region', 'nh-fl'], ['companies', '--region', 'nh-fl'],"
+        " ['capabilities', '--region', 'nh-fl', '--fillers'], ['match', '--region', 'nh-fl', '--stream',"
+        " 'ndfeb-magnets-wind-repowering'], ['benchmarks']]\n"
+        "out = {}\n"
+        "for args in tour:\n"
+        "    r = CliRunner().invoke(app, args + ['-f', 'json'])\n"
+        "    assert r.exit_code == 0, (args, r.output, repr(r.exception))\n"
+        "    out[' '.join(args)] = json.loads(r.stdout)\n"
+        "json.dump(out, sys.stdout)\n", encoding="utf-8")
+
+    def tour() -> dict:
+        p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600)
+        assert p.returncode == 0, p.stderr[-3000:]
+        return json.loads(p.stdout)
+
+    built = subprocess.run([sys.executable, "-m", "critmat", "build"], capture_output=True, text=True, env=env,
+                           timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    before = tour()
+    (pkg / "critmat" / "data").rename(pkg / "data-moved-away")
+    after = tour()
+    for key in before:
+        if key == "sources":  # provenance names the package files' paths, which moved: compare the rest
+            for rows in (before[key], after[key]):
+                for r in rows:
+                    r.pop("path", None)
+        assert after[key] == before[key], key
+
+
+def test_a_changed_region_pack_changes_every_answer_after_rebuild(tmp_path: Path, monkeypatch) -> None:
+    """A long-lived process (a server): drop an asset from the pack, rebuild, ask again - no stale answer."""
+    from critmat.regions import bundled_regions_dir
+    from critmat.warehouse import build
+
+    home = tmp_path / "home"
+    pack = home / "regions" / "nh-fl"  # a built pack replaces the bundled one of the same id
+    shutil.copytree(bundled_regions_dir() / "nh-fl", pack)
+    monkeypatch.setenv("CRITMAT_HOME", str(home))
+    db = tmp_path / "wh.duckdb"
+    build(db)
+    context.clear()
+    on = dt.date.fromisoformat(ON)
+
+    def answers() -> dict:
+        w = context.warehouse(db)
+        nd = lambda f: float(f.set_index("material").loc["neodymium", "mass_t"])  # noqa: E731
+        return {"assets": len(regions.assets(w, "nh-fl").frame),
+                "stock_nd": nd(stock.stock(w, "nh-fl").frame),
+                "stock_nd_draws": nd(stock.stock(w, "nh-fl", draws=20).frame),
+                "flows_nd": float(flows.run(w, "nh-fl").summary.set_index("material").loc["neodymium", "outflow_t"]),
+                "exposure_nd": float(exposure.exposure(w, "nh-fl", on=on).frame.set_index("material_id")
+                                     .loc["neodymium", "stock_t"]),
+                "summary_rows": int(regions.summary(w, "nh-fl").frame["rows"].sum())}
+
+    first = answers()
+    assets = pd.read_csv(pack / "assets.csv", dtype=str, keep_default_na=False)
+    referenced = set()  # assets other tables point to stay (their foreign keys would break)
+    for name, cols in (("asset_events", ("asset_id", "replacement_asset_id")), ("match_decisions", ("asset_id",))):
+        t = pd.read_csv(pack / f"{name}.csv", dtype=str, keep_default_na=False)
+        referenced |= {v for c in cols for v in t[c]}
+    magnets = assets[assets["technology_id"].isin(["wind_dd_pmsg", "wind_gb_pmsg", "car_bev", "car_phev"])
+                     & (assets["status"] == "operational") & ~assets["asset_id"].isin(referenced)]
+    assert len(magnets), "the bundled pack should hold an operational asset with NdFeB magnets"
+    assets.drop(index=magnets.index[0]).to_csv(pack / "assets.csv", index=False)
+    build(db)
+    second = answers()
+    assert second["assets"] == first["assets"] - 1 and second["summary_rows"] == first["summary_rows"] - 1
+    for key in ("stock_nd", "stock_nd_draws", "flows_nd", "exposure_nd"):
+        assert second[key] < first[key], key
+    assert second["exposure_nd"] == pytest.approx(second["stock_nd"], rel=1e-9)
+    context.clear()
