@@ -151,7 +151,9 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
     load_scenario(scenario)  # an unknown scenario fails here, before any work
     from critmat.errors import UnknownIdError
 
-    known = set(wh.table("municipalities")["region_id"])
+    from critmat.warehouse import access
+
+    known = set(access.region_ids(wh))
     if region not in known:
         raise UnknownIdError(f"unknown region '{region}' (known: {', '.join(sorted(known))}; "
                              "`critmat region build` makes one)")
@@ -241,16 +243,11 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
 
 
 def _region_name(wh, region: str) -> str:
-    try:
-        from critmat.regions import list_regions
+    from critmat.services.regions import regions
 
-        r = list_regions()
-        row = r[r.iloc[:, 0] == region]
-        if len(row) and "name" in row:
-            return str(row["name"].iloc[0])
-    except Exception:  # noqa: BLE001 - the id is a fine fallback
-        pass
-    return region
+    r = regions(wh).frame
+    row = r[r["region_id"] == region]
+    return str(row["name"].iloc[0]) if len(row) else region
 
 
 def _build_id(wh) -> str:

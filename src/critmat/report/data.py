@@ -46,12 +46,13 @@ def _sources(frame: pd.DataFrame, extra: list[str] | None = None) -> list[str]:
 # --- materials -----------------------------------------------------------------------------------------
 
 def materials(inp: Inputs, list_: str = "2023") -> Result:
-    """The EU CRM list (34 in 2023) with SR, EI and the strategic flag."""
-    from critmat.knowledge import list_materials
+    """The EU CRM list (34 in 2023) with SR, EI and the strategic flag (:func:`critmat.services.materials.
+    material_list`, what ``critmat materials list`` shows)."""
+    from critmat.services import materials as S
 
-    df = list_materials(inp.wh, list_)
-    return Result(df, title="EU critical raw materials 2023", sources=_sources(df, ["ec_crm_2023", "eu_2024_1252"]),
-                  params={"list": list_})
+    r = S.material_list(inp.wh, list_)
+    return Result(r.frame, title=r.title, caption=r.caption, units=r.units, params=r.params,
+                  sources=_sources(r.frame, ["ec_crm_2023", "eu_2024_1252"]))
 
 
 def criticality_history(inp: Inputs) -> Result:
@@ -87,41 +88,50 @@ def supply_shares(inp: Inputs) -> Result:
 
 # --- region --------------------------------------------------------------------------------------------
 
-def region_info(inp: Inputs) -> Result:
-    from critmat.regions import list_regions
+def _region_table(inp: Inputs, name: str) -> pd.DataFrame:
+    """One table of the region pack (:func:`critmat.services.regions.table`); empty when the pack has none."""
+    from critmat.errors import UnknownIdError
+    from critmat.services import regions as S
 
-    df = list_regions()
-    return Result(df[df.iloc[:, 0] == inp.region].reset_index(drop=True), title="Region")
+    try:
+        return S.table(inp.wh, inp.region, name).frame
+    except UnknownIdError:
+        return pd.DataFrame()
+
+
+def region_info(inp: Inputs) -> Result:
+    """The region pack's row of :func:`critmat.services.regions.regions` (id, name, provinces, ...)."""
+    from critmat.services import regions as S
+
+    df = S.regions(inp.wh).frame
+    return Result(df[df["region_id"] == inp.region].reset_index(drop=True), title="Region")
 
 
 def assets(inp: Inputs) -> Result:
-    df = inp.wh.table("assets")
-    df = df[df["region_id"] == inp.region].reset_index(drop=True)
-    return Result(df, title=f"Assets of {inp.region}", sources=_sources(df))
+    """The asset registry (:func:`critmat.services.regions.assets`, what ``critmat assets`` lists)."""
+    from critmat.services import regions as S
+
+    r = S.assets(inp.wh, inp.region)
+    return Result(r.frame, title=r.title, caption=r.caption, units=r.units, sources=r.sources)
 
 
 def municipalities(inp: Inputs) -> Result:
-    df = inp.wh.table("municipalities")
-    df = df[df["region_id"] == inp.region].reset_index(drop=True)
+    df = _region_table(inp, "municipalities")
     return Result(df, title=f"Municipalities of {inp.region}", sources=_sources(df))
 
 
 def boundaries(inp: Inputs) -> Result:
     """Municipality and province outlines (WKT, WGS84) where the region pack has them; empty otherwise."""
-    try:
-        df = inp.wh.table("boundaries")
-    except Exception:  # noqa: BLE001 - a pack without boundaries: the maps fall back to points
-        return Result(pd.DataFrame(), title="Boundaries (none loaded)")
-    if "region_id" in df:
-        df = df[df["region_id"] == inp.region]
-    return Result(df.reset_index(drop=True), title="Boundaries", sources=_sources(df))
+    df = _region_table(inp, "boundaries")
+    return Result(df, title="Boundaries" if len(df) else "Boundaries (none loaded)", sources=_sources(df))
 
 
 def goods_categories(inp: Inputs) -> Result:
-    df = inp.wh.table("goods_categories")
-    df = df[df["region_id"] == inp.region].reset_index(drop=True)
-    gm = inp.wh.table("goods_category_materials")
-    gm = gm[gm["region_id"] == inp.region]
+    """The region pack's goods categories (HCSS Table 3) with the materials Figure 5 names for them."""
+    df = _region_table(inp, "goods_categories")
+    gm = _region_table(inp, "goods_category_materials")
+    if not len(df) or not len(gm):
+        return Result(df, title="Goods categories containing CRM", units={"share": "share"}, sources=_sources(df))
     mats = gm.groupby("goods_category_id")["material_id"].agg(lambda s: ";".join(sorted(s))).rename("materials")
     df = df.merge(mats, left_on="goods_category_id", right_index=True, how="left")
     return Result(df, title="Goods categories containing CRM", units={"share": "share"}, sources=_sources(df))
