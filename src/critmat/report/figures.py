@@ -89,28 +89,55 @@ def empty(message: str, height: float = 1.2) -> Figure:
 
 
 def _repel(ax, xs: np.ndarray, ys: np.ndarray, labels: Sequence[str], fontsize: float = 6.5) -> None:
-    """Place labels beside points, nudging them vertically (in display space) so that none overlap."""
+    """Label points without overlaps: each label takes the first free place among right, left, above and
+    below its point, then further up or down on either side (with a leader line); a place is free when it
+    overlaps no other label, no other point and stays inside the axes. Works in display space (points at
+    72/inch, so the result does not depend on the dpi the figure is saved at)."""
     fig = ax.figure
     fig.canvas.draw() if hasattr(fig.canvas, "draw") else None
     trans = ax.transData
     pts = trans.transform(np.column_stack([xs, ys]))
-    order = np.argsort(pts[:, 1])
+    bb = ax.get_window_extent()
+    scale = fig.dpi / 72.0
+    h = fontsize * 1.3 * scale
+    gap, rad = 3.5 * scale, 4.0 * scale
     placed: list[tuple[float, float, float, float]] = []
-    h = fontsize * 1.25
-    for i in order:
+
+    def free(box: tuple[float, float, float, float], own: int) -> bool:
+        if box[0] < bb.x0 or box[2] > bb.x1 or box[1] < bb.y0 or box[3] > bb.y1:
+            return False
+        if any(not (box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3]) for b in placed):
+            return False
+        for j, (px, py) in enumerate(pts):
+            if j != own and box[0] - rad < px < box[2] + rad and box[1] - rad < py < box[3] + rad:
+                return False
+        return True
+
+    steps = [0.0, 1.0, -1.0] + [k * sgn for k in (1.6, 2.2, 2.8, 3.4, 4.0, 5.0, 6.0) for sgn in (1, -1)]
+    for i in np.argsort(-pts[:, 1]):
         x, y = pts[i]
-        w = len(labels[i]) * fontsize * 0.55
-        ty = y
-        for _ in range(60):
-            box = (x + 4, ty - h / 2, x + 4 + w, ty + h / 2)
-            if not any(not (box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3]) for b in placed):
+        w = len(labels[i]) * fontsize * 0.56 * scale
+        choice = None
+        for dy in steps:
+            for side in (1, -1):
+                tx = x + side * gap
+                box = (tx, y + dy * h - h / 2, tx + w, y + dy * h + h / 2) if side > 0 else \
+                    (tx - w, y + dy * h - h / 2, tx, y + dy * h + h / 2)
+                if free(box, i):
+                    choice = (side, dy, box)
+                    break
+            if choice:
                 break
-            ty += h * 0.5
+        if choice is None:  # nowhere free: to the right, as before
+            choice = (1, 0.0, (x + gap, y - h / 2, x + gap + w, y + h / 2))
+        side, dy, box = choice
         placed.append(box)
-        dx, dy = trans.inverted().transform((x + 4, ty))
-        ax.annotate(labels[i], (xs[i], ys[i]), xytext=(dx, dy), textcoords="data", fontsize=fontsize,
-                    va="center", ha="left", color="#333",
-                    arrowprops=dict(arrowstyle="-", lw=0.4, color="#999") if abs(ty - y) > h else None)
+        tx, ty = (box[0] if side > 0 else box[2]), y + dy * h
+        dx, dyd = trans.inverted().transform((tx, ty))
+        ax.annotate(labels[i], (xs[i], ys[i]), xytext=(dx, dyd), textcoords="data", fontsize=fontsize,
+                    va="center", ha="left" if side > 0 else "right", color="#333",
+                    arrowprops=dict(arrowstyle="-", lw=0.5, color="#888", shrinkA=0, shrinkB=2.5)
+                    if abs(dy) >= 1.0 else None)
 
 
 # --- materials ------------------------------------------------------------------------------------------
@@ -357,8 +384,12 @@ def secondary_vs_benchmark(df: pd.DataFrame, names: dict[str, str], benchmark: f
                            labels: dict[str, str]) -> Figure:
     """End-of-life recycling input rate per material (secondary supply / own demand) with its band and the
     CRMA benchmark line."""
-    d = df[df["demand_t"] > 0].sort_values("eol_rir")
-    fig, ax = new(0.18 * len(d) + 1.0)
+    d = df[df["demand_t"] > 0]
+    hi_col = "eol_rir_p95" if "eol_rir_p95" in d else "eol_rir"
+    d = d[(d["eol_rir"].fillna(0) > 0) | (d[hi_col].fillna(0) > 0)].sort_values("eol_rir")  # none: said in text
+    if not len(d):
+        return empty(labels["no_secondary_any"])
+    fig, ax = new(0.2 * len(d) + 1.1)
     y = np.arange(len(d))
     colors = [PALETTE[2] if (benchmark is not None and v >= benchmark) else PALETTE[0] for v in d["eol_rir"]]
     ax.barh(y, d["eol_rir"], color=colors, height=0.6)
@@ -368,7 +399,8 @@ def secondary_vs_benchmark(df: pd.DataFrame, names: dict[str, str], benchmark: f
         ax.errorbar(d["eol_rir"], y, xerr=[lo, hi], fmt="none", ecolor="#222", elinewidth=0.7, capsize=1.5)
     if benchmark is not None:
         ax.axvline(benchmark, color="#D55E00", lw=1, ls="--")
-        ax.text(benchmark + 0.01, len(d) - 0.5, labels["benchmark"], color="#D55E00", fontsize=7, va="top")
+        ax.text(benchmark, 1.0, " " + labels["benchmark"], color="#D55E00", fontsize=7, va="bottom", ha="left",
+                transform=ax.get_xaxis_transform())
     ax.set_yticks(y, [names.get(m, m) for m in d["material"]], fontsize=6.5)
     ax.xaxis.set_major_formatter(_mpl().ticker.PercentFormatter(1.0))
     ax.set_xlim(0, max(1.0, float(d["eol_rir"].max()) * 1.05) if len(d) else 1)

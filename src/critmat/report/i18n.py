@@ -131,6 +131,9 @@ EN: dict[str, str] = {
                      "municipality centres.",
     "no_outlines": "no outlines loaded: + = municipality centre",
     "no_flows": "The flows model gives no end-of-life flows for this region.",
+    "no_secondary": "Not drawn: materials the region needs but recovers none of over the scenario's years "
+                    "(not in any draw either): {names}.",
+    "no_secondary_any": "No secondary supply of any material over the scenario's years.",
     "no_companies": "No companies are recorded for this region: stage coverage and matches are empty.",
     "no_streams": "No end-of-life streams are defined for this region.",
     "unallocated": "{t} t are held in assets not placed in a municipality (e.g. vehicles counted per province "
@@ -292,6 +295,9 @@ NL: dict[str, str] = {
                      "centra van de gemeenten.",
     "no_outlines": "geen grenzen geladen: + = centrum van een gemeente",
     "no_flows": "Het stromenmodel geeft geen afgedankte stromen voor deze regio.",
+    "no_secondary": "Niet getekend: grondstoffen die de regio nodig heeft maar in de scenariojaren niet "
+                    "terugwint (ook in geen enkele trekking): {names}.",
+    "no_secondary_any": "Geen secundair aanbod van enige grondstof in de scenariojaren.",
     "no_companies": "Voor deze regio zijn geen bedrijven vastgelegd: ketendekking en koppelingen zijn leeg.",
     "no_streams": "Voor deze regio zijn geen afvalstromen gedefinieerd.",
     "unallocated": "{t} ton zit in installaties die niet aan een gemeente zijn toegewezen (bijv. voertuigen "

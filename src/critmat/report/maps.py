@@ -83,14 +83,25 @@ def _frame(ax, lats: np.ndarray, lons: np.ndarray, pad: float = 0.05) -> None:
         s.set_visible(False)
 
 
-def base(ax, boundaries: pd.DataFrame, municipalities: pd.DataFrame, note: str) -> tuple[np.ndarray, np.ndarray]:
-    """Draw outlines (or municipality centres); return the lat/lon extent points."""
+def base(ax, boundaries: pd.DataFrame, municipalities: pd.DataFrame, note: str,
+         sea: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Draw outlines (or municipality centres); return the lat/lon extent points. ``sea``: also the offshore
+    areas the region's build allocates to a landing municipality (outlined, named, inside the extent)."""
     mun = _geoms(boundaries, "municipality")
     prov = _geoms(boundaries, "province")
-    sea = _geoms(boundaries, "offshore")
     lats, lons = [], []
-    for _, g in sea:
-        _draw_geom(ax, g, facecolor="#eef4fa", edgecolor="#9bb8d3", lw=0.5, ls="--")
+    if sea and len(boundaries) and "area_type" in boundaries:
+        off = boundaries[boundaries["area_type"].astype(str).str.startswith("offs")]
+        names = dict(zip(off["area_code"].astype(str), off["name"].astype(str))) if "name" in off else {}
+        for code, g in _geoms(boundaries, "offshore"):
+            _draw_geom(ax, g, facecolor="#eef4fa", edgecolor="#9bb8d3", lw=0.5, ls="--")
+            x0, y0, x1, y1 = g.bounds
+            lons += [x0, x1]
+            lats += [y0, y1]
+            c = g.representative_point()
+            ax.text(c.x, y0 - 0.01, names.get(code, code), fontsize=6, color="#5b7fa3", ha="center", va="top",
+                    style="italic", zorder=2)
+            lats.append(y0 - 0.05)
     for _, g in mun:
         _draw_geom(ax, g, facecolor="#f4f4f0", edgecolor="#c8c8c8", lw=0.35)
         x0, y0, x1, y1 = g.bounds
@@ -123,7 +134,7 @@ def assets_map(assets: pd.DataFrame, boundaries: pd.DataFrame, municipalities: p
     if only:
         a = a[a["asset_class"].isin(only)]
     fig, ax = new(5.6)
-    lats, lons = base(ax, boundaries, municipalities, labels["no_outlines"])
+    lats, lons = base(ax, boundaries, municipalities, labels["no_outlines"], sea=True)
     cap = a["capacity_mw"].fillna(0)
     size = 8 + 160 * np.sqrt(cap / max(float(cap.max()), 1.0))
     for cls, g in a.groupby("asset_class"):

@@ -278,6 +278,11 @@ class Composer:
             s3.blocks.append(self.figure("fig_secondary", t["s_secondary"],
                                          F.secondary_vs_benchmark(sel, self.names, summ.params.get("benchmark"), t),
                                          t["cap_secondary"], summ.sources, sel))
+            hi = "eol_rir_p95" if "eol_rir_p95" in sel else "eol_rir"
+            none = sel[(sel["demand_t"] > 0) & (sel["eol_rir"].fillna(0) <= 0) & (sel[hi].fillna(0) <= 0)]
+            if len(none):
+                s3.blocks.append(Text(t["no_secondary"].format(
+                    names=", ".join(sorted(self.names.get(m, m) for m in none["material"]))), "note"))
         s.subsections = [s1, s2, s3]
         return s
 
