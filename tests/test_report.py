@@ -245,3 +245,58 @@ def test_second_region_gets_a_complete_report(shared_data, tmp_path):
         from pypdf import PdfReader
 
         assert len(PdfReader(res.pdf).pages) >= 10
+
+
+def test_dutch_report_has_dutch_headings(built):
+    """Every table column heading the sections use has a Dutch form (or is a symbol/unit the same in both)."""
+    from critmat.report.i18n import HEADERS_NL
+
+    res, _ = built
+    same = {"SR", "EI", "MW", "km", "t", "#", "> 65 %", "≥ 25 %", "Stream"}
+    missing = {h for t in res.tables for h in t.columns.values()
+               if h not in HEADERS_NL and h not in same and not h.startswith(("Indicat", "Value", "Basis", "Track"))}
+    # the policy tables take their headings from the language strings already
+    from critmat.report.i18n import EN
+
+    missing -= set(EN.values())
+    assert not missing, missing
+
+
+def test_report_tables_are_the_services_answers(built):
+    """The report's tables are the services' frames (what the CLI prints), not a copy of their logic."""
+    from critmat.services import capabilities, exposure, stock
+
+    res, _ = built
+    c = res.composer
+    wh, region, on = c.inp.wh, c.inp.region, c.inp.on
+    by_key = {t.key: t for t in res.tables}
+    st = stock.stock(wh, region, by="material").frame.head(25)
+    pd.testing.assert_frame_equal(by_key["stock_material"].frame,
+                                  st[list(by_key["stock_material"].frame.columns)].reset_index(drop=True))
+    ex = exposure.exposure(wh, region, on=on).frame
+    ex = ex[(ex["stock_t"].fillna(0) > 0) | (ex["need_t_per_yr"].fillna(0) > 0)].sort_values("rank").head(20)
+    pd.testing.assert_frame_equal(by_key["exposure_materials"].frame,
+                                  ex[list(by_key["exposure_materials"].frame.columns)].reset_index(drop=True))
+    m = capabilities.match(wh, region, top=3).frame
+    pd.testing.assert_frame_equal(by_key["matches"].frame,
+                                  m[list(by_key["matches"].frame.columns)].reset_index(drop=True))
+
+
+def test_helper_process_draws_the_same_files():
+    """Figures drawn by the helper process equal those drawn in-process; without a helper it still works."""
+    from critmat.report import figures as F
+    from critmat.report.parallel import Helper
+
+    def fig():
+        f, ax = F.new(2.0)
+        ax.plot([2025, 2030, 2035], [1.0, 3.0, 2.0])
+        ax.set_title("x")
+        return f
+
+    local = F.render(fig())
+    with Helper(workers=1) as h:
+        assert h.proc is not None
+        got = h.figure(fig())()
+    assert got[0] == local[0] and got[1] == local[1]
+    with Helper(workers=0) as h:
+        assert h.proc is None and h.figure(fig())() == local

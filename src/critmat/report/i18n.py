@@ -346,6 +346,35 @@ ASSET_CLASSES = {
 }
 
 
+# table column headings in Dutch (the sections name them in English; a heading not listed stays as it is)
+HEADERS_NL = {
+    "#": "#", "5th pct.": "5e pct.", "95th pct.": "95e pct.", "> 65 %": "> 65 %", "Affected t": "Getroffen t",
+    "Alternative t": "Alternatief t", "Asset class": "Installatiesoort", "Assets": "Installaties", "Basis": "Basis",
+    "By": "Door", "Candidate": "Kandidaat", "China extr.": "China winning", "China proc.": "China verwerking",
+    "Code": "Code", "Controlled need t/yr": "Behoefte onder controle t/jr", "Controls": "Beperkingen",
+    "Counted": "Geteld", "Country": "Land", "Facility": "Installatie", "Goods category": "Goederencategorie",
+    "HHI extr.": "HHI winning", "HHI proc.": "HHI verwerking", "Held in": "Zit in", "Id": "Id",
+    "In force": "Van kracht", "Instrument": "Instrument", "Kind": "Soort", "Lost t": "Verloren t",
+    "Material": "Grondstof", "Materials": "Grondstoffen", "Materials named": "Genoemde grondstoffen",
+    "Measure": "Maatregel", "Months": "Maanden", "Municipality": "Gemeente", "Need t/yr": "Behoefte t/jr",
+    "Official": "Officieel", "On the lists of": "Op de lijsten van", "Outflow t": "Uitstroom t",
+    "Own demand t": "Eigen behoefte t", "Province": "Provincie", "Rank": "Rang", "Recovered t": "Teruggewonnen t",
+    "Residual t": "Resterend t", "Reused t": "Hergebruikt t", "Role": "Rol", "Score": "Score",
+    "Secondary / demand": "Secundair / behoefte", "Secondary t": "Secundair t", "Share": "Aandeel",
+    "Share of CRM volume": "Aandeel in CRM-volume", "Shock": "Schok", "Stage": "Schakel", "Start": "Begin",
+    "Item": "Onderdeel", "Largest processor": "Grootste verwerker", "Statement": "Toelichting", "Status": "Status", "Stock t": "Voorraad t", "Strategic": "Strategisch",
+    "Stream": "Stroom", "Substitution": "Vervanging", "Symbol": "Symbool", "Target": "Doel", "Title": "Titel",
+    "Top material": "Grootste grondstof", "Unit": "Eenheid", "Units": "Eenheden", "Why none": "Waarom geen",
+    "With coordinates": "Met coördinaten", "Years": "Jaren", "t (5th pct.)": "t (5e pct.)",
+    "t (95th pct.)": "t (95e pct.)", "t (central)": "t (centraal)", "t/yr": "t/jr",
+}
+
+
+def header(text: str, lang: str) -> str:
+    """A table column heading in ``lang``."""
+    return HEADERS_NL.get(text, text) if lang == "nl" else text
+
+
 def strings(lang: str) -> dict[str, str]:
     """The report's fixed text in ``lang`` (en or nl)."""
     from critmat.errors import UnknownIdError

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from critmat.report.i18n import fmt_num, fmt_share
+from critmat.report.i18n import fmt_num, fmt_share, header
 from critmat.report.model import Figure, Table
 
 
@@ -73,7 +73,7 @@ def html(context: dict[str, Any], raster: bool = False) -> str:
     lang = context["lang"]
     css = (files("critmat.report") / "style.css").read_text(encoding="utf-8")
     return env.get_template("report.html.j2").render(
-        css=css, rows=lambda t: rows(t, lang, context.get("names")), swot=swot, svg_uri=(lambda f: png_uri(f.png)) if raster else svg_uri, **context)
+        css=css, rows=lambda t: rows(t, lang, context.get("names")), swot=swot, header=lambda h: header(h, lang), svg_uri=(lambda f: png_uri(f.png)) if raster else svg_uri, **context)
 
 
 def pdf(html_text: str, path: Path) -> Path:
