@@ -30,7 +30,7 @@ from critmat.web.params import (
     Top,
     Year,
 )
-from critmat.web.problems import RESPONSES
+from critmat.web.problems import BODY_RESPONSES, RESPONSES
 from critmat.web.render import DOC_RESPONSES, GEO_RESPONSES, TABLE_RESPONSES, Document, Table, respond
 from critmat.web.state import ServerState
 
@@ -249,7 +249,7 @@ class DisruptionResult(BaseModel):
 
 
 @router.post("/regions/{region}/disruptions", response_model=DisruptionResult, tags=["exposure"],
-             summary="Simulate a disruption: a shock in, the exposed need, assets, projects and companies out")
+             responses=BODY_RESPONSES, summary="Simulate a disruption: a shock in, the exposed need, assets, projects and companies out")
 def disrupt(request: Request, region: RegionId, body: ShockRequest) -> Response:
     st = state_of(request)
     return respond(request, st, job=(J.disruption, {"region": region, **_shock(body)}), kind="doc",

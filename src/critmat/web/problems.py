@@ -77,6 +77,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 """OpenAPI ``responses`` for every API route: errors are documented as problem details."""
 
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body is not JSON (a body that is JSON but breaks the rules: 422)",
+          "content": {PROBLEM: {}}},
+}
+"""OpenAPI ``responses`` added for routes that take a request body."""
+
 
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into a problem detail."""
