@@ -350,3 +350,24 @@ def test_a_body_that_is_not_json_is_a_documented_400(client: TestClient) -> None
                    strict=False)
 def test_flows_from_a_year_before_the_registry_year(client: TestClient) -> None:
     assert client.get("/api/v1/regions/nh-fl/flows?start=2020&end=2030&material=copper").status_code == 200
+
+
+def test_behind_a_proxy_on_a_sub_path(warehouse_db: Path) -> None:
+    """`critmat serve --root-path /critmat` behind a proxy that strips the prefix: the API, the dashboard and
+    its files answer, answers come from the cache the second time, and the OpenAPI schema names the prefix."""
+    import json
+    import urllib.request
+
+    from web_server import running_server
+
+    with running_server(warehouse_db, root_path="/critmat") as base:
+        def get(url: str) -> tuple[int, dict, bytes]:
+            with urllib.request.urlopen(base + url, timeout=120) as r:
+                return r.status, dict(r.headers), r.read()
+
+        assert get("/api/v1/health")[0] == 200
+        assert get("/")[0] == 200 and get("/static/app.js")[0] == 200
+        first = get("/api/v1/regions/nh-fl/stock?by=province&draws=9")
+        again = get("/api/v1/regions/nh-fl/stock?by=province&draws=9")
+        assert first[0] == again[0] == 200 and first[2] == again[2] and first[1]["etag"] == again[1]["etag"]
+        assert json.loads(get("/api/v1/openapi.json")[2])["servers"] == [{"url": "/critmat"}]

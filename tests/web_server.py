@@ -11,8 +11,9 @@ from pathlib import Path
 
 
 @contextmanager
-def running_server(db: Path, region: str = "nh-fl") -> Iterator[str]:
-    """Serve the warehouse ``db``; yields the base URL; stops the server on exit."""
+def running_server(db: Path, region: str = "nh-fl", root_path: str = "") -> Iterator[str]:
+    """Serve the warehouse ``db`` (as behind a proxy that strips ``root_path``); yields the base URL; stops the
+    server on exit."""
     import uvicorn
 
     from critmat.web.app import create_app
@@ -21,7 +22,7 @@ def running_server(db: Path, region: str = "nh-fl") -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     config = uvicorn.Config(create_app(db, region), host="127.0.0.1", port=port, log_level="warning",
-                            server_header=False)
+                            server_header=False, root_path=root_path)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
