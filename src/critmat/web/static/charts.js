@@ -160,8 +160,10 @@
       el("line", { x1: X(toT(e.date)), x2: xe, y1: y, y2: y, stroke: c, "stroke-width": 4, "stroke-opacity": 0.45 }, svg);
       const d = el("circle", { cx: X(toT(e.date)), cy: y, r: 5, fill: c }, svg);
       el("title", {}, d).textContent = `${e.date}: ${e.label}`;
-      const lab = e.label.length > 40 ? e.label.slice(0, 39) + "…" : e.label;
-      text(svg, W - m.r - 290, y + 4, `${e.date} ${lab}`, { "font-size": 10.5 });
+      // the label column is 290 px: date + ~36 characters at 10.5 px; the whole label is the tooltip
+      const lab = e.label.length > 36 ? e.label.slice(0, 35) + "…" : e.label;
+      const tx = text(svg, W - m.r - 290, y + 4, `${e.date} ${lab}`, { "font-size": 10.5 });
+      el("title", {}, tx).textContent = `${e.date}: ${e.label}`;
     });
     return svg;
   }
