@@ -34,8 +34,23 @@ def _warehouse(db: str) -> Any:
     return wh
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Leave when the server process that started this one is gone (killed without a shutdown: the pool
+    cannot tell its processes to stop, and an orphan would hold memory and the warehouse file)."""
+    import time
+
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def prepare(db: str) -> None:
-    """Pool initializer: import the heavy modules and open the warehouse before the first request."""
+    """Pool initializer: leave with the parent, import the heavy modules and open the warehouse before the
+    first request."""
+    import threading
+
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="exit-with-parent").start()
     import critmat.services.exposure  # noqa: F401
     import critmat.services.flows  # noqa: F401
     import critmat.services.stock  # noqa: F401

@@ -256,9 +256,17 @@ class ServerState:
                                             initializer=jobs.prepare, initargs=(str(self.db),))
 
     def stop_pool(self) -> None:
+        """Stop the compute processes now (a computation in progress is abandoned: the server is stopping)."""
         pool, self.pool = self.pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if pool is None:
+            return
+        procs = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(timeout=5)
 
     def run_job(self, fn: Any, params: dict[str, Any], kind: str, csv: bool, name: str,
                 build: str) -> Entry:
