@@ -154,6 +154,24 @@ def circularity_tables(wh: Any = None) -> dict[str, pd.DataFrame]:
     """The circularity package's tables: from the warehouse when it has them, else the bundled package."""
     if wh is not None and all(wh.has(t) for t in TABLES):
         return {t: wh.table(t) for t in TABLES}
+    key = _bundled_key("circularity", "intensities", "reference")
+    if key not in _CIRC_CACHE:  # the bundled package, validated once per process while its files are unchanged
+        _CIRC_CACHE.clear()
+        _CIRC_CACHE[key] = _bundled_circularity()
+    return {t: f.copy() for t, f in _CIRC_CACHE[key].items()}
+
+
+_CIRC_CACHE: dict[tuple, dict[str, pd.DataFrame]] = {}
+
+
+def _bundled_key(*packages: str) -> tuple:
+    from critmat.paths import bundled_packages
+
+    return tuple((p, f.name, f.stat().st_size, f.stat().st_mtime_ns) for p in packages
+                 for f in sorted((bundled_packages() / p).iterdir()) if f.is_file())
+
+
+def _bundled_circularity() -> dict[str, pd.DataFrame]:
     from critmat.catalog.package import load_package
     from critmat.build.intensities import known_frames, load_intensities
     from critmat.paths import bundled_packages
@@ -380,9 +398,9 @@ def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_
                                    "mode": "target", "_flows": (ff.outflow[in_years], ff.replacement[in_years],
                                                                 ff.growth[in_years])})
             stock, registered = reg + ff.stock, reg
+        row_cls = cls_of[tech] if not len(mine) else a.loc[mine, "asset_class"].mode().iloc[0]
         for k, y in enumerate(hist):
-            rows.append({"technology_id": tech, "asset_class": cls_of[tech] if not len(mine) else
-                         a.loc[mine, "asset_class"].mode().iloc[0], "year": int(y), "target": float(target[k]),
+            rows.append({"technology_id": tech, "asset_class": row_cls, "year": int(y), "target": float(target[k]),
                          "registered": float(registered[k]), "stock": float(stock[k]), "inflow": float(ff.inflow[k]),
                          "replacement": float(ff.replacement[k]), "growth": float(ff.growth[k]),
                          "outflow": float(ff.outflow[k]), "unit": UNITS_BY_BASIS.get(basis.get(tech), ""),

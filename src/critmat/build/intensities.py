@@ -39,6 +39,9 @@ def known_frames() -> dict[str, pd.DataFrame]:
     return {"sources": ref["sources"], "materials": ref["materials"]}
 
 
+_BUNDLED: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+
 def load_intensities(pkg_dir: Path | None = None,
                      known: dict[str, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load and check ``(technologies, material_intensities)`` (bundled package unless ``pkg_dir``).
@@ -47,6 +50,14 @@ def load_intensities(pkg_dir: Path | None = None,
     keys (unknown technology or material), positivity, low <= central <= high and non-overlapping vintage
     ranges are enforced; the first failure raises :class:`DataError` naming file, row and column.
     """
+    if pkg_dir is None and known is None:  # the bundled package: validated once per process while unchanged
+        folder = bundled_packages() / PACKAGE
+        key = tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(folder.iterdir()) if f.is_file())
+        if key not in _BUNDLED:
+            _BUNDLED.clear()
+            _BUNDLED[key] = load_intensities(folder, known_frames())
+        techs, ints = _BUNDLED[key]
+        return techs.copy(), ints.copy()
     pkg_dir = Path(pkg_dir) if pkg_dir else bundled_packages() / PACKAGE
     loaded = load_package(pkg_dir, known=known if known is not None else known_frames())
     techs = loaded["technologies"].frame

@@ -1,0 +1,169 @@
+"""Scale benchmark: synthetic assets across many regions - build, stock Monte Carlo, flows, exposure.
+
+    .venv/bin/python benchmarks/bench_scale.py                        # 10k, 100k, 1M assets over 250 regions
+    .venv/bin/python benchmarks/bench_scale.py --sizes 10000 --quick  # one small size, 100 draws
+    .venv/bin/python benchmarks/bench_scale.py --workers 2            # the same on a Dask LocalCluster
+
+Each size runs in its own child process (so its peak RSS, ``ru_maxrss``, is its own): write the synthetic
+packs (``critmat.build.synth``, validated by the region pack writer), then ``critmat.batch.run`` over them:
+load and validate each pack, stock with ``--draws`` draws, flows under each ``--scenarios`` scenario,
+exposure (the flows model's need x EC supply risk), every result written as partitioned Parquet under
+``--out`` (read back with DuckDB for a row count). The baseline, measured in the same run on the first
+``--baseline-regions`` packs of the smallest size, is the per-asset flows implementation this work replaced
+(``tests/flows_reference.py``); the script prints the time ratio of the current flows to it on the same packs,
+the ratios of every size to the smallest and the growth exponent b of time ~ assets^b (least squares on
+the log-log points). Not a test; results and discussion in docs/benchmarks.md and docs/scale.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _child(args: argparse.Namespace) -> dict:
+    import pandas as pd
+
+    from critmat import batch
+    from critmat.build.synth import synth_regions
+
+    out = Path(args.out) / f"n{args.assets}"
+    t = time.perf_counter()
+    packs = synth_regions(args.assets, args.regions, seed=args.seed, out=out / "packs")
+    build_s = time.perf_counter() - t
+    ind = pd.read_parquet(args.indicators) if args.indicators else None
+    kw = dict(draws=args.draws, seed=args.seed, scenarios=tuple(args.scenarios), indicators=ind)
+    t = time.perf_counter()
+    if args.workers:
+        from distributed import Client, LocalCluster
+
+        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cl, Client(cl) as client:
+            stats = batch.run(packs, out / "results", client=client, **kw)
+    else:
+        stats = batch.run(packs, out / "results", **kw)
+    run_s = time.perf_counter() - t
+    rows = {p: len(batch.read(out / "results", p)) if p != "flows" else None for p in batch.PARTS}
+    import duckdb
+
+    glob = str(out / "results" / "flows" / "**" / "*.parquet")
+    rows["flows"] = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning=true)").fetchall()[0][0]
+    res = {"assets": args.assets, "regions": len(packs), "build_s": build_s, "run_s": run_s,
+           "load_s": stats["load_s"].sum(), "stock_s": stats["stock_s"].sum(), "flows_s": stats["flows_s"].sum(),
+           "exposure_s": stats["exposure_s"].sum(), "write_s": stats["write_s"].sum(),
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "workers_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+           "rows": rows, "parquet_mb": sum(f.stat().st_size for f in (out / "results").rglob("*.parquet")) / 1e6}
+    if args.baseline_regions:
+        sys.path.insert(0, str(ROOT / "tests"))
+        import flows_reference
+
+        from critmat.flows import run_flows
+
+        sub = packs[: args.baseline_regions]
+        t = time.perf_counter()
+        for p in sub:
+            for sc in args.scenarios:
+                flows_reference.run_flows(p, sc)
+        res["baseline_flows_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        for p in sub:
+            for sc in args.scenarios:
+                run_flows(p, sc)
+        res["current_flows_frame_s"] = time.perf_counter() - t
+        res["baseline_regions"] = len(sub)
+    return res
+
+
+def _indicators(home: Path) -> Path:
+    """The exposure model's indicators from a warehouse built on the bundled data (not timed)."""
+    out = home / "indicators.parquet"
+    if not out.exists():
+        code = ("import critmat, sys; from critmat.risk_report import risk_data, indicators; "
+                "ind = indicators(risk_data(critmat.open())); "
+                "ind = ind[[c for c in ind.columns if ind[c].map(lambda x: not isinstance(x, (list, tuple, dict))).all()]]; "
+                f"ind.to_parquet({str(out)!r})")
+        subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "CRITMAT_HOME": str(home)})
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--regions", type=int, default=250)
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--scenarios", nargs="+", default=["baseline", "high-recovery"])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=0, help="Dask LocalCluster worker processes (0: in process)")
+    ap.add_argument("--baseline-regions", type=int, default=10)
+    ap.add_argument("--out", default=None, help="results folder (default: a temporary one)")
+    ap.add_argument("--quick", action="store_true", help="100 draws")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--assets", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--indicators", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print("RESULT " + json.dumps(_child(args)), flush=True)
+        return
+    if args.quick:
+        args.draws = 100
+    out = Path(args.out or tempfile.mkdtemp(prefix="critmat-scale-"))
+    home = out / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "CRITMAT_HOME": str(home)}
+    print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
+    import numpy
+
+    print(f"machine: {platform.platform()}, python {platform.python_version()}, numpy {numpy.__version__}, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    ind = _indicators(home)
+    results = []
+    for k, n in enumerate(sorted(args.sizes)):
+        cmd = [sys.executable, __file__, "--child", "--assets", str(n), "--regions", str(min(args.regions, n)),
+               "--draws", str(args.draws), "--seed", str(args.seed), "--workers", str(args.workers),
+               "--baseline-regions", str(args.baseline_regions if k == 0 else 0), "--out", str(out),
+               "--indicators", str(ind), "--scenarios", *args.scenarios]
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if proc.returncode:
+            print(proc.stdout[-2000:], proc.stderr[-4000:])
+            raise SystemExit(f"size {n} failed")
+        r = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))[7:])
+        r["wall_s"] = time.perf_counter() - t
+        results.append(r)
+        print(json.dumps(r), flush=True)
+    import numpy as np
+
+    base = results[0]
+    print(f"\n{'assets':>9} {'regions':>7} {'build s':>8} {'load s':>7} {'stock s':>8} {'flows s':>8} "
+          f"{'expo s':>7} {'write s':>8} {'run s':>7} {'x smallest':>10} {'peak RSS MB':>11} {'flow rows':>11}")
+    for r in results:
+        print(f"{r['assets']:>9,} {r['regions']:>7} {r['build_s']:>8.1f} {r['load_s']:>7.1f} {r['stock_s']:>8.1f} "
+              f"{r['flows_s']:>8.1f} {r['exposure_s']:>7.1f} {r['write_s']:>8.1f} {r['run_s']:>7.1f} "
+              f"{r['run_s'] / base['run_s']:>10.1f} {max(r['peak_rss_mb'], r['workers_peak_rss_mb']):>11.0f} "
+              f"{r['rows']['flows']:>11,}")
+    if len(results) > 1:
+        x = np.log([r["assets"] for r in results])
+        for key in ("run_s", "flows_s", "stock_s"):
+            b = np.polyfit(x, np.log([max(r[key], 1e-6) for r in results]), 1)[0]
+            print(f"growth exponent of {key}: {b:.2f} (time ~ assets^b)")
+    if "baseline_flows_s" in base:
+        print(f"\nbaseline (same run): per-asset flows implementation on {base['baseline_regions']} regions of "
+              f"{base['assets']:,} assets x {len(args.scenarios)} scenarios: {base['baseline_flows_s']:.1f} s; "
+              f"current run_flows (with the long frame) {base['current_flows_frame_s']:.1f} s "
+              f"({base['baseline_flows_s'] / base['current_flows_frame_s']:.1f}x faster)")
+    print(f"results: {out}")
+
+
+if __name__ == "__main__":
+    main()
