@@ -106,6 +106,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=0, help="Dask LocalCluster worker processes (0: in process)")
     ap.add_argument("--baseline-regions", type=int, default=10)
+    ap.add_argument("--sample", type=int, default=0,
+                    help="run only the first K of --regions regions at the same assets per region and scale the "
+                         "times by regions/K (labelled 'sampled'); 0: all")
     ap.add_argument("--out", default=None, help="results folder (default: a temporary one)")
     ap.add_argument("--quick", action="store_true", help="100 draws")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -129,7 +132,9 @@ def main() -> None:
     ind = _indicators(home)
     results = []
     for k, n in enumerate(sorted(args.sizes)):
-        cmd = [sys.executable, __file__, "--child", "--assets", str(n), "--regions", str(min(args.regions, n)),
+        n_reg = min(args.regions, n)
+        k_reg = min(args.sample, n_reg) if args.sample else n_reg
+        cmd = [sys.executable, __file__, "--child", "--assets", str(n * k_reg // n_reg), "--regions", str(k_reg),
                "--draws", str(args.draws), "--seed", str(args.seed), "--workers", str(args.workers),
                "--baseline-regions", str(args.baseline_regions if k == 0 else 0), "--out", str(out),
                "--indicators", str(ind), "--scenarios", *args.scenarios]
@@ -140,6 +145,13 @@ def main() -> None:
             raise SystemExit(f"size {n} failed")
         r = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))[7:])
         r["wall_s"] = time.perf_counter() - t
+        r["scale"] = n_reg / k_reg
+        if k_reg < n_reg:  # sampled: the measured regions stand for all of them
+            r["measured"] = {"assets": r["assets"], "regions": r["regions"], "run_s": r["run_s"]}
+            for key in ("build_s", "run_s", "load_s", "stock_s", "flows_s", "exposure_s", "write_s"):
+                r[key] *= r["scale"]
+            r["rows"] = {k: int(v * r["scale"]) for k, v in r["rows"].items()}
+            r["assets"], r["regions"] = n, n_reg
         results.append(r)
         print(json.dumps(r), flush=True)
     import numpy as np
@@ -151,7 +163,8 @@ def main() -> None:
         print(f"{r['assets']:>9,} {r['regions']:>7} {r['build_s']:>8.1f} {r['load_s']:>7.1f} {r['stock_s']:>8.1f} "
               f"{r['flows_s']:>8.1f} {r['exposure_s']:>7.1f} {r['write_s']:>8.1f} {r['run_s']:>7.1f} "
               f"{r['run_s'] / base['run_s']:>10.1f} {max(r['peak_rss_mb'], r['workers_peak_rss_mb']):>11.0f} "
-              f"{r['rows']['flows']:>11,}")
+              f"{r['rows']['flows']:>11,}" + (f"  sampled {r['measured']['regions']} regions x{r['scale']:.0f}"
+                                                if "measured" in r else ""))
     if len(results) > 1:
         x = np.log([r["assets"] for r in results])
         for key in ("run_s", "flows_s", "stock_s"):
