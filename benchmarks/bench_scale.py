@@ -53,15 +53,17 @@ def _child(args: argparse.Namespace) -> dict:
     else:
         stats = batch.run(packs, out / "results", **kw)
     run_s = time.perf_counter() - t
-    rows = {p: len(batch.read(out / "results", p)) if p != "flows" else None for p in batch.PARTS}
+    run_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak of build + run (before reading back)
     import duckdb
 
-    glob = str(out / "results" / "flows" / "**" / "*.parquet")
-    rows["flows"] = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning=true)").fetchall()[0][0]
+    rows = {}
+    for p in batch.PARTS:
+        glob = str(out / "results" / p / "**" / "*.parquet")
+        rows[p] = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning=true)").fetchall()[0][0]
     res = {"assets": args.assets, "regions": len(packs), "build_s": build_s, "run_s": run_s,
            "load_s": stats["load_s"].sum(), "stock_s": stats["stock_s"].sum(), "flows_s": stats["flows_s"].sum(),
            "exposure_s": stats["exposure_s"].sum(), "write_s": stats["write_s"].sum(),
-           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "peak_rss_mb": run_rss,
            "workers_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
            "rows": rows, "parquet_mb": sum(f.stat().st_size for f in (out / "results").rglob("*.parquet")) / 1e6}
     if args.baseline_regions:
