@@ -71,6 +71,7 @@ def test_material_subset_agrees_with_the_reference():
                 run_flows("nh-fl", "lifetime-extension", **kw), "subset")
 
 
+@pytest.mark.slow  # the reference is slow by design; nh-fl above covers every scenario in the default run
 def test_synthetic_pack_agrees_with_the_reference(tmp_path):
     from critmat.build.synth import synth_regions
 
