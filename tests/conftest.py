@@ -4,6 +4,7 @@ session, and the real data folder when present."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,10 +27,24 @@ def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own CRITMAT_HOME (imports, built regions and default warehouses land there)."""
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+                   request: pytest.FixtureRequest) -> Path:
+    """Every test gets its own CRITMAT_HOME (imports, built regions and default warehouses land there).
+
+    Its default warehouse starts as a hard link to the session's build of the bundled data (a build is
+    ~10 s with the stored results; a rebuild replaces the link with a new file, never writes through it);
+    a test marked ``fresh_home`` starts without one."""
+    from critmat.services import context
+
     home = tmp_path_factory.mktemp("critmat_home")
     monkeypatch.setenv("CRITMAT_HOME", str(home))
+    if request.node.get_closest_marker("fresh_home") is None:
+        src = request.getfixturevalue("warehouse_db")
+        try:
+            os.link(src, home / "critmat.duckdb")
+        except OSError:
+            shutil.copyfile(src, home / "critmat.duckdb")
+    context.clear()  # no warehouse handle or memoised answer crosses from one test's home to the next
     return home
 
 

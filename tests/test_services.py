@@ -29,12 +29,9 @@ runner = CliRunner()
 ON = "2026-06-01"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def wh(warehouse_db: Path):
-    context.clear()
-    w = context.warehouse(warehouse_db)
-    yield w
-    context.clear()
+    return context.warehouse(warehouse_db)  # the handle every face in this process shares
 
 
 def _cli_json(db: Path, *args: str):

@@ -42,11 +42,11 @@ def check_db(db: Path | None) -> None:
 
 def warehouse(db: Path | None, rebuild: bool = False):
     """Open the warehouse, building it (with a status line on stderr) when missing or stale."""
-    from critmat.warehouse import open_warehouse
+    from critmat.services.context import warehouse as shared
 
     check_db(db)
     with err.status("[dim]checking the warehouse…") as status:
-        return open_warehouse(db, rebuild=rebuild, progress=lambda m: status.update(f"[dim]building: {m}"))
+        return shared(db, rebuild=rebuild, progress=lambda m: status.update(f"[dim]building: {m}"))
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from critmat.services.base import Result, Section
+from critmat.services.context import answer
 
 SCORE_NOTE = ("score (0..1) = 0.40 s_capacity (capacity_t_per_yr / stream t/yr, capped at 1; 0.5 unknown) + "
               "0.35 s_distance (exp(-km/500)) + 0.25 s_status (operational 1 ... planned 0.3), the components in "
@@ -52,6 +53,7 @@ def activity_id(tables: dict[str, Any], value: str | None) -> str | None:
                          f"{', '.join(acts['activity_id'])})")
 
 
+@answer
 def companies(wh: Any, region: str = "nh-fl", activity: str | None = None, material: str | None = None,
               stream: str | None = None) -> Result:
     """Companies and institutions in CRM supply chains (HCSS 2025 Table 6 + Figure 10), optionally those with
@@ -76,6 +78,7 @@ def companies(wh: Any, region: str = "nh-fl", activity: str | None = None, mater
                   sections=[Section("companies", shown, title, REGISTRY_CAPTION)])
 
 
+@answer
 def coverage(wh: Any, region: str = "nh-fl", by: str = "stream") -> Result:
     """Stage coverage: companies per stream (or material) and stage, stages covered, and the gaps."""
     from critmat.errors import UnknownIdError
@@ -92,6 +95,7 @@ def coverage(wh: Any, region: str = "nh-fl", by: str = "stream") -> Result:
                   sections=[Section("coverage", matrix.drop(columns=["gaps"]), title, caption)])
 
 
+@answer
 def fillers(wh: Any, region: str = "nh-fl", k: int = 3) -> Result:
     """The nearest European facilities (great-circle km from the region) that fill each gap by stream."""
     from critmat.models import capabilities as cap
@@ -141,6 +145,7 @@ def stream_specs(wh: Any, region: str = "nh-fl", stream_file: Path | None = None
                                           source_id=f"critmat flows, scenario {scenario}")}
 
 
+@answer
 def match(wh: Any, region: str = "nh-fl", streams: list[str] | None = None, stream_file: Path | None = None,
           role: str | None = None, top: int | None = 10, scenario: str | None = "baseline",
           placeholders: bool = False) -> Result:

@@ -29,11 +29,13 @@ def _identity(path: Path) -> tuple[int, int, int]:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def warehouse(db: str | Path | None = None, check_inputs: bool = True) -> Any:
+def warehouse(db: str | Path | None = None, check_inputs: bool = True, progress: Callable[[str], None] | None = None,
+              rebuild: bool = False) -> Any:
     """The open warehouse at ``db`` (default: the user's), built first when missing or stale.
 
     ``check_inputs``: compare the inputs' fingerprint with the one the warehouse was built from
     (:func:`critmat.warehouse.store.is_current`); False trusts the file (a server that opened it read-only).
+    ``progress``: told each step of a build; ``rebuild``: build even when current.
     """
     from critmat.paths import default_db
     from critmat.warehouse.store import Warehouse, open_warehouse
@@ -42,7 +44,7 @@ def warehouse(db: str | Path | None = None, check_inputs: bool = True) -> Any:
     key = str(path.resolve())
     with _LOCK:
         hit = _OPEN.get(key)
-        if hit is not None and path.exists() and hit[0] == _identity(path):
+        if hit is not None and not rebuild and path.exists() and hit[0] == _identity(path):
             if not check_inputs:
                 return hit[1]
             from critmat.warehouse.store import is_current
@@ -55,7 +57,7 @@ def warehouse(db: str | Path | None = None, check_inputs: bool = True) -> Any:
             except Exception:  # noqa: BLE001 - an old handle may already be gone
                 pass
             del _OPEN[key]
-        wh = open_warehouse(path) if check_inputs else Warehouse(path)
+        wh = open_warehouse(path, rebuild=rebuild, progress=progress) if check_inputs else Warehouse(path)
         _OPEN[key] = (_identity(path), wh)
         return wh
 
@@ -110,3 +112,25 @@ def clear() -> None:
         _OPEN.clear()
         _MEMO.clear()
         _MEMO_BUILD[0] = ""
+
+
+def answer(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Memoise a service function per (build, function, arguments, today's date): a repeated question is a
+    lookup. Not kept: calls with a progress callback, or naming a file or folder (``/``, ``.yaml``: it may
+    change between calls). Callers get a shallow copy (rebinding its attributes is safe; the frames are
+    shared: do not mutate them)."""
+    import dataclasses
+    import datetime as dt
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(wh: Any, *args: Any, **kwargs: Any) -> Any:
+        named = [*args, *kwargs.values()]
+        if kwargs.get("progress") is not None or any(
+                isinstance(v, (str, Path)) and ("/" in str(v) or str(v).endswith((".yaml", ".yml"))) for v in named):
+            return fn(wh, *args, **kwargs)
+        key = (fn.__module__, fn.__qualname__, repr(args), repr(sorted(kwargs.items())), dt.date.today())
+        res = memo(wh, key, lambda: fn(wh, *args, **kwargs))
+        return dataclasses.replace(res, sections=list(res.sections), params=dict(res.params))
+
+    return wrapper

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from critmat.errors import UnknownIdError
 from critmat.services.base import Result, Section, flag_groups, group_ids, records
+from critmat.services.context import answer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,6 +68,7 @@ def _risk_data(wh: Any) -> Any:
     return memo(wh, ("risk_data",), lambda: rr.risk_data(wh))
 
 
+@answer
 def supply_risk(wh: Any, material: str | None = None, stage: str | None = None, top: int | None = None,
                 on: dt.date | None = None) -> Result:
     """SR, EI, HHI and China's share per stage, the CRMA 65 % flag and the controls in force on ``on``."""
@@ -103,6 +105,7 @@ def supply_risk(wh: Any, material: str | None = None, stage: str | None = None, 
                   sections=[Section("materials", shown, title, caption)])
 
 
+@answer
 def exposure(wh: Any, region: str, material: str | None = None, stage: str | None = None, top: int | None = None,
              on: dt.date | None = None, sort: str = "score", all_materials: bool = False) -> Result:
     """The region's exposure: materials ranked by need × SR, three ranking views, asset classes, goods
@@ -213,6 +216,7 @@ def shock_spec(wh: Any, shock: str | None = None, **given: Any) -> ShockSpec:
     return shock_from_dict(base, where=where)
 
 
+@answer
 def bundled_shocks(wh: Any) -> Result:
     """The bundled shocks (name, title, country, stage, share, start, months)."""
     import pandas as pd
@@ -225,6 +229,7 @@ def bundled_shocks(wh: Any) -> Result:
     return Result(pd.DataFrame(rows), title="Bundled shocks (critmat/data/shocks)")
 
 
+@answer
 def disrupt(wh: Any, spec: ShockSpec, region: str | None = None, lead_years: int = 1) -> Result:
     """Simulate ``spec``: supply lost (world and EU sourcing) and, with ``region``, the affected need per year
     and asset class, mitigations, exposed companies and projects."""
@@ -292,6 +297,7 @@ def disrupt(wh: Any, spec: ShockSpec, region: str | None = None, lead_years: int
                   doc=doc, sections=sections)
 
 
+@answer
 def components(wh: Any) -> Result:
     """The components and the country shares of their production."""
     comps = wh.table("components").merge(
@@ -307,6 +313,7 @@ def components(wh: Any) -> Result:
                                     "(the only source found is CC BY-NC)")])
 
 
+@answer
 def disrupt_component(wh: Any, region: str, component: str, country: str = "CHN", share: float = 1.0,
                       months: float = 12.0, start: dt.date | None = None, scenario: str = "baseline") -> Result:
     """A country withholds a component: projects and fleet units delayed in the window, tonnes withheld and the
@@ -342,6 +349,7 @@ def disrupt_component(wh: Any, region: str, component: str, country: str = "CHN"
                   doc=doc, sections=sections)
 
 
+@answer
 def benchmarks(wh: Any, region: str = "nh-fl", scenario: str = "baseline", crm_only: bool = True) -> Result:
     """The four CRMA 2030 benchmarks per material held by the region, with the indicators critmat can
     compute and, per cell, why not where it cannot."""

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from critmat.services.base import Result, records
+from critmat.services.context import answer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -141,6 +142,7 @@ def table(res: FlowsResult, by: str) -> pd.DataFrame:
 
 
 
+@answer
 def flows(wh: Any, region: str = "nh-fl", scenario: str = "baseline", material: str | None = None,
           start: int | None = None, end: int | None = None, draws: int = 0, seed: int = 0, level: str = "region",
           by: str = "material", progress: Callable[[int, int], None] | None = None) -> Result:

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from critmat.services.base import Result
+from critmat.services.context import answer
 
 LIST_TITLES = {"2023": "EU critical raw materials 2023 (COM(2023)160; Reg. (EU) 2024/1252 Annex II)",
                "srm": "Strategic raw materials (Reg. (EU) 2024/1252 Annex I)", "all": "All materials"}
 
 
+@answer
 def material_list(wh: Any, which: str = "2023") -> Result:
     """Materials of a list (2023 | srm | all) with their list memberships and 2023 SR and EI."""
     from critmat.errors import UnknownIdError
@@ -24,6 +26,7 @@ def material_list(wh: Any, which: str = "2023") -> Result:
                   units={"sr": "1", "ei": "1"}, sources=["ec_crm_2023"], params={"list": which})
 
 
+@answer
 def profile(wh: Any, name: str) -> Result:
     """One material's profile: ``doc`` = the whole profile; ``frame`` = its supplier rows (material_id,
     stage, scope, country, share 0..1, source_id)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from critmat.services.base import Result, Section
+from critmat.services.context import answer
 
 ASSET_COLUMNS = ["asset_id", "name", "asset_class", "status", "commissioning_year", "capacity_mw",
                  "length_km", "units", "municipality_code", "source_id"]
@@ -23,6 +24,7 @@ def region(wh: Any, region_id: str = "nh-fl") -> Any:
     return memo(wh, ("region", str(region_id)), lambda: access.region(wh, str(region_id)))
 
 
+@answer
 def regions(wh: Any) -> Result:
     """The region packs in the warehouse: id, name, provinces, boundary year, origin (bundled | built), path."""
     import json
@@ -41,6 +43,7 @@ def regions(wh: Any) -> Result:
     return Result(df, title="Region packs")
 
 
+@answer
 def assets(wh: Any, region_id: str = "nh-fl", asset_class: str | None = None, status: str | None = None,
            all_columns: bool = True) -> Result:
     """The strategic asset registry (wind, solar, data centres, grid, cars), each row with its source."""
@@ -71,6 +74,7 @@ def assets(wh: Any, region_id: str = "nh-fl", asset_class: str | None = None, st
                   sections=[Section("assets", shown, title, caption)])
 
 
+@answer
 def summary(wh: Any, region_id: str = "nh-fl") -> Result:
     """Per asset class and status: rows, units, capacity (MW) and cable length (km), with the config,
     the coverage statements and what the build did not find."""
@@ -96,6 +100,7 @@ def summary(wh: Any, region_id: str = "nh-fl") -> Result:
                             *([Section("coverage", text="\n".join(lines))] if lines else [])])
 
 
+@answer
 def table(wh: Any, region_id: str, name: str) -> Result:
     """One table of the region pack (municipalities, assets, boundaries, coverage ...)."""
     from critmat.errors import UnknownIdError

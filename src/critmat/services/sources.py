@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from critmat.services.base import Result, Section
+from critmat.services.context import answer
 
 
+@answer
 def provenance(wh: Any) -> Result:
     """Per table: dataset, package, source ids, vintage, rows and the sha256 of its file."""
     df = wh.provenance[["dataset", "package", "source_ids", "vintage", "rows", "sha256"]].copy()
@@ -16,6 +18,7 @@ def provenance(wh: Any) -> Result:
     return Result(df, title=title, caption=caption, sections=[Section("provenance", shown, title, caption)])
 
 
+@answer
 def registry(wh: Any) -> Result:
     """The source registry: publisher, title, vintage, licence and url of every source."""
     df = wh.table("sources")[["source_id", "kind", "publisher", "title", "vintage", "licence", "url"]]

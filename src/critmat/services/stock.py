@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from critmat.services.base import Result, flag_groups, group_ids
+from critmat.services.context import answer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,6 +52,7 @@ def run(wh: Any, region: str = "nh-fl", draws: int = 1000, seed: int = 0, pipeli
                 lambda: regional_stock(inp, n_draws=draws, seed=seed, pipeline=pipeline, progress=progress))
 
 
+@answer
 def stock(wh: Any, region: str = "nh-fl", by: str = "material", material: str | None = None, draws: int = 1000,
           seed: int = 0, pipeline: bool = False, scale: bool = False, top: int | None = None,
           progress: Callable[[int, int], None] | None = None) -> Result:

@@ -456,16 +456,23 @@ class Warehouse:
 
 def open_warehouse(db: str | Path | None = None, rebuild: bool = False,
                    progress: Progress | None = None) -> Warehouse:
-    """Open the warehouse, building it first if it is missing, stale (inputs changed) or ``rebuild``."""
+    """Open the warehouse, building it first if it is missing, stale (inputs changed) or ``rebuild``.
+
+    A current warehouse is opened once (one read-only connection); only a build checks the target first
+    (:func:`check_target`: never overwrite a file that is not a critmat warehouse)."""
     path = Path(db) if db else default_db()
-    check_target(path)
-    stale = rebuild or not path.exists()
-    if not stale:
+    if not rebuild and path.is_file():
         try:
-            with Warehouse(path) as wh:
-                stale = not is_current(wh)
+            wh = Warehouse(path)
         except (duckdb.Error, CritmatError):
-            stale = True
-    if stale:
-        build(path, progress=progress)
+            wh = None
+        if wh is not None:
+            try:
+                if wh.has("meta") and is_current(wh):
+                    return wh
+            except (duckdb.Error, CritmatError):
+                pass
+            wh.close()
+    check_target(path)
+    build(path, progress=progress)
     return Warehouse(path)
