@@ -345,9 +345,6 @@ def test_a_body_that_is_not_json_is_a_documented_400(client: TestClient) -> None
     assert "400" in doc["paths"]["/api/v1/regions/{region}/disruptions"]["post"]["responses"]
 
 
-@pytest.mark.xfail(reason="flows.py: run_flows with a start year before the registry year fails to reshape the "
-                          "target fleets' arrays (critmat flows --from 2020 crashes too); reported to its owner",
-                   strict=False)
 def test_flows_from_a_year_before_the_registry_year(client: TestClient) -> None:
     assert client.get("/api/v1/regions/nh-fl/flows?start=2020&end=2030&material=copper").status_code == 200
 

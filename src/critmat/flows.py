@@ -373,13 +373,20 @@ def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_
         mine = a.index[(a["technology_id"] == tech)].to_numpy()
         pop = mine[(a.loc[mine, "mode"] == "population").to_numpy()]
         in_years = np.isin(hist, years)
+        at = np.isin(years, hist)  # years before the registry year: target fleets have no flows yet
+
+        def on_years(x: np.ndarray, sh: float = 1.0) -> np.ndarray:
+            out = np.zeros(len(years))
+            out[at] = x[in_years] * sh
+            return out
+
         if len(pop) and len(pop) == len(mine):  # a fleet: follows the target as a whole
             q = a.loc[pop, "quantity"].to_numpy(dtype=float)
             st = since.get(tech)
             ff = fleets.target_fleet_flows(hist, target, lt, hist, since=st if st and st < hist[0] else None)
             share = q / q.sum() if q.sum() > 0 else np.full(len(q), 1.0 / len(q))
             for pos, sh in zip(pop, share):
-                driven[int(pos)] = (ff.outflow[in_years] * sh, ff.replacement[in_years] * sh, ff.growth[in_years] * sh)
+                driven[int(pos)] = (on_years(ff.outflow, sh), on_years(ff.replacement, sh), on_years(ff.growth, sh))
             stock, registered = ff.stock, reg
         else:  # wind farms / solar parks: the part above the registered assets is a new fleet
             extra = np.maximum(target - reg, 0.0)
@@ -395,8 +402,8 @@ def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_
                                    "capacity_mw": 1.0, "length_km": 1.0, "units": 1.0,
                                    "municipality_code": tg.municipality, "province_code": prov,
                                    "region_id": a["region_id"].iloc[0] if "region_id" in a and len(a) else None,
-                                   "mode": "target", "_flows": (ff.outflow[in_years], ff.replacement[in_years],
-                                                                ff.growth[in_years])})
+                                   "mode": "target", "_flows": (on_years(ff.outflow), on_years(ff.replacement),
+                                                                on_years(ff.growth))})
             stock, registered = reg + ff.stock, reg
         row_cls = cls_of[tech] if not len(mine) else a.loc[mine, "asset_class"].mode().iloc[0]
         for k, y in enumerate(hist):

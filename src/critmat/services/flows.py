@@ -79,6 +79,21 @@ def run(wh: Any, region: str = "nh-fl", scenario: str = "baseline", *, start: in
                                            n_draws=draws or None, seed=seed, progress=progress))
 
 
+def folded_notes(notes: list[str], show: int = 3) -> list[str]:
+    """Notes for a caption: the per-asset "'X' has no commissioning year ..." notes folded into one line
+    (the document keeps every note)."""
+    import re
+
+    pattern = re.compile(r"^'(?P<id>[^']+)' (?P<what>has no commissioning year: .*)$")
+    hits = [(m["id"], m["what"]) for m in map(pattern.match, notes) if m]
+    if len(hits) <= show:
+        return list(notes)
+    rest = [n for n in notes if not pattern.match(n)]
+    ids = [i for i, _ in hits]
+    what = hits[0][1].replace("has no", "have no", 1).replace("a stationary population", "stationary populations")
+    return rest + [f"{len(ids)} assets ({', '.join(ids[:show])} ...) {what}"]
+
+
 def level_rows(res: FlowsResult, level: str) -> pd.DataFrame:
     """The long rows at ``level`` (region | province | municipality | all)."""
     flows = res.flows
@@ -173,7 +188,7 @@ def flows(wh: Any, region: str = "nh-fl", scenario: str = "baseline", material: 
                   "intensities and recovery rates); sampled: lifetimes of wind farms, intensities, recovery "
                   "rates; meets_benchmark: share of draws reaching it" if res.n_draws else ""))
     if res.notes:
-        caption += "; notes: " + "; ".join(res.notes)
+        caption += "; notes: " + "; ".join(folded_notes(res.notes))
     title = f"End-of-life flows of {res.region}, scenario {res.scenario.name}"
     return Result(rows, title=title, caption=caption, units={"value": "t (eol_rir, secondary_to_demand: 1)"},
                   sources=sorted(set(res.fleets["source_id"].dropna())) if "source_id" in res.fleets else [],
