@@ -3,6 +3,9 @@
 the same run. Not run by CI; figures go to docs/benchmarks.md.
 
     .venv/bin/python benchmarks/bench_report.py [--runs 3] [--no-pdf] [--region nh-fl] [--lang en]
+
+Also measured: the warm report with its helper process off (``CRITMAT_REPORT_WORKERS=0``: figures and PDF
+drawn in the main process), to show what the second core buys. CPU seconds include the helper process.
 """
 
 from __future__ import annotations
@@ -37,6 +40,18 @@ def timed(cmd: list[str], env: dict[str, str], name: str = "") -> float:
     return wall
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -45,25 +60,31 @@ def main() -> None:
     ap.add_argument("--no-pdf", action="store_true")
     a = ap.parse_args()
     report = [str(BIN), "report", "--region", a.region, "--lang", a.lang] + (["--no-pdf"] if a.no_pdf else [])
-    floor, cold, warm = [], [], []
+    floor, cold, warm, warm0 = [], [], [], []
+    loads = []
     for _ in range(a.runs):
         home = tempfile.mkdtemp(prefix="critmat-bench-report-")
         env = {**os.environ, "CRITMAT_HOME": home}
+        env.pop("CRITMAT_REPORT_WORKERS", None)
         out = Path(home) / "out"
         try:
+            loads.append(os.getloadavg()[0])
             floor.append(timed([sys.executable, "-c", "import pandas, duckdb"], env, "floor"))
             cold.append(timed([*report, "--out", str(out)], env, "cold"))
             warm.append(timed([*report, "--out", str(out)], env, "warm"))
+            warm0.append(timed([*report, "--out", str(out)], {**env, "CRITMAT_REPORT_WORKERS": "0"}, "warm0"))
         finally:
             shutil.rmtree(home, ignore_errors=True)
-    load = os.getloadavg()[0]
     f = statistics.median(floor)
     print(f"critmat report --region {a.region} --lang {a.lang}{' --no-pdf' if a.no_pdf else ''}; "
-          f"{a.runs} runs, medians; load average {load:.1f}, {os.cpu_count()} CPUs")
-    print(f"{'what':<34}{'median s':>10}{'min s':>8}{'x floor':>9}{'CPU s':>8}")
+          f"{a.runs} runs, medians")
+    print(f"machine: {_cpu_model()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; load average at the "
+          f"start of each run: {', '.join(f'{x:.1f}' for x in loads)}")
+    print(f"{'what':<40}{'median s':>10}{'min s':>8}{'x floor':>9}{'CPU s':>8}")
     for (name, xs), key in zip([("floor: import pandas, duckdb", floor), ("cold: build + report", cold),
-                                ("warm: report", warm)], ("floor", "cold", "warm")):
-        print(f"{name:<34}{statistics.median(xs):>10.2f}{min(xs):>8.2f}{statistics.median(xs) / f:>9.1f}"
+                                ("warm: report", warm), ("warm, no helper process (WORKERS=0)", warm0)],
+                               ("floor", "cold", "warm", "warm0")):
+        print(f"{name:<40}{statistics.median(xs):>10.2f}{min(xs):>8.2f}{statistics.median(xs) / f:>9.1f}"
               f"{statistics.median(CPU[key]):>8.1f}")
     print(f"targets: warm < 15 s, cold < 60 s on 2 cores -> warm {'met' if min(warm) < 15 else 'NOT met'}, "
           f"cold {'met' if min(cold) < 60 else 'NOT met'}")
