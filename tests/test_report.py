@@ -32,8 +32,18 @@ def built(warehouse_db: Path, tmp_path_factory: pytest.TempPathFactory):
     import critmat
     from critmat.report import build_report
 
+    import os
+
     out = tmp_path_factory.mktemp("report_nhfl")
-    res = build_report("nh-fl", out, wh=critmat.open(db=str(warehouse_db)), pdf=PDF)
+    old = os.environ.get("CRITMAT_REPORT_WORKERS")
+    os.environ["CRITMAT_REPORT_WORKERS"] = "1"  # the helper-process path (the other tests take the default)
+    try:
+        res = build_report("nh-fl", out, wh=critmat.open(db=str(warehouse_db)), pdf=PDF)
+    finally:
+        if old is None:
+            os.environ.pop("CRITMAT_REPORT_WORKERS")
+        else:
+            os.environ["CRITMAT_REPORT_WORKERS"] = old
     return res, out
 
 

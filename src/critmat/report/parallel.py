@@ -13,7 +13,9 @@ caller's ``__main__``, which would rerun any script that calls :func:`critmat.re
 an ``if __name__ == "__main__"`` guard. Two threads of the main process feed and drain the pipes so that
 neither side waits on a full pipe.
 
-``CRITMAT_REPORT_WORKERS=0`` (and a machine with one CPU, or any failure of the helper) draws in-process.
+By default the helper starts when a core is free (1-minute load average <= CPUs - 1); on a machine whose cores
+are all busy it would only add its start-up. ``CRITMAT_REPORT_WORKERS=1`` forces it, ``=0`` draws in-process
+(as does any failure of the helper).
 """
 
 from __future__ import annotations
@@ -104,7 +106,13 @@ def workers_wanted() -> int:
             return max(0, int(env))
         except ValueError:
             return 0
-    return 1 if (os.cpu_count() or 1) > 1 else 0
+    n = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this platform: assume a free core
+        busy = 0.0
+    # a helper pays off only on a free core: with every core busy it adds its start-up (~2 s CPU) and gains nothing
+    return 1 if n > 1 and busy <= n - 1 else 0
 
 
 class HelperError(RuntimeError):
