@@ -275,7 +275,7 @@ def test_every_monte_carlo_central_value_lies_inside_its_band(wh: Warehouse) -> 
     # intensities are sampled: steel demand of the fleets varies although their lifetimes are fixed
     assert s.loc["steel", "demand_p05_t"] < s.loc["steel", "demand_p95_t"]
     # the tables show the medians as central values and the deterministic run apart
-    from critmat.cli.flows import _table
+    from critmat.services.flows import table as _table
 
     t = _table(res, "material").set_index("material")
     assert t.loc["neodymium", "secondary_supply_t"] == pytest.approx(s.loc["neodymium", "secondary_supply_p50_t"])

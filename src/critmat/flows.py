@@ -51,7 +51,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -65,6 +65,9 @@ from critmat.models import montecarlo as mc
 from critmat.models.dynamics import asset_exits
 from critmat.models.lifetimes import Lifetime
 from critmat.specs.scenarios import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
 
 POPULATION_CLASSES = ("datacentre", "grid_cable", "grid_transformer", "vehicle")
 COHORT_CLASSES = ("solar_pv",)
@@ -150,7 +153,7 @@ class FlowArrays:
 
 
 # ------------------------------------------------------------------------------------------ parameters
-def circularity_tables(wh: Any = None) -> dict[str, pd.DataFrame]:
+def circularity_tables(wh: TableSource = None) -> dict[str, pd.DataFrame]:
     """The circularity package's tables: from the warehouse when it has them, else the bundled package."""
     if wh is not None and all(wh.has(t) for t in TABLES):
         return {t: wh.table(t) for t in TABLES}
@@ -182,7 +185,7 @@ def _bundled_circularity() -> dict[str, pd.DataFrame]:
     return {t: loaded[t].frame for t in TABLES}
 
 
-def recycling_benchmark(wh: Any = None) -> float | None:
+def recycling_benchmark(wh: TableSource = None) -> float | None:
     """The CRMA recycling benchmark (share) from ``crma_benchmarks`` where ``used`` is true, if present."""
     if wh is None or not wh.has("crma_benchmarks"):
         return None
@@ -422,7 +425,7 @@ def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_
     return a, driven, fl, notes
 
 
-def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: Any = None,
+def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: TableSource = None,
                 start: int | None = None, end: int | None = None, materials: Sequence[str] | None = None,
                 n_draws: int | None = None, seed: int = 0, progress: Progress | None = None) -> FlowArrays:
     """The flows of :func:`run_flows` as arrays per output cell (:class:`FlowArrays`), before any long frame.
@@ -620,7 +623,7 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
                       fleets=fleet_table)
 
 
-def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: Any = None,
+def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: TableSource = None,
               start: int | None = None, end: int | None = None, materials: Sequence[str] | None = None,
               n_draws: int | None = None, seed: int = 0, progress: Progress | None = None) -> FlowsResult:
     """End-of-life flows, demand and circularity indicators of ``region`` under ``scenario``.
@@ -643,7 +646,7 @@ _EXIT_COLUMNS = ["asset_id", "commissioning_year", "quantity", "lt_key", "units"
 _INPUTS_CACHE: dict[tuple, tuple[Any, Any]] = {}
 
 
-def region_pack(region: str | Path, wh: Any = None) -> tuple[Any, Any]:
+def region_pack(region: str | Path, wh: TableSource = None) -> tuple[Any, Any]:
     """``(StockInputs, Region)``: :func:`critmat.stock.load_inputs` and the validated region pack.
 
     With a warehouse that holds the region (``wh``), both come from it and are cached per process for
@@ -675,7 +678,7 @@ def region_pack(region: str | Path, wh: Any = None) -> tuple[Any, Any]:
     return _INPUTS_CACHE[key]
 
 
-def scenario_spec(scenario: str | Path, wh: Any = None) -> Scenario:
+def scenario_spec(scenario: str | Path, wh: TableSource = None) -> Scenario:
     """A scenario by name from the warehouse (stored at build) when ``wh`` holds specs, else a bundled
     name or YAML file read by :func:`critmat.specs.scenarios.load_scenario`."""
     s = str(scenario)
@@ -686,13 +689,13 @@ def scenario_spec(scenario: str | Path, wh: Any = None) -> Scenario:
     return load_scenario(scenario)
 
 
-def _region_inputs(region: str | Path, wh: Any = None) -> tuple[Any, pd.DataFrame]:
+def _region_inputs(region: str | Path, wh: TableSource = None) -> tuple[Any, pd.DataFrame]:
     """:func:`critmat.stock.load_inputs` and (a copy of) the region's events (see :func:`region_pack`)."""
     inputs, reg = region_pack(region, wh)
     return inputs, reg.table("asset_events").copy()
 
 
-def check_scenario_ids(sc: Scenario, wh: Any = None, extra: Sequence[str] = ()) -> None:
+def check_scenario_ids(sc: Scenario, wh: TableSource = None, extra: Sequence[str] = ()) -> None:
     """The ids a scenario names that ``flows`` checks against the warehouse (``scenario validate`` runs the
     same): materials in pretreatment/recovery are known elements, not groups."""
     unknown_mats = {m for (_, m, _) in sc.stage_overrides()} - set(extra) - _known_material_ids(wh)
@@ -707,18 +710,19 @@ def check_scenario_ids(sc: Scenario, wh: Any = None, extra: Sequence[str] = ()) 
                             f"give the rate per element ({', '.join(groups[g])})")
 
 
-def _material_groups(wh: Any) -> dict[str, list[str]]:
-    """Material group id → member ids (warehouse ``material_groups``, else the reference package)."""
+def _material_groups(wh: TableSource) -> dict[str, list[str]]:
+    """Material group id → member ids (:func:`critmat.warehouse.access.material_groups` of the warehouse,
+    else of the reference package)."""
+    from critmat.warehouse.access import FrameSource, material_groups
+
     if wh is not None and wh.has("material_groups"):
-        mg = wh.table("material_groups")
-    else:
-        from critmat.regions import reference_frames
+        return material_groups(wh)
+    from critmat.regions import reference_frames
 
-        mg = reference_frames()["material_groups"]
-    return {str(g): sorted(map(str, m)) for g, m in mg.groupby("group_id")["material_id"]}
+    return material_groups(FrameSource(reference_frames()))
 
 
-def _known_material_ids(wh: Any) -> set[str]:
+def _known_material_ids(wh: TableSource) -> set[str]:
     if wh is not None and wh.has("materials"):
         return set(wh.table("materials")["material_id"])
     from critmat.regions import reference_frames

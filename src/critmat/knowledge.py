@@ -25,9 +25,11 @@ def material_index(wh: Warehouse) -> MaterialIndex:
 
 
 def groups(wh: Warehouse) -> dict[str, list[str]]:
-    """Group id → member material ids (REE, HREE, LREE, PGM, REE for magnets)."""
-    g = wh.table("material_groups")
-    return {k: sorted(v) for k, v in g.groupby("group_id")["material_id"]}
+    """Group id → member material ids (REE, HREE, LREE, PGM, REE for magnets); the one group map
+    (:func:`critmat.warehouse.access.material_groups`)."""
+    from critmat.warehouse.access import material_groups
+
+    return material_groups(wh)
 
 
 def list_materials(wh: Warehouse, which: ListChoice = "2023") -> pd.DataFrame:

@@ -22,8 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
-from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -32,6 +31,9 @@ from critmat.models import disruption, exposure, rankings
 from critmat.models.countries import EU27
 from critmat.specs.shocks import ShockSpec, resolve_ids
 from critmat.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
 
 #: Years of the exposure horizon (need is averaged over them), starting with the year of the date asked for.
 HORIZON_YEARS = 10
@@ -60,7 +62,7 @@ class RiskData:
     group_weights: pd.DataFrame | None = None
     material_lists: pd.DataFrame | None = None
     holding_forms: pd.DataFrame | None = None
-    wh: Any = None  # the warehouse these frames come from (regions, scenarios and the flows model read it)
+    wh: TableSource = None  # the warehouse these frames come from (regions, scenarios and the flows model read it)
 
     def substitution(self, stage: str) -> pd.DataFrame | None:
         """``material_id, si_sr, source_id`` of the EC 2023 inputs at ``stage`` (None without the table)."""
@@ -132,7 +134,7 @@ class RegionAssets:
     excluded: list[str] = field(default_factory=list)
 
 
-def _region_assets(region: str, wh: Any = None) -> RegionAssets:
+def _region_assets(region: str, wh: TableSource = None) -> RegionAssets:
     from critmat.flows import region_pack
     from critmat.models.inventory import asset_content
 
@@ -147,7 +149,7 @@ def _region_assets(region: str, wh: Any = None) -> RegionAssets:
     return RegionAssets(inp.region_id, live, content, gc, gcm, excluded)
 
 
-def region_assets(region: str, wh: Any = None) -> RegionAssets:
+def region_assets(region: str, wh: TableSource = None) -> RegionAssets:
     """Assets and content of ``region``, from the warehouse ``wh`` when given (cached per process and
     build: callers get the same frames, do not mutate), else from the region pack's files."""
     from critmat.warehouse.access import is_warehouse
@@ -159,7 +161,7 @@ def region_assets(region: str, wh: Any = None) -> RegionAssets:
     return _region_assets(str(region))
 
 
-def company_materials(region: str, wh: Any = None) -> pd.DataFrame:
+def company_materials(region: str, wh: TableSource = None) -> pd.DataFrame:
     """Long ``company_id, name, primary_activity_id, material_id, eol_only`` of the region's capability
     registry: materials named for the company, and those its end-of-life streams carry (``eol_only`` when the
     company handles the material only in such a stream: a car dismantler's gallium is waste it collects, not
@@ -173,7 +175,7 @@ def company_materials(region: str, wh: Any = None) -> pd.DataFrame:
     return _company_materials(region, wh)
 
 
-def _company_materials(region: str, wh: Any = None) -> pd.DataFrame:
+def _company_materials(region: str, wh: TableSource = None) -> pd.DataFrame:
     from critmat.capabilities_data import load_capabilities
     from critmat.models.capabilities import company_material_sets
 

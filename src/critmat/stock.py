@@ -56,18 +56,10 @@ class StockInputs:
 def material_groups(group_ids: Iterable[str] = DEFAULT_GROUPS) -> dict[str, list[str]]:
     """Members of EU-list material groups from the reference package (``material_groups``)."""
     from critmat.regions import reference_frames
+    from critmat.warehouse.access import FrameSource
+    from critmat.warehouse.access import material_groups as groups_of
 
-    known = reference_frames()
-    if "material_groups" not in known:
-        raise UnknownIdError("the reference package has no 'material_groups' resource")
-    mg = known["material_groups"]
-    out: dict[str, list[str]] = {}
-    for gid in group_ids:
-        members = sorted(mg.loc[mg["group_id"] == gid, "material_id"].astype(str))
-        if not members:
-            raise UnknownIdError(f"unknown material group '{gid}' (not in reference material_groups)")
-        out[gid] = members
-    return out
+    return groups_of(FrameSource(reference_frames()), list(group_ids))
 
 
 def fill_datacentre_capacity(assets: pd.DataFrame,

@@ -8,10 +8,13 @@ Thin over :mod:`critmat.capabilities_data` (the registry, read from the warehous
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from critmat.services.base import Result, Section
 from critmat.services.context import answer
+
+if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
 
 SCORE_NOTE = ("score (0..1) = 0.40 s_capacity (capacity_t_per_yr / stream t/yr, capped at 1; 0.5 unknown) + "
               "0.35 s_distance (exp(-km/500)) + 0.25 s_status (operational 1 ... planned 0.3), the components in "
@@ -20,7 +23,7 @@ REGISTRY_CAPTION = ("Source: HCSS (2025) Table 6 and Figure 10, reconciled (see 
                     "coordinates are town centres unless location_precision = address.")
 
 
-def registry(wh: Any, region: str = "nh-fl") -> dict[str, Any]:
+def registry(wh: TableSource, region: str = "nh-fl") -> dict[str, Any]:
     """The capability registry of ``region`` from the warehouse (shared per build; do not mutate)."""
     from critmat.capabilities_data import load_capabilities
     from critmat.services.context import memo
@@ -54,7 +57,7 @@ def activity_id(tables: dict[str, Any], value: str | None) -> str | None:
 
 
 @answer
-def companies(wh: Any, region: str = "nh-fl", activity: str | None = None, material: str | None = None,
+def companies(wh: TableSource, region: str = "nh-fl", activity: str | None = None, material: str | None = None,
               stream: str | None = None) -> Result:
     """Companies and institutions in CRM supply chains (HCSS 2025 Table 6 + Figure 10), optionally those with
     an activity, handling a material (named or via their streams) or a stream."""
@@ -79,7 +82,7 @@ def companies(wh: Any, region: str = "nh-fl", activity: str | None = None, mater
 
 
 @answer
-def coverage(wh: Any, region: str = "nh-fl", by: str = "stream") -> Result:
+def coverage(wh: TableSource, region: str = "nh-fl", by: str = "stream") -> Result:
     """Stage coverage: companies per stream (or material) and stage, stages covered, and the gaps."""
     from critmat.errors import UnknownIdError
     from critmat.models import capabilities as cap
@@ -96,7 +99,7 @@ def coverage(wh: Any, region: str = "nh-fl", by: str = "stream") -> Result:
 
 
 @answer
-def fillers(wh: Any, region: str = "nh-fl", k: int = 3) -> Result:
+def fillers(wh: TableSource, region: str = "nh-fl", k: int = 3) -> Result:
     """The nearest European facilities (great-circle km from the region) that fill each gap by stream."""
     from critmat.models import capabilities as cap
 
@@ -118,7 +121,7 @@ def fillers(wh: Any, region: str = "nh-fl", k: int = 3) -> Result:
                   sections=[Section("fillers", shown, title, table_caption)])
 
 
-def stream_specs(wh: Any, region: str = "nh-fl", stream_file: Path | None = None, scenario: str | None = "baseline",
+def stream_specs(wh: TableSource, region: str = "nh-fl", stream_file: Path | None = None, scenario: str | None = "baseline",
                  placeholders: bool = False) -> dict[str, Any]:
     """End-of-life stream specs: the bundled ones (warehouse) or a file's; tonnes from the flows model under
     ``scenario`` where it covers the stream (not with a file or ``placeholders``)."""
@@ -146,7 +149,7 @@ def stream_specs(wh: Any, region: str = "nh-fl", stream_file: Path | None = None
 
 
 @answer
-def match(wh: Any, region: str = "nh-fl", streams: list[str] | None = None, stream_file: Path | None = None,
+def match(wh: TableSource, region: str = "nh-fl", streams: list[str] | None = None, stream_file: Path | None = None,
           role: str | None = None, top: int | None = 10, scenario: str | None = "baseline",
           placeholders: bool = False) -> Result:
     """Recyclers and offtakers ranked for each end-of-life stream, region first, then Europe."""

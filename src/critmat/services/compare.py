@@ -11,12 +11,15 @@ that the models do not compute: :func:`province_table` only selects, sums over y
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from critmat.services.base import Result, Section
+
+if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
 
 COLUMNS = ["province_code", "province_name", "region", "material", "stock_t", "stock_low_t", "stock_high_t",
            "stock_share", "outflow_t", "secondary_supply_t", "demand_t", "eol_rir"]
@@ -82,7 +85,7 @@ def province_assets(assets: pd.DataFrame, names: dict[str, str], region: str) ->
     return out[ASSET_COLUMNS]
 
 
-def provinces(wh: Any = None, regions: Sequence[str] | None = None, material: str | None = None,
+def provinces(wh: TableSource = None, regions: Sequence[str] | None = None, material: str | None = None,
               scenario: str = "baseline", draws: int = 1000, seed: int = 0) -> Result:
     """Province-by-province comparison (see the module docstring); ``regions`` default: every region pack
     of the warehouse; ``material`` an id, name or group (its members and the group row)."""

@@ -13,7 +13,10 @@ import os
 import threading
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
 
 T = TypeVar("T")
 
@@ -62,7 +65,7 @@ def warehouse(db: str | Path | None = None, check_inputs: bool = True, progress:
         return wh
 
 
-def build_id(wh: Any) -> str:
+def build_id(wh: TableSource) -> str:
     """The id of the build ``wh`` holds (sha256 hex of its content checksum, build time and input
     fingerprint, from ``meta``); a stand-in without ``meta`` gets one per object."""
     import hashlib
@@ -83,7 +86,7 @@ def build_id(wh: Any) -> str:
     return bid
 
 
-def memo(wh: Any, key: Hashable, compute: Callable[[], T]) -> T:
+def memo(wh: TableSource, key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()`` once per (build of ``wh``, ``key``); the memo empties when another build is asked."""
     bid = build_id(wh)
     with _LOCK:
@@ -124,7 +127,7 @@ def answer(fn: Callable[..., Any]) -> Callable[..., Any]:
     import functools
 
     @functools.wraps(fn)
-    def wrapper(wh: Any, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(wh: TableSource, *args: Any, **kwargs: Any) -> Any:
         named = [*args, *kwargs.values()]
         if kwargs.get("progress") is not None or any(
                 isinstance(v, (str, Path)) and ("/" in str(v) or str(v).endswith((".yaml", ".yml"))) for v in named):

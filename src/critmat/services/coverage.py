@@ -8,10 +8,13 @@ the warehouse's regions are used when it holds them, else the region packs' file
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
 
 
-def _region(wh: Any, region: str | Path) -> Any:
+def _region(wh: TableSource, region: str | Path) -> Any:
     if wh is not None and hasattr(wh, "has") and wh.has("regions"):
         from critmat.warehouse import access  # the warehouse data path of critmat.services
 
@@ -21,7 +24,7 @@ def _region(wh: Any, region: str | Path) -> Any:
     return load_region(region)
 
 
-def crm_coverage(wh: Any = None, region: str | Path = "nh-fl", draws: int = 200, seed: int = 0) -> Any:
+def crm_coverage(wh: TableSource = None, region: str | Path = "nh-fl", draws: int = 200, seed: int = 0) -> Any:
     """One row per CRM 2023 / SRM 2024 material: status (held, no_data, not_contained), tonnes with the
     Monte Carlo band, the asset classes holding it, the reason and what was searched."""
     from critmat import coverage
@@ -35,7 +38,7 @@ def crm_coverage(wh: Any = None, region: str | Path = "nh-fl", draws: int = 200,
                   units=r.units, sources=r.sources, params={"region": r.region, **r.params})
 
 
-def asset_coverage(wh: Any = None, region: str | Path = "nh-fl") -> Any:
+def asset_coverage(wh: TableSource = None, region: str | Path = "nh-fl") -> Any:
     """The pack's coverage statements (counted vs official, with sources) and the classes its build did not find."""
     from critmat.services.base import Result
 

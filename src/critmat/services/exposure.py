@@ -17,6 +17,7 @@ from critmat.services.base import Result, Section, flag_groups, group_ids, recor
 from critmat.services.context import answer
 
 if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
     import pandas as pd
 
     from critmat.specs.shocks import ShockSpec
@@ -61,7 +62,7 @@ def projects_by_asset(projects: pd.DataFrame) -> pd.DataFrame:
         if "commissioning_year" in out else out
 
 
-def _risk_data(wh: Any) -> Any:
+def _risk_data(wh: TableSource) -> Any:
     from critmat import risk_report as rr
     from critmat.services.context import memo
 
@@ -69,7 +70,7 @@ def _risk_data(wh: Any) -> Any:
 
 
 @answer
-def supply_risk(wh: Any, material: str | None = None, stage: str | None = None, top: int | None = None,
+def supply_risk(wh: TableSource, material: str | None = None, stage: str | None = None, top: int | None = None,
                 on: dt.date | None = None) -> Result:
     """SR, EI, HHI and China's share per stage, the CRMA 65 % flag and the controls in force on ``on``."""
     from critmat import risk_report as rr
@@ -106,7 +107,7 @@ def supply_risk(wh: Any, material: str | None = None, stage: str | None = None, 
 
 
 @answer
-def exposure(wh: Any, region: str, material: str | None = None, stage: str | None = None, top: int | None = None,
+def exposure(wh: TableSource, region: str, material: str | None = None, stage: str | None = None, top: int | None = None,
              on: dt.date | None = None, sort: str = "score", all_materials: bool = False) -> Result:
     """The region's exposure: materials ranked by need × SR, three ranking views, asset classes, goods
     categories, companies and projects under export controls."""
@@ -191,7 +192,7 @@ def exposure(wh: Any, region: str, material: str | None = None, stage: str | Non
                   doc=doc, sections=sections)
 
 
-def shock_spec(wh: Any, shock: str | None = None, **given: Any) -> ShockSpec:
+def shock_spec(wh: TableSource, shock: str | None = None, **given: Any) -> ShockSpec:
     """A shock: a bundled one by name (from the warehouse) or a YAML file, with ``given`` keys overriding it
     (materials, country, stage, share, months, start, destinations, spare_capacity, eu_leakage); or, without
     ``shock``, one built from ``given`` (materials and country needed)."""
@@ -217,7 +218,7 @@ def shock_spec(wh: Any, shock: str | None = None, **given: Any) -> ShockSpec:
 
 
 @answer
-def bundled_shocks(wh: Any) -> Result:
+def bundled_shocks(wh: TableSource) -> Result:
     """The bundled shocks (name, title, country, stage, share, start, months)."""
     import pandas as pd
 
@@ -230,7 +231,7 @@ def bundled_shocks(wh: Any) -> Result:
 
 
 @answer
-def disrupt(wh: Any, spec: ShockSpec, region: str | None = None, lead_years: int = 1) -> Result:
+def disrupt(wh: TableSource, spec: ShockSpec, region: str | None = None, lead_years: int = 1) -> Result:
     """Simulate ``spec``: supply lost (world and EU sourcing) and, with ``region``, the affected need per year
     and asset class, mitigations, exposed companies and projects."""
     from critmat import risk_report as rr
@@ -298,7 +299,7 @@ def disrupt(wh: Any, spec: ShockSpec, region: str | None = None, lead_years: int
 
 
 @answer
-def components(wh: Any) -> Result:
+def components(wh: TableSource) -> Result:
     """The components and the country shares of their production."""
     comps = wh.table("components").merge(
         wh.table("component_supply").pivot_table(index="component_id", columns="country_iso3",
@@ -314,7 +315,7 @@ def components(wh: Any) -> Result:
 
 
 @answer
-def disrupt_component(wh: Any, region: str, component: str, country: str = "CHN", share: float = 1.0,
+def disrupt_component(wh: TableSource, region: str, component: str, country: str = "CHN", share: float = 1.0,
                       months: float = 12.0, start: dt.date | None = None, scenario: str = "baseline") -> Result:
     """A country withholds a component: projects and fleet units delayed in the window, tonnes withheld and the
     companies depending on the component's materials."""
@@ -350,7 +351,7 @@ def disrupt_component(wh: Any, region: str, component: str, country: str = "CHN"
 
 
 @answer
-def benchmarks(wh: Any, region: str = "nh-fl", scenario: str = "baseline", crm_only: bool = True) -> Result:
+def benchmarks(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", crm_only: bool = True) -> Result:
     """The four CRMA 2030 benchmarks per material held by the region, with the indicators critmat can
     compute and, per cell, why not where it cannot."""
     from critmat import risk_report as rr

@@ -8,12 +8,13 @@ The default run of each bundled scenario (deterministic, the scenario's years) i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from critmat.services.base import Result, records
 from critmat.services.context import answer
 
 if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
     import pandas as pd
 
     from critmat.flows import FlowsResult
@@ -26,7 +27,7 @@ SUMMARY_COLUMNS = ["material", "outflow_t", "reused_t", "secondary_supply_t", "l
                    "meets_benchmark"]
 
 
-def _stored(wh: Any, region: str, scenario: str) -> FlowsResult | None:
+def _stored(wh: TableSource, region: str, scenario: str) -> FlowsResult | None:
     import numpy as np
 
     from critmat.flows import FlowsResult
@@ -45,7 +46,7 @@ def _stored(wh: Any, region: str, scenario: str) -> FlowsResult | None:
                        not_sampled=tuple(m["not_sampled"]), **frames)
 
 
-def materials_of(wh: Any, material: str | None) -> list[str] | None:
+def materials_of(wh: TableSource, material: str | None) -> list[str] | None:
     """The element ids a ``--material`` option names (a group gives its members)."""
     from critmat.knowledge import groups, material_index
 
@@ -56,7 +57,7 @@ def materials_of(wh: Any, material: str | None) -> list[str] | None:
     return g.get(mid, [mid])
 
 
-def run(wh: Any, region: str = "nh-fl", scenario: str = "baseline", *, start: int | None = None,
+def run(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", *, start: int | None = None,
         end: int | None = None, materials: Sequence[str] | None = None, draws: int = 0, seed: int = 0,
         level: str = "region", progress: Callable[[int, int], None] | None = None) -> FlowsResult:
     """The flows model's result (do not mutate: it is shared for the life of the build)."""
@@ -158,7 +159,7 @@ def table(res: FlowsResult, by: str) -> pd.DataFrame:
 
 
 @answer
-def flows(wh: Any, region: str = "nh-fl", scenario: str = "baseline", material: str | None = None,
+def flows(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", material: str | None = None,
           start: int | None = None, end: int | None = None, draws: int = 0, seed: int = 0, level: str = "region",
           by: str = "material", progress: Callable[[int, int], None] | None = None) -> Result:
     """End-of-life flows: ``frame`` = the long rows at ``level``, ``sections`` = the table ``by`` material

@@ -3,17 +3,20 @@ stage, HHI, China's share, CRMA flags, export controls), each figure with its so
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from critmat.services.base import Result
 from critmat.services.context import answer
+
+if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
 
 LIST_TITLES = {"2023": "EU critical raw materials 2023 (COM(2023)160; Reg. (EU) 2024/1252 Annex II)",
                "srm": "Strategic raw materials (Reg. (EU) 2024/1252 Annex I)", "all": "All materials"}
 
 
 @answer
-def material_list(wh: Any, which: str = "2023") -> Result:
+def material_list(wh: TableSource, which: str = "2023") -> Result:
     """Materials of a list (2023 | srm | all) with their list memberships and 2023 SR and EI."""
     from critmat.errors import UnknownIdError
     from critmat.knowledge import list_materials
@@ -27,7 +30,7 @@ def material_list(wh: Any, which: str = "2023") -> Result:
 
 
 @answer
-def profile(wh: Any, name: str) -> Result:
+def profile(wh: TableSource, name: str) -> Result:
     """One material's profile: ``doc`` = the whole profile; ``frame`` = its supplier rows (material_id,
     stage, scope, country, share 0..1, source_id)."""
     import pandas as pd

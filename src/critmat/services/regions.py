@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from critmat.services.base import Result, Section
 from critmat.services.context import answer
+
+if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
 
 ASSET_COLUMNS = ["asset_id", "name", "asset_class", "status", "commissioning_year", "capacity_mw",
                  "length_km", "units", "municipality_code", "source_id"]
@@ -14,7 +17,7 @@ SUMMARY_CAPTION = ("units: turbines, transformer stations or cars; capacity_mw: 
                    "of cable")
 
 
-def region(wh: Any, region_id: str = "nh-fl") -> Any:
+def region(wh: TableSource, region_id: str = "nh-fl") -> Any:
     """The region pack as the build validated it (:class:`critmat.regions.Region`; shared per build)."""
     from critmat.services.context import memo
     from critmat.warehouse import access
@@ -25,7 +28,7 @@ def region(wh: Any, region_id: str = "nh-fl") -> Any:
 
 
 @answer
-def regions(wh: Any) -> Result:
+def regions(wh: TableSource) -> Result:
     """The region packs in the warehouse: id, name, provinces, boundary year, origin (bundled | built), path."""
     import json
 
@@ -44,7 +47,7 @@ def regions(wh: Any) -> Result:
 
 
 @answer
-def assets(wh: Any, region_id: str = "nh-fl", asset_class: str | None = None, status: str | None = None,
+def assets(wh: TableSource, region_id: str = "nh-fl", asset_class: str | None = None, status: str | None = None,
            all_columns: bool = True) -> Result:
     """The strategic asset registry (wind, solar, data centres, grid, cars), each row with its source."""
     from critmat.errors import UnknownIdError
@@ -75,7 +78,7 @@ def assets(wh: Any, region_id: str = "nh-fl", asset_class: str | None = None, st
 
 
 @answer
-def summary(wh: Any, region_id: str = "nh-fl") -> Result:
+def summary(wh: TableSource, region_id: str = "nh-fl") -> Result:
     """Per asset class and status: rows, units, capacity (MW) and cable length (km), with the config,
     the coverage statements and what the build did not find."""
     from critmat.regions import summary as class_summary
@@ -101,7 +104,7 @@ def summary(wh: Any, region_id: str = "nh-fl") -> Result:
 
 
 @answer
-def table(wh: Any, region_id: str, name: str) -> Result:
+def table(wh: TableSource, region_id: str, name: str) -> Result:
     """One table of the region pack (municipalities, assets, boundaries, coverage ...)."""
     from critmat.errors import UnknownIdError
     from critmat.regions import REGION_TABLES

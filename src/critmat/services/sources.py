@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from critmat.services.base import Result, Section
 from critmat.services.context import answer
 
+if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
+
 
 @answer
-def provenance(wh: Any) -> Result:
+def provenance(wh: TableSource) -> Result:
     """Per table: dataset, package, source ids, vintage, rows and the sha256 of its file."""
     df = wh.provenance[["dataset", "package", "source_ids", "vintage", "rows", "sha256"]].copy()
     shown = df.assign(sha256=df["sha256"].str.slice(0, 12) + "…")
@@ -19,7 +22,7 @@ def provenance(wh: Any) -> Result:
 
 
 @answer
-def registry(wh: Any) -> Result:
+def registry(wh: TableSource) -> Result:
     """The source registry: publisher, title, vintage, licence and url of every source."""
     df = wh.table("sources")[["source_id", "kind", "publisher", "title", "vintage", "licence", "url"]]
     return Result(df, title="Source registry")

@@ -8,18 +8,19 @@ is read from the warehouse (computed at build); other parameters run the model (
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from critmat.services.base import Result, flag_groups, group_ids
 from critmat.services.context import answer
 
 if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
     import pandas as pd
 
     from critmat.stock import StockInputs
 
 
-def inputs(wh: Any, region: str = "nh-fl", scale: bool = False) -> StockInputs:
+def inputs(wh: TableSource, region: str = "nh-fl", scale: bool = False) -> StockInputs:
     """The stock model's inputs for ``region`` from the warehouse (shared per build; do not mutate)."""
     from critmat.services.context import memo
     from critmat.stock import load_inputs
@@ -31,7 +32,7 @@ def inputs(wh: Any, region: str = "nh-fl", scale: bool = False) -> StockInputs:
     return memo(wh, ("stock_inputs", str(region), scale), lambda: load_inputs(str(region), source=wh, scale=scale))
 
 
-def run(wh: Any, region: str = "nh-fl", draws: int = 1000, seed: int = 0, pipeline: bool = False,
+def run(wh: TableSource, region: str = "nh-fl", draws: int = 1000, seed: int = 0, pipeline: bool = False,
         scale: bool = False, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """The long stock frame (region, area_type, area, asset_class, material, variable, unit, value)."""
     from critmat.services.context import memo
@@ -53,7 +54,7 @@ def run(wh: Any, region: str = "nh-fl", draws: int = 1000, seed: int = 0, pipeli
 
 
 @answer
-def stock(wh: Any, region: str = "nh-fl", by: str = "material", material: str | None = None, draws: int = 1000,
+def stock(wh: TableSource, region: str = "nh-fl", by: str = "material", material: str | None = None, draws: int = 1000,
           seed: int = 0, pipeline: bool = False, scale: bool = False, top: int | None = None,
           progress: Callable[[int, int], None] | None = None) -> Result:
     """Tonnes per material (``by`` material | asset_class | municipality | province) with the 90 % band."""

@@ -123,6 +123,9 @@ def material_groups(src: TableSource, group_ids: Any = None) -> dict[str, list[s
     """Material group id → sorted member ids (all groups, or only ``group_ids``)."""
     mg = src.table("material_groups")
     if group_ids is not None:
+        unknown = sorted(set(group_ids) - set(mg["group_id"].astype(str)))
+        if unknown:
+            raise UnknownIdError(f"unknown material group '{unknown[0]}' (not in reference material_groups)")
         mg = mg[mg["group_id"].isin(list(group_ids))]
     return {str(g): sorted(map(str, m)) for g, m in mg.groupby("group_id")["material_id"]}
 

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from critmat.warehouse.access import TableSource
 
 STOCK_DRAWS = 1000
 SEED = 0
@@ -89,7 +92,7 @@ def compute(src: Any, inputs_hash: str, say: Callable[[str], None] | None = None
     return out
 
 
-def stored(wh: Any, kind: str, region: str, scenario: str, params: dict[str, Any]) -> dict[str, Any] | None:
+def stored(wh: TableSource, kind: str, region: str, scenario: str, params: dict[str, Any]) -> dict[str, Any] | None:
     """The ``results`` row of a stored run with exactly these parameters (meta decoded), or None."""
     if wh is None or not hasattr(wh, "sql") or not wh.has("results"):
         return None
@@ -102,7 +105,7 @@ def stored(wh: Any, kind: str, region: str, scenario: str, params: dict[str, Any
     return row
 
 
-def read(wh: Any, table: str, region: str, scenario: str) -> pd.DataFrame:
+def read(wh: TableSource, table: str, region: str, scenario: str) -> pd.DataFrame:
     """The rows of one stored run (parameters bound; the table name is one of this module's)."""
     if table not in ("result_stock", "result_flows", *(f"result_flows_{k}" for k in FLOW_FRAMES)):
         raise ValueError(f"not a result table: {table!r}")
