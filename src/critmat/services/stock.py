@@ -58,11 +58,14 @@ def stock(wh: TableSource, region: str = "nh-fl", by: str = "material", material
           seed: int = 0, pipeline: bool = False, scale: bool = False, top: int | None = None,
           progress: Callable[[int, int], None] | None = None) -> Result:
     """Tonnes per material (``by`` material | asset_class | municipality | province) with the 90 % band."""
-    from critmat.knowledge import material_index
     from critmat.stock import summarize
 
     inp = inputs(wh, region, scale)
-    mat = material_index(wh).resolve(material) if material is not None else None
+    mat = None
+    if material is not None:
+        from critmat.knowledge import material_index
+
+        mat = material_index(wh).resolve(material)
     table = summarize(run(wh, region, draws, seed, pipeline, scale, progress), by=by, material=mat,
                       municipalities=inp.municipalities)
     if inp.scaling is not None:

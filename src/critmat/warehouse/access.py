@@ -8,6 +8,7 @@ intensities, the material groups, a scenario, a shock, the stream specs. None of
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -81,6 +82,27 @@ def _rows(src: TableSource, table: str, column: str, value: str) -> pd.DataFrame
     return df[df[column] == value].reset_index(drop=True)
 
 
+class RegionTables(Mapping):
+    """A region's tables, each read from the warehouse when first asked for (a question about the stock
+    never reads the pack's boundary polygons)."""
+
+    def __init__(self, src: TableSource, region_id: str, names: list[str]) -> None:
+        self._src, self._region, self._names, self._frames = src, region_id, list(names), {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._frames:
+            self._frames[name] = _rows(self._src, name, "region_id", self._region)
+        return self._frames[name]
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 def region_ids(src: TableSource) -> list[str]:
     """Ids of the region packs in the warehouse."""
     return sorted(src.table("regions")["region_id"]) if src.has("regions") else []
@@ -108,10 +130,10 @@ def region(src: TableSource, region_id: str | Path) -> Region:
         raise UnknownIdError(f"unknown region '{region_id}' (known: {', '.join(region_ids(src)) or 'none'}; "
                              "build one with `critmat region build`)")
     r = row.iloc[0]
-    names = [n for n in str(r["resources"]).split(",") if n]
-    tables = {n: _rows(src, n, "region_id", str(region_id)) for n in names if src.has(n)}
-    return Region(config=RegionConfig.model_validate_json(r["config_json"]), path=Path(r["path"]), tables=tables,
-                  files={n: Path(f"warehouse:{n}") for n in tables})
+    names = [n for n in str(r["resources"]).split(",") if n and src.has(n)]
+    tables = RegionTables(src, str(region_id), names)
+    return Region(config=RegionConfig.model_validate_json(r["config_json"]), path=Path(r["path"]),
+                  tables=tables, files={n: Path(f"warehouse:{n}") for n in names})  # type: ignore[arg-type]
 
 
 def intensities(src: TableSource) -> tuple[pd.DataFrame, pd.DataFrame]:

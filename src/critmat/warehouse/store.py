@@ -407,7 +407,7 @@ class Warehouse:
                 raise
             raise CritmatError(f"{self.path}: cannot open the warehouse ({' '.join(str(exc).split())[:160]}); "
                                f"it may be corrupt: {REBUILD_HINT}") from None
-        self._tables = set(self._con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"])
+        self._tables = {r[0] for r in self._con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
 
     def tables(self) -> list[str]:
         return sorted(self._tables)
