@@ -43,6 +43,13 @@ class Result:
     doc: Any = None
     sections: list[Section] = field(default_factory=list)
 
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if name == "doc" and callable(value):  # a document built on first use (a table face never needs it)
+            value = value()
+            object.__setattr__(self, "doc", value)
+        return value
+
     def document(self) -> Any:
         """The JSON-ready document: ``doc``, or the rows of ``frame``."""
         if self.doc is not None:

@@ -122,7 +122,7 @@ def answer(fn: Callable[..., Any]) -> Callable[..., Any]:
     lookup. Not kept: calls with a progress callback, or naming a file or folder (``/``, ``.yaml``: it may
     change between calls). Callers get a shallow copy (rebinding its attributes is safe; the frames are
     shared: do not mutate them)."""
-    import dataclasses
+    import copy
     import datetime as dt
     import functools
 
@@ -133,7 +133,8 @@ def answer(fn: Callable[..., Any]) -> Callable[..., Any]:
                 isinstance(v, (str, Path)) and ("/" in str(v) or str(v).endswith((".yaml", ".yml"))) for v in named):
             return fn(wh, *args, **kwargs)
         key = (fn.__module__, fn.__qualname__, repr(args), repr(sorted(kwargs.items())), dt.date.today())
-        res = memo(wh, key, lambda: fn(wh, *args, **kwargs))
-        return dataclasses.replace(res, sections=list(res.sections), params=dict(res.params))
+        res = copy.copy(memo(wh, key, lambda: fn(wh, *args, **kwargs)))  # a lazy document stays lazy
+        res.sections, res.params = list(res.sections), dict(res.params)
+        return res
 
     return wrapper

@@ -145,7 +145,7 @@ def exposure(wh: TableSource, region: str, material: str | None = None, stage: s
     mats = mats.reset_index(drop=True)
     years = f"{rep.years[0]}–{rep.years[-1]}"
     full = flag_groups(mats[cols + [c for c in DETAIL_COLUMNS if c in mats]], "material_id", groups)
-    doc = {"region": rep.region_id, "on": day.isoformat(), "horizon_years": rep.years,
+    doc = lambda: {"region": rep.region_id, "on": day.isoformat(), "horizon_years": rep.years,
            "score": f"exposure_score = need_t_per_yr x SR (EC 2023); need: {rep.need_basis}",
            "materials": records(full), "crm_only": rep.crm_only,
            "views": {k: {"method": METHODS[k], "rows": records(v)} for k, v in rep.views.items()},

@@ -174,7 +174,7 @@ def flows(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", ma
     res = run(wh, region, scenario, start=start, end=end, materials=materials_of(wh, material), draws=draws,
               seed=seed, level=level, progress=progress)
     rows = level_rows(res, level)
-    doc = {"region": res.region, "scenario": res.scenario.name, "years": [int(res.years[0]), int(res.years[-1])],
+    doc = lambda: {"region": res.region, "scenario": res.scenario.name, "years": [int(res.years[0]), int(res.years[-1])],
            "benchmark": res.benchmark, "draws": res.n_draws, "notes": res.notes,
            "central": ("median of the draws (variables *_p50); variables without a suffix are the deterministic "
                        "run") if res.n_draws else "deterministic run", "sampled": list(res.sampled),
