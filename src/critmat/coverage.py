@@ -47,32 +47,40 @@ class CoverageResult:
                 "sources": self.sources, "rows": self.frame.to_dict(orient="records")}
 
 
-def coverage_notes() -> pd.DataFrame:
-    """Curated explanations per listed material (intensities package, ``material_coverage_notes``)."""
-    from critmat.catalog.package import bundled_frames
+def coverage_notes(source=None) -> pd.DataFrame:
+    """Curated explanations per listed material (intensities package, ``material_coverage_notes``), from
+    ``source`` (the warehouse) or the bundled packages."""
+    if source is not None:
+        n = source.table("material_coverage_notes") if source.has("material_coverage_notes") else None
+    else:
+        from critmat.catalog.package import bundled_frames
 
-    frames = bundled_frames("reference", "intensities")
-    n = frames.get("material_coverage_notes")
+        n = bundled_frames("reference", "intensities").get("material_coverage_notes")
     if n is None:
         return pd.DataFrame(columns=["material_id", "status", "reason", "searched", "source_id"])
     return n.rename(columns={"coverage_status": "status"})
 
 
 def crm_coverage(region: str | Path = "nh-fl", *, n_draws: int = 200, seed: int = 0,
-                 loaded=None) -> CoverageResult:
-    """Tonnes held per EU-listed material in ``region`` (stock: operational + under construction), or why none."""
+                 loaded=None, source=None) -> CoverageResult:
+    """Tonnes held per EU-listed material in ``region`` (stock: operational + under construction), or why none.
+    ``source``: the warehouse to read everything from (None: the package files)."""
     from critmat import stock
-    from critmat.regions import reference_frames
 
-    inputs = stock.load_inputs(region, groups=COVERAGE_GROUPS, loaded=loaded)
+    inputs = stock.load_inputs(region, groups=COVERAGE_GROUPS, loaded=loaded, source=source)
     res = stock.regional_stock(inputs, n_draws=n_draws, seed=seed)
     w = inventory.wide(res)
     reg = w[w["area_type"] == "region"]
     totals = reg[reg["asset_class"] == inventory.ALL_CLASSES][["material", "mass_t", "low_t", "high_t"]]
     by_class = reg[reg["asset_class"] != inventory.ALL_CLASSES][["asset_class", "material", "mass_t"]]
-    ref = reference_frames()
-    mats = ref["materials"]
-    frame = model.crm_coverage(totals, by_class, ref["material_lists"], dict(zip(mats["material_id"], mats["name"])),
-                               coverage_notes())
+    if source is not None:
+        mats, lists = source.table("materials"), source.table("material_lists")
+    else:
+        from critmat.regions import reference_frames
+
+        ref = reference_frames()
+        mats, lists = ref["materials"], ref["material_lists"]
+    frame = model.crm_coverage(totals, by_class, lists, dict(zip(mats["material_id"], mats["name"])),
+                               coverage_notes(source))
     return CoverageResult(frame=frame, region=inputs.region_id, params={"draws": n_draws, "seed": seed,
                                                                         "statuses": list(inventory.STOCK_STATUSES)})

@@ -24,7 +24,7 @@ from critmat.cli.common import (
     err,
     warehouse,
 )
-from critmat.cli.output import Format, emit, show, to_json
+from critmat.cli.output import Format, show, to_json
 
 PROGRESS_MIN_DRAWS = 2000  # show a progress bar for Monte Carlo runs at least this large (on a terminal)
 LEVELS = ("region", "province", "municipality", "all")  # = critmat.services.flows.LEVELS (kept light here)
@@ -108,22 +108,21 @@ def register(app: typer.Typer) -> None:
         show(res, Format(fmt.value))
 
     @scenario_app.command("list")
-    def scenario_list(fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP)) -> None:
+    def scenario_list(fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+                      db: DbOption = None) -> None:
         """The bundled scenarios (their descriptions: --format json or `critmat scenario show NAME`)."""
-        from critmat.specs.scenarios import list_scenarios
+        from critmat.services.flows import scenarios
 
-        table = list_scenarios()
-        if fmt is Format.table:
-            table = table.drop(columns="description")
-        emit(table, fmt, title="Flow scenarios", caption="critmat scenario show NAME; critmat flows --scenario NAME")
+        show(scenarios(warehouse(db)), fmt)
 
     @scenario_app.command("show")
     def scenario_show(name: str = typer.Argument(..., help="Scenario name or YAML file."),
-                      fmt: str = typer.Option("yaml", "--format", "-f", help="yaml | json")) -> None:
+                      fmt: str = typer.Option("yaml", "--format", "-f", help="yaml | json"),
+                      db: DbOption = None) -> None:
         """A scenario with `extends` resolved, as YAML (or JSON)."""
-        from critmat.specs.scenarios import load_scenario
+        from critmat.flows import scenario_spec
 
-        sc = load_scenario(name)
+        sc = scenario_spec(name, warehouse(db))
         if _choice(fmt, ("yaml", "json"), "--format") == "json":
             sys.stdout.write(to_json(sc.to_dict()) + "\n")
         else:

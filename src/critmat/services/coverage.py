@@ -30,7 +30,8 @@ def crm_coverage(wh: TableSource = None, region: str | Path = "nh-fl", draws: in
     from critmat import coverage
     from critmat.services.base import Result
 
-    r = coverage.crm_coverage(region, n_draws=draws, seed=seed, loaded=_region(wh, region))
+    src = wh if wh is not None and hasattr(wh, "has") and wh.has("regions") else None
+    r = coverage.crm_coverage(region, n_draws=draws, seed=seed, loaded=_region(wh, region), source=src)
     return Result(r.frame, title=r.title,
                   caption="t; low_t/high_t = 5th/95th percentiles of the draws; held = stock of operational and "
                           "under-construction assets; bauxite counted as aluminium metal, fluorspar as the CaF2 "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from critmat.services.base import Result, records
+from critmat.services.base import Result, Section, records
 from critmat.services.context import answer
 
 if TYPE_CHECKING:
@@ -196,3 +196,21 @@ def flows(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", ma
                   params={"region": res.region, "scenario": res.scenario.name, "years": [y0, y1], "draws": draws,
                           "seed": seed, "level": level, "by": by, "material": material},
                   doc=doc, sections=[Section("table", table(res, by), title, caption)])
+
+
+@answer
+def scenarios(wh: TableSource) -> Result:
+    """The bundled flow scenarios (stored by the build): name, title, extends, description."""
+    import pandas as pd
+
+    from critmat.warehouse import access
+
+    rows = []
+    for name in access.spec_names(wh, "scenario"):
+        s = access.scenario(wh, name)
+        rows.append({"name": name, "title": s.title, "extends": s.extends or "",
+                     "description": " ".join(s.description.split())})
+    df = pd.DataFrame(rows, columns=["name", "title", "extends", "description"])
+    caption = "critmat scenario show NAME; critmat flows --scenario NAME"
+    return Result(df, title="Flow scenarios", caption=caption,
+                  sections=[Section("scenarios", df.drop(columns="description"), "Flow scenarios", caption)])
