@@ -19,6 +19,9 @@ def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     old = os.environ.get("CRITMAT_HOME")
     home = tmp_path_factory.mktemp("critmat_session_home")
     os.environ["CRITMAT_HOME"] = str(home)
+    # builds inside tests (changed packages, imports, faults) skip the stored results: ~2 s instead of ~15 s;
+    # the session's warehouse (below) has them, and tests/test_services.py checks they equal the models
+    os.environ.setdefault("CRITMAT_BUILD_RESULTS", "0")
     yield home
     if old is None:
         os.environ.pop("CRITMAT_HOME", None)
@@ -54,7 +57,7 @@ def warehouse_db(_session_home: Path, tmp_path_factory: pytest.TempPathFactory) 
     from critmat.warehouse import build
 
     path = tmp_path_factory.mktemp("warehouse") / "critmat.duckdb"
-    build(path)
+    build(path, results=True)
     return path
 
 

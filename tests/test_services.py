@@ -145,8 +145,8 @@ def test_read_commands_answer_the_same_without_the_data_folder(tmp_path: Path) -
         assert p.returncode == 0, p.stderr[-3000:]
         return json.loads(p.stdout)
 
-    built = subprocess.run([sys.executable, "-m", "critmat", "build"], capture_output=True, text=True, env=env,
-                           timeout=600)
+    built = subprocess.run([sys.executable, "-m", "critmat", "build", "--results"], capture_output=True, text=True,
+                           env=env, timeout=600)
     assert built.returncode == 0, built.stderr[-2000:]
     before = tour()
     (pkg / "critmat" / "data").rename(pkg / "data-moved-away")
@@ -169,7 +169,7 @@ def test_a_changed_region_pack_changes_every_answer_after_rebuild(tmp_path: Path
     shutil.copytree(bundled_regions_dir() / "nh-fl", pack)
     monkeypatch.setenv("CRITMAT_HOME", str(home))
     db = tmp_path / "wh.duckdb"
-    build(db)
+    build(db, results=True)
     context.clear()
     on = dt.date.fromisoformat(ON)
 
@@ -194,7 +194,7 @@ def test_a_changed_region_pack_changes_every_answer_after_rebuild(tmp_path: Path
                      & (assets["status"] == "operational") & ~assets["asset_id"].isin(referenced)]
     assert len(magnets), "the bundled pack should hold an operational asset with NdFeB magnets"
     assets.drop(index=magnets.index[0]).to_csv(pack / "assets.csv", index=False)
-    build(db)
+    build(db, results=True)
     second = answers()
     assert second["assets"] == first["assets"] - 1 and second["summary_rows"] == first["summary_rows"] - 1
     for key in ("stock_nd", "stock_nd_draws", "flows_nd", "exposure_nd"):

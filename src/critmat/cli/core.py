@@ -13,7 +13,12 @@ from critmat.cli.output import Format, show
 data_app = typer.Typer(help="Import publisher files and manage data packages.", no_args_is_help=True)
 
 
-def build(db: DbOption = None) -> None:
+def build(db: DbOption = None,
+          results: Annotated[bool, typer.Option("--results/--no-results", help="Also compute the default stock "
+                                                "(1,000 draws) and the flows of every bundled scenario for every "
+                                                "region pack, so that asking for them is a query (default; "
+                                                "CRITMAT_BUILD_RESULTS=0 turns it off). Without: computed on "
+                                                "first use, same numbers.")] = True) -> None:
     """Validate every data package and (re)build the warehouse atomically.
 
     Other commands build the warehouse on first use and rebuild it when an input changed; run this after
@@ -27,7 +32,7 @@ def build(db: DbOption = None) -> None:
     check_db(db)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
         task = bar.add_task("building")
-        report = do_build(db, progress=lambda m: bar.update(task, description=f"building: {m}"))
+        report = do_build(db, progress=lambda m: bar.update(task, description=f"building: {m}"), results=results)
     err.print(f"[green]built[/] {report.path} ({sum(report.tables.values()):,} rows in {len(report.tables)} "
               f"tables, {report.seconds:.1f} s)")
 
