@@ -111,7 +111,20 @@ def risk_data(wh: Warehouse) -> RiskData:
 
 
 def indicators(data: RiskData, on: dt.date | None = None, destination: str | None = "NLD") -> pd.DataFrame:
-    """Risk indicators of every material (:func:`critmat.models.exposure.material_indicators`)."""
+    """Risk indicators of every material (:func:`critmat.models.exposure.material_indicators`); computed
+    once per warehouse build, day and destination when the data come from a warehouse (a copy is returned)."""
+    from critmat.warehouse.access import is_warehouse
+
+    if is_warehouse(data.wh, "materials"):
+        from critmat.services.context import memo
+
+        day = on or dt.date.today()
+        return memo(data.wh, ("indicators", day.isoformat(), destination),
+                    lambda: _indicators(data, day, destination)).copy()
+    return _indicators(data, on, destination)
+
+
+def _indicators(data: RiskData, on: dt.date | None, destination: str | None) -> pd.DataFrame:
     return exposure.material_indicators(data.materials, data.supply_shares, data.criticality, groups=data.groups,
                                         measures=data.measures, measure_materials=data.measure_materials,
                                         on=on or dt.date.today(), eu_members=data.eu_members,
