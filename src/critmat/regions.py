@@ -223,6 +223,11 @@ def check_region(reg: Region, technologies: pd.DataFrame | None = None) -> None:
             _fail(reg, "municipalities", bad[0], "province_code", mun.at[bad[0], "province_code"],
                   f"province not in the region's provinces {list(cfg.provinces)}")
         lat, lon = _num(mun, "lat"), _num(mun, "lon")
+        half = np.flatnonzero(np.isnan(lat) != np.isnan(lon))
+        if len(half):
+            i = mun.index[half[0]]
+            col = "lon" if np.isnan(lon[half[0]]) else "lat"
+            _fail(reg, "municipalities", i, col, mun.at[i, col], "lat and lon are given together (one is empty)")
         for pos in np.flatnonzero(~np.isnan(lat) & ~_in_bbox_arr(lat, lon, NL_LAND_BBOX)):
             i, r = mun.index[pos], mun.iloc[pos]
             if pd.notna(r["lat"]) and not _in_bbox(r["lat"], r["lon"], NL_LAND_BBOX):

@@ -36,9 +36,11 @@ def register(app: typer.Typer) -> None:
         cars. One row per wind farm, solar park, data centre, cable class or car fleet, each with its source_id.
         """
         from critmat.services import regions as service
+        from critmat.warehouse.access import is_folder
 
-        with busy(f"loading region {region}"):
-            res = service.assets(warehouse(db), region, asset_class, status, all_columns or fmt is not Format.table)
+        with busy(f"loading region {region}"):  # a pack folder is read from its files: no warehouse needed
+            wh = None if is_folder(region) else warehouse(db)
+            res = service.assets(wh, region, asset_class, status, all_columns or fmt is not Format.table)
         show(res, fmt)
 
     @region_app.command("list")
