@@ -201,3 +201,18 @@ def test_a_changed_region_pack_changes_every_answer_after_rebuild(tmp_path: Path
         assert second[key] < first[key], key
     assert second["exposure_nd"] == pytest.approx(second["stock_nd"], rel=1e-9)
     context.clear()
+
+
+def test_region_compare_prints_the_comparison_service(wh, warehouse_db: Path) -> None:
+    from io import StringIO
+
+    from critmat.services.compare import provinces
+
+    res = runner.invoke(app, ["region", "compare", "-m", "neodymium", "--db", str(warehouse_db), "-f", "csv"])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(StringIO(res.stdout))
+    want = provinces(wh, material="neodymium").frame
+    assert list(got.columns) == list(want.columns) and len(got) == len(want) == 2
+    assert got["stock_t"].sum() == pytest.approx(want["stock_t"].sum())
+    nd = stock.stock(wh, "nh-fl", material="neodymium").frame.set_index("material").loc["neodymium", "mass_t"]
+    assert got["stock_t"].sum() == pytest.approx(nd, rel=1e-9)  # provinces add up to the region's stock

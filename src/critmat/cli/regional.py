@@ -43,6 +43,24 @@ def register(app: typer.Typer) -> None:
             res = service.assets(wh, region, asset_class, status, all_columns or fmt is not Format.table)
         show(res, fmt)
 
+    @region_app.command("compare")
+    def compare_cmd(
+        region: list[str] = typer.Option(None, "--region", "-r", help="Region pack (repeatable); default: every "
+                                         "region pack in the warehouse (e.g. after `region build --all-provinces`)."),
+        material: str | None = typer.Option(None, "--material", "-m", help="Only this material or group."),
+        scenario: str = typer.Option("baseline", "--scenario", "-s", help="Flow scenario for outflow and recovery."),
+        fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+        db: DbOption = None,
+    ) -> None:
+        """Province by province: stock with its band, end-of-life outflow, secondary supply, own demand and
+        EoL-RIR over the scenario's years, and each province's share (services.compare.provinces)."""
+        from critmat.services.compare import provinces
+
+        wh = warehouse(db)
+        with busy("comparing provinces"):
+            res = provinces(wh, region or None, material=material, scenario=scenario)
+        show(res, fmt)
+
     @region_app.command("list")
     def list_cmd(fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
                  db: DbOption = None) -> None:
