@@ -52,8 +52,11 @@ def register(app: typer.Typer) -> None:
         fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
         db: DbOption = None,
     ) -> None:
-        """Province by province: stock with its band, end-of-life outflow, secondary supply, own demand and
-        EoL-RIR over the scenario's years, and each province's share (services.compare.provinces)."""
+        """Province by province: stock, end-of-life flows and EoL-RIR side by side.
+
+        Stock with its 5-95 % band and each province's share; outflow, secondary supply, own demand and
+        EoL-RIR summed over the scenario's years; the assets counted per province.
+        """
         from critmat.services.compare import provinces
 
         wh = warehouse(db)
