@@ -626,18 +626,8 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
 def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: TableSource = None,
               start: int | None = None, end: int | None = None, materials: Sequence[str] | None = None,
               n_draws: int | None = None, seed: int = 0, progress: Progress | None = None) -> FlowsResult:
-    """End-of-life flows, demand and circularity indicators of ``region`` under ``scenario``.
-
-    Args:
-        region: region pack id or folder.
-        scenario: bundled name, YAML path or a :class:`~critmat.specs.scenarios.Scenario`.
-        wh: an open warehouse (circularity tables, CRMA benchmark); None → the bundled package, no benchmark.
-        start, end: years of the results (default: the scenario's window); ``start <= end``.
-        materials: material ids to keep (default: all); ids no asset holds are noted (an error if none is held).
-        n_draws: Monte Carlo draws of the single assets' lifetimes (None or 0: deterministic only).
-        seed: random seed (same seed, same bands).
-        progress: ``progress(done, total)`` during the Monte Carlo.
-    """
+    """End-of-life flows, demand and circularity indicators of ``region`` under ``scenario``, as long frames
+    (:class:`FlowsResult`); the arguments are those of :func:`flow_arrays`."""
     return flow_arrays(region, scenario, wh=wh, start=start, end=end, materials=materials, n_draws=n_draws,
                        seed=seed, progress=progress).result()
 

@@ -19,12 +19,16 @@ if TYPE_CHECKING:  # pandas is imported lazily: `critmat --help` stays fast
 
 GROUP_NOTE = ("* a group of elements (e.g. light rare earths = La, Ce, Pr, Nd, Sm): its row is the sum of its "
               "members' rows, which are listed too; do not add them up")
-SIGNIFICANT = 3  # significant digits of non-integer numbers in tables
 PIPED_WIDTH = 160  # table width when stdout is not a terminal and COLUMNS is unset
 
 
-from critmat.services.base import _jsonable, records, to_json  # noqa: E402,F401 - one home, re-exported
-
+from critmat.services.base import (  # noqa: E402,F401 - one home, re-exported for the CLI
+    _jsonable,
+    _needed_decimals,
+    fmt_number,
+    records,
+    to_json,
+)
 
 
 class Format(str, Enum):
@@ -41,37 +45,6 @@ def _is_year(name: str) -> bool:
 
 def _is_coordinate(name: str) -> bool:
     return name.lower() in {"lat", "lon", "latitude", "longitude"}
-
-
-def _sig_decimals(v: float) -> int:
-    """Decimals that show ``SIGNIFICANT`` significant digits of ``v`` (0 from 10**(SIGNIFICANT-1) up)."""
-    a = abs(v)
-    if a == 0 or a >= 10 ** (SIGNIFICANT - 1):
-        return 0
-    return SIGNIFICANT - 1 - math.floor(math.log10(a))
-
-
-def _needed_decimals(v: float) -> int:
-    """The fewest decimals that show ``v`` as well as ``SIGNIFICANT`` significant digits do (5.60 → 1)."""
-    d = _sig_decimals(v)
-    target = round(v, d)
-    return next(n for n in range(d + 1) if round(v, n) == target)
-
-
-def fmt_number(v: float, integral: bool = False, year: bool = False, decimals: int | None = None) -> str:
-    """A number for a table: integers (years without separators), else ``SIGNIFICANT`` significant digits
-    (at most ``decimals`` decimals when given), thousands separators from 1,000 up, never scientific notation
-    above 1e-6."""
-    if year:
-        return str(round(v))
-    if integral or v == 0:
-        return f"{round(v):,}"
-    if abs(v) < 1e-6:
-        return f"{v:.1e}"
-    d = _sig_decimals(v)
-    if decimals is not None:
-        d = min(d, decimals)
-    return f"{v:,.{d}f}"
 
 
 def _column_formatter(name: str, values: list[Any]):

@@ -9,9 +9,6 @@ import typer
 from critmat.cli.common import FORMAT_HELP, PANEL_REGION, REGION_HELP, DbOption, busy, warehouse
 from critmat.cli.output import Format, emit, show
 
-REGION_TABLES = ("summary", "municipalities", "assets", "asset_events", "goods_categories",
-                 "goods_category_materials", "boundaries", "coverage", "match_decisions", "build_inputs")
-
 
 def register(app: typer.Typer) -> None:
     """Add ``assets`` and the ``region`` group to the root app."""

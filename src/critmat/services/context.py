@@ -128,9 +128,11 @@ def answer(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(wh: TableSource, *args: Any, **kwargs: Any) -> Any:
+        from critmat.warehouse.access import is_folder
+
         named = [*args, *kwargs.values()]
         if kwargs.get("progress") is not None or any(
-                isinstance(v, (str, Path)) and ("/" in str(v) or str(v).endswith((".yaml", ".yml"))) for v in named):
+                isinstance(v, (str, Path)) and (is_folder(v) or str(v).endswith((".yaml", ".yml"))) for v in named):
             return fn(wh, *args, **kwargs)
         key = (fn.__module__, fn.__qualname__, repr(args), repr(sorted(kwargs.items())), dt.date.today())
         res = copy.copy(memo(wh, key, lambda: fn(wh, *args, **kwargs)))  # a lazy document stays lazy

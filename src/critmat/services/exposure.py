@@ -13,7 +13,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from critmat.errors import UnknownIdError
-from critmat.services.base import Result, Section, flag_groups, group_ids, records
+from critmat.services.base import Result, Section, flag_groups, fmt_number, group_ids, records
 from critmat.services.context import answer
 
 if TYPE_CHECKING:
@@ -46,7 +46,6 @@ def projects_by_asset(projects: pd.DataFrame) -> pd.DataFrame:
     CSV/JSON keep one row per project and material)."""
     import pandas as pd
 
-    from critmat.cli.output import fmt_number  # a display column: formatted as the tables format numbers
 
     keys = [c for c in ("asset_id", "status", "commissioning_year") if c in projects]
     rows = []
@@ -62,6 +61,18 @@ def projects_by_asset(projects: pd.DataFrame) -> pd.DataFrame:
         if "commissioning_year" in out else out
 
 
+def _question(wh: TableSource, material: str | None, stage: str | None, on: dt.date | None
+              ) -> tuple[dt.date, Any, str | None, set[str]]:
+    """What both risk views start from: the day, the risk data (per build), the material id and group ids."""
+    from critmat.knowledge import material_index
+    from critmat.models.risk import check_stage
+
+    if stage is not None:
+        check_stage(stage)
+    mid = material_index(wh).resolve(material) if material else None
+    return on or dt.date.today(), _risk_data(wh), mid, group_ids(wh.table("materials"))
+
+
 def _risk_data(wh: TableSource) -> Any:
     from critmat import risk_report as rr
     from critmat.services.context import memo
@@ -74,15 +85,8 @@ def supply_risk(wh: TableSource, material: str | None = None, stage: str | None 
                 on: dt.date | None = None) -> Result:
     """SR, EI, HHI and China's share per stage, the CRMA 65 % flag and the controls in force on ``on``."""
     from critmat import risk_report as rr
-    from critmat.knowledge import material_index
-    from critmat.models.risk import check_stage
 
-    if stage is not None:
-        check_stage(stage)
-    day = on or dt.date.today()
-    data = _risk_data(wh)
-    mid = material_index(wh).resolve(material) if material else None
-    groups = group_ids(wh.table("materials"))
+    day, data, mid, groups = _question(wh, material, stage, on)
     table = rr.indicators(data, day)
     table = table[table["sr"].notna() | table["hhi_extraction"].notna() | table["hhi_processing"].notna()]
     table = table.sort_values(["sr", "material_id"], ascending=[False, True], na_position="last")
@@ -112,19 +116,12 @@ def exposure(wh: TableSource, region: str, material: str | None = None, stage: s
     """The region's exposure: materials ranked by need × SR, three ranking views, asset classes, goods
     categories, companies and projects under export controls."""
     from critmat import risk_report as rr
-    from critmat.knowledge import material_index
     from critmat.models.rankings import METHODS, side_by_side
-    from critmat.models.risk import check_stage
     from critmat.services.context import memo
 
     if sort not in SORT_COLUMNS:
         raise UnknownIdError(f"--sort '{sort}': expected one of {', '.join(SORT_COLUMNS)}")
-    if stage is not None:
-        check_stage(stage)
-    day = on or dt.date.today()
-    data = _risk_data(wh)
-    mid = material_index(wh).resolve(material) if material else None
-    groups = group_ids(wh.table("materials"))
+    day, data, mid, groups = _question(wh, material, stage, on)
     rep = memo(wh, ("exposure", str(region), day.isoformat(), not all_materials),
                lambda: rr.exposure_report(data, region, day, crm_only=not all_materials))
     mats = rep.materials

@@ -66,13 +66,13 @@ def run(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", *, s
 
     region, scenario = str(region), str(scenario)
     default = start is None and end is None and materials is None and not draws and seed == 0
-    if default and level in ("region", "province") and not scenario.endswith((".yaml", ".yml")) and "/" not in region:
+    from critmat.warehouse.access import is_folder
+
+    if default and level in ("region", "province") and not scenario.endswith((".yaml", ".yml")) and not is_folder(region):
         hit = memo(wh, ("flows_stored", region, scenario), lambda: _stored(wh, region, scenario))
         if hit is not None:
             return hit
     key = ("flows", region, scenario, start, end, tuple(materials) if materials is not None else None, draws, seed)
-    from critmat.warehouse.access import is_folder
-
     if scenario.endswith((".yaml", ".yml")) or is_folder(region):  # a user's file may change: never kept
         return run_flows(region, scenario, wh=wh, start=start, end=end, materials=materials,
                          n_draws=draws or None, seed=seed, progress=progress)
