@@ -24,6 +24,11 @@ def default_db() -> Path:
     return home() / "critmat.duckdb"
 
 
+def user_regions_dir() -> Path:
+    """Where ``critmat region build`` writes packs (``<CRITMAT_HOME>/regions``)."""
+    return home() / "regions"
+
+
 def imported_dir() -> Path:
     """Where ``critmat data import`` writes the data packages it builds from publisher files."""
     return home() / "packages"

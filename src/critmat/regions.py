@@ -34,7 +34,7 @@ from critmat.catalog.package import (
     write_datapackage,
 )
 from critmat.errors import RegionError, UnknownIdError
-from critmat.paths import bundled_data, bundled_packages, home
+from critmat.paths import bundled_data, bundled_packages, user_regions_dir
 
 # Bounding boxes (WGS84). Land: the 12 provinces incl. the Wadden islands. Sea: the Dutch EEZ of the North Sea.
 NL_LAND_BBOX = (50.70, 53.60, 3.30, 7.25)  # lat_min, lat_max, lon_min, lon_max
@@ -115,11 +115,6 @@ class Region:
 
 def bundled_regions_dir() -> Path:
     return bundled_data() / "regions"
-
-
-def user_regions_dir() -> Path:
-    """Where ``critmat region build`` writes packs (``<CRITMAT_HOME>/regions``)."""
-    return home() / "regions"
 
 
 def _pack_dirs() -> dict[str, tuple[Path, str]]:

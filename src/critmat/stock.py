@@ -158,6 +158,18 @@ def load_inputs(region: str | Path = "nh-fl", groups: Iterable[str] = DEFAULT_GR
                        scaling=scaling)
 
 
+def caption_facts(inputs: StockInputs, pipeline: bool = False) -> dict[str, list[str]]:
+    """What a stock answer names besides its numbers: ``not_counted``, the ids of assets in the counted
+    statuses (planned for the pipeline, else operational and under construction) left out for want of a
+    quantity, and ``sources``, the source ids of the assets and intensities. The build stores them with the
+    default result (:mod:`critmat.warehouse.results`), so that reading it loads no inputs."""
+    statuses = ("planned",) if pipeline else ("operational", "under_construction")
+    ex = inputs.excluded
+    ids = ex.loc[ex["status"].isin(statuses), "asset_id"].tolist() if ex is not None and len(ex) else []
+    srcs = set(inputs.assets["source_id"].dropna()) | set(inputs.intensities["source_id"].dropna())
+    return {"not_counted": [str(i) for i in ids], "sources": sorted(str(x) for x in srcs)}
+
+
 def regional_stock(inputs: StockInputs, *, n_draws: int = 1000, seed: int = 0, pipeline: bool = False,
                    progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Long-format stock (or pipeline) of a region; raises :class:`ModelError` if parts do not sum up."""

@@ -22,13 +22,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from critmat.catalog.fields import Field, get_field
+from critmat.catalog.ident import IDENT_PATTERN, quote_ident
+from critmat.catalog.ident import is_ident as _is_ident
 from critmat.errors import DataError
 
 MAX_REPORTED = 5
 
-#: Names that may reach SQL (package, resource, field and table names): lower-case letters, digits and
-#: underscores, starting with a letter. Checked here and again when quoted (:func:`quote_ident`).
-IDENT_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 #: A resource path: a relative path inside the pack, plain file names ending in ``.csv``.
 PATH_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_\-]*(/[A-Za-z0-9_][A-Za-z0-9_\-]*)*\.csv$"
 
@@ -38,15 +37,6 @@ PACKAGE_CHECKS: dict[str, tuple[str, str]] = {
     "circularity": ("critmat.models.circularity", "check_package"),
     "policy": ("critmat.models.trade", "check_policy_package"),
 }
-
-
-def quote_ident(name: str) -> str:
-    """``name`` as a double-quoted SQL identifier, after checking it against :data:`IDENT_PATTERN`."""
-    import re
-
-    if not isinstance(name, str) or not re.fullmatch(IDENT_PATTERN, name):
-        raise DataError(f"identifier {name!r:.60} is not allowed in SQL (rule: {IDENT_PATTERN})")
-    return '"' + name.replace('"', '""') + '"'
 
 
 class ForeignKey(BaseModel):
@@ -165,12 +155,6 @@ class PackageSpec(BaseModel):
         if dup:
             raise ValueError(f"resource {dup[0]!r} is declared twice")
         return self
-
-
-def _is_ident(v: object) -> bool:
-    import re
-
-    return isinstance(v, str) and re.fullmatch(IDENT_PATTERN, v) is not None
 
 
 def read_spec(pkg_dir: Path) -> PackageSpec:

@@ -103,7 +103,13 @@ def stdout_console() -> Console:
 
 
 def table(df: pd.DataFrame, title: str | None = None, caption: str | None = None, width: int = 120):
-    """A rich Table of ``df`` laid out for ``width`` columns.
+    """A rich Table of ``df`` laid out for ``width`` columns (see :func:`fitted`)."""
+    return fitted(df, title, caption, width)[0]
+
+
+def fitted(df: pd.DataFrame, title: str | None = None, caption: str | None = None, width: int = 120):
+    """A rich Table of ``df`` laid out for ``width`` columns, and its rendering without colour (the text
+    a console without colour prints; rendering it once to check the width is half of a table's cost).
 
     Numbers and identifiers never break inside; prose wraps between words. A table too wide for ``width``
     turns compact (no vertical rules, long snake_case headers broken after underscores), then lets its
@@ -188,22 +194,40 @@ def table(df: pd.DataFrame, title: str | None = None, caption: str | None = None
         return t
 
     t = build(shown)
-    while _too_wide(t, width) and len(shown) > 2:  # an estimate was off: leave out one more column
+    text = _plain(t, width)
+    while _too_wide(text, width) and len(shown) > 2:  # an estimate was off: leave out one more column
         shown.pop()
         t = build(shown)
-    return t
+        text = _plain(t, width)
+    return t, text
 
 
-def _too_wide(renderable: Any, width: int) -> bool:
-    """Whether ``renderable`` laid out in ``width`` columns has lines wider than that."""
+def _plain(renderable: Any, width: int) -> str:
+    """``renderable`` as a console of ``width`` columns without colour prints it."""
     import io
 
     from rich.console import Console
-    from rich.text import Text
 
     probe = Console(width=width, file=io.StringIO(), color_system=None, legacy_windows=False)
     probe.print(renderable, crop=False)
-    return any(Text(line).cell_len > width for line in probe.file.getvalue().splitlines())
+    return probe.file.getvalue()
+
+
+def _too_wide(text: str, width: int) -> bool:
+    """Whether a rendering has lines wider than ``width`` columns."""
+    from rich.cells import cell_len
+
+    return any(cell_len(line) > width for line in text.splitlines())
+
+
+def print_table(console: Console, df: pd.DataFrame, title: str | None = None, caption: str | None = None) -> None:
+    """Print ``df`` as a table laid out for ``console``'s width; a console without colour (a pipe, a file)
+    gets the text the width check rendered, instead of a second rendering."""
+    t, text = fitted(df, title=title, caption=caption, width=console.width)
+    if console.color_system is None and not console.record and console.file is not None:
+        console.file.write(text)
+    else:
+        console.print(t)
 
 
 def emit(df: pd.DataFrame, fmt: Format | str = Format.table, title: str | None = None,
@@ -216,7 +240,7 @@ def emit(df: pd.DataFrame, fmt: Format | str = Format.table, title: str | None =
         sys.stdout.write(to_json(records(df)) + "\n")
     else:
         console = console or stdout_console()
-        console.print(table(df, title=title, caption=caption, width=console.width))
+        print_table(console, df, title=title, caption=caption)
 
 
 def starred(df: pd.DataFrame, caption: str | None, note: str = GROUP_NOTE) -> tuple[pd.DataFrame, str | None]:
@@ -250,4 +274,4 @@ def show(result: Any, fmt: Format | str = Format.table, note: str = GROUP_NOTE) 
         frame, title, caption = ((result.frame, result.title, result.caption) if sec is None
                                  else (sec.frame, sec.title, sec.caption))
         frame, caption = starred(frame, caption, note)
-        console.print(table(frame, title=title, caption=caption or None, width=console.width))
+        print_table(console, frame, title=title, caption=caption or None)

@@ -32,6 +32,22 @@ def inputs(wh: TableSource, region: str = "nh-fl", scale: bool = False) -> Stock
     return memo(wh, ("stock_inputs", str(region), scale), lambda: load_inputs(str(region), source=wh, scale=scale))
 
 
+def _stored(wh: TableSource, region: str, params: dict) -> dict | None:
+    """The ``results`` row of the build's stock run for ``region`` (by id) with ``params``, with its caption
+    facts (:func:`critmat.stock.caption_facts`), or None: then the inputs are loaded."""
+    from critmat.warehouse import results
+    from critmat.warehouse.access import is_folder
+
+    if is_folder(region) or params["scale_to_official"]:
+        return None
+    row = results.stored(wh, "stock", str(region), "pipeline" if params["pipeline"] else "stock", params)
+    return row if row is not None and "sources" in row["meta"] else None
+
+
+def _params(draws: int, seed: int, pipeline: bool, scale: bool) -> dict:
+    return {"draws": int(draws), "seed": int(seed), "pipeline": bool(pipeline), "scale_to_official": bool(scale)}
+
+
 def run(wh: TableSource, region: str = "nh-fl", draws: int = 1000, seed: int = 0, pipeline: bool = False,
         scale: bool = False, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """The long stock frame (region, area_type, area, asset_class, material, variable, unit, value)."""
@@ -41,9 +57,12 @@ def run(wh: TableSource, region: str = "nh-fl", draws: int = 1000, seed: int = 0
 
     from critmat.warehouse.access import is_folder
 
-    inp = inputs(wh, region, scale)
     what = "pipeline" if pipeline else "stock"
-    params = {"draws": int(draws), "seed": int(seed), "pipeline": bool(pipeline), "scale_to_official": bool(scale)}
+    params = _params(draws, seed, pipeline, scale)
+    if _stored(wh, region, params) is not None:  # the build's run: a query, no inputs loaded
+        return memo(wh, ("stock", str(region), what),
+                    lambda: results.read(wh, "result_stock", str(region), what).drop(columns="scenario"))
+    inp = inputs(wh, region, scale)
     if is_folder(region):
         return regional_stock(inp, n_draws=draws, seed=seed, pipeline=pipeline, progress=progress)
     if results.stored(wh, "stock", inp.region_id, what, params) is not None:
@@ -58,17 +77,20 @@ def stock(wh: TableSource, region: str = "nh-fl", by: str = "material", material
           seed: int = 0, pipeline: bool = False, scale: bool = False, top: int | None = None,
           progress: Callable[[int, int], None] | None = None) -> Result:
     """Tonnes per material (``by`` material | asset_class | municipality | province) with the 90 % band."""
-    from critmat.stock import summarize
+    from critmat.stock import caption_facts, summarize
 
-    inp = inputs(wh, region, scale)
+    row = _stored(wh, region, _params(draws, seed, pipeline, scale))
+    inp = inputs(wh, region, scale) if row is None or by == "municipality" else None
+    region_id, scaling = (str(region), None) if inp is None else (inp.region_id, inp.scaling)
+    facts = row["meta"] if row is not None else caption_facts(inp, pipeline)
     mat = None
     if material is not None:
         from critmat.knowledge import material_index
 
         mat = material_index(wh).resolve(material)
     table = summarize(run(wh, region, draws, seed, pipeline, scale, progress), by=by, material=mat,
-                      municipalities=inp.municipalities)
-    if inp.scaling is not None:
+                      municipalities=None if inp is None else inp.municipalities)
+    if scaling is not None:
         table.insert(0, "scaled", True)
     if top is not None:
         table = table.head(top)
@@ -76,18 +98,15 @@ def stock(wh: TableSource, region: str = "nh-fl", by: str = "material", material
     caption = (f"{draws} draws, seed {seed}; mass_t with central intensities (deterministic); median_t, low_t, "
                "high_t = 50th, 5th, 95th percentile of the draws (intensities sampled)" if draws
                else "--draws 0: low_t/high_t with the low/high intensities")
-    if inp.scaling is not None:
+    if scaling is not None:
         caption = ("SCALED to official counts (--scale-to-official): " + "; ".join(
             f"{r.asset_class} {r.scope} x{r.factor:.2f} ({r.counted:g} -> {r.official:g}, {r.source_id})"
-            for r in inp.scaling.itertuples()) + ". " + caption)
-    statuses = ("planned",) if pipeline else ("operational", "under_construction")
-    ex = inp.excluded
-    if ex is not None and len(ex) and ex["status"].isin(statuses).any():
-        ids = ex.loc[ex["status"].isin(statuses), "asset_id"].tolist()
-        caption += f"; not counted (no capacity/length/units): {', '.join(ids)}"
+            for r in scaling.itertuples()) + ". " + caption)
+    if facts["not_counted"]:
+        caption += f"; not counted (no capacity/length/units): {', '.join(facts['not_counted'])}"
     table = flag_groups(table, "material", group_ids(wh.table("materials")))
     units = {c: "t" for c in table.columns if c.endswith("_t")}
-    srcs = sorted(set(inp.assets["source_id"].dropna()) | set(inp.intensities["source_id"].dropna()))
-    return Result(table, title=f"Material {what} of {inp.region_id} by {by}, tonnes", caption=caption, units=units,
-                  sources=srcs, params={"region": inp.region_id, "by": by, "material": mat, "draws": draws,
-                                        "seed": seed, "pipeline": pipeline, "scale_to_official": scale, "top": top})
+    return Result(table, title=f"Material {what} of {region_id} by {by}, tonnes", caption=caption, units=units,
+                  sources=list(facts["sources"]), params={"region": region_id, "by": by, "material": mat,
+                                                         "draws": draws, "seed": seed, "pipeline": pipeline,
+                                                         "scale_to_official": scale, "top": top})

@@ -56,7 +56,7 @@ def _front(df: pd.DataFrame, region: str, scenario: str) -> pd.DataFrame:
 def compute(src: Any, inputs_hash: str, say: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
     """The result tables for every region and bundled scenario in ``src`` (the build's validated frames)."""
     from critmat.flows import run_flows
-    from critmat.stock import load_inputs, regional_stock
+    from critmat.stock import caption_facts, load_inputs, regional_stock
     from critmat.warehouse import access
 
     say = say or (lambda _m: None)
@@ -69,7 +69,7 @@ def compute(src: Any, inputs_hash: str, say: Callable[[str], None] | None = None
             say(f"results: {what} of {rid} ({STOCK_DRAWS} draws)")
             res = regional_stock(inputs, n_draws=STOCK_DRAWS, seed=SEED, pipeline=pipeline)
             stock.append(_front(res, rid, what))
-            index.append(("stock", rid, what, stock_params(pipeline), {}, len(res)))
+            index.append(("stock", rid, what, stock_params(pipeline), caption_facts(inputs, pipeline), len(res)))
         for name in access.spec_names(src, "scenario"):
             say(f"results: flows of {rid}, scenario {name}")
             fr = run_flows(rid, name, wh=src)

@@ -17,14 +17,18 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
 from critmat import __version__
-from critmat.catalog.package import LoadedResource, PackageSpec, quote_ident
+from critmat.catalog.ident import quote_ident
 from critmat.errors import CritmatError, DataError, UnknownIdError
-from critmat.paths import bundled_data, default_db, imported_dir
+from critmat.paths import bundled_data, default_db, imported_dir, user_regions_dir
+
+if TYPE_CHECKING:
+    from critmat.catalog.package import LoadedResource, PackageSpec
 
 Progress = Callable[[str], None]
 
@@ -32,7 +36,6 @@ Progress = Callable[[str], None]
 def discover_packages() -> list[Path]:
     """Package folders: bundled packages, region packs (a pack built with ``critmat region build`` replaces
     the bundled pack of the same id), then imported packages."""
-    from critmat.regions import user_regions_dir
     from critmat.warehouse.staging import is_hidden
 
     def packs(root: Path, marker: str = "resources.yaml") -> dict[str, Path]:
