@@ -91,12 +91,12 @@ def material_profile(wh: Warehouse, query: str, on: dt.date | None = None) -> di
     mid = idx.resolve(query)
     mats = wh.table("materials").set_index("material_id")
     row = mats.loc[mid]
-    lists = wh.table("material_lists")
-    mine = lists[lists.material_id == mid]
-    crit = wh.table("criticality")
-    crit = crit[crit.material_id == mid].sort_values("year")
-    supply = wh.table("supply_shares")
-    supply = supply[supply.material_id == mid].sort_values(["scope", "stage", "share"], ascending=[True, True, False])
+    from critmat.warehouse.access import where
+
+    mine = where(wh, "material_lists", "material_id", mid)
+    crit = where(wh, "criticality", "material_id", mid).sort_values("year")
+    supply = where(wh, "supply_shares", "material_id", mid).sort_values(["scope", "stage", "share"],
+                                                                        ascending=[True, True, False])
     countries = wh.table("countries").set_index("country_iso3")
 
     conc_g = risk.concentration_table(supply[supply.scope == "global"], eu_members=EU27).set_index("stage")
@@ -116,8 +116,7 @@ def material_profile(wh: Warehouse, query: str, on: dt.date | None = None) -> di
     controls = export_controls(wh, mid, on)
     sr_inputs = []
     if wh.has("supply_risk_inputs"):
-        ins = wh.table("supply_risk_inputs")
-        for r in ins[ins.material_id == mid].itertuples():
+        for r in where(wh, "supply_risk_inputs", "material_id", mid).itertuples():
             sr_inputs.append({"stage": r.stage, "sr": _num(r.supply_risk_stage), "import_reliance": _num(r.import_reliance_share),
                               "eol_rir": _num(r.eol_rir_share), "si_sr": _num(r.si_sr), "si_ei": _num(r.si_ei),
                               "supply_basis": r.sr_supply_basis, "source_id": r.source_id})

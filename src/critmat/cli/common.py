@@ -52,5 +52,8 @@ def warehouse(db: Path | None, rebuild: bool = False):
 @contextmanager
 def busy(message: str) -> Iterator[None]:
     """A spinner with ``message`` on stderr while a model runs (shown on a terminal only, then erased)."""
+    if not err.is_terminal:  # nothing would be shown: spare the import and the thread
+        yield
+        return
     with err.status(f"[dim]{message}…"):
         yield

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from critmat.cli.common import (
     FORMAT_HELP,
@@ -91,6 +90,8 @@ def register(app: typer.Typer) -> None:
         console = Console(stderr=True)
         kwargs = dict(material=material, start=start, end=end, draws=draws, seed=seed, level=level, by=by)
         if draws >= PROGRESS_MIN_DRAWS and console.is_terminal:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
             with Progress(TextColumn("Monte Carlo"), BarColumn(), TextColumn("{task.completed}/{task.total} asset "
                           "classes"), TimeElapsedColumn(), console=console, transient=True) as bar:
                 task = bar.add_task("mc", total=None)

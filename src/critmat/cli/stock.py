@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from critmat.cli.common import FORMAT_HELP, MAX_DRAWS, MAX_SEED, PANEL_REGION, REGION_HELP, DbOption, busy, warehouse
 from critmat.cli.output import Format, show
@@ -25,6 +24,8 @@ def _progress(draws: int):
             with busy(f"computing the stock ({draws} Monte Carlo draws)" if draws else "computing the stock"):
                 yield None
             return
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
         with Progress(TextColumn("Monte Carlo"), BarColumn(), TextColumn("{task.completed}/{task.total} cells"),
                       TimeElapsedColumn(), console=console, transient=True) as p:
             task = p.add_task("mc", total=None)

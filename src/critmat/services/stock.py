@@ -88,8 +88,15 @@ def stock(wh: TableSource, region: str = "nh-fl", by: str = "material", material
         from critmat.knowledge import material_index
 
         mat = material_index(wh).resolve(material)
-    table = summarize(run(wh, region, draws, seed, pipeline, scale, progress), by=by, material=mat,
-                      municipalities=None if inp is None else inp.municipalities)
+    if row is not None and by != "municipality":  # the build's run: only the rows this summary shows
+        from critmat.warehouse import results
+
+        kind = "pipeline" if pipeline else "stock"
+        areas = ("province",) if by == "province" else ("region",)
+        long = results.read(wh, "result_stock", str(region), kind, areas).drop(columns="scenario")
+    else:
+        long = run(wh, region, draws, seed, pipeline, scale, progress)
+    table = summarize(long, by=by, material=mat, municipalities=None if inp is None else inp.municipalities)
     if scaling is not None:
         table.insert(0, "scaled", True)
     if top is not None:

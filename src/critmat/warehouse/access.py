@@ -72,14 +72,20 @@ def typed(src: TableSource, df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _rows(src: TableSource, table: str, column: str, value: str) -> pd.DataFrame:
+def where(src: TableSource, table: str, column: str, value: str) -> pd.DataFrame:
+    """The rows of ``table`` whose ``column`` equals ``value`` (a warehouse filters in DuckDB, parameters
+    bound and names quoted; another source filters the frame), in table order, index from 0."""
     sql = getattr(src, "sql", None)
-    if sql is not None:  # a warehouse: filter in DuckDB (parameters bound, the table name quoted)
-        from critmat.catalog.package import quote_ident
+    if sql is not None:
+        from critmat.catalog.ident import quote_ident
 
-        return typed(src, sql(f"SELECT * FROM {quote_ident(table)} WHERE {quote_ident(column)} = ?", [value]))
+        return sql(f"SELECT * FROM {quote_ident(table)} WHERE {quote_ident(column)} = ?", [value])
     df = src.table(table)
     return df[df[column] == value].reset_index(drop=True)
+
+
+def _rows(src: TableSource, table: str, column: str, value: str) -> pd.DataFrame:
+    return typed(src, where(src, table, column, value))
 
 
 class RegionTables(Mapping):

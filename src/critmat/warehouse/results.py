@@ -105,8 +105,14 @@ def stored(wh: TableSource, kind: str, region: str, scenario: str, params: dict[
     return row
 
 
-def read(wh: TableSource, table: str, region: str, scenario: str) -> pd.DataFrame:
-    """The rows of one stored run (parameters bound; the table name is one of this module's)."""
+def read(wh: TableSource, table: str, region: str, scenario: str,
+         area_types: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The rows of one stored run (parameters bound; the table name is one of this module's), only those of
+    ``area_types`` when given."""
     if table not in ("result_stock", "result_flows", *(f"result_flows_{k}" for k in FLOW_FRAMES)):
         raise ValueError(f"not a result table: {table!r}")
-    return wh.sql(f"SELECT * FROM {table} WHERE region = ? AND scenario = ?", [region, scenario])
+    if not area_types:
+        return wh.sql(f"SELECT * FROM {table} WHERE region = ? AND scenario = ?", [region, scenario])
+    marks = ", ".join("?" for _ in area_types)
+    return wh.sql(f"SELECT * FROM {table} WHERE region = ? AND scenario = ? AND area_type IN ({marks})",
+                  [region, scenario, *area_types])
