@@ -58,6 +58,7 @@ import pandas as pd
 
 from critmat.catalog.units import factor as unit_factor
 from critmat.errors import ModelError, ScenarioError, UnknownIdError
+from critmat.flowsresult import FlowsResult
 from critmat.models import circularity as circ
 from critmat.models import eolflows as eol
 from critmat.models import fleets, inventory
@@ -80,24 +81,6 @@ COLUMNS = ["region", "area_type", "area", "scenario", "asset_class", "material",
            "value"]
 TABLES = ("lifetimes", "material_lifetimes", "fleet_buildup", "eol_pathways", "recovery_rates")
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class FlowsResult:
-    """Output of :func:`run_flows` (see the module docstring)."""
-
-    region: str
-    scenario: Scenario
-    years: np.ndarray
-    flows: pd.DataFrame
-    indicators: pd.DataFrame
-    summary: pd.DataFrame
-    benchmark: float | None
-    n_draws: int | None
-    notes: list[str] = field(default_factory=list)
-    sampled: tuple[str, ...] = ()
-    not_sampled: tuple[str, ...] = ()
-    fleets: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from critmat.warehouse.access import TableSource
     import pandas as pd
 
-    from critmat.flows import FlowsResult
+    from critmat.flowsresult import FlowsResult
 
 LEVELS = ("region", "province", "municipality", "all")
 BY = ("material", "year", "asset_class")
@@ -30,7 +30,7 @@ SUMMARY_COLUMNS = ["material", "outflow_t", "reused_t", "secondary_supply_t", "l
 def _stored(wh: TableSource, region: str, scenario: str) -> FlowsResult | None:
     import numpy as np
 
-    from critmat.flows import FlowsResult
+    from critmat.flowsresult import FlowsResult
     from critmat.warehouse import access, results
 
     row = results.stored(wh, "flows", region, scenario, results.flows_params())
@@ -61,7 +61,6 @@ def run(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", *, s
         end: int | None = None, materials: Sequence[str] | None = None, draws: int = 0, seed: int = 0,
         level: str = "region", progress: Callable[[int, int], None] | None = None) -> FlowsResult:
     """The flows model's result (do not mutate: it is shared for the life of the build)."""
-    from critmat.flows import run_flows
     from critmat.services.context import memo
 
     region, scenario = str(region), str(scenario)
@@ -72,6 +71,8 @@ def run(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", *, s
         hit = memo(wh, ("flows_stored", region, scenario), lambda: _stored(wh, region, scenario))
         if hit is not None:
             return hit
+    from critmat.flows import run_flows
+
     key = ("flows", region, scenario, start, end, tuple(materials) if materials is not None else None, draws, seed)
     if scenario.endswith((".yaml", ".yml")) or is_folder(region):  # a user's file may change: never kept
         return run_flows(region, scenario, wh=wh, start=start, end=end, materials=materials,

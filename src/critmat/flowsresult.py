@@ -1,0 +1,34 @@
+"""The output of the flows model (:func:`critmat.flows.run_flows`), in a module of its own: the build's stored
+default answer is read back into it without importing the model (scipy, the scenario machinery)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from critmat.specs.scenarios import Scenario
+
+
+@dataclass
+class FlowsResult:
+    """Output of :func:`critmat.flows.run_flows` (see :mod:`critmat.flows`): ``flows`` the long rows (region,
+    area_type, area, scenario, asset_class, material, year, variable, unit, value), ``indicators`` and
+    ``summary`` per material, ``fleets`` the fleet rows, ``years`` the scenario's years."""
+
+    region: str
+    scenario: Scenario
+    years: np.ndarray
+    flows: pd.DataFrame
+    indicators: pd.DataFrame
+    summary: pd.DataFrame
+    benchmark: float | None
+    n_draws: int | None
+    notes: list[str] = field(default_factory=list)
+    sampled: tuple[str, ...] = ()
+    not_sampled: tuple[str, ...] = ()
+    fleets: pd.DataFrame = field(default_factory=pd.DataFrame)
