@@ -83,6 +83,28 @@ def test_stored_defaults_equal_a_fresh_model_run(wh) -> None:
         assert got.notes == ref.notes and got.benchmark == ref.benchmark and list(got.years) == list(ref.years)
 
 
+def test_exposure_need_reads_a_window_of_the_stored_flows(wh) -> None:
+    """The exposure's need comes from the scenario's stored whole run: a window of it equals the model run
+    over that window alone (the flows model only clips its output years)."""
+    from critmat import risk_report as rr
+    from critmat.flows import run_flows
+    from critmat.models.inventory import ALL_CLASSES
+
+    data = rr.risk_data(wh)
+    years = list(range(2026, 2036))
+    demand, recovered = rr.flows_demand(data, "nh-fl", years)
+    window = run_flows("nh-fl", "baseline", wh=wh, start=2026, end=2035).flows
+    reg = window[(window["area_type"] == "region") & (window["asset_class"] != ALL_CLASSES)]
+    want = reg[reg["variable"] == "demand_new"].groupby(["year", "material"])["value"].sum()
+    got = demand.groupby(["year", "material"])["pipeline_t"].sum()
+    assert sorted(demand["year"].unique()) == years and len(want) > 50
+    pd.testing.assert_series_equal(got.reindex(want.index), want, check_names=False, rtol=1e-12, atol=1e-12)
+    rec = window[(window["area_type"] == "region") & (window["asset_class"] == ALL_CLASSES)
+                 & (window["variable"] == "recovered")].set_index(["year", "material"])["value"]
+    assert recovered.set_index(["year", "material"])["recovered_t"].reindex(rec.index).tolist() == pytest.approx(
+        rec.tolist(), rel=1e-12, abs=1e-12)
+
+
 def test_other_parameters_compute_through_the_same_service(wh) -> None:
     a = stock.stock(wh, "nh-fl", draws=50, seed=3).frame
     b = stock.stock(wh, "nh-fl", draws=50, seed=3).frame

@@ -275,8 +275,17 @@ def _flows_demand(data: RiskData, region: str, years: list[int], scenario: str) 
     from critmat.flows import run_flows
     from critmat.models.inventory import ALL_CLASSES
 
-    view = _flows_source(data)
-    res = run_flows(region, scenario, wh=view, start=min(years), end=max(years))
+    from critmat.warehouse.access import is_warehouse
+
+    res = None
+    if is_warehouse(data.wh):  # the scenario's whole run (the build's stored one): a window of it is the same
+        from critmat.services import flows as flows_service
+
+        whole = flows_service.run(data.wh, region, scenario)
+        if int(whole.years[0]) <= min(years) and max(years) <= int(whole.years[-1]):
+            res = whole
+    if res is None:
+        res = run_flows(region, scenario, wh=_flows_source(data), start=min(years), end=max(years))
     f = res.flows[(res.flows["area_type"] == "region") & res.flows["year"].isin(years)]
     d = f[(f["asset_class"] != ALL_CLASSES) & f["variable"].isin(["demand_replacement", "demand_new"])]
     demand = (d.pivot_table(index=["year", "asset_class", "material"], columns="variable", values="value",
