@@ -117,12 +117,27 @@ def _groups_of(material: str, groups: Mapping[str, Sequence[str]]) -> list[str]:
     return sorted(found, key=lambda g: (PREFERRED_GROUPS.index(g) if g in PREFERRED_GROUPS else 99, g))
 
 
-def _shares(supply: pd.DataFrame, material: str, stage: str, scope: str) -> pd.Series:
+class SupplyIndex:
+    """Supply shares looked up by (material, stage, scope): the table grouped once instead of filtered on
+    every lookup (:func:`material_indicators` makes ~600). Each lookup gives country → share in table order."""
+
+    def __init__(self, supply: pd.DataFrame) -> None:
+        self._parts = {key: (g["share"].to_numpy(float), g["country_iso3"].to_numpy())
+                       for key, g in supply.groupby(["material_id", "stage", "scope"], sort=False)}
+
+    def shares(self, material: str, stage: str, scope: str) -> pd.Series:
+        share, country = self._parts.get((material, stage, scope), (np.array([], float), np.array([], object)))
+        return pd.Series(share.copy(), index=country.copy())
+
+
+def _shares(supply: pd.DataFrame | SupplyIndex, material: str, stage: str, scope: str) -> pd.Series:
+    if isinstance(supply, SupplyIndex):
+        return supply.shares(material, stage, scope)
     rows = supply[(supply["material_id"] == material) & (supply["stage"] == stage) & (supply["scope"] == scope)]
     return pd.Series(rows["share"].to_numpy(float), index=rows["country_iso3"].to_numpy())
 
 
-def group_shares(supply: pd.DataFrame, group: str, stage: str, scope: str, members: Sequence[str],
+def group_shares(supply: pd.DataFrame | SupplyIndex, group: str, stage: str, scope: str, members: Sequence[str],
                  weights: Mapping[str, float] | None = None) -> tuple[pd.Series, list[str]]:
     """A group's shares aggregated from its members': ``share(c) = Σ_m w_m share_m(c) / Σ_m w_m`` over the
     members with rows at ``stage`` and ``scope``; ``w_m`` from ``weights`` (member → weight, e.g. world
@@ -141,7 +156,7 @@ def group_shares(supply: pd.DataFrame, group: str, stage: str, scope: str, membe
     return total.sort_values(ascending=False), used
 
 
-def supply_for(supply: pd.DataFrame, material: str, stage: str, scope: str,
+def supply_for(supply: pd.DataFrame | SupplyIndex, material: str, stage: str, scope: str,
                groups: Mapping[str, Sequence[str]],
                group_weights: Mapping[str, Mapping[str, float]] | None = None) -> tuple[pd.Series, str | None]:
     """Shares of ``material`` at ``stage`` and ``scope`` (country → share) and their basis: the material
@@ -174,14 +189,16 @@ def _applies(destinations: object, destination: str | None) -> bool:
 
 
 def active_controls(material: str, measures: pd.DataFrame, measure_materials: pd.DataFrame, on: dt.date | str,
-                    groups: Mapping[str, Sequence[str]], destination: str | None = "NLD") -> pd.DataFrame:
-    """Measures in force on ``on`` that restrict the material's supply to ``destination``.
+                    groups: Mapping[str, Sequence[str]], destination: str | None = "NLD",
+                    status: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Measures in force on ``on`` that restrict the material's supply to ``destination`` (``status``: each
+    measure's status on ``on``, when known; see :func:`critmat.models.trade.controls_for`).
 
     :func:`critmat.models.trade.controls_for` (status ``active``; via groups and members), keeping measures
     whose ``destinations`` are ``all`` or name ``destination`` (None: every measure) and whose stage is not
     a technology-export ban.
     """
-    found = trade.controls_for(material, measures, measure_materials, on=on, groups=groups)
+    found = trade.controls_for(material, measures, measure_materials, on=on, groups=groups, status=status)
     if found.empty:
         return found
     keep = found["destinations"].map(lambda d: _applies(d, destination)) if "destinations" in found else True
@@ -222,6 +239,11 @@ def material_indicators(materials: pd.DataFrame, supply_shares: pd.DataFrame, cr
     if group_weights is not None and len(group_weights):
         for r in group_weights.itertuples(index=False):
             gw.setdefault(str(r.group_id), {})[str(r.material_id)] = float(r.aggregation_weight)
+    index = SupplyIndex(supply_shares)
+    linked = (set(measure_materials["material_id"].astype(str))
+              if measures is not None and measure_materials is not None and on is not None else None)
+    status = (dict(zip(measures["measure_id"].astype(str), trade.statuses_on(measures, on)))
+              if linked is not None else None)  # the same for every material: once
     rows = []
     for mid in materials["material_id"].astype(str):
         sr = ei = np.nan
@@ -240,14 +262,14 @@ def material_indicators(materials: pd.DataFrame, supply_shares: pd.DataFrame, cr
                                   "sr_basis": basis}
         bases, crma_parts, exceeds = set(), [], False
         for st in risk.STAGES:
-            g, gb = supply_for(supply_shares, mid, st, "global", groups, gw)
+            g, gb = supply_for(index, mid, st, "global", groups, gw)
             rec[f"hhi_{st}"] = risk.hhi(g) if len(g) else np.nan
             rec[f"china_{st}"] = risk.country_share(g) if len(g) else np.nan
             top = risk.top_share(g) if len(g) else (None, 0.0)
             rec[f"top_{st}"] = f"{top[0]} {top[1]:.0%}" if top[0] is not None else None
             if gb:
                 bases.add(gb)
-            e, eb = supply_for(supply_shares, mid, st, "eu_sourcing", groups, gw)
+            e, eb = supply_for(index, mid, st, "eu_sourcing", groups, gw)
             s, label = (e, "EU sourcing") if len(e) else (g, "global proxy")
             if len(s):
                 chk = risk.crma_check(s, eu_members=members)
@@ -259,8 +281,8 @@ def material_indicators(materials: pd.DataFrame, supply_shares: pd.DataFrame, cr
         rec["crma_detail"] = "; ".join(crma_parts) or None
         ids: list[str] = []
         scopes: list[str] = []
-        if measures is not None and measure_materials is not None and on is not None:
-            act = active_controls(mid, measures, measure_materials, on, groups, destination)
+        if linked is not None and trade.related_materials(mid, groups) & linked:  # else no measure names it
+            act = active_controls(mid, measures, measure_materials, on, groups, destination, status)
             ids = list(act["measure_id"])
             scopes = [f"{i}={f.replace(';', '|')}" for i, f in zip(act["measure_id"], act["forms"].fillna(""))]
         rec["controls_active"] = len(ids)

@@ -144,7 +144,7 @@ def group_map(material_groups: pd.DataFrame) -> dict[str, list[str]]:
 def controls_for(material_id: str, measures: pd.DataFrame, measure_materials: pd.DataFrame,
                  on: dt.date | str | None = None, *, groups: Groups | None = None,
                  statuses: Collection[str] = ("active",),
-                 include_suspensions: bool = False) -> pd.DataFrame:
+                 include_suspensions: bool = False, status: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Measures affecting a material, directly or through its group or member elements.
 
     Returns the ``trade_measures`` rows (all columns) plus ``via`` (the linked material ids that
@@ -153,7 +153,8 @@ def controls_for(material_id: str, measures: pd.DataFrame, measure_materials: pd
     With ``on`` given, only measures whose status on that day is in ``statuses`` are kept (default:
     in force); with ``on=None`` every linked measure is returned and ``status_on`` is empty.
     Measures of instrument ``suspension`` ease other measures rather than restrict exports, so they
-    are left out unless ``include_suspensions``. Sorted by effective date, then id.
+    are left out unless ``include_suspensions``. Sorted by effective date, then id. ``status``: measure id →
+    status on ``on`` when already known (:func:`statuses_on`; a caller asking for many materials).
     """
     bad = set(statuses) - set(STATUSES)
     if bad:
@@ -180,7 +181,9 @@ def controls_for(material_id: str, measures: pd.DataFrame, measure_materials: pd
     if on is None:
         out["status_on"] = pd.Series(pd.NA, index=out.index, dtype="string")
     else:
-        out["status_on"] = pd.Series([status_on(row, on, measures) for row in out.to_dict("records")],
+        known = [status.get(str(m)) if status is not None else None for m in out["measure_id"]]
+        out["status_on"] = pd.Series([k if k is not None else status_on(row, on, measures)
+                                      for k, row in zip(known, out.to_dict("records"))],
                                      index=out.index, dtype="string")
         out = out[out["status_on"].isin(list(statuses))]
     eff = out["effective_date"].map(lambda v: _as_date(v) or dt.date.max) if len(out) else out["effective_date"]
