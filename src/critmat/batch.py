@@ -24,7 +24,8 @@ Strings are dictionary-encoded; a region's flows are written from the model's ar
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,14 @@ STAT_COLUMNS = ["region", "assets", "load_s", "stock_s", "flows_s", "exposure_s"
 def _write(table: Any, path: Path) -> None:
     import pyarrow.parquet as pq
 
+    import pyarrow as pa
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    # dictionary pages for the labels only: trying them on the float columns cost half the write time
+    labels = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)
+              or pa.types.is_large_string(f.type)]
+    pq.write_table(table, tmp, compression="zstd", use_dictionary=labels)
     tmp.replace(path)
 
 
@@ -141,11 +147,38 @@ def region_results(pack: str | Path, out: str | Path, *, draws: int = 1000, seed
     return stats
 
 
-def run(packs: Sequence[str | Path], out: str | Path, *, client: Any = None, **kwargs: Any) -> pd.DataFrame:
-    """:func:`region_results` for every pack: in this process (``client=None``), or as one task per pack on
-    a ``dask.distributed.Client`` (same function, same numbers). Returns the statistics, one row per region."""
+@contextmanager
+def per_region_reference() -> Iterator[None]:
+    """The per-region path this module's shared work replaced, for benchmarks and tests: every file through
+    frictionless (no :func:`critmat.catalog.package._proven_clean`), no set-up shared across regions
+    (unit profiles, vintage contents), no parsed-YAML memo. Same numbers; use with ``workers=1``."""
+    from critmat import safeyaml
+    from critmat.catalog import package
+    from critmat.models import eolflows
+
+    old = package.FAST_CHECK, eolflows.SHARE_SETUP, safeyaml._PARSED_MAX
+    package.FAST_CHECK, eolflows.SHARE_SETUP, safeyaml._PARSED_MAX = False, False, 0
+    try:
+        yield
+    finally:
+        package.FAST_CHECK, eolflows.SHARE_SETUP, safeyaml._PARSED_MAX = old
+
+
+def run(packs: Sequence[str | Path], out: str | Path, *, client: Any = None, workers: int = 1,
+        **kwargs: Any) -> pd.DataFrame:
+    """:func:`region_results` for every pack: in this process (``client=None``, ``workers=1``), in ``workers``
+    local processes (a process pool, regions handed out in order), or as one task per pack on a
+    ``dask.distributed.Client`` (same function, same numbers). Returns the statistics, one row per region."""
     packs = [str(p) for p in packs]
-    if client is None:
+    if client is None and workers > 1 and len(packs) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        from functools import partial
+
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(packs)), mp_context=ctx) as ex:
+            rows = list(ex.map(partial(region_results, out=str(out), **kwargs), packs, chunksize=1))
+    elif client is None:
         rows = [region_results(p, out, **kwargs) for p in packs]
     else:
         futures = client.map(region_results, packs, out=str(out), pure=False, **kwargs)

@@ -218,7 +218,16 @@ def prepare_assets(assets: pd.DataFrame, excluded: pd.DataFrame | None, sc: Scen
     for aid, year in sc.commissioning_years.items():
         a.loc[a["asset_id"] == aid, "commissioning_year"] = year
     keep = np.ones(len(a), dtype=bool)
-    for i, r in enumerate(a.itertuples(index=False)):
+    # the row rule below, on the rows it may act on (in order: the notes keep their order)
+    in_pipe = a["status"].isin(["planned", "under_construction"]).to_numpy(dtype=bool)
+    is_dec = a["status"].isin(["decommissioned"]).to_numpy(dtype=bool)
+    named = a["asset_id"].isin(list(sc.pipeline)).to_numpy() if sc.pipeline else np.zeros(len(a), dtype=bool)
+    cy0 = a["commissioning_year"].to_numpy(dtype=float)
+    dy0 = a["decommissioning_year"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        gone = is_dec & (np.isnan(dy0) | (dy0 < start) | np.isnan(cy0))
+    act = np.flatnonzero((in_pipe & (named | np.isnan(cy0))) | gone)
+    for i, r in zip(act, a.iloc[act].itertuples(index=False)):
         if r.status in ("planned", "under_construction"):
             entry = sc.pipeline.get(r.asset_id)
             if entry is not None and not entry.include:
@@ -266,6 +275,32 @@ def vintage_content(technologies: pd.DataFrame, intensities: pd.DataFrame, techs
     """Tonnes per basis unit (MW, km, unit) of each material for a technology built in each year:
     ``{technology_id: (Y, M)}`` (the inventory's vintage rule)."""
     techs = sorted(set(techs))
+    if not eol.SHARE_SETUP:
+        return _vintage_content(technologies, intensities, techs, years, materials)
+    key = (_frame_key(technologies), _frame_key(intensities), tuple(techs), tuple(int(y) for y in years),
+           tuple(materials))
+    hit = _VINTAGE_CACHE.get(key)
+    if hit is None:
+        hit = _vintage_content(technologies, intensities, techs, years, materials)
+        if len(_VINTAGE_CACHE) >= 256:
+            _VINTAGE_CACHE.clear()
+        _VINTAGE_CACHE[key] = hit
+    return {t: a.copy() for t, a in hit.items()}
+
+
+_VINTAGE_CACHE: dict[tuple, dict[str, np.ndarray]] = {}
+
+
+def _frame_key(df: pd.DataFrame) -> tuple:
+    """A content fingerprint of a frame (columns, shape, row hashes): the key of caches shared by regions."""
+    import hashlib
+
+    h = pd.util.hash_pandas_object(df, index=False).to_numpy()
+    return (tuple(map(str, df.columns)), df.shape, hashlib.sha1(h.tobytes()).hexdigest())
+
+
+def _vintage_content(technologies: pd.DataFrame, intensities: pd.DataFrame, techs: list[str],
+                     years: Sequence[int], materials: Sequence[str]) -> dict[str, np.ndarray]:
     cls = dict(zip(technologies["technology_id"], technologies["asset_class"]))
     rows = [{"asset_id": f"{t}@{y}", "region_id": "x", "asset_class": cls[t], "technology_id": t,
              "status": "planned", "commissioning_year": int(y), "capacity_mw": 1.0, "length_km": 1.0,
@@ -371,8 +406,9 @@ def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_
             st = since.get(tech)
             ff = fleets.target_fleet_flows(hist, target, lt, hist, since=st if st and st < hist[0] else None)
             share = q / q.sum() if q.sum() > 0 else np.full(len(q), 1.0 / len(q))
+            base = (on_years(ff.outflow), on_years(ff.replacement), on_years(ff.growth))  # x 1.0: exact
             for pos, sh in zip(pop, share):
-                driven[int(pos)] = (on_years(ff.outflow, sh), on_years(ff.replacement, sh), on_years(ff.growth, sh))
+                driven[int(pos)] = (base[0] * sh, base[1] * sh, base[2] * sh)
             stock, registered = ff.stock, reg
         else:  # wind farms / solar parks: the part above the registered assets is a new fleet
             extra = np.maximum(target - reg, 0.0)

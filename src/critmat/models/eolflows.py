@@ -27,7 +27,7 @@ the same numbers (``tests/test_flows_agreement.py`` checks to 1e-9).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,6 +89,52 @@ class FlowPlan:
 
 
 # ------------------------------------------------------------------------------------------ profiles
+def lifetime_key(lt: Lifetime) -> tuple:
+    """What a lifetime distribution's numbers depend on: its class and parameter values (a cache key)."""
+    vals = [np.asarray(getattr(lt, p), dtype=float) for p in lt._params]
+    return (type(lt).__name__, *((v.shape, v.tobytes()) for v in vals))
+
+
+#: Unit profiles shared by every region and scenario of a process: they depend only on the lifetime, the
+#: years and the group's dates (``population_flows`` / ``inflow_driven`` of one unit), not on the region.
+_UNIT_CACHE: dict[tuple, tuple[np.ndarray, ...]] = {}
+#: Share the set-up that depends only on the scenario and the bundled data across regions (unit profiles
+#: here, vintage contents in :func:`critmat.flows.vintage_content`); False recomputes it per call (the
+#: per-region reference path of ``critmat.batch.per_region_reference``).
+SHARE_SETUP = True
+_UNIT_CACHE_MAX = 100_000
+
+
+def _memo(key: tuple, make: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    hit = _UNIT_CACHE.get(key) if SHARE_SETUP else None
+    if hit is None:
+        if not SHARE_SETUP:
+            return tuple(np.asarray(a) for a in make())
+        hit = tuple(np.asarray(a) for a in make())
+        for a in hit:
+            a.setflags(write=False)
+        if len(_UNIT_CACHE) >= _UNIT_CACHE_MAX:
+            _UNIT_CACHE.clear()
+        _UNIT_CACHE[key] = hit
+    return hit
+
+
+def _unit_population(lt: Lifetime, years: np.ndarray, cy: float | None, st: int | None, registry_year: int
+                     ) -> tuple[np.ndarray, ...]:
+    """:func:`critmat.models.fleets.population_flows` of one unit, memoised per process."""
+    key = ("pop", lifetime_key(lt), np.asarray(years).tobytes(), cy, st, registry_year)
+    return _memo(key, lambda: fleets.population_flows(1.0, lt, years, cy, st, registry_year))
+
+
+def _unit_cohort(lt: Lifetime, cy: int, start: int, end: int) -> np.ndarray:
+    """The outflow (years ``start..end``) of one unit entering in ``cy`` (inflow-driven), memoised."""
+    def make() -> tuple[np.ndarray]:
+        hist = np.arange(min(cy, start), end + 1)
+        return (inflow_driven(np.where(hist == cy, 1.0, 0.0), lt, hist).outflow[hist >= start],)
+
+    return _memo(("cohort", lifetime_key(lt), int(cy), int(start), int(end)), make)[0]
+
+
 def population_profiles(keys: Sequence[tuple[int, int, float | None, int | None]], lifetimes: Sequence[
         Sequence[Lifetime]], vintage: np.ndarray, years: np.ndarray, registry_year: int
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -105,7 +151,7 @@ def population_profiles(keys: Sequence[tuple[int, int, float | None, int | None]
         for j, lt in enumerate(lifetimes[g]):
             groups.setdefault(id(lt), (lt, []))[1].append(j)
         for lt, js in groups.values():
-            o, rp, nw = fleets.population_flows(1.0, lt, years, cy, st, registry_year)
+            o, rp, nw = _unit_population(lt, years, cy, st, registry_year)
             g_out[g][:, js] = o[:, None]
             g_repl[g][:, js] = rp[:, None] * vintage[tech][:, js]
             g_new[g][:, js] = nw[:, None]
@@ -122,8 +168,7 @@ def cohort_profiles(keys: Sequence[tuple[int, int, int]], lifetimes: Sequence[Li
     g_out = np.zeros((len(keys), n_y, n_m))
     g_repl = np.zeros_like(g_out)
     for g, (tech, cls, cy) in enumerate(keys):
-        hist = np.arange(min(cy, start), end + 1)
-        o = inflow_driven(np.where(hist == cy, 1.0, 0.0), lifetimes[g], hist).outflow[hist >= start]
+        o = _unit_cohort(lifetimes[g], cy, start, end)
         g_out[g] = o[:, None]
         g_repl[g] = (o * replacement[cls])[:, None] * vintage[tech]
     return g_out, g_repl, np.zeros_like(g_out)
@@ -136,6 +181,17 @@ def _rows_times(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: in
         return np.zeros((n_rows, x.shape[1]))
     s = sparse.csr_matrix((vals, (rows, cols)), shape=(n_rows, x.shape[0]))
     return np.asarray(s @ x)
+
+
+def _add_rows(out: np.ndarray, idx: np.ndarray, vals: np.ndarray) -> None:
+    """``np.add.at(out, idx, vals)`` along the first axis (repeated ``idx`` summed), as sorted runs summed
+    with ``np.add.reduceat``: the same sums to rounding (the order of the additions differs)."""
+    if not len(idx):
+        return
+    order = np.argsort(idx, kind="stable")
+    idx_s = idx[order]
+    starts = np.flatnonzero(np.r_[True, idx_s[1:] != idx_s[:-1]])
+    out[idx_s[starts]] += np.add.reduceat(vals[order], starts, axis=0)
 
 
 def accumulate(plan: FlowPlan, key: np.ndarray, n_keys: int, select: np.ndarray | None = None
@@ -205,7 +261,7 @@ def accumulate(plan: FlowPlan, key: np.ndarray, n_keys: int, select: np.ndarray 
         w = vt[v].reshape(n_keys, n_t, n_y)
         if w.any():
             kk, tt = np.nonzero(w.any(axis=2))
-            np.add.at(out[v], kk, w[kk, tt][:, :, None] * plan.vintage[tt])
+            _add_rows(out[v], kk, w[kk, tt][:, :, None] * plan.vintage[tt])
     # populations and cohorts: content and quantity per (key, group), times the group's profile
     gm = sel & (plan.group >= 0)
     if gm.any():
@@ -216,9 +272,9 @@ def accumulate(plan: FlowPlan, key: np.ndarray, n_keys: int, select: np.ndarray 
         cont = _rows_times(inv, pos, np.ones(len(pos)), len(u), plan.content)            # (U, M)
         qty = np.bincount(inv, weights=plan.quantity[pos], minlength=len(u))             # (U,)
         uk, ug = u // n_g, u % n_g
-        np.add.at(out["outflow"], uk, cont[:, None, :] * plan.g_out[ug])
-        np.add.at(out["demand_replacement"], uk, qty[:, None, None] * plan.g_repl[ug])
-        np.add.at(out["demand_new"], uk, cont[:, None, :] * plan.g_new[ug])
+        _add_rows(out["outflow"], uk, cont[:, None, :] * plan.g_out[ug])
+        _add_rows(out["demand_replacement"], uk, qty[:, None, None] * plan.g_repl[ug])
+        _add_rows(out["demand_new"], uk, cont[:, None, :] * plan.g_new[ug])
     return out
 
 

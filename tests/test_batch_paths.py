@@ -1,0 +1,157 @@
+"""The batch's shared work changes no number and no verdict.
+
+* ``critmat.batch.run`` with the shared work (packs proven clean at column speed instead of frictionless on
+  every file, unit profiles and vintage contents shared across regions, YAML parsed once) and in a pool of
+  two processes writes the same Parquet results as the per-region reference path
+  (``batch.per_region_reference``: frictionless on every file, nothing shared, one process).
+* ``critmat.catalog.package._proven_clean`` never vouches for a file frictionless rejects (mutations of a
+  real pack's tables), and does vouch for clean packs (so the fast path is the one taken).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from critmat import batch
+from critmat.build.synth import synth_regions
+from critmat.catalog import package
+from critmat.catalog.package import _frictionless_errors, _proven_clean, read_spec
+from critmat.errors import DataError
+from critmat.paths import bundled_data
+
+PACK = bundled_data() / "regions" / "nh-fl"
+
+
+def _indicators() -> pd.DataFrame:
+    return pd.DataFrame({"material_id": ["neodymium", "copper", "dysprosium", "gallium"],
+                         "name": ["Nd", "Cu", "Dy", "Ga"], "sr": [3.9, 0.3, 5.0, 3.9]})
+
+
+def _sorted(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.CategoricalDtype):
+            df[c] = df[c].astype(str)
+    keys = [c for c in df.columns if df[c].dtype == object or c in ("year", "region", "scenario")]
+    return df.sort_values(keys).reset_index(drop=True)
+
+
+def test_shared_and_pooled_runs_equal_the_per_region_path(tmp_path):
+    packs = synth_regions(1000, 3, seed=5, out=tmp_path / "packs")
+    kw = dict(draws=30, seed=3, scenarios=("baseline", "high-recovery"), indicators=_indicators())
+    with batch.per_region_reference():
+        ref = batch.run(packs, tmp_path / "ref", **kw)
+    new = batch.run(packs, tmp_path / "new", **kw)
+    pool = batch.run(packs, tmp_path / "pool", workers=2, **kw)
+    assert list(ref["region"]) == list(new["region"]) == list(pool["region"])
+    for col in ("assets", "rows_stock", "rows_flows", "rows_exposure"):
+        assert list(ref[col]) == list(new[col]) == list(pool[col])
+    for part in batch.PARTS:
+        a = _sorted(batch.read(tmp_path / "ref", part))
+        assert len(a) > 0
+        for other in ("new", "pool"):
+            b = _sorted(batch.read(tmp_path / other, part))
+            num = [c for c in a.columns if pd.api.types.is_float_dtype(a[c])]
+            pd.testing.assert_frame_equal(a.drop(columns=num), b.drop(columns=num), check_exact=True)
+            for c in num:  # the shared set-up sums in another order: equal to rounding
+                np.testing.assert_allclose(b[c].to_numpy(), a[c].to_numpy(), rtol=1e-9, atol=1e-12, err_msg=c)
+
+
+def _verdicts(path: Path, res) -> tuple[bool, bool]:
+    """(frictionless finds nothing, the fast check proves the file clean)."""
+    data = path.read_bytes()
+    try:
+        _frictionless_errors(path, res)
+        ok = True
+    except DataError:
+        ok = False
+    return ok, _proven_clean(data, res)
+
+
+def test_clean_packs_take_the_fast_path(tmp_path):
+    for pkg in (PACK, *sorted(p for p in (bundled_data() / "packages").iterdir() if (p / "resources.yaml").is_file())):
+        spec = read_spec(pkg)
+        for res in spec.resources:
+            path = pkg / res.path
+            if path.exists():
+                ok, fast = _verdicts(path, res)
+                assert ok, path
+                assert fast or "foreignKeys" in package.table_schema(res), f"{path}: clean but not proven clean"
+
+
+MUTATIONS = [
+    ("a number that is text", lambda rows, h: _set(rows, h, "capacity_mw", "12,5x")),
+    ("a negative capacity", lambda rows, h: _set(rows, h, "capacity_mw", "-1")),
+    ("a year of three digits", lambda rows, h: _set(rows, h, "commissioning_year", "999")),
+    ("an unknown status", lambda rows, h: _set(rows, h, "status", "operatonal")),
+    ("an empty required id", lambda rows, h: _set(rows, h, "asset_id", "")),
+    ("a duplicated key", lambda rows, h: rows.insert(2, list(rows[1]))),
+    ("a short row", lambda rows, h: rows[3].pop()),
+    ("a long row", lambda rows, h: rows[3].append("x")),
+    ("a blank row", lambda rows, h: rows.insert(4, [""] * len(h))),
+    ("an empty line", lambda rows, h: rows.insert(4, [])),
+    ("columns swapped", lambda rows, h: [r.insert(0, r.pop(1)) for r in rows]),
+    ("a boolean that is not", lambda rows, h: _set(rows, h, "offshore", "yes") if "offshore" in h else rows[3].pop()),
+]
+
+
+def _set(rows: list[list[str]], header: list[str], col: str, value: str) -> None:
+    rows[3][header.index(col)] = value
+
+
+@pytest.mark.parametrize("name,mutate", MUTATIONS, ids=[m[0] for m in MUTATIONS])
+def test_fast_check_never_vouches_for_a_file_frictionless_rejects(tmp_path, name, mutate):
+    import csv
+
+    spec = read_spec(PACK)
+    res = next(r for r in spec.resources if r.name == "assets")
+    with open(PACK / res.path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    mutate(rows, rows[0])
+    path = tmp_path / "assets.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        for r in rows:
+            f.write(",".join(f'"{c}"' if ("," in c or '"' in c) else c for c in r) + "\n")
+    ok, fast = _verdicts(path, res)
+    assert not ok, f"{name}: frictionless accepts the mutation (the test's mutation is wrong)"
+    assert not fast
+
+
+def test_fast_check_random_cells(tmp_path):
+    """Random cell values in every column of the assets table: proven clean only if frictionless agrees."""
+    import csv
+
+    spec = read_spec(PACK)
+    res = next(r for r in spec.resources if r.name == "assets")
+    with open(PACK / res.path, newline="", encoding="utf-8") as f:
+        base = list(csv.reader(f))
+    rng = np.random.default_rng(0)
+    values = ["", "0", "-0", "1e3", "1E-400", "nan", "inf", " 5", "5 ", "2025", "0202", "+7", "1.", ".5", "true",
+              "TRUE", "1", "NL", "GM0363", "PV27", "operational", "x" * 300, "é", "1_000", "0x10", "12345678901234567890"]
+    for k in range(150):
+        rows = [list(r) for r in base]
+        j = int(rng.integers(len(rows[0])))
+        i = int(rng.integers(1, len(rows)))
+        rows[i][j] = values[int(rng.integers(len(values)))]
+        path = tmp_path / f"a{k}.csv"
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+        ok, fast = _verdicts(path, res)
+        assert ok or not fast, (rows[0][j], rows[i][j])
+
+
+def test_copy_of_a_pack_loads_the_same_with_and_without_the_fast_check(tmp_path):
+    from critmat.regions import load_region
+
+    shutil.copytree(PACK, tmp_path / "nh-fl")
+    fast = load_region(tmp_path / "nh-fl")
+    with batch.per_region_reference():
+        slow = load_region(tmp_path / "nh-fl")
+    assert fast.tables.keys() == slow.tables.keys()
+    for name in fast.tables:
+        pd.testing.assert_frame_equal(fast.tables[name], slow.tables[name])
