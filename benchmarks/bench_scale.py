@@ -1,18 +1,21 @@
-"""Scale benchmark: synthetic assets across many regions - build, stock Monte Carlo, flows, exposure.
+"""Scale benchmark: synthetic assets across many regions - load/validate, stock Monte Carlo, flows, exposure.
 
     .venv/bin/python benchmarks/bench_scale.py                        # 10k, 100k, 1M assets over 250 regions
+    .venv/bin/python benchmarks/bench_scale.py --processes 2          # the same on a pool of 2 local processes
     .venv/bin/python benchmarks/bench_scale.py --sizes 10000 --quick  # one small size, 100 draws
-    .venv/bin/python benchmarks/bench_scale.py --workers 2            # the same on a Dask LocalCluster
+    .venv/bin/python benchmarks/bench_scale.py --workers 2            # on a Dask LocalCluster of 2 workers
 
-Each size runs in its own child process (so its peak RSS, ``ru_maxrss``, is its own): write the synthetic
-packs (``critmat.build.synth``, validated by the region pack writer), then ``critmat.batch.run`` over them:
+Each size runs in its own child process (so its peak RSS, ``ru_maxrss``, is its own): first write the
+synthetic packs (``critmat.build.synth``, each validated by the region pack writer: *synth*, the test data,
+not part of the measured pipeline), then ``critmat.batch.run`` over them (*run*, the end-to-end pipeline):
 load and validate each pack, stock with ``--draws`` draws, flows under each ``--scenarios`` scenario,
 exposure (the flows model's need x EC supply risk), every result written as partitioned Parquet under
-``--out`` (read back with DuckDB for a row count). The baseline, measured in the same run on the first
-``--baseline-regions`` packs of the smallest size, is the per-asset flows implementation this work replaced
-(``tests/flows_reference.py``); the script prints the time ratio of the current flows to it on the same packs,
-the ratios of every size to the smallest and the growth exponent b of time ~ assets^b (least squares on
-the log-log points). Not a test; results and discussion in docs/benchmarks.md and docs/scale.md.
+``--out`` (read back with DuckDB for a row count, not timed). The baseline, measured in the same child on
+the first ``--baseline-regions`` packs, is the per-region path the shared work replaced
+(``critmat.batch.per_region_reference``: frictionless on every file, nothing shared across regions, one
+process), next to the new path in one process on the same packs; the script prints both per region, their
+ratio, the ratios of every size to the smallest and the growth exponent b of time ~ assets^b (least squares
+on the log-log points). Not a test; results and discussion in docs/benchmarks.md and docs/scale.md.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ def _child(args: argparse.Namespace) -> dict:
     out = Path(args.out) / f"n{args.assets}"
     t = time.perf_counter()
     packs = synth_regions(args.assets, args.regions, seed=args.seed, out=out / "packs")
-    build_s = time.perf_counter() - t
+    synth_s = time.perf_counter() - t
+    synth_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ind = pd.read_parquet(args.indicators) if args.indicators else None
     kw = dict(draws=args.draws, seed=args.seed, scenarios=tuple(args.scenarios), indicators=ind)
     t = time.perf_counter()
@@ -51,7 +55,7 @@ def _child(args: argparse.Namespace) -> dict:
                           dashboard_address=None) as cl, Client(cl) as client:
             stats = batch.run(packs, out / "results", client=client, **kw)
     else:
-        stats = batch.run(packs, out / "results", **kw)
+        stats = batch.run(packs, out / "results", workers=args.processes, **kw)
     run_s = time.perf_counter() - t
     run_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak of build + run (before reading back)
     import duckdb
@@ -60,29 +64,22 @@ def _child(args: argparse.Namespace) -> dict:
     for p in batch.PARTS:
         glob = str(out / "results" / p / "**" / "*.parquet")
         rows[p] = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning=true)").fetchall()[0][0]
-    res = {"assets": args.assets, "regions": len(packs), "build_s": build_s, "run_s": run_s,
+    res = {"assets": args.assets, "regions": len(packs), "synth_s": synth_s, "run_s": run_s,
+           "processes": args.processes, "synth_peak_rss_mb": synth_rss,
            "load_s": stats["load_s"].sum(), "stock_s": stats["stock_s"].sum(), "flows_s": stats["flows_s"].sum(),
            "exposure_s": stats["exposure_s"].sum(), "write_s": stats["write_s"].sum(),
            "peak_rss_mb": run_rss,
            "workers_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
            "rows": rows, "parquet_mb": sum(f.stat().st_size for f in (out / "results").rglob("*.parquet")) / 1e6}
     if args.baseline_regions:
-        sys.path.insert(0, str(ROOT / "tests"))
-        import flows_reference
-
-        from critmat.flows import run_flows
-
         sub = packs[: args.baseline_regions]
         t = time.perf_counter()
-        for p in sub:
-            for sc in args.scenarios:
-                flows_reference.run_flows(p, sc)
-        res["baseline_flows_s"] = time.perf_counter() - t
+        with batch.per_region_reference():
+            batch.run(sub, out / "baseline", **kw)
+        res["baseline_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        for p in sub:
-            for sc in args.scenarios:
-                run_flows(p, sc)
-        res["current_flows_frame_s"] = time.perf_counter() - t
+        batch.run(sub, out / "same", **kw)
+        res["same_s"] = time.perf_counter() - t
         res["baseline_regions"] = len(sub)
     return res
 
@@ -107,7 +104,8 @@ def main() -> None:
     ap.add_argument("--scenarios", nargs="+", default=["baseline", "high-recovery"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=0, help="Dask LocalCluster worker processes (0: in process)")
-    ap.add_argument("--baseline-regions", type=int, default=10)
+    ap.add_argument("--processes", type=int, default=1, help="local worker processes of batch.run (1: in process)")
+    ap.add_argument("--baseline-regions", type=int, default=5)
     ap.add_argument("--sample", type=int, default=0,
                     help="run only the first K of --regions regions at the same assets per region and scale the "
                          "times by regions/K (labelled 'sampled'); 0: all")
@@ -138,7 +136,8 @@ def main() -> None:
         k_reg = min(args.sample, n_reg) if args.sample else n_reg
         cmd = [sys.executable, __file__, "--child", "--assets", str(n * k_reg // n_reg), "--regions", str(k_reg),
                "--draws", str(args.draws), "--seed", str(args.seed), "--workers", str(args.workers),
-               "--baseline-regions", str(args.baseline_regions if k == 0 else 0), "--out", str(out),
+               "--processes", str(args.processes), "--baseline-regions", str(args.baseline_regions),
+               "--out", str(out),
                "--indicators", str(ind), "--scenarios", *args.scenarios]
         t = time.perf_counter()
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -150,7 +149,7 @@ def main() -> None:
         r["scale"] = n_reg / k_reg
         if k_reg < n_reg:  # sampled: the measured regions stand for all of them
             r["measured"] = {"assets": r["assets"], "regions": r["regions"], "run_s": r["run_s"]}
-            for key in ("build_s", "run_s", "load_s", "stock_s", "flows_s", "exposure_s", "write_s"):
+            for key in ("synth_s", "run_s", "load_s", "stock_s", "flows_s", "exposure_s", "write_s"):
                 r[key] *= r["scale"]
             r["rows"] = {k: int(v * r["scale"]) for k, v in r["rows"].items()}
             r["assets"], r["regions"] = n, n_reg
@@ -159,24 +158,30 @@ def main() -> None:
     import numpy as np
 
     base = results[0]
-    print(f"\n{'assets':>9} {'regions':>7} {'build s':>8} {'load s':>7} {'stock s':>8} {'flows s':>8} "
+    print(f"\n{'assets':>9} {'regions':>7} {'synth s':>8} {'load s':>7} {'stock s':>8} {'flows s':>8} "
           f"{'expo s':>7} {'write s':>8} {'run s':>7} {'x smallest':>10} {'peak RSS MB':>11} {'flow rows':>11}")
     for r in results:
-        print(f"{r['assets']:>9,} {r['regions']:>7} {r['build_s']:>8.1f} {r['load_s']:>7.1f} {r['stock_s']:>8.1f} "
+        rss = max(r["peak_rss_mb"], r["workers_peak_rss_mb"])
+        print(f"{r['assets']:>9,} {r['regions']:>7} {r['synth_s']:>8.1f} {r['load_s']:>7.1f} {r['stock_s']:>8.1f} "
               f"{r['flows_s']:>8.1f} {r['exposure_s']:>7.1f} {r['write_s']:>8.1f} {r['run_s']:>7.1f} "
-              f"{r['run_s'] / base['run_s']:>10.1f} {max(r['peak_rss_mb'], r['workers_peak_rss_mb']):>11.0f} "
+              f"{r['run_s'] / base['run_s']:>10.1f} {rss:>11.0f} "
               f"{r['rows']['flows']:>11,}" + (f"  sampled {r['measured']['regions']} regions x{r['scale']:.0f}"
                                                 if "measured" in r else ""))
+    print("(step times are summed over regions, i.e. CPU-side seconds of the workers; run s is wall time. "
+          f"processes={args.processes}: peak RSS is the largest process; the total is at most processes x it "
+          "plus the parent's)")
     if len(results) > 1:
         x = np.log([r["assets"] for r in results])
-        for key in ("run_s", "flows_s", "stock_s"):
+        for key in ("run_s", "load_s", "flows_s", "stock_s", "write_s"):
             b = np.polyfit(x, np.log([max(r[key], 1e-6) for r in results]), 1)[0]
             print(f"growth exponent of {key}: {b:.2f} (time ~ assets^b)")
-    if "baseline_flows_s" in base:
-        print(f"\nbaseline (same run): per-asset flows implementation on {base['baseline_regions']} regions of "
-              f"{base['assets']:,} assets x {len(args.scenarios)} scenarios: {base['baseline_flows_s']:.1f} s; "
-              f"current run_flows (with the long frame) {base['current_flows_frame_s']:.1f} s "
-              f"({base['baseline_flows_s'] / base['current_flows_frame_s']:.1f}x faster)")
+    for r in results:
+        if "baseline_s" in r:
+            k = r["baseline_regions"]
+            print(f"baseline (same run, {r['assets']:,} assets): per-region reference path {r['baseline_s'] / k:.2f} s "
+                  f"per region vs the new path in one process {r['same_s'] / k:.2f} s per region on the same {k} "
+                  f"packs ({r['baseline_s'] / r['same_s']:.1f}x); x{r['regions']} regions: "
+                  f"{r['baseline_s'] / k * r['regions']:.0f} s vs {r['same_s'] / k * r['regions']:.0f} s")
     print(f"results: {out}")
 
 
