@@ -326,9 +326,9 @@ UNITS_BY_BASIS = {"mw": "MW", "km": "km", "unit": "units"}
 def _registered_path(a: pd.DataFrame, tech: str, years: np.ndarray) -> np.ndarray:
     """Basis units of ``tech`` the registered assets hold in each year (like-for-like replacement keeps a
     commissioned asset's stock; assets without a year are in use throughout)."""
-    sel = a[a["technology_id"] == tech]
-    cy = sel["commissioning_year"].to_numpy(dtype=float)
-    q = sel["quantity"].to_numpy(dtype=float)
+    m = (a["technology_id"] == tech).to_numpy(dtype=bool)
+    cy = a["commissioning_year"].to_numpy(dtype=float)[m]
+    q = a["quantity"].to_numpy(dtype=float)[m]
     live = np.isnan(cy)[None, :] | (cy[None, :] <= years[:, None])
     return (live * q[None, :]).sum(axis=1)
 

@@ -323,11 +323,15 @@ def area_cells(region: str, province: np.ndarray, municipality: np.ndarray, asse
 
 def roll_up(member: sparse.csr_matrix, parts: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """``{variable: (cells, M, Y)}`` from ``{variable: (keys, Y, M)}`` and the membership (cells x keys)."""
-    out = {}
-    for v, a in parts.items():
-        k, n_y, n_m = a.shape
-        out[v] = np.asarray(member @ a.reshape(k, n_y * n_m)).reshape(-1, n_y, n_m).transpose(0, 2, 1)
-    return out
+    if not parts:
+        return {}
+    names = list(parts)
+    k, n_y, n_m = parts[names[0]].shape
+    # one sparse product for every variable (a product per variable spent its time in call overhead)
+    stacked = np.concatenate([parts[v].reshape(k, n_y * n_m) for v in names], axis=1)
+    res = np.asarray(member @ stacked)
+    w = n_y * n_m
+    return {v: res[:, i * w:(i + 1) * w].reshape(-1, n_y, n_m).transpose(0, 2, 1) for i, v in enumerate(names)}
 
 
 def pathways(parts: Mapping[str, np.ndarray], params: circ.PathwayParameters, key_class: np.ndarray
