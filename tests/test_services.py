@@ -105,6 +105,34 @@ def test_exposure_need_reads_a_window_of_the_stored_flows(wh) -> None:
         rec.tolist(), rel=1e-12, abs=1e-12)
 
 
+def test_scenario_controls_run_a_variant_through_the_flows_service(wh) -> None:
+    """The dashboard's what-if controls are the flows service's parameters: the model on the variant scenario."""
+    from critmat.flows import run_flows
+
+    sc = flows.variant(wh, "baseline", lifetime_shift=2, recovery=0.42)
+    assert sc.name == "baseline-variant" and "+2 years" in sc.title and "42%" in sc.title
+    r = flows.flows(wh, "nh-fl", "baseline", material="copper", lifetime_shift=2, recovery=0.42)
+    ref = run_flows("nh-fl", sc, wh=wh, materials=["copper"])
+    pd.testing.assert_frame_equal(r.sections[0].frame, flows.table(ref, "material"))
+    plain = flows.flows(wh, "nh-fl", "baseline", material="copper")
+    assert r.params["recovery"] == 0.42 and "recovery" not in plain.params
+    assert not r.sections[0].frame.equals(plain.sections[0].frame)
+    assert flows.variant(wh, "baseline") == flows.run(wh, "nh-fl", "baseline").scenario
+
+
+def test_boundaries_come_from_the_warehouse(wh) -> None:
+    b = regions.boundaries(wh, "nh-fl")
+    pack = regions.region(wh, "nh-fl")
+    if b.params["kind"] == "centroid":  # the bundled pack has no polygons: one point per municipality
+        assert len(b.frame) == len(pack.table("municipalities")) and "centroids only" in b.caption
+    else:
+        assert b.frame["geometry_wkt"].str.startswith(("POLYGON", "MULTIPOLYGON")).any()
+    from critmat.errors import UnknownIdError
+
+    with pytest.raises(UnknownIdError):
+        regions.boundaries(wh, "atlantis")
+
+
 def test_other_parameters_compute_through_the_same_service(wh) -> None:
     a = stock.stock(wh, "nh-fl", draws=50, seed=3).frame
     b = stock.stock(wh, "nh-fl", draws=50, seed=3).frame

@@ -8,7 +8,7 @@ The default run of each bundled scenario (deterministic, the scenario's years) i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from critmat.services.base import Result, Section, records
 from critmat.services.context import answer
@@ -57,14 +57,48 @@ def materials_of(wh: TableSource, material: str | None) -> list[str] | None:
     return g.get(mid, [mid])
 
 
+def variant(wh: TableSource, scenario: str, lifetime_shift: float | None = None, recovery: float | None = None,
+            recovery_from: int | None = None) -> Any:
+    """The bundled ``scenario`` with what-if controls (a validated :class:`~critmat.specs.scenarios.Scenario`,
+    named ``<scenario>-variant``): every asset class's lifetime shifted by ``lifetime_shift`` years, and the
+    recovery rate of every material set to ``recovery`` (0..1) from ``recovery_from`` (default: always) for
+    every asset class. Both None: the scenario itself."""
+    from typing import get_args
+
+    from critmat.specs.scenarios import ALWAYS, AssetClass, validate_scenario
+    from critmat.warehouse import access
+
+    sc = access.scenario(wh, scenario)
+    if lifetime_shift is None and recovery is None:
+        return sc
+    d = sc.model_dump(mode="python")
+    d["name"] = f"{sc.name}-variant"
+    parts = ([f"lifetimes {lifetime_shift:+g} years"] if lifetime_shift is not None else []) + (
+        [f"recovery {recovery:.0%}" + (f" from {recovery_from}" if recovery_from else "")] if recovery is not None
+        else [])
+    d["title"] = f"{sc.title or sc.name} ({', '.join(parts)})"
+    if lifetime_shift is not None:
+        d["lifetime_shift_years"] = {c: float(lifetime_shift) for c in get_args(AssetClass)}
+    if recovery is not None:
+        mats = sorted(set(wh.table("recovery_rates")["material_id"].dropna()))
+        sched = ((recovery_from or ALWAYS, float(recovery)),)
+        classes = ["all", *[c for c in d["recovery"] if c != "all"]]
+        d["recovery"] = {c: {m: sched for m in mats} for c in classes}
+    d["extends"] = None
+    return validate_scenario(d, where="scenario controls (lifetime_shift, recovery)")
+
+
 def run(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", *, start: int | None = None,
         end: int | None = None, materials: Sequence[str] | None = None, draws: int = 0, seed: int = 0,
-        level: str = "region", progress: Callable[[int, int], None] | None = None) -> FlowsResult:
-    """The flows model's result (do not mutate: it is shared for the life of the build)."""
+        level: str = "region", progress: Callable[[int, int], None] | None = None,
+        lifetime_shift: float | None = None, recovery: float | None = None) -> FlowsResult:
+    """The flows model's result (do not mutate: it is shared for the life of the build); ``lifetime_shift``,
+    ``recovery``: run a :func:`variant` of the scenario."""
     from critmat.services.context import memo
 
     region, scenario = str(region), str(scenario)
-    default = start is None and end is None and materials is None and not draws and seed == 0
+    controls = lifetime_shift is not None or recovery is not None
+    default = start is None and end is None and materials is None and not draws and seed == 0 and not controls
     from critmat.warehouse.access import is_folder
 
     if default and level in ("region", "province") and not scenario.endswith((".yaml", ".yml")) and not is_folder(region):
@@ -73,12 +107,16 @@ def run(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", *, s
             return hit
     from critmat.flows import run_flows
 
-    key = ("flows", region, scenario, start, end, tuple(materials) if materials is not None else None, draws, seed)
+    def compute() -> FlowsResult:
+        spec = variant(wh, scenario, lifetime_shift, recovery) if controls else scenario
+        return run_flows(region, spec, wh=wh, start=start, end=end, materials=materials, n_draws=draws or None,
+                         seed=seed, progress=progress)
+
     if scenario.endswith((".yaml", ".yml")) or is_folder(region):  # a user's file may change: never kept
-        return run_flows(region, scenario, wh=wh, start=start, end=end, materials=materials,
-                         n_draws=draws or None, seed=seed, progress=progress)
-    return memo(wh, key, lambda: run_flows(region, scenario, wh=wh, start=start, end=end, materials=materials,
-                                           n_draws=draws or None, seed=seed, progress=progress))
+        return compute()
+    key = ("flows", region, scenario, start, end, tuple(materials) if materials is not None else None, draws, seed,
+           lifetime_shift, recovery)
+    return memo(wh, key, compute)
 
 
 def folded_notes(notes: list[str], show: int = 3) -> list[str]:
@@ -162,10 +200,12 @@ def table(res: FlowsResult, by: str) -> pd.DataFrame:
 @answer
 def flows(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", material: str | None = None,
           start: int | None = None, end: int | None = None, draws: int = 0, seed: int = 0, level: str = "region",
-          by: str = "material", progress: Callable[[int, int], None] | None = None) -> Result:
+          by: str = "material", progress: Callable[[int, int], None] | None = None,
+          lifetime_shift: float | None = None, recovery: float | None = None) -> Result:
     """End-of-life flows: ``frame`` = the long rows at ``level``, ``sections`` = the table ``by`` material
     (window totals) | year | asset_class, ``doc`` = region, scenario, years, benchmark, draws, notes, summary
-    and flows (what ``critmat flows --format json`` prints)."""
+    and flows (what ``critmat flows --format json`` prints). ``lifetime_shift``, ``recovery``: a
+    :func:`variant` of the scenario (the dashboard's controls)."""
     from critmat.errors import UnknownIdError
     from critmat.services.base import Section
 
@@ -173,7 +213,7 @@ def flows(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", ma
         if value not in choices:
             raise UnknownIdError(f"{opt} '{value}' is not one of {', '.join(choices)}")
     res = run(wh, region, scenario, start=start, end=end, materials=materials_of(wh, material), draws=draws,
-              seed=seed, level=level, progress=progress)
+              seed=seed, level=level, progress=progress, lifetime_shift=lifetime_shift, recovery=recovery)
     rows = level_rows(res, level)
     doc = lambda: {"region": res.region, "scenario": res.scenario.name, "years": [int(res.years[0]), int(res.years[-1])],
            "benchmark": res.benchmark, "draws": res.n_draws, "notes": res.notes,
@@ -191,11 +231,15 @@ def flows(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", ma
                   "rates; meets_benchmark: share of draws reaching it" if res.n_draws else ""))
     if res.notes:
         caption += "; notes: " + "; ".join(folded_notes(res.notes))
+    if lifetime_shift is not None or recovery is not None:
+        caption = f"{res.scenario.title}; " + caption
     title = f"End-of-life flows of {res.region}, scenario {res.scenario.name}"
     return Result(rows, title=title, caption=caption, units={"value": "t (eol_rir, secondary_to_demand: 1)"},
                   sources=sorted(set(res.fleets["source_id"].dropna())) if "source_id" in res.fleets else [],
                   params={"region": res.region, "scenario": res.scenario.name, "years": [y0, y1], "draws": draws,
-                          "seed": seed, "level": level, "by": by, "material": material},
+                          "seed": seed, "level": level, "by": by, "material": material,
+                          **({"lifetime_shift": lifetime_shift, "recovery": recovery}
+                             if lifetime_shift is not None or recovery is not None else {})},
                   doc=doc, sections=[Section("table", table(res, by), title, caption)])
 
 

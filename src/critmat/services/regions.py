@@ -112,3 +112,28 @@ def table(wh: TableSource, region_id: str, name: str) -> Result:
     if name not in REGION_TABLES:
         raise UnknownIdError(f"unknown --table '{name}' (use one of {', '.join(REGION_TABLES)})")
     return Result(region(wh, region_id).table(name), title=f"{region_id}: {name}")
+
+
+@answer
+def boundaries(wh: TableSource, region_id: str = "nh-fl") -> Result:
+    """Area outlines of the region (``area_code, area_type, name, ..., geometry_wkt``, WGS84) from the
+    warehouse's ``boundaries`` table (loaded with ``critmat region build``); a region without them gets its
+    municipality centroids as points (``params['kind']``: polygon | centroid), said in the caption."""
+    import pandas as pd
+
+    rid = region(wh, region_id).config.id
+    if wh.has("boundaries"):
+        b = wh.sql("SELECT * FROM boundaries WHERE region_id = ?", [rid]) if hasattr(wh, "sql") else \
+            wh.table("boundaries").query("region_id == @rid").reset_index(drop=True)
+        if len(b):
+            srcs = sorted({str(s) for s in b["source_id"].dropna()}) if "source_id" in b else []
+            return Result(b, title=f"Boundaries of {rid}", sources=srcs, params={"region": rid, "kind": "polygon"})
+    mun = region(wh, region_id).table("municipalities")
+    pts = pd.DataFrame({"area_code": mun["municipality_code"], "area_type": "municipality",
+                        "name": mun["municipality_name"], "province_code": mun["province_code"],
+                        "geometry_wkt": [f"POINT ({lo} {la})" if pd.notna(la) and pd.notna(lo) else None
+                                         for la, lo in zip(mun["lat"], mun["lon"])]})
+    srcs = sorted({str(s) for s in mun["source_id"].dropna()}) if "source_id" in mun else []
+    return Result(pts, title=f"Municipality centroids of {rid}", sources=srcs,
+                  caption="no boundary polygons in this region pack: municipality centroids only",
+                  params={"region": rid, "kind": "centroid"})

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from critmat.web import interim as S
+from critmat.services.flows import scenarios as flows_scenarios
 from critmat.web import jobs as J
 from critmat.web.params import (
     MAX_DRAWS,
@@ -194,7 +194,7 @@ def stock(request: Request, region: RegionId, fmt: FormatQ = None,
             summary="Flow scenarios")
 def scenarios(request: Request, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: S.scenarios(st.warehouse()), fmt=fmt, name="scenarios", args=locals())
+    return respond(request, st, lambda: flows_scenarios(st.warehouse()), fmt=fmt, name="scenarios", args=locals())
 
 
 @router.get("/regions/{region}/flows", response_model=Table, responses=TABLE_RESPONSES, tags=["flows"],

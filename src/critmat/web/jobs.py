@@ -1,6 +1,7 @@
 """What the API computes for a request: one module-level function per question, ``fn(wh, **params)``, each a
-call to :mod:`critmat.services` (or, until its service lands, :mod:`critmat.web.interim`) and a change of
-representation (a table envelope, GeoJSON). Nothing here computes a number.
+call to :mod:`critmat.services` (the policy items, until their service lands, through
+:mod:`critmat.web.interim`) and a change of representation (a table envelope, GeoJSON). Nothing here computes
+a number.
 
 Being plain functions of picklable parameters, they run either in the server process (``critmat serve
 --compute-processes 0``, the tests) or in a pool of compute processes (:func:`run`): a scenario recompute that
@@ -143,10 +144,10 @@ def assets_geojson(wh: Any, region: str, asset_class: str | None = None, status:
 
 
 def boundaries(wh: Any, region: str) -> dict[str, Any]:
-    from critmat.web import interim
+    from critmat.services.regions import boundaries as boundaries_service
     from critmat.web.render import frame_geojson
 
-    r = interim.boundaries(wh, region)
+    r = boundaries_service(wh, region)
     doc = frame_geojson(r.frame)
     doc["kind"] = r.params.get("kind")
     doc["caption"] = r.caption
@@ -165,22 +166,15 @@ def stock(wh: Any, region: str, by: str = "material", material: str | None = Non
 def flows(wh: Any, region: str, scenario: str = "baseline", material: str | None = None, start: int | None = None,
           end: int | None = None, draws: int = 0, seed: int = 0, by: str = "year",
           lifetime_shift: float | None = None, recovery: float | None = None) -> Any:
-    """The flows table ``by`` year | material | asset_class: the service's for a bundled scenario; with the
-    dashboard's controls (``lifetime_shift``, ``recovery``) the model on a variant of it (interim)."""
+    """The flows table ``by`` year | material | asset_class (the service's; ``lifetime_shift``, ``recovery``:
+    the dashboard's controls, a variant of the scenario)."""
     from critmat.services.flows import flows as flows_service
-    from critmat.web import interim
 
-    if lifetime_shift is None and recovery is None:
-        r = flows_service(wh, region, scenario, material=material, start=start, end=end, draws=draws, seed=seed,
-                          by=by)
-        sec = r.sections[0]
-        return table(sec.frame, title=sec.title or r.title, caption=sec.caption or r.caption,
-                     units=flow_units(sec.frame), sources=r.sources, params=r.params)
-    sc = interim.scenario_variant(wh, scenario, lifetime_shift=lifetime_shift, recovery=recovery)
-    r = interim.flows_variant(wh, region, sc, material=material, start=start, end=end, draws=draws, seed=seed, by=by)
-    r.params.update({"lifetime_shift": lifetime_shift, "recovery": recovery})
-    r.units = flow_units(r.frame)
-    return r
+    r = flows_service(wh, region, scenario, material=material, start=start, end=end, draws=draws, seed=seed, by=by,
+                      lifetime_shift=lifetime_shift, recovery=recovery)
+    sec = r.sections[0]
+    return table(sec.frame, title=sec.title or r.title, caption=sec.caption or r.caption,
+                 units=flow_units(sec.frame), sources=r.sources, params=r.params)
 
 
 # ------------------------------------------------------------------------------------------- exposure
