@@ -228,3 +228,34 @@ def test_coverage_service():
     a = svc.asset_coverage(None, "nh-fl")
     assert a.frame["statement"].str.contains("of 143 solar parks").any()
     assert "critmat region build" in a.params["build_command"]
+
+
+def test_coverage_table_has_the_stock_services_numbers(warehouse_db):
+    """One band per material: the coverage table's tonnes are `critmat stock`'s (the build's stored run), and
+    the REE-for-magnets group (not in that run) equals a model run that sums it, from the same draws."""
+    import dataclasses
+
+    from critmat import coverage as glue
+    from critmat.services import context, stock
+    from critmat.services import coverage as svc
+    from critmat.stock import regional_stock
+    from critmat.warehouse import access
+
+    wh = context.warehouse(warehouse_db)
+    cov = svc.crm_coverage(wh, "nh-fl")
+    assert cov.params["draws"] == 1000 and cov.params["seed"] == 0
+    rows = cov.frame[cov.frame["status"] == "held"].set_index("counted_as")
+    held = stock.stock(wh, "nh-fl").frame.set_index("material")
+    common = [m for m in rows.index if m in held.index]
+    assert len(common) >= 20
+    for col in ("mass_t", "low_t", "high_t"):
+        assert rows.loc[common, col].tolist() == pytest.approx(held.loc[common, col].tolist(), rel=1e-12), col
+    inp = stock.inputs(wh, "nh-fl")
+    full = regional_stock(dataclasses.replace(inp, groups=access.material_groups(wh, glue.COVERAGE_GROUPS)),
+                          n_draws=1000, seed=0)
+    mag = full[(full["area_type"] == "region") & (full["asset_class"] == "all")
+               & (full["material"] == "rare_earth_elements_for_magnets")].set_index("variable")["value"]
+    row = cov.frame.set_index("material_id").loc["rare_earth_elements_for_magnets"]
+    assert row["status"] == "held"
+    assert [row["mass_t"], row["low_t"], row["high_t"]] == pytest.approx(
+        [mag["mass_t"], mag["low_t"], mag["high_t"]], rel=1e-12)

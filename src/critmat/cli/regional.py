@@ -191,20 +191,27 @@ def register(app: typer.Typer) -> None:
     @region_app.command("coverage")
     def coverage_cmd(
         region: str = typer.Argument("nh-fl", help="Region id."),
-        draws: int = typer.Option(200, "--draws", min=0, help="Monte Carlo draws for the low/high band."),
+        draws: int = typer.Option(1000, "--draws", min=0, help="Monte Carlo draws for the low/high band (1000, "
+                                  "seed 0: the build's stored stock run, the band `critmat stock` shows)."),
         fmt: Format = typer.Option(Format.table, "--format", "-f", help=FORMAT_HELP),
+        db: DbOption = None,
     ) -> None:
         """EU CRM 2023 and SRM 2024: tonnes each material held by the region's assets, or why none.
 
         Status held (with the asset classes that hold it), no_data (what was searched) or not_contained.
         """
-        from critmat.coverage import crm_coverage
+        from critmat.services.coverage import crm_coverage
 
+        wh = warehouse(db)
         with busy(f"computing the stock of {region}"):
-            res = crm_coverage(region, n_draws=draws)
-        cols = ["material_id", "crm_2023", "srm_2024", "status", "mass_t", "low_t", "high_t", "asset_classes", "reason"]
-        emit(res.frame[cols] if fmt is Format.table else res.frame, fmt, title=res.title,
-             caption="t; low/high = 5th/95th percentiles; held = stock of operational and under-construction assets")
+            res = crm_coverage(wh, region, draws=draws)
+        if fmt is Format.table:
+            import dataclasses
+
+            cols = ["material_id", "crm_2023", "srm_2024", "status", "mass_t", "low_t", "high_t", "asset_classes",
+                    "reason"]
+            res = dataclasses.replace(res, frame=res.frame[cols])
+        show(res, fmt)
 
     @region_app.command("boundaries")
     def boundaries_cmd(

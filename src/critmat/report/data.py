@@ -316,10 +316,11 @@ def policy_indicators(inp: Inputs) -> Result:
 # --- coverage ------------------------------------------------------------------------------------------
 
 def crm_coverage(inp: Inputs) -> Result:
-    """Per EU CRM 2023 / SRM 2024 material: held (tonnes with band), not contained, or no data (with why)."""
+    """Per EU CRM 2023 / SRM 2024 material: held (tonnes with band), not contained, or no data (with why);
+    tonnes and bands are the stock's (:func:`stock`: same draws and seed, the build's stored run)."""
     from critmat.services import coverage
 
-    return coverage.crm_coverage(inp.wh, inp.region)
+    return coverage.crm_coverage(inp.wh, inp.region, draws=inp.draws, seed=inp.seed)
 
 
 def asset_coverage(inp: Inputs) -> Result:

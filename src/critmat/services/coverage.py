@@ -24,18 +24,29 @@ def _region(wh: TableSource, region: str | Path) -> Any:
     return load_region(region)
 
 
-def crm_coverage(wh: TableSource = None, region: str | Path = "nh-fl", draws: int = 200, seed: int = 0) -> Any:
+def crm_coverage(wh: TableSource = None, region: str | Path = "nh-fl", draws: int = 1000, seed: int = 0) -> Any:
     """One row per CRM 2023 / SRM 2024 material: status (held, no_data, not_contained), tonnes with the
-    Monte Carlo band, the asset classes holding it, the reason and what was searched."""
+    Monte Carlo band, the asset classes holding it, the reason and what was searched.
+
+    With a warehouse the tonnes are the stock service's (:func:`critmat.services.stock.run`: the build's
+    stored run for the default 1,000 draws, seed 0), so they and their band are those of ``critmat stock``;
+    the REE-for-magnets group, which that run does not sum, comes from the same draws."""
     from critmat import coverage
     from critmat.services.base import Result
 
-    src = wh if wh is not None and hasattr(wh, "has") and wh.has("regions") else None
-    r = coverage.crm_coverage(region, n_draws=draws, seed=seed, loaded=_region(wh, region), source=src)
+    if wh is not None and hasattr(wh, "has") and wh.has("regions"):
+        from critmat.services import stock as stock_service
+        from critmat.warehouse.access import is_folder
+
+        long = stock_service.run(wh, str(region), draws=draws, seed=seed)
+        inp = None if is_folder(region) else stock_service.inputs(wh, str(region))
+        r = coverage.crm_coverage(region, n_draws=draws, seed=seed, source=wh, stock=long, inputs=inp)
+    else:
+        r = coverage.crm_coverage(region, n_draws=draws, seed=seed, loaded=_region(wh, region))
     return Result(r.frame, title=r.title,
-                  caption="t; low_t/high_t = 5th/95th percentiles of the draws; held = stock of operational and "
-                          "under-construction assets; bauxite counted as aluminium metal, fluorspar as the CaF2 "
-                          "equivalent of contained fluorine",
+                  caption=f"t; {draws} draws, seed {seed}; low_t/high_t = 5th/95th percentiles of the draws; held = "
+                          "stock of operational and under-construction assets; bauxite counted as aluminium metal, "
+                          "fluorspar as the CaF2 equivalent of contained fluorine",
                   units=r.units, sources=r.sources, params={"region": r.region, **r.params})
 
 
