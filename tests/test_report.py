@@ -310,3 +310,10 @@ def test_helper_process_draws_the_same_files():
     assert got[0] == local[0] and got[1] == local[1]
     with Helper(workers=0) as h:
         assert h.proc is None and h.figure(fig())() == local
+    # a plan (function name + arguments) is made where it is drawn: in the helper, the same files
+    plan = F.Plan("critmat.report.figures", "empty", ("nothing to draw",))
+    here = F.render(plan.make())
+    with Helper(workers=1) as h:
+        assert h.figure(plan)() == here
+    with Helper(workers=0) as h:
+        assert h.figure(plan)() == here

@@ -62,8 +62,8 @@ def register(app: typer.Typer) -> None:
 
             wh = warehouse(db)
             res = build_report(region, out, scenario=scenario, lang=lang, wh=wh, pdf=pdf, on=day, progress=progress)
-        pages = ""
-        if res.pdf is not None:
+        pages = f", {res.pages} pages" if res.pages else ""
+        if res.pdf is not None and not pages:
             try:
                 from pypdf import PdfReader
 

@@ -57,6 +57,7 @@ class ReportResult:
     figure_list: list[Figure] = field(default_factory=list)
     composer: Composer | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    pages: int | None = None             # of report.pdf
 
 
 def key_figures(c: Composer) -> pd.DataFrame:
@@ -233,13 +234,14 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
     paths = appendix.write(out, tables, figures, meta)
     kf.to_csv(out / "data" / "key_figures.csv", index=False)
     ind.drop(columns=[]).to_csv(out / "data" / "indicators.csv", index=False)
-    pdf_path = None
+    pdf_path, pages = None, None
     if pdf_done is not None:
         say("paginating the PDF", 0.85)
-        pdf_path = pdf_done()
+        pages = pdf_done()
+        pdf_path = out / "report.pdf"
     timings["total"] = time.perf_counter() - t0
     say("done", 1.0)
-    return ReportResult(out, html_path, pdf_path, fig_paths, paths, tables, figures, c, timings)
+    return ReportResult(out, html_path, pdf_path, fig_paths, paths, tables, figures, c, timings, pages)
 
 
 def _region_name(wh, region: str) -> str:

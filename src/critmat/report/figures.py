@@ -64,6 +64,38 @@ def new(height: float = 3.6, width: float = WIDTH, **kw) -> tuple[Figure, object
     return fig, ax
 
 
+class Plan:
+    """A figure to make: the name of a figure function of :mod:`critmat.report.figures` or
+    :mod:`critmat.report.maps` and its arguments (frames, labels), picklable. The report's helper process
+    makes and draws it (the main process then never imports matplotlib); :meth:`make` makes it in-process.
+
+    ``Plan.of(module)`` gives a stand-in for the module whose functions return plans:
+    ``Plan.of("critmat.report.figures").criticality(d, 1.0, 2.8, t)``."""
+
+    __slots__ = ("module", "name", "args", "kwargs")
+
+    def __init__(self, module: str, name: str, args: tuple = (), kwargs: dict | None = None) -> None:
+        self.module, self.name, self.args, self.kwargs = module, name, args, kwargs or {}
+
+    def __getstate__(self) -> tuple:
+        return self.module, self.name, self.args, self.kwargs
+
+    def __setstate__(self, state: tuple) -> None:
+        self.module, self.name, self.args, self.kwargs = state
+
+    def make(self) -> Figure:
+        import importlib
+
+        return getattr(importlib.import_module(self.module), self.name)(*self.args, **self.kwargs)
+
+    @staticmethod
+    def of(module: str) -> Any:
+        class _Module:
+            def __getattr__(self, name: str) -> Any:
+                return lambda *args, **kwargs: Plan(module, name, args, kwargs)
+        return _Module()
+
+
 def render(fig: Figure, dpi: int = 150) -> tuple[str, bytes]:
     """SVG (text, no metadata date so builds are reproducible) and PNG bytes of a figure."""
     with _style():

@@ -35,15 +35,16 @@ _LEN = 8  # bytes of the length prefix
 
 
 def _render(fig_bytes: bytes) -> tuple[str, bytes]:
-    from critmat.report.figures import render
+    from critmat.report.figures import Plan, render
 
-    return render(pickle.loads(fig_bytes))
+    fig = pickle.loads(fig_bytes)
+    return render(fig.make() if isinstance(fig, Plan) else fig)
 
 
-def _pdf(html_text: str, path: str) -> str:
+def _pdf(html_text: str, path: str) -> int:
     from critmat.report.render import pdf
 
-    return str(pdf(html_text, Path(path)))
+    return pdf(html_text, Path(path))
 
 
 TASKS: dict[str, Callable[..., Any]] = {"figure": _render, "pdf": _pdf}
@@ -90,8 +91,9 @@ def serve() -> None:
     while True:
         try:
             task, args = _read(requests)
-        except EOFError:
-            return
+        except EOFError:  # the report is done: leave without the interpreter's teardown (~0.5 s the report
+            proto.close()  # would wait for); every answer has been written and flushed
+            os._exit(0)
         try:
             answer = ("ok", TASKS[task](*args))
         except Exception as exc:  # noqa: BLE001 - reported to the main process, which redoes it itself
@@ -203,8 +205,13 @@ class Helper:
 
     # -- tasks ----------------------------------------------------------------------------------------------
     def figure(self, fig: Any) -> Pending:
-        """SVG text and PNG bytes of a matplotlib figure (:func:`critmat.report.figures.render`)."""
-        from critmat.report.figures import render
+        """SVG text and PNG bytes of a matplotlib figure or a :class:`~critmat.report.figures.Plan` of one
+        (:func:`critmat.report.figures.render`): a plan is made in the helper process."""
+        from critmat.report.figures import Plan
+        from critmat.report.figures import render as render_figure
+
+        def render(f: Any) -> tuple[str, bytes]:
+            return render_figure(f.make() if isinstance(f, Plan) else f)
 
         k = None
         if self.proc is not None:
@@ -224,17 +231,17 @@ class Helper:
         return get
 
     def pdf(self, html_text: str, path: Path) -> Pending:
-        """Paginate ``html_text`` into ``path`` (:func:`critmat.report.render.pdf`)."""
+        """Paginate ``html_text`` into ``path`` (:func:`critmat.report.render.pdf`); gives the page count."""
         from critmat.report.render import pdf
 
         k = self._submit("pdf", html_text, str(path))
         if k is None:
-            pdf(html_text, path)
-            return lambda: path
+            pages = pdf(html_text, path)
+            return lambda: pages
 
-        def get() -> Path:
+        def get() -> int:
             try:
-                return Path(self._wait(k))
+                return int(self._wait(k))
             except HelperError:  # redone here: a real WeasyPrint problem raises with its own message
                 return pdf(html_text, path)
         return get

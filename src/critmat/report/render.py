@@ -76,13 +76,15 @@ def html(context: dict[str, Any], raster: bool = False) -> str:
         css=css, rows=lambda t: rows(t, lang, context.get("names")), swot=swot, header=lambda h: header(h, lang), svg_uri=(lambda f: png_uri(f.png)) if raster else svg_uri, **context)
 
 
-def pdf(html_text: str, path: Path) -> Path:
-    """Paginate the HTML with WeasyPrint (print media: A4, running footer, TOC page numbers, footnotes)."""
+def pdf(html_text: str, path: Path) -> int:
+    """Paginate the HTML with WeasyPrint into ``path`` (print media: A4, running footer, TOC page numbers,
+    footnotes); returns the number of pages."""
     import logging
 
     from weasyprint import HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    HTML(string=html_text, base_url=None).write_pdf(path)
-    return path
+    doc = HTML(string=html_text, base_url=None).render()
+    doc.write_pdf(path)
+    return len(doc.pages)

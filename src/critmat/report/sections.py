@@ -12,8 +12,11 @@ import pandas as pd
 
 from critmat.errors import CritmatError
 from critmat.report import data as D
-from critmat.report import figures as F
-from critmat.report import maps as M
+from critmat.report import figures
+from critmat.report.figures import Plan
+
+F = Plan.of("critmat.report.figures")  # F.criticality(...) is a plan: the figure is made where it is drawn
+M = Plan.of("critmat.report.maps")
 from critmat.report.i18n import ASSET_CLASSES, fmt_num, fmt_share
 from critmat.report.model import Figure, Result, Section, Table, Text
 
@@ -67,7 +70,7 @@ class Composer:
         if self.helper is not None:
             self._pending.append((out, self.helper.figure(fig)))
         else:
-            out.svg, out.png = F.render(fig)
+            out.svg, out.png = figures.render(fig.make() if isinstance(fig, Plan) else fig)
         return out
 
     def resolve(self) -> None:
