@@ -133,6 +133,30 @@ def test_boundaries_come_from_the_warehouse(wh) -> None:
         regions.boundaries(wh, "atlantis")
 
 
+def test_captions_do_not_name_command_line_options(wh) -> None:
+    """Captions and titles reach the report and the API: a command-line option in them belongs in ``hint``,
+    which only the CLI shows (appended to the caption)."""
+    import re
+
+    on = dt.date.fromisoformat(ON)
+    results = [exposure.supply_risk(wh, on=on), exposure.exposure(wh, "nh-fl", on=on),
+               exposure.benchmarks(wh, "nh-fl"), capabilities.coverage(wh, "nh-fl"), capabilities.match(wh, "nh-fl"),
+               capabilities.fillers(wh, "nh-fl"), regions.assets(wh, "nh-fl"), stock.stock(wh, "nh-fl", draws=0),
+               stock.stock(wh, "nh-fl", scale=True), flows.flows(wh, "nh-fl"),
+               exposure.disrupt(wh, exposure.shock_spec(wh, "ree-april-2025"), "nh-fl")]
+    option = re.compile(r"(^|[\s(])--[a-z]")
+    hints = 0
+    for r in results:
+        for sec in [r, *r.sections]:
+            assert not option.search(f"{sec.title} {sec.caption}"), (sec.title, sec.caption)
+            hints += bool(sec.hint)
+    assert hints >= 8  # the CLI still says where to find more
+    from critmat.cli.output import with_hint
+
+    assert with_hint("tonnes.", "--all for every material.") == "tonnes. --all for every material."
+    assert with_hint("tonnes", "--all.") == "tonnes · --all." and with_hint("", "x") == "x"
+
+
 def test_other_parameters_compute_through_the_same_service(wh) -> None:
     a = stock.stock(wh, "nh-fl", draws=50, seed=3).frame
     b = stock.stock(wh, "nh-fl", draws=50, seed=3).frame

@@ -255,6 +255,16 @@ def starred(df: pd.DataFrame, caption: str | None, note: str = GROUP_NOTE) -> tu
     return df, (f"{caption}\n{note}" if caption else note) if flag.any() else caption
 
 
+def with_hint(caption: str | None, hint: str | None) -> str | None:
+    """A caption followed by a service's command-line hint (a sentence of its own)."""
+    if not hint:
+        return caption
+    if not caption:
+        return hint
+    text = caption.rstrip()
+    return f"{text} {hint}" if text.endswith((".", "!", "?")) else f"{text} · {hint}"
+
+
 def show(result: Any, fmt: Format | str = Format.table, note: str = GROUP_NOTE) -> None:
     """Print a service :class:`~critmat.services.base.Result`: its document (json), its frame (csv), or its
     sections as tables (table; the frame alone when it has none)."""
@@ -271,7 +281,8 @@ def show(result: Any, fmt: Format | str = Format.table, note: str = GROUP_NOTE) 
         if sec is not None and sec.frame is None:
             console.print(sec.text, highlight=False)
             continue
-        frame, title, caption = ((result.frame, result.title, result.caption) if sec is None
-                                 else (sec.frame, sec.title, sec.caption))
+        frame, title, caption, hint = ((result.frame, result.title, result.caption, result.hint) if sec is None
+                                       else (sec.frame, sec.title, sec.caption, sec.hint))
+        caption = with_hint(caption, hint)
         frame, caption = starred(frame, caption, note)
         print_table(console, frame, title=title, caption=caption or None)

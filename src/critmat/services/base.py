@@ -3,7 +3,8 @@
 ``frame`` (full precision; what CSV gives), a title and caption, the unit of each column, the source ids
 behind it, the parameters actually used, ``doc``, the JSON-ready document a face prints (None: the rows of
 ``frame``), and ``sections``: the tables a reader is shown, in order, each with its own title and caption
-(empty: ``frame`` alone). A frame with a boolean ``is_group`` column marks material-group rows (REE, PGM)
+(empty: ``frame`` alone). ``hint`` (on a result or a section) names the command-line options that show more: the
+CLI appends it to the caption, other faces leave it out. A frame with a boolean ``is_group`` column marks material-group rows (REE, PGM)
 that sit beside their members; faces show them as they like (the CLI stars them). Every face (CLI,
 report, web API) shows these objects and computes nothing of its own.
 """
@@ -28,6 +29,7 @@ class Section:
     title: str = ""
     caption: str = ""
     text: str = ""
+    hint: str = ""  # where the command line shows more (its options); other faces leave it out
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Result:
     params: dict[str, Any] = field(default_factory=dict)
     doc: Any = None
     sections: list[Section] = field(default_factory=list)
+    hint: str = ""  # where the command line shows more (its options); other faces leave it out
 
     def __getattribute__(self, name: str) -> Any:
         value = object.__getattribute__(self, name)

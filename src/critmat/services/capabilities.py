@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from critmat.warehouse.access import TableSource
 
 SCORE_NOTE = ("score (0..1) = 0.40 s_capacity (capacity_t_per_yr / stream t/yr, capped at 1; 0.5 unknown) + "
-              "0.35 s_distance (exp(-km/500)) + 0.25 s_status (operational 1 ... planned 0.3), the components in "
-              "--format csv/json; region before eu")
+              "0.35 s_distance (exp(-km/500)) + 0.25 s_status (operational 1 ... planned 0.3); region before eu")
+SCORE_HINT = "The components: --format csv/json."
 REGISTRY_CAPTION = ("Source: HCSS (2025) Table 6 and Figure 10, reconciled (see docs/capabilities.md); "
                     "coordinates are town centres unless location_precision = address.")
 
@@ -93,9 +93,10 @@ def coverage(wh: TableSource, region: str = "nh-fl", by: str = "stream") -> Resu
     matrix = cap.coverage_matrix(cap.coverage(tables, by=by), tables["supply_chain_activities"])
     title = f"Stage coverage by {by}, {region} (number of companies)"
     caption = ("A company covers (stream, stage) when it has both; covered: stages with at least one "
-               "company; stages per Table 4 of HCSS (2025); gaps: --format csv/json or --fillers.")
-    return Result(matrix, title=title, caption=caption, params={"region": region, "by": by},
-                  sections=[Section("coverage", matrix.drop(columns=["gaps"]), title, caption)])
+               "company; stages per Table 4 of HCSS (2025).")
+    hint = "The gaps: --format csv/json or --fillers."
+    return Result(matrix, title=title, caption=caption, hint=hint, params={"region": region, "by": by},
+                  sections=[Section("coverage", matrix.drop(columns=["gaps"]), title, caption, hint=hint)])
 
 
 @answer
@@ -114,7 +115,7 @@ def fillers(wh: TableSource, region: str = "nh-fl", k: int = 3) -> Result:
     unfilled = df[df["facility_id"].isna()] if "facility_id" in df else df.iloc[:0]
     shown = df[df["facility_id"].notna()] if "facility_id" in df else df
     shown = shown.drop(columns=[c for c in ("name", "source_id", "town") if c in shown])
-    table_caption = caption + ((f"; {len(unfilled)} gaps without a known facility (--format csv lists them): "
+    table_caption = caption + ((f"; {len(unfilled)} gaps without a known facility: "
                                 + ", ".join(f"{r.stream}/{r.activity_id}" for r in unfilled.itertuples()))
                                if len(unfilled) else "")
     return Result(df, title=title, caption=caption, params={"region": region, "k": k, "origin": list(origin)},
@@ -185,7 +186,8 @@ def match(wh: TableSource, region: str = "nh-fl", streams: list[str] | None = No
         sub = df[(df["stream"] == st) & (df["role"] == r)]
         sections.append(Section(f"{st}/{r}", sub.drop(columns=[c for c in drop if c in sub]),
                                 f"{title if len(chosen) == 1 else f'Matches for {region}: {st}'} — {r}s",
-                                (SCORE_NOTE + "\n" + notes) if i == len(pairs) - 1 else ""))
+                                (SCORE_NOTE + "\n" + notes) if i == len(pairs) - 1 else "",
+                                hint=SCORE_HINT if i == len(pairs) - 1 else ""))
     if not pairs:
         sections.append(Section("none", text=f"[yellow]No candidates found.[/] {notes}"))
     return Result(df, title=title, caption=notes,

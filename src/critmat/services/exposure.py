@@ -100,14 +100,14 @@ def supply_risk(wh: TableSource, material: str | None = None, stage: str | None 
     caption = ("sr, ei: EC 2023 criticality scores (an element without its own value takes its EU group's); "
                "hhi (0..1) and china (share 0..1): concentration of global supply per stage; crma_exceeds: one "
                "third country > 65 % (EU sourcing, else global proxy); controls_active: export controls in "
-               "force that apply to NLD. --stage for one stage, --region nh-fl for exposure, --format json "
-               "for the detail columns.")
+               "force that apply to NLD.")
+    hint = "--stage for one stage, --region nh-fl for exposure, --format json for the detail columns."
     full = flag_groups(table[cols + DETAIL_COLUMNS[:6]], "material_id", groups)
     shown = flag_groups(table[[c for c in cols if c != "name"]], "material_id", groups)
     return Result(full, title=title, caption=caption, units={"china_extraction": "1", "china_processing": "1"},
                   params={"on": day.isoformat(), "material": mid, "stage": stage, "top": top},
                   doc={"on": day.isoformat(), "materials": records(full)},
-                  sections=[Section("materials", shown, title, caption)])
+                  sections=[Section("materials", shown, title, caption, hint=hint)], hint=hint)
 
 
 @answer
@@ -153,19 +153,22 @@ def exposure(wh: TableSource, region: str, material: str | None = None, stage: s
     table_cols = cols if stage else [c for c in cols if not c.startswith(("hhi_", "china_"))]
     title = f"Exposure of {rep.region_id} by material (need averaged {years}; controls on {day})"
     caption = (f"stock_t: tonnes held now; need_t_per_yr ({rep.need_basis}); "
-               "exposure_score = need_t_per_yr × sr (EC 2023). HHI and China share: --stage, `critmat risk` or "
-               "--format json (every section and the detail columns).")
-    sections = [Section("materials", flag_groups(mats[table_cols], "material_id", groups), title, caption)]
+               "exposure_score = need_t_per_yr × sr (EC 2023).")
+    hint = "HHI and China share: --stage, `critmat risk` or --format json (every section and the detail columns)."
+    sections = [Section("materials", flag_groups(mats[table_cols], "material_id", groups), title, caption,
+                        hint=hint)]
     if rep.views:
         sections.append(Section("views", side_by_side(rep.views, top or 10),
                                 "Three rankings side by side" + (
-                                    " (EU CRM list 2023 and members of its groups; --all for every material)"
+                                    " (EU CRM list 2023 and members of its groups)"
                                     if rep.crm_only else " (every material)"),
-                                "; ".join(f"{k}: {m}" for k, m in METHODS.items())))
+                                "; ".join(f"{k}: {m}" for k, m in METHODS.items()),
+                                hint="--all for every material." if rep.crm_only else ""))
     sections.append(Section("asset_classes", rep.asset_classes[[
         "rank", "asset_class", "need_t_per_yr", "exposure_score", "top_material", "controlled_need_t_per_yr"]],
         "Exposure by asset class (Σ need × SR)",
-        "controlled_need_t_per_yr: need of materials under export controls in force (list: --format json)"))
+        "controlled_need_t_per_yr: need of materials under export controls in force",
+        hint="The list: --format json."))
     if len(rep.goods_categories):
         sections.append(Section("goods_categories", rep.goods_categories[[
             "rank", "goods_category_id", "shares", "materials", "max_sr", "controlled_materials", "exposure_score"]],
@@ -179,11 +182,10 @@ def exposure(wh: TableSource, region: str, material: str | None = None, stage: s
         sections.append(Section(
             "projects", projects_by_asset(projects),
             f"Planned / under-construction projects holding materials under export controls in force on {day}",
-            "materials_t: tonnes of each controlled material in the project (central intensities); "
-            "names, classes and one row per material: --format json"
+            "materials_t: tonnes of each controlled material in the project (central intensities)"
             + (f"; not counted (no capacity/length/units): {', '.join(rep.excluded_assets)}"
-               if rep.excluded_assets else "")))
-    return Result(full, title=title, caption=caption, units={"stock_t": "t", "need_t_per_yr": "t/yr"},
+               if rep.excluded_assets else ""), hint="Names, classes and one row per material: --format json."))
+    return Result(full, title=title, caption=caption, hint=hint, units={"stock_t": "t", "need_t_per_yr": "t/yr"},
                   params={"region": rep.region_id, "on": day.isoformat(), "material": mid, "stage": stage,
                           "top": top, "sort": sort, "crm_only": rep.crm_only, "need_basis": rep.need_basis},
                   doc=doc, sections=sections)
@@ -280,7 +282,8 @@ def disrupt(wh: TableSource, spec: ShockSpec, region: str | None = None, lead_ye
         sections.append(Section("mitigations", mit, "Affected need and mitigations per material (t over the shock)",
                                 "alternative = affected × covered fraction (pro rata); secondary = recovery from the "
                                 "region's end-of-life outflows (circularity shares), up to what remains; "
-                                "substitution: EC 2023 SI_SR (0..1, 1 = no substitute; source ids in --format json)"))
+                                "substitution: EC 2023 SI_SR (0..1, 1 = no substitute)",
+                                hint="Source ids of the substitution indices: --format json."))
         if len(res.companies):
             sections.append(Section("companies", res.companies,
                                     "Exposed companies (handle a material whose EU supply is cut)"))
@@ -362,8 +365,9 @@ def benchmarks(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline
     caption = ("extraction/processing: proxy = EU member states' share of EU sourcing (EC 2023); empty where "
                "the EC gives no EU sourcing for the stage (no EU capacity/consumption data in critmat). "
                f"recycling: {EOL_RIR_DEFINITION}, CRMs only. single country: largest third-country share "
-               "(EU sourcing, else global proxy). Reasons per cell: --format json/csv.")
-    return Result(t, title=title, caption=caption, params={"region": region, "scenario": scenario,
+               "(EU sourcing, else global proxy).")
+    hint = "Reasons per cell: --format json/csv."
+    return Result(t, title=title, caption=caption, hint=hint, params={"region": region, "scenario": scenario,
                                                            "crm_only": crm_only},
                   sections=[Section("benchmarks", t[[c for c in t.columns if not c.endswith("_reason")]], title,
-                                    caption)])
+                                    caption, hint=hint)])

@@ -68,13 +68,13 @@ def assets(wh: TableSource, region_id: str = "nh-fl", asset_class: str | None = 
         empty = [c for c in ("length_km", "capacity_mw", "units", "commissioning_year") if shown[c].isna().all()]
         shown = shown.drop(columns=empty)
     title = (f"Assets of {region_id}" + (f" ({asset_class})" if asset_class else "") + (f", {status}" if status else ""))
-    caption = (f"{len(df)} rows; capacity_mw: MW (MWp for PV); length_km: km; units: turbines, stations or "
-               "cars; --all-columns or --format csv for technology, province, coordinates and notes")
-    return Result(df, title=title, caption=caption,
+    caption = f"{len(df)} rows; capacity_mw: MW (MWp for PV); length_km: km; units: turbines, stations or cars"
+    hint = "--all-columns or --format csv for technology, province, coordinates and notes."
+    return Result(df, title=title, caption=caption, hint=hint,
                   units={"capacity_mw": "MW", "length_km": "km", "units": "count"},
                   sources=sorted(set(df["source_id"].dropna())),
                   params={"region": region_id, "asset_class": asset_class, "status": status},
-                  sections=[Section("assets", shown, title, caption)])
+                  sections=[Section("assets", shown, title, caption, hint=hint)])
 
 
 @answer

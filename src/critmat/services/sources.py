@@ -17,8 +17,10 @@ def provenance(wh: TableSource) -> Result:
     df = wh.provenance[["dataset", "package", "source_ids", "vintage", "rows", "sha256"]].copy()
     shown = df.assign(sha256=df["sha256"].str.slice(0, 12) + "…")
     title = "Provenance of the warehouse tables"
-    caption = f"{wh.path} · `critmat sources --registry` lists the full citations"
-    return Result(df, title=title, caption=caption, sections=[Section("provenance", shown, title, caption)])
+    caption = f"{wh.path}"
+    hint = "`critmat sources --registry` lists the full citations."
+    return Result(df, title=title, caption=caption, hint=hint,
+                  sections=[Section("provenance", shown, title, caption, hint=hint)])
 
 
 @answer

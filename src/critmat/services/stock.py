@@ -104,9 +104,9 @@ def stock(wh: TableSource, region: str = "nh-fl", by: str = "material", material
     what = "pipeline (planned)" if pipeline else "stock"
     caption = (f"{draws} draws, seed {seed}; mass_t with central intensities (deterministic); median_t, low_t, "
                "high_t = 50th, 5th, 95th percentile of the draws (intensities sampled)" if draws
-               else "--draws 0: low_t/high_t with the low/high intensities")
+               else "no draws: low_t/high_t with the low/high intensities")
     if scaling is not None:
-        caption = ("SCALED to official counts (--scale-to-official): " + "; ".join(
+        caption = ("SCALED to official counts (scale_to_official): " + "; ".join(
             f"{r.asset_class} {r.scope} x{r.factor:.2f} ({r.counted:g} -> {r.official:g}, {r.source_id})"
             for r in scaling.itertuples()) + ". " + caption)
     if facts["not_counted"]:
