@@ -317,3 +317,37 @@ def test_helper_process_draws_the_same_files():
         assert h.figure(plan)() == here
     with Helper(workers=0) as h:
         assert h.figure(plan)() == here
+
+
+def test_provinces_table_is_the_comparison_service(built):
+    """Section 'Provinces compared': the rows of critmat.services.compare.provinces (what `critmat region
+    compare --region nh-fl` prints) for the report's CRM materials, and the assets per province."""
+    from critmat.services import compare
+
+    res, _ = built
+    c = res.composer
+    by_key = {t.key: t for t in res.tables}
+    svc = compare.provinces(c.inp.wh, [c.inp.region], scenario=c.inp.scenario, draws=c.inp.draws, seed=c.inp.seed)
+    shown = by_key["provinces"].frame
+    want = svc.frame[svc.frame["material"].isin(set(c._crm_ids()))]
+    pd.testing.assert_frame_equal(shown, want[list(shown.columns)].reset_index(drop=True))
+    assert set(shown["province_name"]) == {"Noord-Holland", "Flevoland"} and len(shown) >= 40
+    assets = next(s for s in svc.sections if s.name == "assets").frame
+    got = by_key["provinces_assets"].frame
+    pd.testing.assert_frame_equal(got, assets[list(got.columns)].reset_index(drop=True))
+    assert by_key["provinces"].sources and by_key["provinces"].caption
+    html = res.html.read_text(encoding="utf-8")
+    assert 'id="provinces"' in html and "Provinces compared" in html
+
+
+def test_provinces_section_only_with_several_provinces():
+    """A region of one province gets no comparison section (nothing to compare)."""
+    from critmat.report.i18n import strings
+    from critmat.report.model import Result
+    from critmat.report.sections import Composer
+
+    one = pd.DataFrame({"province_code": ["PV24", "PV24"], "material": ["copper", "nickel"]})
+    c = Composer.__new__(Composer)
+    c.t = strings("en")
+    c.get = lambda fn, **kw: Result(one, title=fn)
+    assert c._provinces({"copper"}) is None

@@ -368,3 +368,42 @@ def test_behind_a_proxy_on_a_sub_path(warehouse_db: Path) -> None:
         again = get("/api/v1/regions/nh-fl/stock?by=province&draws=9")
         assert first[0] == again[0] == 200 and first[2] == again[2] and first[1]["etag"] == again[1]["etag"]
         assert json.loads(get("/api/v1/openapi.json")[2])["servers"] == [{"url": "/critmat"}]
+
+
+def test_provinces_compared_is_the_comparison_service(client: TestClient, warehouse_db: Path) -> None:
+    """/regions/{region}/provinces answers the service's table (what `critmat region compare` prints), the
+    assets section too; an unknown region is a 404 problem naming it."""
+    import json
+
+    import pandas as pd
+
+    from critmat.services import compare, context
+    from critmat.services.base import to_json
+
+    wh = context.warehouse(warehouse_db)
+    svc = compare.provinces(wh, ["nh-fl"])
+    r = client.get("/api/v1/regions/nh-fl/provinces")
+    assert r.status_code == 200
+    j = r.json()
+    assert j["title"] == svc.title and j["caption"] == svc.caption and j["sources"] == svc.sources
+    assert j["columns"] == list(svc.frame.columns) and j["units"] == svc.units
+    want = json.loads(to_json(svc.document()))
+    assert len(j["rows"]) == len(want) > 0
+    for got, exp in zip(j["rows"], want):
+        assert got.keys() == exp.keys()
+        for k, v in exp.items():
+            assert got[k] == (pytest.approx(v, rel=1e-12) if isinstance(v, float) else v), k
+    assert {row["province_name"] for row in j["rows"]} == {"Noord-Holland", "Flevoland"}
+    a = client.get("/api/v1/regions/nh-fl/provinces?section=assets").json()
+    assets = next(s for s in svc.sections if s.name == "assets").frame
+    assert a["columns"] == list(assets.columns) and len(a["rows"]) == 2
+    assert sum(row["assets"] for row in a["rows"]) == int(assets["assets"].sum())
+    nd = client.get("/api/v1/regions/nh-fl/provinces?material=neodymium&format=csv")
+    assert nd.status_code == 200 and nd.headers["content-type"].startswith("text/csv")
+    import io
+
+    csv = pd.read_csv(io.StringIO(nd.text))
+    assert set(csv["material"]) == {"neodymium"} and len(csv) == 2
+    bad = client.get("/api/v1/regions/atlantis/provinces")
+    assert bad.status_code == 404 and bad.headers["content-type"] == "application/problem+json"
+    assert "atlantis" in bad.json()["detail"]

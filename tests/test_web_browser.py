@@ -145,3 +145,12 @@ def test_the_dashboard_speaks_dutch(page, base_url: str) -> None:
     assert page.locator("nav a[href='#/stock']").inner_text() == "Voorraad"
     assert page.evaluate("document.documentElement.lang") == "nl"
     assert page.problems == []
+
+
+def test_the_stock_page_compares_the_provinces(page, base_url: str) -> None:
+    _open(page, base_url, "stock")
+    card = page.locator("#stock-provinces")
+    expect(card).to_be_visible()
+    names = set(card.locator("tbody tr td:first-child").all_inner_texts())
+    assert {"Noord-Holland", "Flevoland"} <= names
+    assert page.problems == []

@@ -171,6 +171,21 @@ def flows_long(inp: Inputs) -> Result:
                   params={"scenario": inp.scenario, "draws": fr.n_draws})
 
 
+def provinces(inp: Inputs, section: str = "materials") -> Result:
+    """Province by province (:func:`critmat.services.compare.provinces`, what ``critmat region compare --region``
+    shows) for the report's region, scenario, draws and seed: per province and material (``section``
+    ``materials``), or the assets counted per province (``assets``)."""
+    from critmat.services import compare as S
+
+    r = inp.memo("provinces", lambda: S.provinces(inp.wh, [inp.region], scenario=inp.scenario, draws=inp.draws,
+                                                  seed=inp.seed))
+    if section == "materials":
+        return r
+    sec = next(x for x in r.sections if x.name == section)
+    return Result(sec.frame, title=sec.title, caption=sec.caption, sources=r.sources,
+                  units={k: v for k, v in r.units.items() if k in sec.frame.columns}, params=r.params)
+
+
 def scenarios(inp: Inputs) -> Result:
     from critmat.specs.scenarios import list_scenarios
 

@@ -34,6 +34,7 @@ EN: dict[str, str] = {
     "s_eol": "End-of-life flows 2025-2050",
     "s_need": "Need: replacement and growth",
     "s_secondary": "Secondary supply against the CRMA 25 % benchmark",
+    "s_provinces": "Provinces compared",
     "s_exposure": "Exposure and disruption",
     "s_exposure_views": "Exposure of the region",
     "s_disruption": "Bundled disruption scenarios in the region's terms",
@@ -95,6 +96,12 @@ EN: dict[str, str] = {
     "cap_flows": "Outflow and recovered material per year with the 5th-95th percentile over asset lifetimes, "
                  "and the region's own demand (dashed).",
     "cap_flows_t": "End-of-life flows per material summed over the scenario years.",
+    "cap_provinces": "Province by province, per EU critical raw material: the stock with its 5th-95th percentile "
+                     "and the province's share of the region's tonnes, and the end-of-life outflow, secondary "
+                     "supply and own demand summed over the scenario years (stock {draws} draws, seed {seed}; "
+                     "flows scenario {scenario}, deterministic). Secondary / demand: the province's secondary "
+                     "supply, up to its own demand, as a share of that demand.",
+    "cap_provinces_assets": "The assets counted per province (operational and under construction).",
     "cap_need": "Yearly need per EU critical raw material (left, log scale) and its split into replacement of "
                 "what reaches end of life and growth from planned assets (right).",
     "cap_secondary": "Secondary supply as a share of the region's own demand per material, 2025-2050, with the "
@@ -195,6 +202,7 @@ NL: dict[str, str] = {
     "s_eol": "Afgedankte stromen 2025-2050",
     "s_need": "Behoefte: vervanging en groei",
     "s_secondary": "Secundair aanbod tegenover de CRMA-benchmark van 25 %",
+    "s_provinces": "De provincies vergeleken",
     "s_exposure": "Blootstelling en verstoring",
     "s_exposure_views": "Blootstelling van de regio",
     "s_disruption": "Meegeleverde verstoringsscenario's, vertaald naar de regio",
@@ -259,6 +267,13 @@ NL: dict[str, str] = {
     "cap_flows": "Uitstroom en teruggewonnen materiaal per jaar met het 5e-95e percentiel over de "
                  "levensduren, en de eigen behoefte van de regio (gestreept).",
     "cap_flows_t": "Afgedankte stromen per grondstof, opgeteld over de scenariojaren.",
+    "cap_provinces": "Per provincie en per kritieke grondstof van de EU: de voorraad met het 5e-95e percentiel en "
+                     "het aandeel van de provincie in de tonnen van de regio, en de afgedankte uitstroom, het "
+                     "secundair aanbod en de eigen behoefte opgeteld over de scenariojaren (voorraad {draws} "
+                     "trekkingen, seed {seed}; stromen scenario {scenario}, deterministisch). Secundair / "
+                     "behoefte: het secundair aanbod van de provincie, tot aan de eigen behoefte, als aandeel "
+                     "van die behoefte.",
+    "cap_provinces_assets": "De getelde installaties per provincie (in bedrijf en in aanbouw).",
     "cap_need": "Jaarlijkse behoefte per kritieke grondstof (links, logaritmisch) en de verdeling over "
                 "vervanging van wat afgedankt wordt en groei door geplande installaties (rechts).",
     "cap_secondary": "Secundair aanbod als aandeel van de eigen behoefte per grondstof, 2025-2050, met de band "
@@ -367,6 +382,8 @@ HEADERS_NL = {
     "Top material": "Grootste grondstof", "Unit": "Eenheid", "Units": "Eenheden", "Why none": "Waarom geen",
     "With coordinates": "Met coördinaten", "Years": "Jaren", "t (5th pct.)": "t (5e pct.)",
     "t (95th pct.)": "t (95e pct.)", "t (central)": "t (centraal)", "t/yr": "t/jr",
+    "Demand t": "Behoefte t", "Sec. / demand": "Secundair / behoefte", "Wind MW": "Wind MW",
+    "Solar MWp": "Zon MWp", "Data centres MW": "Datacenters MW", "Grid km": "Net km", "Vehicles": "Voertuigen",
 }
 
 

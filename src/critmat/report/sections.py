@@ -287,6 +287,35 @@ class Composer:
                 s3.blocks.append(Text(t["no_secondary"].format(
                     names=", ".join(sorted(self.names.get(m, m) for m in none["material"]))), "note"))
         s.subsections = [s1, s2, s3]
+        s4 = self._provinces(crm)
+        if s4 is not None:
+            s.subsections.append(s4)
+        return s
+
+    def _provinces(self, crm: set[str]) -> Section | None:
+        """Provinces side by side (stock, end-of-life flows, own demand), when the region has more than one."""
+        t = self.t
+        pr = self.get("provinces")
+        if pr.frame["province_code"].nunique() < 2:
+            return None
+        s = Section("provinces", t["s_provinces"])
+        cap = t["cap_provinces"].format(draws=self.inp.draws, seed=self.inp.seed, scenario=self.inp.scenario)
+        s.blocks.append(self.table(
+            "provinces", t["s_provinces"], "provinces", lambda f: f[f["material"].isin(crm)],
+            {"material": "Material", "province_name": "Province", "stock_t": "Stock t", "stock_low_t": "5th pct.",
+             "stock_high_t": "95th pct.", "stock_share": "Share", "outflow_t": "Outflow t",
+             "secondary_supply_t": "Recovered t", "demand_t": "Demand t", "eol_rir": "Sec. / demand"},
+            cap, {"material": "material", "province_name": "nowrap", "stock_t": "num", "stock_low_t": "num",
+                  "stock_high_t": "num", "stock_share": "share", "outflow_t": "num", "secondary_supply_t": "num",
+                  "demand_t": "num", "eol_rir": "share"}))
+        s.blocks.append(self.table(
+            "provinces_assets", t["cap_provinces_assets"], "provinces", lambda f: f,
+            {"province_name": "Province", "assets": "Assets", "wind_mw": "Wind MW", "solar_mw": "Solar MWp",
+             "datacentre_mw": "Data centres MW", "grid_km": "Grid km", "vehicles": "Vehicles"},
+            t["cap_provinces_assets"], {"province_name": "nowrap", "assets": "int", "wind_mw": "num",
+                                        "solar_mw": "num", "datacentre_mw": "num", "grid_km": "num",
+                                        "vehicles": "num"},
+            sources=self.get("assets").sources, section="assets"))
         return s
 
     def exposure(self) -> Section:

@@ -330,6 +330,19 @@ def coverage(request: Request, region: RegionId, fmt: FormatQ = None) -> Respons
                    args=locals())
 
 
+@router.get("/regions/{region}/provinces", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
+            summary="The region's provinces compared: stock with its band and share, end-of-life outflow, "
+                    "secondary supply, own demand and EoL-RIR per material (or the assets counted per province)")
+def provinces(request: Request, region: RegionId, fmt: FormatQ = None, material: OptMaterial = None,
+              scenario: ScenarioName = "baseline",
+              section: Literal["materials", "assets"] = "materials") -> Response:
+    """Stock: the build's 1,000-draw run (seed 0); flows: the scenario's deterministic run, window totals."""
+    st = state_of(request)
+    return respond(request, st, job=(J.provinces, {"region": region, "material": material, "scenario": scenario,
+                                                   "section": section}),
+                   fmt=fmt, name=f"provinces-{region}-{section}", args=locals())
+
+
 @router.get("/regions/{region}/policy", response_model=Table, responses=TABLE_RESPONSES, tags=["policy"],
             summary="The region's policy items: SWOT, opportunities and recommendations")
 def policy(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:

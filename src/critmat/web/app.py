@@ -48,7 +48,7 @@ def default_requests(region: str) -> list[str]:
             f"{r}/flows?scenario=baseline&draws=0&by=material", "/api/v1/shocks",
             f"{r}/capabilities", f"{r}/streams", f"{r}/matches?top=5", f"{r}/policy", f"{r}/policy/indicators",
             f"/api/v1/risk?region={region}", "/api/v1/sources", "/api/v1/provenance", f"{r}/coverage",
-            "/api/v1/materials/gallium", f"{r}/stock?by=asset_class&material=gallium"]
+            "/api/v1/materials/gallium", f"{r}/stock?by=asset_class&material=gallium", f"{r}/provinces"]
 
 
 async def _get(app: Any, url: str) -> int:

@@ -257,6 +257,20 @@ def streams(wh: Any, region: str) -> SimpleNamespace:
                  units={"tonnes_per_year": "t/yr"})
 
 
+def provinces(wh: Any, region: str, material: str | None = None, scenario: str = "baseline",
+              section: str = "materials") -> Any:
+    """The region's provinces side by side (:func:`critmat.services.compare.provinces`, what ``critmat region
+    compare --region`` shows): per province and material, or (``section`` assets) the assets counted."""
+    from critmat.services.compare import provinces as compare
+
+    r = compare(wh, [region], material=material, scenario=scenario)
+    if section == "materials":
+        return r
+    sec = next(s for s in r.sections if s.name == section)
+    return table(sec.frame, title=sec.title, caption=sec.caption, sources=r.sources, params=r.params,
+                 units={k: v for k, v in r.units.items() if k in sec.frame.columns})
+
+
 def coverage(wh: Any, region: str) -> Any:
     from critmat.services.coverage import asset_coverage
 

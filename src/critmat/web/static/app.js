@@ -300,9 +300,23 @@
     const nameOf = Object.fromEntries(mats);
     const ps = { by: "material", material: "", draws: 1000, pipeline: false };
     const chart = h("div", { id: "stock-chart" }), tbl = h("div", {});
+    // the provinces side by side (stock, end-of-life flows, own demand), shown when the region has several
+    const provCard = h("div", { class: "card", id: "stock-provinces", hidden: true });
     const logScale = h("input", { type: "checkbox", id: "stock-log", checked: true, onchange: () => run() });
+    async function runProvinces() {
+      const pp = ps.material ? { material: ps.material } : {};
+      let d;
+      try { d = await api(`regions/${state.region}/provinces`, pp); } catch (e) { provCard.hidden = false; provCard.replaceChildren(errorBox(e)); return; }
+      const several = new Set(d.rows.map(r => r.province_code)).size > 1;
+      provCard.hidden = !several;
+      if (several) provCard.replaceChildren(h("h2", {}, t("provinces_compared")),
+        table(d, `regions/${state.region}/provinces`, pp, { columns: ["province_name", "material", "stock_t", "stock_low_t",
+          "stock_high_t", "stock_share", "outflow_t", "secondary_supply_t", "demand_t", "eol_rir"] }),
+        h("div", { class: "caption" }, d.caption || ""));
+    }
     async function run() {
       tbl.replaceChildren(loading());
+      runProvinces();
       let d;
       try { d = await api(`regions/${state.region}/stock`, ps); } catch (e) { tbl.replaceChildren(errorBox(e)); return; }
       const label = r => r.name || r.area || r[ps.by] || nameOf[r.material] || r.material;
@@ -318,7 +332,7 @@
         control(t("draws"), select("stock-draws", [[0, "0 (low/high)"], [200, "200"], [1000, "1000"], [5000, "5000"]], 1000, v => { ps.draws = +v; run(); })),
         h("label", {}, t("pipeline"), h("input", { type: "checkbox", id: "stock-pipeline", onchange: e => { ps.pipeline = e.target.checked; run(); } })),
         h("label", {}, t("log_scale"), logScale)),
-      h("div", { class: "card" }, chart), h("div", { class: "card" }, tbl));
+      h("div", { class: "card" }, chart), h("div", { class: "card" }, tbl), provCard);
     await run();
   }
 
