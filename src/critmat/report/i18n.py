@@ -91,7 +91,10 @@ EN: dict[str, str] = {
     "cap_coverage": "Assets per class and status in the registry; assets without capacity, length or units "
                     "are listed by the stock service and not counted.",
     "cap_crm_coverage": "Each EU critical (2023) and strategic (2024) raw material: held in the region's assets "
-                        "(tonnes with the 90 % band), not contained in them, or without data, with the reason.",
+                        "(tonnes with the 90 % band), not contained in them, or without data, with the reason. "
+                        "The tonnes and bands are those of the stock above (the same Monte Carlo): t uses the "
+                        "central intensities, the band the draws, so t can lie just outside the band where an "
+                        "intensity's range is lopsided.",
     "cap_asset_coverage": "What the region pack counts per asset class against the best official count known.",
     "cap_flows": "Outflow and recovered material per year with the 5th-95th percentile over asset lifetimes, "
                  "and the region's own demand (dashed).",
@@ -262,7 +265,9 @@ NL: dict[str, str] = {
                     "aantal worden door de voorraaddienst genoemd en niet meegeteld.",
     "cap_crm_coverage": "Elke kritieke (2023) en strategische (2024) grondstof van de EU: aanwezig in de "
                         "installaties van de regio (tonnen met de 90 %-band), er niet in, of zonder gegevens, met de "
-                        "reden.",
+                        "reden. De tonnen en banden zijn die van de voorraad hierboven (dezelfde Monte Carlo): t "
+                        "gebruikt de centrale intensiteiten, de band de trekkingen, zodat t net buiten de band kan "
+                        "liggen waar de marge van een intensiteit scheef is.",
     "cap_asset_coverage": "Wat het regiopakket per installatiesoort telt tegenover de beste bekende officiële telling.",
     "cap_flows": "Uitstroom en teruggewonnen materiaal per jaar met het 5e-95e percentiel over de "
                  "levensduren, en de eigen behoefte van de regio (gestreept).",

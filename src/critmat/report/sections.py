@@ -224,7 +224,7 @@ class Composer:
             "crm_coverage", t["cap_crm_coverage"], "crm_coverage", lambda f: f,
             {"name": "Material", "srm_2024": "Strategic", "status": "Status", "mass_t": "t", "low_t": "5th pct.",
              "high_t": "95th pct.", "asset_classes": "Held in", "reason": "Why none"}, t["cap_crm_coverage"],
-            {"mass_t": "num", "low_t": "num", "high_t": "num", "asset_classes": "term"}))
+            {"mass_t": "num", "low_t": "num", "high_t": "num", "asset_classes": "shares"}))
         s4.blocks.append(self.table(
             "asset_coverage_official", t["cap_asset_coverage"], "asset_coverage", lambda f: f,
             {"asset_class": "Asset class", "measure": "Measure", "counted": "Counted", "official": "Official",
