@@ -474,31 +474,44 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
     region_id = inputs.region_id
     tables = circularity_tables(wh)
     benchmark = recycling_benchmark(wh)
-    a, notes = prepare_assets(inputs.assets, inputs.excluded, sc, region_id, start)
     techs, ints = inputs.technologies, inputs.intensities
-    a["quantity"] = _quantity(a, techs)
-    by_tech, by_mat = _lifetimes(tables)
-    since = dict(zip(tables["fleet_buildup"]["technology_id"], tables["fleet_buildup"]["stock_since_year"]))
-    shifted = {t: circ.shift_lifetime(lt, float(sc.lifetime_shift_years.get(
-        dict(zip(techs["technology_id"], techs["asset_class"])).get(t, ""), 0.0))) for t, lt in by_tech.items()}
-    a, driven, fleet_table, t_notes = apply_targets(a, sc, techs, shifted, since, np.arange(start, end + 1))
-    notes += t_notes
-    a["quantity"] = _quantity(a, techs)
-
-    content, all_mats = content_matrix(a, techs, ints)
-    if materials is not None:
-        unknown = [m for m in materials if m not in all_mats]
-        if len(unknown) == len(set(materials)):
-            raise UnknownIdError(f"material '{unknown[0]}' is not held by any asset of {region_id} "
-                                 f"(materials: {', '.join(all_mats)})")
-        if unknown:
-            notes.append(f"not held by any asset of {region_id}: {', '.join(unknown)}")
-        mats = [m for m in all_mats if m in set(materials)]
-        content = content[:, [all_mats.index(m) for m in mats]]
+    # the assets' side (pack, asset-side scenario settings, lifetimes) is shared by the scenarios of a region
+    # that differ only in their pathway and recovery settings (one memo: the last region and settings)
+    key1 = ("assets", start, end, None if materials is None else tuple(materials), _asset_side_key(sc),
+            tuple(_frame_key(tables[t]) for t in ("lifetimes", "material_lifetimes", "fleet_buildup")))
+    hit = _SIDE_MEMO.get("assets")
+    if hit is not None and hit[0] == key1 and hit[1] is inputs and eol.SHARE_SETUP:
+        a, notes, driven, fleet_table, content, all_mats, mats, n, n_m, vint, by_tech, by_mat, since = hit[2]
+        notes, fleet_table = list(notes), fleet_table.copy()
     else:
-        mats = all_mats
-    n, n_m = len(a), len(mats)
-    vint = vintage_content(techs, ints, a["technology_id"], years, mats)
+        a, notes = prepare_assets(inputs.assets, inputs.excluded, sc, region_id, start)
+        a["quantity"] = _quantity(a, techs)
+        by_tech, by_mat = _lifetimes(tables)
+        since = dict(zip(tables["fleet_buildup"]["technology_id"], tables["fleet_buildup"]["stock_since_year"]))
+        shifted = {t: circ.shift_lifetime(lt, float(sc.lifetime_shift_years.get(
+            dict(zip(techs["technology_id"], techs["asset_class"])).get(t, ""), 0.0))) for t, lt in by_tech.items()}
+        a, driven, fleet_table, t_notes = apply_targets(a, sc, techs, shifted, since, np.arange(start, end + 1))
+        notes += t_notes
+        a["quantity"] = _quantity(a, techs)
+
+        content, all_mats = content_matrix(a, techs, ints)
+        if materials is not None:
+            unknown = [m for m in materials if m not in all_mats]
+            if len(unknown) == len(set(materials)):
+                raise UnknownIdError(f"material '{unknown[0]}' is not held by any asset of {region_id} "
+                                     f"(materials: {', '.join(all_mats)})")
+            if unknown:
+                notes.append(f"not held by any asset of {region_id}: {', '.join(unknown)}")
+            mats = [m for m in all_mats if m in set(materials)]
+            content = content[:, [all_mats.index(m) for m in mats]]
+        else:
+            mats = all_mats
+        n, n_m = len(a), len(mats)
+        vint = vintage_content(techs, ints, a["technology_id"], years, mats)
+        _SIDE_MEMO.clear()
+        if eol.SHARE_SETUP:
+            _SIDE_MEMO["assets"] = (key1, inputs, (a, list(notes), driven, fleet_table.copy(), content, all_mats, mats, n,
+                                                   n_m, vint, by_tech, by_mat, since))
     missing = sorted(set(a["technology_id"]) - set(by_tech))
     if missing:
         raise ModelError(f"no lifetime for technology '{missing[0]}' in the circularity package (lifetimes)")
@@ -509,91 +522,104 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
                                      stage_overrides=sc.stage_overrides())
     check_scenario_ids(sc, wh, extra=all_mats)
     notes += list(params.notes)
-    cls_names = a["asset_class"].to_numpy(object)
-    cls_idx = np.array([params.index(c) for c in classes])[pd.Index(classes).get_indexer(cls_names)] \
-        if n else np.zeros(0, dtype=np.int64)
-    tech_ids = sorted(set(a["technology_id"]))
-    tech = pd.Index(tech_ids).get_indexer(a["technology_id"]).astype(np.int64)
-    vintage = np.stack([vint[t] for t in tech_ids]) if tech_ids else np.zeros((0, len(years), n_m))
-    mode = a["mode"].to_numpy(object)
-    qty = a["quantity"].to_numpy(dtype=float)
-    c_year = a["commissioning_year"].to_numpy(dtype=float)
+    key2 = (key1, params.replacement.tobytes(), params.replacement.shape, tuple(params.index(c) for c in classes))
+    hit = _SIDE_MEMO.get("plan")
+    if hit is not None and hit[0] == key2 and hit[1] is inputs and eol.SHARE_SETUP:
+        (cls_names, cls_idx, tech_ids, tech, vintage, mode, qty, c_year, single, s_frame, ex, successor, s_lts,
+         s_events, plan, cells, fine, member, n_f, key_class, raw) = hit[2]
+    else:
+        cls_names = a["asset_class"].to_numpy(object)
+        cls_idx = np.array([params.index(c) for c in classes])[pd.Index(classes).get_indexer(cls_names)] \
+            if n else np.zeros(0, dtype=np.int64)
+        tech_ids = sorted(set(a["technology_id"]))
+        tech = pd.Index(tech_ids).get_indexer(a["technology_id"]).astype(np.int64)
+        vintage = np.stack([vint[t] for t in tech_ids]) if tech_ids else np.zeros((0, len(years), n_m))
+        mode = a["mode"].to_numpy(object)
+        qty = a["quantity"].to_numpy(dtype=float)
+        c_year = a["commissioning_year"].to_numpy(dtype=float)
 
-    # -- single assets: deterministic exits (wind farms leave whole, after the region's events) ----------
-    single = np.flatnonzero(mode == "single")
-    s_frame = a.iloc[single].reset_index(drop=True)
-    ex = None
-    successor = np.zeros(len(s_frame), dtype=bool)
-    s_lts: dict[str, Lifetime] = {}
-    s_events = None
-    if len(s_frame):
-        s_frame = s_frame.assign(lt_key=s_frame["technology_id"] + "|" + s_frame["asset_class"])
-        for key, t, cls in zip(s_frame["lt_key"], s_frame["technology_id"], s_frame["asset_class"], strict=True):
-            if key not in s_lts:
-                s_lts[key] = circ.shift_lifetime(by_tech[t], float(shift.get(cls, 0.0)))
-        ev = events[events["asset_id"].isin(set(s_frame["asset_id"]))].copy()
-        if "replacement_asset_id" in ev.columns:
-            ok = ev["replacement_asset_id"].isin(set(s_frame["asset_id"]))
-            ev["replacement_asset_id"] = ev["replacement_asset_id"].where(ok, None)
-            succ_ids = set(ev.loc[(ev["event"] == "repowering") & ok, "asset_id"])
-            successor = s_frame["asset_id"].isin(succ_ids).to_numpy()
-        s_events = ev.reset_index(drop=True)
-        s_frame["commissioning_year"] = s_frame["commissioning_year"].astype("int64")
-        ex = asset_exits(s_frame[_EXIT_COLUMNS], s_lts, s_events, by="lt_key", alive_in=sc.registry_year)
+        # -- single assets: deterministic exits (wind farms leave whole, after the region's events) ----------
+        single = np.flatnonzero(mode == "single")
+        s_frame = a.iloc[single].reset_index(drop=True)
+        ex = None
+        successor = np.zeros(len(s_frame), dtype=bool)
+        s_lts: dict[str, Lifetime] = {}
+        s_events = None
+        if len(s_frame):
+            s_frame = s_frame.assign(lt_key=s_frame["technology_id"] + "|" + s_frame["asset_class"])
+            for key, t, cls in zip(s_frame["lt_key"], s_frame["technology_id"], s_frame["asset_class"], strict=True):
+                if key not in s_lts:
+                    s_lts[key] = circ.shift_lifetime(by_tech[t], float(shift.get(cls, 0.0)))
+            ev = events[events["asset_id"].isin(set(s_frame["asset_id"]))].copy()
+            if "replacement_asset_id" in ev.columns:
+                ok = ev["replacement_asset_id"].isin(set(s_frame["asset_id"]))
+                ev["replacement_asset_id"] = ev["replacement_asset_id"].where(ok, None)
+                succ_ids = set(ev.loc[(ev["event"] == "repowering") & ok, "asset_id"])
+                successor = s_frame["asset_id"].isin(succ_ids).to_numpy()
+            s_events = ev.reset_index(drop=True)
+            s_frame["commissioning_year"] = s_frame["commissioning_year"].astype("int64")
+            ex = asset_exits(s_frame[_EXIT_COLUMNS], s_lts, s_events, by="lt_key", alive_in=sc.registry_year)
 
-    # -- populations and cohorts: one profile per group ------------------------------------------------
-    group = np.full(n, -1, dtype=np.int64)
-    is_driven = np.zeros(n, dtype=bool)
-    is_driven[list(driven)] = True
-    profiles = []
-    pop = np.flatnonzero((mode == "population") & ~is_driven & (qty > 0))
-    if len(pop):
-        st = np.array([float(since[t]) if t in since else np.nan for t in tech_ids])[tech[pop]]
-        st = np.where(np.isnan(c_year[pop]), st, np.nan)
-        codes, uniq = pd.MultiIndex.from_arrays([tech[pop], cls_names[pop], np.nan_to_num(c_year[pop], nan=-1.0),
-                                                np.nan_to_num(st, nan=-1.0)]).factorize()
-        group[pop] = codes
-        shifted_cache: dict[tuple[int, str], Lifetime] = {}
+        # -- populations and cohorts: one profile per group ------------------------------------------------
+        group = np.full(n, -1, dtype=np.int64)
+        is_driven = np.zeros(n, dtype=bool)
+        is_driven[list(driven)] = True
+        profiles = []
+        pop = np.flatnonzero((mode == "population") & ~is_driven & (qty > 0))
+        if len(pop):
+            st = np.array([float(since[t]) if t in since else np.nan for t in tech_ids])[tech[pop]]
+            st = np.where(np.isnan(c_year[pop]), st, np.nan)
+            codes, uniq = pd.MultiIndex.from_arrays([tech[pop], cls_names[pop], np.nan_to_num(c_year[pop], nan=-1.0),
+                                                    np.nan_to_num(st, nan=-1.0)]).factorize()
+            group[pop] = codes
+            shifted_cache: dict[tuple[int, str], Lifetime] = {}
 
-        def lt_of(t: str, m: str, cls: str) -> Lifetime:
-            lt = by_mat.get((t, m), by_tech[t])
-            k = (id(lt), cls)
-            if k not in shifted_cache:
-                shifted_cache[k] = circ.shift_lifetime(lt, float(shift.get(cls, 0.0)))
-            return shifted_cache[k]
+            def lt_of(t: str, m: str, cls: str) -> Lifetime:
+                lt = by_mat.get((t, m), by_tech[t])
+                k = (id(lt), cls)
+                if k not in shifted_cache:
+                    shifted_cache[k] = circ.shift_lifetime(lt, float(shift.get(cls, 0.0)))
+                return shifted_cache[k]
 
-        keys, lts = [], []
-        for ti, cls, cy, s in uniq:
-            keys.append((int(ti), cls, None if cy < 0 else float(cy), None if s < 0 else int(s)))
-            lts.append([lt_of(tech_ids[int(ti)], m, cls) for m in mats])
-        profiles.append(eol.population_profiles(keys, lts, vintage, years, sc.registry_year))
-    coh = np.flatnonzero(mode == "cohort")
-    if len(coh):
-        codes, uniq = pd.MultiIndex.from_arrays([tech[coh], cls_idx[coh], c_year[coh].astype(np.int64)]).factorize()
-        group[coh] = codes + (len(profiles[0][0]) if profiles else 0)
-        keys = [(int(t), int(c), int(y)) for t, c, y in uniq]
-        lts_c = [circ.shift_lifetime(by_tech[tech_ids[t]], float(shift.get(params.classes[c], 0.0))) for t, c, _ in keys]
-        profiles.append(eol.cohort_profiles(keys, lts_c, vintage, params.replacement, years))
-    g_out, g_repl, g_new = (np.concatenate([p[i] for p in profiles]) if profiles
-                            else np.zeros((0, len(years), n_m)) for i in range(3))
-    new = np.flatnonzero(np.isin(mode, ["single", "cohort"]) & (c_year >= start) & (c_year <= end))
-    d_pos = np.array(sorted(driven), dtype=np.int64)
-    d_arr = [np.array([driven[int(i)][j] for i in d_pos]).reshape(len(d_pos), len(years)) for j in range(3)]
-    plan = eol.FlowPlan(years=years, content=content, quantity=qty, tech=tech, cls=cls_idx, vintage=vintage,
-                        replacement=params.replacement, group=group, g_out=g_out, g_repl=g_repl, g_new=g_new,
-                        single=single, exits=ex, successor=successor, new_pos=new,
-                        new_year=(c_year[new] - start).astype(np.int64), driven=d_pos, d_out=d_arr[0],
-                        d_repl=d_arr[1], d_new=d_arr[2],
-                        d_vintage=(mode[d_pos] == "target") | (qty[d_pos] <= 0) if len(d_pos) else np.zeros(0, bool))
+            keys, lts = [], []
+            for ti, cls, cy, s in uniq:
+                keys.append((int(ti), cls, None if cy < 0 else float(cy), None if s < 0 else int(s)))
+                lts.append([lt_of(tech_ids[int(ti)], m, cls) for m in mats])
+            profiles.append(eol.population_profiles(keys, lts, vintage, years, sc.registry_year))
+        coh = np.flatnonzero(mode == "cohort")
+        if len(coh):
+            codes, uniq = pd.MultiIndex.from_arrays([tech[coh], cls_idx[coh], c_year[coh].astype(np.int64)]).factorize()
+            group[coh] = codes + (len(profiles[0][0]) if profiles else 0)
+            keys = [(int(t), int(c), int(y)) for t, c, y in uniq]
+            lts_c = [circ.shift_lifetime(by_tech[tech_ids[t]], float(shift.get(params.classes[c], 0.0))) for t, c, _ in keys]
+            profiles.append(eol.cohort_profiles(keys, lts_c, vintage, params.replacement, years))
+        g_out, g_repl, g_new = (np.concatenate([p[i] for p in profiles]) if profiles
+                                else np.zeros((0, len(years), n_m)) for i in range(3))
+        new = np.flatnonzero(np.isin(mode, ["single", "cohort"]) & (c_year >= start) & (c_year <= end))
+        d_pos = np.array(sorted(driven), dtype=np.int64)
+        d_arr = [np.array([driven[int(i)][j] for i in d_pos]).reshape(len(d_pos), len(years)) for j in range(3)]
+        plan = eol.FlowPlan(years=years, content=content, quantity=qty, tech=tech, cls=cls_idx, vintage=vintage,
+                            replacement=params.replacement, group=group, g_out=g_out, g_repl=g_repl, g_new=g_new,
+                            single=single, exits=ex, successor=successor, new_pos=new,
+                            new_year=(c_year[new] - start).astype(np.int64), driven=d_pos, d_out=d_arr[0],
+                            d_repl=d_arr[1], d_new=d_arr[2],
+                            d_vintage=(mode[d_pos] == "target") | (qty[d_pos] <= 0) if len(d_pos) else np.zeros(0, bool))
 
-    # -- per finest cell (province, municipality, class), pathways, roll-up to the output cells ---------
-    cells, fine, member = eol.area_cells(region_id, a["province_code"].to_numpy(object),
-                                         a["municipality_code"].to_numpy(object), cls_names,
-                                         all_label=inventory.ALL_CLASSES)
-    n_f = member.shape[1]
-    key_class = np.zeros(n_f, dtype=np.int64)
-    key_class[fine] = cls_idx
-    parts = eol.pathways(eol.accumulate(plan, fine, n_f), params, key_class)
+        # -- per finest cell (province, municipality, class), pathways, roll-up to the output cells ---------
+        cells, fine, member = eol.area_cells(region_id, a["province_code"].to_numpy(object),
+                                             a["municipality_code"].to_numpy(object), cls_names,
+                                             all_label=inventory.ALL_CLASSES)
+        n_f = member.shape[1]
+        key_class = np.zeros(n_f, dtype=np.int64)
+        key_class[fine] = cls_idx
+        raw = eol.accumulate(plan, fine, n_f)
+        for arr in raw.values():
+            arr.setflags(write=False)
+        if eol.SHARE_SETUP:
+            _SIDE_MEMO["plan"] = (key2, inputs, (cls_names, cls_idx, tech_ids, tech, vintage, mode, qty, c_year,
+                                                 single, s_frame, ex, successor, s_lts, s_events, plan, cells, fine,
+                                                 member, n_f, key_class, raw))
+    parts = eol.pathways(raw, params, key_class)
     resid = circ.balance_residual(parts)
     if np.abs(resid).max(initial=0.0) > 1e-9 * max(1.0, float(parts["outflow"].max(initial=0.0))):
         raise ModelError("mass balance broken: outflow != reused + recovered + lost")
@@ -640,6 +666,18 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
                       present=present, rates=rates, indicators=ind, summary=summ, bands=bands, benchmark=benchmark,
                       n_draws=int(n_draws) if n_draws else None, notes=list(dict.fromkeys(notes)),
                       fleets=fleet_table)
+
+
+_SIDE_MEMO: dict[str, tuple] = {}
+#: Scenario settings that act on the assets (everything but the pathway, pretreatment and recovery shares).
+_ASSET_SIDE = ("region", "years", "registry_year", "commissioning_years", "pipeline", "lifetime_shift_years", "targets",
+               "ev_sales")
+
+
+def _asset_side_key(sc: Scenario) -> str:
+    import json
+
+    return json.dumps(sc.model_dump(mode="json", include=set(_ASSET_SIDE)), sort_keys=True, default=str)
 
 
 def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: TableSource = None,

@@ -381,6 +381,26 @@ def _percentile_block(A: sparse.csc_matrix, draws_t: np.ndarray, percentiles: tu
     return lo, med, hi
 
 
+_DRAWS_MEMO: dict[str, tuple] = {}
+
+
+def _row_draws(lo: np.ndarray, ce: np.ndarray, hi: np.ndarray, n_draws: int, seed: int | None) -> np.ndarray:
+    """``(rows, draws)`` PERT draws of the intensity rows for ``seed``: the same for every region of a batch (the
+    draws depend on the intensity table and the seed only), so the last one is kept (read-only)."""
+    from critmat.models.eolflows import SHARE_SETUP
+
+    keep = SHARE_SETUP and isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+    key = (lo.tobytes(), ce.tobytes(), hi.tobytes(), int(n_draws), int(seed)) if keep else None
+    hit = _DRAWS_MEMO.get("last")
+    if keep and hit is not None and hit[0] == key:
+        return hit[1]
+    draws_t = np.ascontiguousarray(pert_draws(lo, ce, hi, n_draws, np.random.default_rng(seed)).T)
+    if keep:
+        draws_t.setflags(write=False)
+        _DRAWS_MEMO["last"] = (key, draws_t)
+    return draws_t
+
+
 def stock_values(sm: StockMatrix, intensities: pd.DataFrame, *, n_draws: int = 1000, seed: int = 0,
                  percentiles: tuple[float, float] = PERCENTILES, block: int = 20000,
                  progress: Callable[[int, int], None] | None = None
@@ -397,8 +417,7 @@ def stock_values(sm: StockMatrix, intensities: pd.DataFrame, *, n_draws: int = 1
     central = np.asarray(A.T @ ce).ravel() * kg_t
     if n_draws == 0:
         return central, np.asarray(A.T @ lo).ravel() * kg_t, None, np.asarray(A.T @ hi).ravel() * kg_t
-    rng = np.random.default_rng(seed)
-    draws_t = np.ascontiguousarray(pert_draws(lo, ce, hi, n_draws, rng).T)  # (n_rows, n_draws)
+    draws_t = _row_draws(lo, ce, hi, n_draws, seed)  # (n_rows, n_draws)
     low_t, median_t, high_t = np.empty(n_cells), np.empty(n_cells), np.empty(n_cells)
     for start in range(0, n_cells, block):
         stop = min(start + block, n_cells)
