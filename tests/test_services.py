@@ -143,8 +143,8 @@ def test_captions_do_not_name_command_line_options(wh) -> None:
                exposure.benchmarks(wh, "nh-fl"), capabilities.coverage(wh, "nh-fl"), capabilities.match(wh, "nh-fl"),
                capabilities.fillers(wh, "nh-fl"), regions.assets(wh, "nh-fl"), stock.stock(wh, "nh-fl", draws=0),
                stock.stock(wh, "nh-fl", scale=True), flows.flows(wh, "nh-fl"),
-               exposure.disrupt(wh, exposure.shock_spec(wh, "ree-april-2025"), "nh-fl")]
-    option = re.compile(r"(^|[\s(])--[a-z]")
+               exposure.disrupt(wh, exposure.shock_spec(wh, "ree-april-2025"), "nh-fl"), flows.scenarios(wh)]
+    option = re.compile(r"(^|[\s(])--[a-z]|critmat [a-z]")
     hints = 0
     for r in results:
         for sec in [r, *r.sections]:

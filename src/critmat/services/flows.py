@@ -256,6 +256,8 @@ def scenarios(wh: TableSource) -> Result:
         rows.append({"name": name, "title": s.title, "extends": s.extends or "",
                      "description": " ".join(s.description.split())})
     df = pd.DataFrame(rows, columns=["name", "title", "extends", "description"])
-    caption = "critmat scenario show NAME; critmat flows --scenario NAME"
-    return Result(df, title="Flow scenarios", caption=caption,
-                  sections=[Section("scenarios", df.drop(columns="description"), "Flow scenarios", caption)])
+    caption = "the bundled scenarios of the end-of-life flows model; extends: the scenario each one changes"
+    hint = "critmat scenario show NAME; critmat flows --scenario NAME"
+    return Result(df, title="Flow scenarios", caption=caption, hint=hint,
+                  sections=[Section("scenarios", df.drop(columns="description"), "Flow scenarios", caption,
+                                    hint=hint)])
