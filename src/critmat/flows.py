@@ -277,15 +277,33 @@ def vintage_content(technologies: pd.DataFrame, intensities: pd.DataFrame, techs
     techs = sorted(set(techs))
     if not eol.SHARE_SETUP:
         return _vintage_content(technologies, intensities, techs, years, materials)
-    key = (_frame_key(technologies), _frame_key(intensities), tuple(techs), tuple(int(y) for y in years),
-           tuple(materials))
-    hit = _VINTAGE_CACHE.get(key)
-    if hit is None:
-        hit = _vintage_content(technologies, intensities, techs, years, materials)
-        if len(_VINTAGE_CACHE) >= 256:
+    # every technology and material of the packages once (a technology's row does not depend on the others,
+    # a material's column is reindexed): each region then takes its technologies and materials from it
+    key = (_frame_key(technologies), _frame_key(intensities), tuple(int(y) for y in years))
+    full = _VINTAGE_CACHE.get(key)
+    if full is None:
+        all_techs = sorted(set(technologies["technology_id"].astype(str)))
+        all_mats = sorted(set(intensities["material_id"].astype(str)))
+        try:
+            full = (_vintage_content(technologies, intensities, all_techs, years, all_mats), all_mats)
+        except Exception:  # noqa: BLE001 - a technology of the package the model cannot use: per region
+            return _vintage_content(technologies, intensities, techs, years, materials)
+        if len(_VINTAGE_CACHE) >= 16:
             _VINTAGE_CACHE.clear()
-        _VINTAGE_CACHE[key] = hit
-    return {t: a.copy() for t, a in hit.items()}
+        _VINTAGE_CACHE[key] = full
+    table, all_mats = full
+    pos = {m: j for j, m in enumerate(all_mats)}
+    cols = [pos.get(m, -1) for m in materials]
+    take = np.array([max(c, 0) for c in cols], dtype=np.int64)
+    absent = np.array([c < 0 for c in cols], dtype=bool)
+    out = {}
+    for t in techs:
+        if t not in table:
+            return _vintage_content(technologies, intensities, techs, years, materials)
+        a = table[t][:, take]
+        a[:, absent] = 0.0
+        out[t] = a
+    return out
 
 
 _VINTAGE_CACHE: dict[tuple, dict[str, np.ndarray]] = {}

@@ -444,24 +444,25 @@ def _cell_readers(res: ResourceSpec) -> tuple[list[Any], list[dict[str, tuple[An
     return _FIELD_CACHE[key]
 
 
-def _proven_clean(data: bytes, res: ResourceSpec) -> bool:
-    """True only when frictionless is certain to find nothing in ``data`` (the file's bytes, UTF-8 checked):
+def _proven_clean(data: bytes, res: ResourceSpec) -> list[tuple[str, ...]] | None:
+    """The file's columns (tuples of cell strings, in the order of the fields) only when frictionless is certain to find nothing in ``data`` (the file's bytes, UTF-8 checked):
     the same CSV dialect sniffing and parser (Python's ``csv``) as frictionless, every row as wide as the
     header, no blank row, every distinct cell string of a column read by frictionless's own cell reader of
     the field (type, missing value, required, minimum/maximum, enum, pattern: a cell's verdict depends on its
     string alone), the primary key unique over the read values. Anything else (a self foreign key, an unusual
-    dialect or header, any doubt) returns False and the file goes through frictionless, which reports the
-    first errors as before. Speed: C parsing and one read per distinct string instead of per cell and row."""
+    dialect or header, any doubt) gives None and the file goes through frictionless, which reports the
+    first errors as before (None). Speed: C parsing and one read per distinct string instead of per cell and
+    row; the columns then make the frame without parsing the file again (:func:`_read_frame`)."""
     import csv
     import io
 
     try:
         if "foreignKeys" in table_schema(res):
-            return False
+            return None
         text = data.decode("utf-8")
         head = text.split("\n", 1)[0]
         if head.rstrip("\r") != ",".join(res.fields):
-            return False
+            return None
         pos = -1
         for _ in range(_SNIFF_LINES):
             pos = text.find("\n", pos + 1)
@@ -472,7 +473,7 @@ def _proven_clean(data: bytes, res: ResourceSpec) -> bool:
             d = csv.Sniffer().sniff(sample, _SNIFF_DELIMITERS)
             if (d.delimiter != "," or d.quotechar not in ('"', "'") or d.skipinitialspace
                     or d.escapechar is not None):
-                return False
+                return None
         except csv.Error:
             pass  # frictionless falls back to the excel dialect: comma, double quote
         rows = list(csv.reader(io.StringIO(text, newline="")))
@@ -480,10 +481,10 @@ def _proven_clean(data: bytes, res: ResourceSpec) -> bool:
         body = rows[1:]
         for r in body:
             if len(r) != n or not any(r):
-                return False
+                return None
         readers, memos = _cell_readers(res)
         if len(readers) != n:
-            return False
+            return None
         cols = list(zip(*body)) if body else [() for _ in range(n)]
         values: list[dict[str, Any]] = []
         for j in range(n):
@@ -497,25 +498,30 @@ def _proven_clean(data: bytes, res: ResourceSpec) -> bool:
                     if len(memo) < 200_000:
                         memo[cell] = hit
                 if not hit[1]:
-                    return False
+                    return None
                 seen[cell] = hit[0]
             values.append(seen)
         if res.primary_key:
             idx = [res.fields.index(k) for k in res.primary_key]
             keys = [tuple(values[j][r[j]] for j in idx) for r in body]
             if len(set(keys)) != len(keys):
-                return False
-        return True
+                return None
+        return cols
     except Exception:  # noqa: BLE001 - any doubt: the exact check decides
-        return False
+        return None
 
 
 _DTYPES = {"string": "string", "number": "Float64", "integer": "Int64", "year": "Int64", "boolean": "boolean"}
 
 
-def _read_frame(path: Path, res: ResourceSpec) -> pd.DataFrame:
+def _read_frame(path: Path, res: ResourceSpec, cols: list[tuple[str, ...]] | None = None) -> pd.DataFrame:
+    """The typed frame of a validated file; ``cols``: its columns as parsed by :func:`_proven_clean` (the same
+    strings ``read_csv(dtype=str, keep_default_na=False)`` gives), else the file is read."""
     defs = {f.name: f for f in res.field_defs()}
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    if cols is not None:
+        df = pd.DataFrame({name: list(c) for name, c in zip(res.fields, cols)})
+    else:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     df = df.replace({"": None})
     for name, f in defs.items():
         if f.type in ("number", "integer", "year"):
@@ -615,9 +621,10 @@ def load_resource(path: Path, res: ResourceSpec, known: dict[str, pd.DataFrame] 
         raise DataError(f"file of resource '{res.name}' is missing", file=str(path))
     data = _check_encoding(path)
     _check_header(path, data, res)
-    if not (FAST_CHECK and _proven_clean(data, res)):  # the exact check and its messages: frictionless
+    cols = _proven_clean(data, res) if FAST_CHECK else None
+    if cols is None:  # the exact check and its messages: frictionless
         _frictionless_errors(path, res)
-    df = _read_frame(path, res)
+    df = _read_frame(path, res, cols)
     if len(df) < res.min_rows:
         raise DataError(f"{len(df)} data row(s); resource '{res.name}' needs at least {res.min_rows} "
                         "(header only? a required table cannot be empty)", file=str(path), row=2)
