@@ -177,7 +177,7 @@ def test_policy_layer_is_data_with_indicators(built):
     assert (items["policy_item_kind"] == "recommendation").sum() == 10
     assert set(items["policy_item_kind"]) >= {"strength", "weakness", "threat"}
     assert items["report_ref"].str.len().min() > 3 and (items["source_id"] == "hcss_2025").all()
-    m = pol.doc["matrix"]
+    m = pd.DataFrame(pol.doc["matrix"])  # the document is JSON-ready: rows
     assert set(m.loc[m["recommendation_id"] == "rec7", "opportunity_id"]) == {"opp5"}
     ind = c.get("policy_indicators").frame.set_index("indicator_id")
     assert ind.loc["crm_eol_rir_2025_2050", "target_share"] == 0.25

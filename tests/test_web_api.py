@@ -407,3 +407,23 @@ def test_provinces_compared_is_the_comparison_service(client: TestClient, wareho
     bad = client.get("/api/v1/regions/atlantis/provinces")
     assert bad.status_code == 404 and bad.headers["content-type"] == "application/problem+json"
     assert "atlantis" in bad.json()["detail"]
+
+
+def test_policy_routes_are_the_policy_service(client: TestClient, warehouse_db: Path) -> None:
+    """/regions/{region}/policy and /policy/indicators answer services.policy (the report shows the same
+    service, with its own date and draws); a region without policy items gets the indicators and no items."""
+    import json
+
+    from critmat.services import context, policy
+    from critmat.services.base import records, to_json
+
+    wh = context.warehouse(warehouse_db)
+    for url, svc in (("/api/v1/regions/nh-fl/policy", policy.items(wh, "nh-fl")),
+                     ("/api/v1/regions/nh-fl/policy/indicators", policy.indicators(wh, "nh-fl"))):
+        j = client.get(url).json()
+        assert j["title"] == svc.title and j["columns"] == list(svc.frame.columns)
+        want = json.loads(to_json(records(svc.frame)))
+        assert len(j["rows"]) == len(want) > 10 and json.loads(to_json(svc.document()))  # the doc is JSON too
+        for got, exp in zip(j["rows"], want):
+            assert got == {k: pytest.approx(v, rel=1e-12) if isinstance(v, float) else v for k, v in exp.items()}
+    assert not policy.items(wh, "no-such-region").doc["has_pack"]

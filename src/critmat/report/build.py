@@ -284,8 +284,8 @@ def _policy_context(c: Composer, lang: str, prev_ind: pd.DataFrame | None) -> di
     if not pol.doc["has_pack"]:
         return {"policy": None}
     items = pol.frame
-    links = pol.doc["links"]
-    matrix = pol.doc["matrix"]
+    links = pd.DataFrame(pol.doc["links"])
+    matrix = pd.DataFrame(pol.doc["matrix"])
 
     def inds(item: str) -> list[dict]:
         return [by_id[i] for i in links.loc[links["policy_item_id"] == item, "indicator_id"] if i in by_id]

@@ -286,22 +286,12 @@ def fillers(inp: Inputs) -> Result:
 
 
 def match(inp: Inputs, top: int = 3) -> Result:
-    """Ranked recyclers and offtakers per end-of-life stream (:func:`critmat.services.capabilities.match`,
+    """Ranked recyclers and offtakers per end-of-life stream (:func:`critmat.services.capabilities.top_matches`,
     tonnes from the flows under the report's scenario); doc: the streams."""
     from critmat.services import capabilities as S
 
-    def run() -> Result:
-        specs = S.stream_specs(inp.wh, inp.region, scenario=inp.scenario)
-        specs = {k: v for k, v in specs.items() if v.region_id == inp.region}
-        streams = pd.DataFrame([{"stream": s.name, "tonnes_per_year": s.tonnes_per_year, "years":
-                                 f"{s.year_from}-{s.year_to}", "basis": s.basis, "assumption": s.assumption}
-                                for s in specs.values()])
-        if not specs:
-            return Result(pd.DataFrame(), title="Top matches per stream", doc={"streams": streams})
-        r = S.match(inp.wh, inp.region, streams=list(specs), top=top, scenario=inp.scenario)
-        return Result(r.frame, title=r.title, caption=r.caption, doc={"streams": streams},
-                      sources=_sources(r.frame))
-    return inp.memo(f"match:{top}", run)
+    r = S.top_matches(inp.wh, inp.region, inp.scenario, top)
+    return Result(r.frame, title=r.title, caption=r.caption, doc=r.doc, sources=_sources(r.frame))
 
 
 def facilities(inp: Inputs) -> Result:
@@ -317,15 +307,19 @@ def sources(inp: Inputs) -> Result:
 
 
 def policy(inp: Inputs) -> Result:
-    from critmat.report import policy_service as P
+    """The region's policy items (:func:`critmat.services.policy.items`)."""
+    from critmat.services import policy as S
 
-    return inp.memo("policy", lambda: P.policy(inp))
+    return S.items(inp.wh, inp.region)
 
 
 def policy_indicators(inp: Inputs) -> Result:
-    from critmat.report import policy_service as P
+    """The indicators tracking the policy items (:func:`critmat.services.policy.indicators`) with the report's
+    scenario, date and draws."""
+    from critmat.services import policy as S
 
-    return inp.memo("policy_ind", lambda: P.indicators(inp))
+    return S.indicators(inp.wh, inp.region, inp.scenario, on=inp.on, draws=inp.draws, flow_draws=inp.flow_draws,
+                        seed=inp.seed)
 
 
 # --- coverage ------------------------------------------------------------------------------------------

@@ -242,9 +242,9 @@ class Composer:
         return ids | {"neodymium", "praseodymium", "dysprosium", "terbium", "platinum", "palladium", "rhodium"}
 
     def _crm_ids(self) -> list[str]:
-        from critmat.report import policy_service as P
+        from critmat.services.policy import crm_material_ids
 
-        return P.crm_material_ids(self.inp)
+        return crm_material_ids(self.inp.wh)
 
     def flows(self) -> Section:
         t, s = self.t, Section("flows", self.t["s_flows"])
@@ -422,7 +422,8 @@ class Composer:
             {title_col: t["indicator"], "value": t["value"], "unit": "Unit", "target_share": "Target",
              "basis": t["basis"], "items": t["tracks"]}, t["cap_indicators"],
             {"value": "num", "target_share": "share"}))
-        for key, tr in ind.doc["trends"].items():
+        for key, rows in ind.doc["trends"].items():
+            tr = pd.DataFrame(rows)
             if len(tr):
                 fig = F.sparkline(tr, "")
                 f = self.figure(f"spark_{key}", key, fig, "", ind.sources, tr)
@@ -442,7 +443,7 @@ class Composer:
             t["cap_swot"]))
         s2 = Section("recs", t["s_recs"])
         recs = items[items["policy_item_kind"] == "recommendation"]
-        self.results["policy_matrix"] = Result(pol.doc["matrix"], title="Matrix")
+        self.results["policy_matrix"] = Result(pd.DataFrame(pol.doc["matrix"]), title="Matrix")
         s2.blocks.append(self.table(
             "recommendations", t["s_recs"], "policy", lambda f: f[f["policy_item_kind"] == "recommendation"],
             {"item_number": "#", title_col: t["recommendation"], "time_frame": t["time_frame"],

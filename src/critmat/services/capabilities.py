@@ -150,6 +150,24 @@ def stream_specs(wh: TableSource, region: str = "nh-fl", stream_file: Path | Non
 
 
 @answer
+def top_matches(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", top: int = 3) -> Result:
+    """The ``top`` recyclers and offtakers of each of the region's own end-of-life streams (tonnes from the
+    flows under ``scenario``); doc: the streams (stream, tonnes_per_year, years, basis, assumption)."""
+    import pandas as pd
+
+    specs = {k: v for k, v in stream_specs(wh, region, scenario=scenario).items() if v.region_id == region}
+    streams = pd.DataFrame([{"stream": s.name, "tonnes_per_year": s.tonnes_per_year, "years":
+                             f"{s.year_from}-{s.year_to}", "basis": s.basis, "assumption": s.assumption}
+                            for s in specs.values()])
+    if not specs:
+        return Result(pd.DataFrame(), title="Top matches per stream", doc={"streams": streams},
+                      params={"region": region, "scenario": scenario, "top": top})
+    r = match(wh, region, streams=list(specs), top=top, scenario=scenario)
+    return Result(r.frame, title=r.title, caption=r.caption, hint=r.hint, units=r.units, sources=r.sources,
+                  params={**r.params, "top": top}, doc={"streams": streams})
+
+
+@answer
 def match(wh: TableSource, region: str = "nh-fl", streams: list[str] | None = None, stream_file: Path | None = None,
           role: str | None = None, top: int | None = 10, scenario: str | None = "baseline",
           placeholders: bool = False) -> Result:

@@ -77,7 +77,7 @@ def features() -> dict[str, bool]:
         except ModuleNotFoundError:
             return False
 
-    return {"policy": has("critmat.services.policy") or has("critmat.report.policy_service"),
+    return {"policy": has("critmat.services.policy"),
             "coverage": True, "boundaries": True}
 
 

@@ -1,7 +1,6 @@
 """What the API computes for a request: one module-level function per question, ``fn(wh, **params)``, each a
-call to :mod:`critmat.services` (the policy items, until their service lands, through
-:mod:`critmat.web.interim`) and a change of representation (a table envelope, GeoJSON). Nothing here computes
-a number.
+call to :mod:`critmat.services` and a change of representation (a table envelope, GeoJSON). Nothing here
+computes a number.
 
 Being plain functions of picklable parameters, they run either in the server process (``critmat serve
 --compute-processes 0``, the tests) or in a pool of compute processes (:func:`run`): a scenario recompute that
@@ -278,12 +277,12 @@ def coverage(wh: Any, region: str) -> Any:
 
 
 def policy(wh: Any, region: str) -> Any:
-    from critmat.web import interim
+    from critmat.services.policy import items
 
-    return interim.policy(wh, region)
+    return items(wh, region)
 
 
 def policy_indicators(wh: Any, region: str) -> Any:
-    from critmat.web import interim
+    from critmat.services.policy import indicators
 
-    return interim.policy_indicators(wh, region)
+    return indicators(wh, region)

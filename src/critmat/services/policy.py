@@ -1,54 +1,71 @@
-"""Policy service: a region's policy items (SWOT, opportunities, recommendations, their matrix) and the
-values of the indicators that track them, computed from the other services' results.
+"""Policy: a region's policy items (SWOT, opportunities, recommendations and their matrix, HCSS 2025 Table 1
+and Table 5 in critmat's words) and the values of the indicators that track them, read from the other services.
 
 Indicator definitions are data (``regional_policy`` package, ``policy_indicators``); a region without policy
-items gets every indicator and an empty item list. Units: t (tonnes), share (0-1), count, km.
+items gets every indicator and an empty item list (``doc['has_pack']`` False). Units: t (tonnes), share (0-1),
+count, km.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from critmat.errors import CritmatError
-from critmat.report.model import Result
+from critmat.services.base import Result
+from critmat.services.context import answer
 
 if TYPE_CHECKING:
-    from critmat.report.data import Inputs
+    from critmat.warehouse.access import TableSource
 
 WIND = ("wind_onshore", "wind_offshore")
 MAGNET_REE = ("neodymium", "praseodymium", "dysprosium", "terbium")
 NEAR_KM = 500.0
+FLOW_DRAWS = 200  # Monte Carlo draws of the flows behind the indicators (the report's)
 
 
-def _table(inp: Inputs, name: str) -> pd.DataFrame:
+def _table(wh: TableSource, name: str) -> pd.DataFrame:
+    return wh.table(name) if wh.has(name) else pd.DataFrame()  # a warehouse built before the package existed
+
+
+def _region_table(wh: TableSource, region: str, name: str) -> pd.DataFrame:
+    from critmat.errors import UnknownIdError
+    from critmat.services import regions
+
     try:
-        return inp.wh.table(name)
-    except Exception:  # noqa: BLE001 - a warehouse built before the package existed
+        return regions.table(wh, region, name).frame
+    except UnknownIdError:
         return pd.DataFrame()
 
 
-def policy(inp: Inputs) -> Result:
-    """The region's policy items; doc: matrix (recommendation x opportunity), links (item -> indicator)."""
-    items = _table(inp, "policy_items")
-    items = items[items["region_id"] == inp.region].reset_index(drop=True) if len(items) else items
-    matrix = _table(inp, "policy_matrix")
-    matrix = matrix[matrix["region_id"] == inp.region] if len(matrix) else matrix
-    links = _table(inp, "policy_indicator_links")
-    links = links[links["region_id"] == inp.region] if len(links) else links
-    return Result(items, title=f"Policy items of {inp.region}", sources=["hcss_2025"] if len(items) else [],
-                  doc={"matrix": matrix.reset_index(drop=True), "links": links.reset_index(drop=True),
-                       "has_pack": bool(len(items))})
+def _of_region(wh: TableSource, name: str, region: str) -> pd.DataFrame:
+    df = _table(wh, name)
+    return df[df["region_id"] == region].reset_index(drop=True) if len(df) else df
 
 
-def crm_material_ids(inp: Inputs) -> list[str]:
+@answer
+def items(wh: TableSource, region: str = "nh-fl") -> Result:
+    """The region's policy items; doc: items, matrix (recommendation x opportunity), links (item ->
+    indicator) as rows, has_pack."""
+    from critmat.services.base import records
+
+    rows = _of_region(wh, "policy_items", region)
+    matrix, links = _of_region(wh, "policy_matrix", region), _of_region(wh, "policy_indicator_links", region)
+    return Result(rows, title=f"Policy items of {region}", sources=["hcss_2025"] if len(rows) else [],
+                  params={"region": region},
+                  doc={"items": records(rows), "matrix": records(matrix), "links": records(links),
+                       "has_pack": bool(len(rows))})
+
+
+def crm_material_ids(wh: TableSource) -> list[str]:
     """Material ids the 2023 EU list covers, groups expanded to their elements; bauxite adds aluminium (the EC
     assesses bauxite, alumina and aluminium together)."""
-    from critmat.report import data as D
+    from critmat.services import materials
 
-    lst = D.materials(inp).frame
-    groups = _table(inp, "material_groups")
+    lst = materials.material_list(wh, "2023").frame
+    groups = _table(wh, "material_groups")
     out: list[str] = []
     for mid in lst["id"]:
         members = groups.loc[groups["group_id"] == mid, "material_id"].tolist() if len(groups) else []
@@ -62,14 +79,23 @@ def _region_rows(fl: pd.DataFrame) -> pd.DataFrame:
     return fl[fl["area_type"] == "region"]
 
 
-def indicators(inp: Inputs) -> Result:
+@answer
+def indicators(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline", on: dt.date | None = None,
+               draws: int = 1000, flow_draws: int = FLOW_DRAWS, seed: int = 0) -> Result:
     """One row per indicator: value (unit), target_share, basis (how it was read) and, where the flows give
-    one, a per-year trend (``doc['trends'][indicator_id]``: frame year, value)."""
-    from critmat.report import data as D
+    one, a per-year trend (``doc['trends'][indicator_id]``: frame year, value). ``on``: the day for controls
+    in force (default today); ``draws``, ``flow_draws``, ``seed``: the stock's and the flows' Monte Carlo."""
+    from critmat.services import capabilities as cap_service
+    from critmat.services import exposure as exposure_service
+    from critmat.services import flows as flows_service
+    from critmat.services import stock as stock_service
+    from critmat.services.base import records
 
-    defs = _table(inp, "policy_indicators")
-    crm = set(crm_material_ids(inp))
-    fl = _region_rows(D.flows_long(inp).frame)
+    day = on or dt.date.today()
+    defs = _table(wh, "policy_indicators")
+    crm = set(crm_material_ids(wh))
+    res = flows_service.run(wh, region, scenario, draws=flow_draws, seed=seed)
+    fl = _region_rows(res.flows)
     values: dict[str, tuple[float | None, str]] = {}
     failed: list[str] = []
     trends: dict[str, pd.DataFrame] = {}
@@ -80,7 +106,7 @@ def indicators(inp: Inputs) -> Result:
         if mats is not None:
             sel = sel[sel["material"].isin(mats)]
         else:
-            groups = set(_table(inp, "material_groups")["group_id"])
+            groups = set(_table(wh, "material_groups")["group_id"])
             sel = sel[~sel["material"].isin(groups)]
         return sel.groupby("year")["value"].sum()
 
@@ -102,19 +128,19 @@ def indicators(inp: Inputs) -> Result:
         values["crm_eol_rir_2025_2050"] = (rir, f"flows: recovered {rec.sum():,.0f} t / demand {dem.sum():,.0f} t of "
                                            "EU CRMs (2023 list, groups as elements, bauxite with aluminium)")
         trends["crm_eol_rir_2025_2050"] = (rec / dem.where(dem > 0)).rename("value").reset_index()
-        summ = D.flows_summary(inp).frame
+        summ = res.summary
         summ = summ[summ["material"].isin(crm) & (summ["demand_t"] > 0)]
         n_meet = int((summ["meets_benchmark"] == True).sum())  # noqa: E712 - object column with None
         values["crm_meeting_benchmark"] = (float(n_meet), f"flows: {n_meet} of {len(summ)} CRMs with a demand")
 
     def part2() -> None:
-        st = D.stock(inp, by="asset_class").frame
+        st = stock_service.stock(wh, region, by="asset_class", draws=draws, seed=seed).frame
         veh = st[(st["asset_class"] == "vehicle") & st["material"].isin(crm)]
         values["vehicle_crm_stock_t"] = (float(veh["mass_t"].sum()) if len(veh) else None,
                                          "stock: vehicles, central intensities")
 
     def part3() -> None:
-        gc = D.goods_categories(inp).frame
+        gc = _region_table(wh, region, "goods_categories")
         if len(gc):
             auto = gc[gc["goods_category_id"] == "automotive_products"].groupby("province_code")["share"].sum()
             mach = gc[gc["goods_category_id"].str.contains("machinery|electrical|appliance", regex=True)] \
@@ -128,7 +154,7 @@ def indicators(inp: Inputs) -> Result:
             values["machinery_goods_share"] = (None, "no goods-category data for this region")
 
     def part4() -> None:
-        comp = D.companies(inp).frame
+        comp = cap_service.companies(wh, region).frame
         acts = comp["activities"].fillna("").astype(str) if len(comp) else pd.Series(dtype=str)
 
         def count(act: str) -> float:
@@ -141,12 +167,12 @@ def indicators(inp: Inputs) -> Result:
         values["manufacturing_companies"] = (count("manufacturing"), f"capabilities: of {n} companies")
 
     def part5() -> None:
-        cap = D.capabilities(inp)
-        gaps = cap.doc["gaps"]
-        values["stage_gaps"] = (float(len(gaps)), f"capabilities: of {len(cap.frame)} streams x 6 stages")
+        m = cap_service.coverage(wh, region).frame
+        gaps = [g for v in (m["gaps"] if "gaps" in m and "stream" in m else []) for g in str(v).split(";") if g]
+        values["stage_gaps"] = (float(len(gaps)), f"capabilities: of {len(m)} streams x 6 stages")
 
     def part7() -> None:
-        m = D.match(inp).frame
+        m = cap_service.top_matches(wh, region, scenario).frame
         if len(m):
             rec_m = m[(m["role"] == "recycler") & m["stream"].str.contains("ndfeb", case=False)]
             km = rec_m["distance_km"].dropna()
@@ -159,14 +185,15 @@ def indicators(inp: Inputs) -> Result:
             values["nearest_ree_magnet_recycler_km"] = (None, "match: no end-of-life streams for this region")
 
     def part8() -> None:
-        ex = D.exposure_materials(inp).frame
-        groups = set(_table(inp, "material_groups")["group_id"])
+        ex = exposure_service.exposure(wh, region, on=day).frame
+        ex = ex[(ex["stock_t"].fillna(0) > 0) | (ex["need_t_per_yr"].fillna(0) > 0)]
+        groups = set(_table(wh, "material_groups")["group_id"])
         ex = ex[~ex["material_id"].isin(groups)]
         need = ex["need_t_per_yr"].fillna(0)
         ctrl = need[ex["controls_active"].fillna(0) > 0].sum()
         values["controlled_need_share"] = (float(ctrl / need.sum()) if need.sum() > 0 else None,
                                            f"exposure: {ctrl:,.0f} of {need.sum():,.0f} t/yr, controls in force on "
-                                           f"{inp.on.isoformat()}")
+                                           f"{day.isoformat()}")
 
     for part in (part0, part1, part2, part3, part4, part5, part7, part8):
         try:
@@ -175,14 +202,17 @@ def indicators(inp: Inputs) -> Result:
             failed.append(str(exc))
 
     rows = []
-    links = policy(inp).doc["links"]
+    links = _of_region(wh, "policy_indicator_links", region)
     for d in defs.itertuples():
         v, basis = values.get(d.indicator_id, (None, "not available: " + ("; ".join(dict.fromkeys(failed))
                                                                           or "not computed")))
-        items = links.loc[links["indicator_id"] == d.indicator_id, "policy_item_id"].tolist() if len(links) else []
+        tracked = links.loc[links["indicator_id"] == d.indicator_id, "policy_item_id"].tolist() if len(links) else []
         rows.append({"indicator_id": d.indicator_id, "title": d.title, "title_nl": d.title_nl,
                      "unit": d.indicator_unit, "value": v, "target_share": d.target_share, "basis": basis,
-                     "items": ";".join(items)})
+                     "items": ";".join(tracked)})
     df = pd.DataFrame(rows)
-    return Result(df, title=f"Policy indicators of {inp.region}", params={"scenario": inp.scenario},
-                  sources=["critmat_policy_indicators", "eu_2024_1252"], doc={"trends": trends})
+    return Result(df, title=f"Policy indicators of {region}", caption="value in the row's unit",
+                  params={"region": region, "scenario": scenario, "on": day.isoformat(), "draws": draws,
+                          "flow_draws": flow_draws, "seed": seed},
+                  sources=["critmat_policy_indicators", "eu_2024_1252"],
+                  doc={"indicators": records(df), "trends": {k: records(v) for k, v in trends.items()}})
