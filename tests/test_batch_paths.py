@@ -155,3 +155,26 @@ def test_copy_of_a_pack_loads_the_same_with_and_without_the_fast_check(tmp_path)
     assert fast.tables.keys() == slow.tables.keys()
     for name in fast.tables:
         pd.testing.assert_frame_equal(fast.tables[name], slow.tables[name])
+
+
+def test_stock_percentiles_of_identical_cells_are_computed_once_and_equal(tmp_path, monkeypatch):
+    """Cells with the same column of the stock matrix (a one-province region and its province) share their
+    percentiles: the same numbers, bit for bit, as computing every cell."""
+    from critmat.flows import region_pack
+    from critmat.models import inventory as inv
+
+    pack = synth_regions(600, 13, seed=2, out=tmp_path / "packs")[0]  # 13 regions: one province each
+    i = region_pack(pack)[0]
+    sm = inv.select_matrix(i.assets, i.technologies, i.intensities, groups=i.groups, n_draws=200)
+    first, inverse = inv._unique_columns(sm.A)
+    assert len(first) < sm.A.shape[1]  # the region's and its province's cells at least
+    A = sm.A.tocsc()
+    for j in range(A.shape[1]):  # every cell's representative holds the same column
+        r = first[inverse[j]]
+        assert np.array_equal(A[:, [j]].toarray(), A[:, [r]].toarray())
+    fast = inv.stock_values(sm, i.intensities, n_draws=200, seed=4)
+    n = sm.A.shape[1]
+    monkeypatch.setattr(inv, "_unique_columns", lambda a: (np.arange(n), np.arange(n)))
+    slow = inv.stock_values(sm, i.intensities, n_draws=200, seed=4)
+    for a, b in zip(fast, slow):
+        assert np.array_equal(a, b)

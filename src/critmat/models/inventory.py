@@ -418,14 +418,51 @@ def stock_values(sm: StockMatrix, intensities: pd.DataFrame, *, n_draws: int = 1
     if n_draws == 0:
         return central, np.asarray(A.T @ lo).ravel() * kg_t, None, np.asarray(A.T @ hi).ravel() * kg_t
     draws_t = _row_draws(lo, ce, hi, n_draws, seed)  # (n_rows, n_draws)
-    low_t, median_t, high_t = np.empty(n_cells), np.empty(n_cells), np.empty(n_cells)
-    for start in range(0, n_cells, block):
-        stop = min(start + block, n_cells)
-        low_t[start:stop], median_t[start:stop], high_t[start:stop] = _percentile_block(
-            A[:, start:stop], draws_t, percentiles)
+    # cells with the same column (a region of one province and that province, a material one class holds and
+    # the class 'all') have the same draws: their percentiles are computed once
+    uniq, inverse = _unique_columns(A)
+    Au = A[:, uniq] if len(uniq) < n_cells else A
+    n_u = Au.shape[1]
+    low_u, median_u, high_u = np.empty(n_u), np.empty(n_u), np.empty(n_u)
+    for start in range(0, n_u, block):
+        stop = min(start + block, n_u)
+        low_u[start:stop], median_u[start:stop], high_u[start:stop] = _percentile_block(
+            Au[:, start:stop], draws_t, percentiles)
         if progress:
-            progress(stop, n_cells)
-    return central, low_t, median_t, high_t
+            progress(int(stop * n_cells / max(n_u, 1)), n_cells)
+    if n_u == n_cells:
+        return central, low_u, median_u, high_u
+    return central, low_u[inverse], median_u[inverse], high_u[inverse]
+
+
+def _unique_columns(A: sparse.csc_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)``: the first of each group of columns of ``A`` stored identically (same row indices
+    and values in the same order, so every product with them is bit for bit the same) and each column's group.
+    Candidates share two random projections and their length; equality is then checked on the bytes."""
+    n = A.shape[1]
+    ptr = A.indptr
+    nnz = np.diff(ptr)
+    if n < 2 or A.nnz == 0:
+        return np.arange(n), np.arange(n)
+    rng = np.random.default_rng(12345)
+    w1, w2 = rng.random(A.shape[0]), rng.random(A.shape[0])
+    starts = ptr[:-1]  # into the values with a 0 appended: every start is a valid index
+    h1 = np.where(nnz > 0, np.add.reduceat(np.append(A.data * w1[A.indices], 0.0), starts), 0.0)
+    h2 = np.where(nnz > 0, np.add.reduceat(np.append(A.data * w2[A.indices], 0.0), starts), 0.0)
+    order = np.lexsort((h2, h1, nnz))
+    same = np.zeros(n, dtype=bool)
+    same[1:] = (nnz[order][1:] == nnz[order][:-1]) & (h1[order][1:] == h1[order][:-1]) & (h2[order][1:] == h2[order][:-1])
+    inverse = np.arange(n)
+    for k in np.flatnonzero(same):
+        a, b = int(order[k - 1]), int(order[k])
+        ra = inverse[a]  # the representative of the previous column in sorted order
+        if (np.array_equal(A.indices[ptr[ra]:ptr[ra + 1]], A.indices[ptr[b]:ptr[b + 1]])
+                and np.array_equal(A.data[ptr[ra]:ptr[ra + 1]], A.data[ptr[b]:ptr[b + 1]])):
+            inverse[b] = ra
+    first = np.flatnonzero(inverse == np.arange(n))
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[first] = np.arange(len(first))
+    return first, pos[inverse]
 
 
 def material_stock(assets: pd.DataFrame, technologies: pd.DataFrame, intensities: pd.DataFrame, *,
