@@ -102,7 +102,7 @@ EN: dict[str, str] = {
     "cap_provinces": "Province by province, per EU critical raw material: the stock with its 5th-95th percentile "
                      "and the province's share of the region's tonnes, and the end-of-life outflow, secondary "
                      "supply and own demand summed over the scenario years (stock {draws} draws, seed {seed}; "
-                     "flows scenario {scenario}, deterministic). Secondary / demand: the province's secondary "
+                     "flows scenario {scenario}, deterministic). Sec. / demand: the province's secondary "
                      "supply, up to its own demand, as a share of that demand.",
     "cap_provinces_assets": "The assets counted per province (operational and under construction).",
     "cap_need": "Yearly need per EU critical raw material (left, log scale) and its split into replacement of "
@@ -275,7 +275,7 @@ NL: dict[str, str] = {
     "cap_provinces": "Per provincie en per kritieke grondstof van de EU: de voorraad met het 5e-95e percentiel en "
                      "het aandeel van de provincie in de tonnen van de regio, en de afgedankte uitstroom, het "
                      "secundair aanbod en de eigen behoefte opgeteld over de scenariojaren (voorraad {draws} "
-                     "trekkingen, seed {seed}; stromen scenario {scenario}, deterministisch). Secundair / "
+                     "trekkingen, seed {seed}; stromen scenario {scenario}, deterministisch). Sec. / "
                      "behoefte: het secundair aanbod van de provincie, tot aan de eigen behoefte, als aandeel "
                      "van die behoefte.",
     "cap_provinces_assets": "De getelde installaties per provincie (in bedrijf en in aanbouw).",
@@ -387,7 +387,7 @@ HEADERS_NL = {
     "Top material": "Grootste grondstof", "Unit": "Eenheid", "Units": "Eenheden", "Why none": "Waarom geen",
     "With coordinates": "Met coördinaten", "Years": "Jaren", "t (5th pct.)": "t (5e pct.)",
     "t (95th pct.)": "t (95e pct.)", "t (central)": "t (centraal)", "t/yr": "t/jr",
-    "Demand t": "Behoefte t", "Sec. / demand": "Secundair / behoefte", "Wind MW": "Wind MW",
+    "Demand t": "Behoefte t", "Sec. / demand": "Sec. / behoefte", "Wind MW": "Wind MW",
     "Solar MWp": "Zon MWp", "Data centres MW": "Datacenters MW", "Grid km": "Net km", "Vehicles": "Voertuigen",
 }
 

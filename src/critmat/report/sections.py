@@ -304,7 +304,7 @@ class Composer:
             "provinces", t["s_provinces"], "provinces", lambda f: f[f["material"].isin(crm)],
             {"material": "Material", "province_name": "Province", "stock_t": "Stock t", "stock_low_t": "5th pct.",
              "stock_high_t": "95th pct.", "stock_share": "Share", "outflow_t": "Outflow t",
-             "secondary_supply_t": "Recovered t", "demand_t": "Demand t", "eol_rir": "Sec. / demand"},
+             "secondary_supply_t": "Secondary t", "demand_t": "Demand t", "eol_rir": "Sec. / demand"},
             cap, {"material": "material", "province_name": "nowrap", "stock_t": "num", "stock_low_t": "num",
                   "stock_high_t": "num", "stock_share": "share", "outflow_t": "num", "secondary_supply_t": "num",
                   "demand_t": "num", "eol_rir": "share"}))
