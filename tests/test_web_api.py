@@ -427,3 +427,15 @@ def test_policy_routes_are_the_policy_service(client: TestClient, warehouse_db: 
         for got, exp in zip(j["rows"], want):
             assert got == {k: pytest.approx(v, rel=1e-12) if isinstance(v, float) else v for k, v in exp.items()}
     assert not policy.items(wh, "no-such-region").doc["has_pack"]
+
+
+def test_provinces_across_region_packs(client: TestClient) -> None:
+    """/provinces compares the provinces of every region pack (here only nh-fl's two) or of those named."""
+    every = client.get("/api/v1/provinces")
+    one = client.get("/api/v1/regions/nh-fl/provinces")
+    named = client.get("/api/v1/provinces?region=nh-fl")
+    assert every.status_code == one.status_code == named.status_code == 200
+    assert every.json()["rows"] == one.json()["rows"] == named.json()["rows"]
+    bad = client.get("/api/v1/provinces?region=nh-fl&region=atlantis")
+    assert bad.status_code == 404 and "atlantis" in bad.json()["detail"]
+    assert client.get("/api/v1/provinces?region=NH!").status_code == 422

@@ -13,8 +13,8 @@ caller's ``__main__``, which would rerun any script that calls :func:`critmat.re
 an ``if __name__ == "__main__"`` guard. Two threads of the main process feed and drain the pipes so that
 neither side waits on a full pipe.
 
-By default the helper starts when a core is free (1-minute load average <= CPUs - 1); on a machine whose cores
-are all busy it would only add its start-up. ``CRITMAT_REPORT_WORKERS=1`` forces it, ``=0`` draws in-process
+By default the helper starts when half a core is free (1-minute load average < CPUs - 0.5); on a machine
+whose cores are all busy it would only add its start-up. ``CRITMAT_REPORT_WORKERS=1`` forces it, ``=0`` draws in-process
 (as does any failure of the helper).
 """
 

@@ -24,7 +24,8 @@ def png_uri(png: bytes) -> str:
 
 def cell(v: Any, kind: str, lang: str, names: dict[str, str] | None = None) -> str:
     if kind == "shares" and names is not None and isinstance(v, str):  # "vehicle 84%, grid_cable 12%"
-        return ", ".join(" ".join([names.get(p[0], p[0]), *p[1:]]) for p in (x.split(" ") for x in v.split(", ")) if p[0])
+        parts = (x.split(" ") for x in v.split(", "))
+        return ", ".join(" ".join([names.get(p[0], p[0]), *p[1:]]) for p in parts if p[0])
     if kind in ("material", "class", "term") and names is not None and isinstance(v, str):
         return ", ".join(names.get(x, x) for x in v.split(";")) if kind == "term" else names.get(v, v)
     if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:

@@ -338,9 +338,25 @@ def provinces(request: Request, region: RegionId, fmt: FormatQ = None, material:
               section: Literal["materials", "assets"] = "materials") -> Response:
     """Stock: the build's 1,000-draw run (seed 0); flows: the scenario's deterministic run, window totals."""
     st = state_of(request)
-    return respond(request, st, job=(J.provinces, {"region": region, "material": material, "scenario": scenario,
+    return respond(request, st, job=(J.provinces, {"regions": [region], "material": material, "scenario": scenario,
                                                    "section": section}),
                    fmt=fmt, name=f"provinces-{region}-{section}", args=locals())
+
+
+@router.get("/provinces", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
+            summary="Provinces compared across region packs (e.g. the 12 of `critmat region build "
+                    "--all-provinces`): the same table as /regions/{region}/provinces")
+def provinces_across(request: Request, fmt: FormatQ = None,
+                     region: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9\-]{0,39}$")]]
+                                       | None, Query(max_length=50, description="Region pack (repeatable); "
+                                                     "default: every region pack of the warehouse")] = None,
+                     material: OptMaterial = None, scenario: ScenarioName = "baseline",
+                     section: Literal["materials", "assets"] = "materials") -> Response:
+    st = state_of(request)
+    regions = sorted(set(region)) if region else None
+    return respond(request, st, job=(J.provinces, {"regions": regions, "material": material, "scenario": scenario,
+                                                   "section": section}),
+                   fmt=fmt, name=f"provinces-{section}", args=locals())
 
 
 @router.get("/regions/{region}/policy", response_model=Table, responses=TABLE_RESPONSES, tags=["policy"],

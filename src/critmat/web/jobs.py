@@ -256,13 +256,14 @@ def streams(wh: Any, region: str) -> SimpleNamespace:
                  units={"tonnes_per_year": "t/yr"})
 
 
-def provinces(wh: Any, region: str, material: str | None = None, scenario: str = "baseline",
+def provinces(wh: Any, regions: list[str] | None = None, material: str | None = None, scenario: str = "baseline",
               section: str = "materials") -> Any:
-    """The region's provinces side by side (:func:`critmat.services.compare.provinces`, what ``critmat region
-    compare --region`` shows): per province and material, or (``section`` assets) the assets counted."""
+    """Provinces side by side (:func:`critmat.services.compare.provinces`, what ``critmat region compare``
+    shows) across ``regions`` (None: every region pack of the warehouse): per province and material, or
+    (``section`` assets) the assets counted."""
     from critmat.services.compare import provinces as compare
 
-    r = compare(wh, [region], material=material, scenario=scenario)
+    r = compare(wh, regions, material=material, scenario=scenario)
     if section == "materials":
         return r
     sec = next(s for s in r.sections if s.name == section)
