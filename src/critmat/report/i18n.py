@@ -90,6 +90,7 @@ EN: dict[str, str] = {
     "cap_stock_mun": "Largest holdings per municipality and material, with the 90 % band.",
     "cap_coverage": "Assets per class and status in the registry; assets without capacity, length or units "
                     "are listed by the stock service and not counted.",
+    "t_crm_coverage": "The EU lists in the region's assets: held, not contained, or without data",
     "cap_crm_coverage": "Each EU critical (2023) and strategic (2024) raw material: held in the region's assets "
                         "(tonnes with the 90 % band), not contained in them, or without data, with the reason. "
                         "The tonnes and bands are those of the stock above (the same Monte Carlo): t uses the "
@@ -263,6 +264,7 @@ NL: dict[str, str] = {
     "cap_stock_mun": "Grootste voorraden per gemeente en grondstof, met de 90 %-band.",
     "cap_coverage": "Installaties per soort en status in het register; installaties zonder vermogen, lengte of "
                     "aantal worden door de voorraaddienst genoemd en niet meegeteld.",
+    "t_crm_coverage": "De EU-lijsten in de installaties van de regio: aanwezig, er niet in, of zonder gegevens",
     "cap_crm_coverage": "Elke kritieke (2023) en strategische (2024) grondstof van de EU: aanwezig in de "
                         "installaties van de regio (tonnen met de 90 %-band), er niet in, of zonder gegevens, met de "
                         "reden. De tonnen en banden zijn die van de voorraad hierboven (dezelfde Monte Carlo): t "
