@@ -429,6 +429,7 @@ FAST_CHECK = True
 _SNIFF_DELIMITERS = ",\t;|"  # what frictionless's CSV parser sniffs among (formats/csv/parser.py)
 _SNIFF_LINES = 100
 _FIELD_CACHE: dict[str, tuple[list[Any], list[dict[str, tuple[Any, bool]]]]] = {}
+_MEMO_PER_FIELD = 5_000  # distinct strings remembered per field (a memo of unique ids would only grow)
 
 
 def _cell_readers(res: ResourceSpec) -> tuple[list[Any], list[dict[str, tuple[Any, bool]]]]:
@@ -495,7 +496,7 @@ def _proven_clean(data: bytes, res: ResourceSpec) -> list[tuple[str, ...]] | Non
                 if hit is None:
                     value, notes = read(cell)
                     hit = (value, not notes)
-                    if len(memo) < 200_000:
+                    if len(memo) < _MEMO_PER_FIELD:  # codes, statuses, years: not ids or measurements
                         memo[cell] = hit
                 if not hit[1]:
                     return None
