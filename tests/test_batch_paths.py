@@ -178,3 +178,20 @@ def test_stock_percentiles_of_identical_cells_are_computed_once_and_equal(tmp_pa
     slow = inv.stock_values(sm, i.intensities, n_draws=200, seed=4)
     for a, b in zip(fast, slow):
         assert np.array_equal(a, b)
+
+
+def test_yaml_memo_hands_out_copies_and_sees_changed_files(tmp_path):
+    from critmat import safeyaml
+    from critmat.errors import DataError as Err
+
+    f = tmp_path / "x.yaml"
+    f.write_text("a: [1, 2]\nb: {c: 3}\n", encoding="utf-8")
+    first = safeyaml.load(f, Err)
+    first["a"].append(99)
+    first["b"]["c"] = -1
+    assert safeyaml.load(f, Err) == {"a": [1, 2], "b": {"c": 3}}
+    f.write_text("a: [5]\n", encoding="utf-8")
+    assert safeyaml.load(f, Err) == {"a": [5]}
+    f.write_text("a: [5\n", encoding="utf-8")  # invalid: never memoised, the error names the file
+    with pytest.raises(Err, match="x.yaml"):
+        safeyaml.load(f, Err)

@@ -149,10 +149,10 @@ def load(path: str | Path, error: type[Exception]) -> Any:
     hit = _PARSED.get(text) if _PARSED_MAX else None
     if hit is None:
         hit = parse(text, str(p), error)
-        if not _PARSED_MAX:
+        if not _PARSED_MAX or len(text) > _PARSED_TEXT_MAX:
             return hit
         if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.pop(next(iter(_PARSED)))
+            _PARSED.clear()  # (no eviction order to keep: threads may read while one clears)
         _PARSED[text] = hit
     return copy.deepcopy(hit)
 
@@ -162,3 +162,4 @@ def load(path: str | Path, error: type[Exception]) -> Any:
 #: written, then loaded): the pure-Python bounded loader costs ~20 ms per pack file.
 _PARSED: dict[str, Any] = {}
 _PARSED_MAX = 512
+_PARSED_TEXT_MAX = 256_000  # larger files are parsed each time (the memo stays under ~130 MB)
