@@ -250,6 +250,7 @@ def test_second_region_gets_a_complete_report(shared_data, tmp_path):
                 "secondary", "exposure_views", "disruption", "stages", "matches", "indicators", "method"]:
         assert f'id="{key}"' in html, key
     assert "Not yet in critmat's data" in html  # e.g. no company registry, no goods categories, no policy items
+    assert 'id="provinces"' not in html  # one province: nothing to compare
     assert len(res.figure_list) >= 10
     if PDF:
         from pypdf import PdfReader
