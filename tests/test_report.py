@@ -352,3 +352,5 @@ def test_provinces_section_only_with_several_provinces():
     c.t = strings("en")
     c.get = lambda fn, **kw: Result(one, title=fn)
     assert c._provinces({"copper"}) is None
+    c.get = lambda fn, **kw: Result(pd.DataFrame(), title=fn)  # the service had nothing (shown as missing)
+    assert c._provinces({"copper"}) is None

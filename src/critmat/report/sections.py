@@ -14,11 +14,11 @@ from critmat.errors import CritmatError
 from critmat.report import data as D
 from critmat.report import figures
 from critmat.report.figures import Plan
+from critmat.report.i18n import ASSET_CLASSES, fmt_num, fmt_share
+from critmat.report.model import Figure, Result, Section, Table, Text
 
 F = Plan.of("critmat.report.figures")  # F.criticality(...) is a plan: the figure is made where it is drawn
 M = Plan.of("critmat.report.maps")
-from critmat.report.i18n import ASSET_CLASSES, fmt_num, fmt_share
-from critmat.report.model import Figure, Result, Section, Table, Text
 
 Step = Callable[[str], None]
 
@@ -298,8 +298,8 @@ class Composer:
         """Provinces side by side (stock, end-of-life flows, own demand), when the region has more than one."""
         t = self.t
         pr = self.get("provinces")
-        if pr.frame["province_code"].nunique() < 2:
-            return None
+        if "province_code" not in pr.frame or pr.frame["province_code"].nunique() < 2:
+            return None  # one province (or no comparison for this region): nothing to compare
         s = Section("provinces", t["s_provinces"])
         cap = t["cap_provinces"].format(draws=self.inp.draws, seed=self.inp.seed, scenario=self.inp.scenario)
         s.blocks.append(self.table(
