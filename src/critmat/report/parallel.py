@@ -14,8 +14,11 @@ an ``if __name__ == "__main__"`` guard. Two threads of the main process feed and
 neither side waits on a full pipe.
 
 By default the helper starts when half a core is free (1-minute load average < CPUs - 0.5); on a machine
-whose cores are all busy it would only add its start-up. ``CRITMAT_REPORT_WORKERS=1`` forces it, ``=0`` draws in-process
-(as does any failure of the helper).
+whose cores are all busy it would only add its start-up. ``CRITMAT_REPORT_WORKERS=1`` forces it, ``=0`` draws
+in-process (as does any failure of the helper).
+
+Figures arrive as :class:`~critmat.report.figures.Plan` objects (a figure function's name and its frames): the
+helper makes them too, so the report's main process never imports matplotlib.
 """
 
 from __future__ import annotations
