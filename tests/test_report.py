@@ -354,3 +354,25 @@ def test_provinces_section_only_with_several_provinces():
     assert c._provinces({"copper"}) is None
     c.get = lambda fn, **kw: Result(pd.DataFrame(), title=fn)  # the service had nothing (shown as missing)
     assert c._provinces({"copper"}) is None
+
+
+def test_helper_starts_on_a_free_core(monkeypatch):
+    """The 1-minute load still counts a report that just finished; what runs now decides with it."""
+    from critmat.report import parallel
+
+    real = parallel.running_others
+    assert real(samples=1) is None or real(samples=1) >= 0
+    monkeypatch.delenv("CRITMAT_REPORT_WORKERS", raising=False)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (1.8, 1.0, 0.5))
+    monkeypatch.setattr(parallel, "running_others", lambda: 0)
+    assert parallel.workers_wanted() == 1      # our previous report in the average, nothing running now
+    monkeypatch.setattr(parallel, "running_others", lambda: 2)
+    assert parallel.workers_wanted() == 0      # two others running: no free core
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert parallel.workers_wanted() == 1      # a burst now, an idle minute: the average decides
+    monkeypatch.setattr(parallel, "running_others", lambda: None)  # no /proc/stat: the average alone
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (1.8, 1.0, 0.5))
+    assert parallel.workers_wanted() == 0
+    monkeypatch.setenv("CRITMAT_REPORT_WORKERS", "1")
+    assert parallel.workers_wanted() == 1
