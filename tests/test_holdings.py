@@ -124,6 +124,9 @@ def test_crm_coverage_row_for_each_of_the_34_and_25_with_tonnage(crm_cov):
     none = c[c["status"] != "held"]
     assert set(none["status"]) <= {"no_data", "not_contained"} and none["reason"].str.len().gt(20).all()
     assert none.loc[none["status"] == "no_data", "searched"].str.len().gt(20).all()
+    # no data is not zero: unknown tonnes are empty in every face; not contained is a true 0
+    assert none.loc[none["status"] == "no_data", "mass_t"].isna().all()
+    assert (none.loc[none["status"] == "not_contained", ["mass_t", "low_t", "high_t"]] == 0).all().all()
     # the report's car metals are held, almost entirely in cars
     for m in ("gallium", "tungsten", "tantalum", "niobium", "platinum_group_metals", "beryllium"):
         row = crm_cov.set_index("material_id").loc[m]

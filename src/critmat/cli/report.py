@@ -63,13 +63,6 @@ def register(app: typer.Typer) -> None:
             wh = warehouse(db)
             res = build_report(region, out, scenario=scenario, lang=lang, wh=wh, pdf=pdf, on=day, progress=progress)
         pages = f", {res.pages} pages" if res.pages else ""
-        if res.pdf is not None and not pages:
-            try:
-                from pypdf import PdfReader
-
-                pages = f", {len(PdfReader(res.pdf).pages)} pages"
-            except ImportError:
-                pass
         console.print(f"[green]wrote[/] {res.html}" + (f", {res.pdf}{pages}" if res.pdf else "")
                       + f", {len(res.figures) // 2} figures (SVG + PNG) in {res.out / 'figures'}, data appendix "
                       f"{res.out / 'report_data.xlsx'} and {res.out / 'data'} ({res.timings['total']:.1f} s)",

@@ -46,11 +46,13 @@ def crm_coverage(totals: pd.DataFrame, by_class: pd.DataFrame, lists: pd.DataFra
         reason = (n["reason"] if n is not None else "") if not held or n is not None else ""
         if held and form:
             reason = f"counted {form}" + (f"; {reason}" if reason else "")
+        none = 0.0 if status == "not_contained" else float("nan")
         rows.append({"material_id": mid, "name": names.get(mid, mid), "crm_2023": mid in crm, "srm_2024": mid in srm,
                      "counted_as": counted, "status": status,
-                     "mass_t": mass if held else 0.0,
-                     "low_t": float(tot.at[counted, "low_t"]) if held else 0.0,
-                     "high_t": float(tot.at[counted, "high_t"]) if held else 0.0,
+                     # not held: 0 t when the assets do not contain it, unknown (NaN) when data are missing
+                     "mass_t": mass if held else none,
+                     "low_t": float(tot.at[counted, "low_t"]) if held else none,
+                     "high_t": float(tot.at[counted, "high_t"]) if held else none,
                      "asset_classes": share, "reason": reason or "",
                      "searched": (n["searched"] if n is not None and pd.notna(n["searched"]) else ""),
                      "source_id": (n["source_id"] if n is not None else None)})

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from critmat.errors import ModelError
-from critmat.models.exposure import supply_for
+from critmat.models.exposure import SupplyIndex, supply_for
 from critmat.specs.shocks import EU, ShockSpec
 
 SUPPLY_COLUMNS = ["material_id", "stage", "country", "country_share", "world_lost_share", "eu_share", "eu_basis",
@@ -96,9 +96,10 @@ def supply_loss(shock: ShockSpec, supply_shares: pd.DataFrame, *, groups: Mappin
     hit = shock.hits([EU], eu_members)
     factor = 1.0 if hit else shock.eu_leakage
     rows = []
+    index = SupplyIndex(supply_shares)
     for m in expand_materials(shock.materials, groups):
-        g, gb = supply_for(supply_shares, m, shock.stage, "global", groups)
-        e, eb = supply_for(supply_shares, m, shock.stage, "eu_sourcing", groups)
+        g, gb = supply_for(index, m, shock.stage, "global", groups)
+        e, eb = supply_for(index, m, shock.stage, "eu_sourcing", groups)
         notes = []
         if gb is None:
             notes.append(f"no global supply shares at {shock.stage}: loss unknown, 0 used")

@@ -130,11 +130,8 @@ class SupplyIndex:
         return pd.Series(share.copy(), index=country.copy())
 
 
-def _shares(supply: pd.DataFrame | SupplyIndex, material: str, stage: str, scope: str) -> pd.Series:
-    if isinstance(supply, SupplyIndex):
-        return supply.shares(material, stage, scope)
-    rows = supply[(supply["material_id"] == material) & (supply["stage"] == stage) & (supply["scope"] == scope)]
-    return pd.Series(rows["share"].to_numpy(float), index=rows["country_iso3"].to_numpy())
+def _index(supply: pd.DataFrame | SupplyIndex) -> SupplyIndex:
+    return supply if isinstance(supply, SupplyIndex) else SupplyIndex(supply)
 
 
 def group_shares(supply: pd.DataFrame | SupplyIndex, group: str, stage: str, scope: str, members: Sequence[str],
@@ -142,9 +139,10 @@ def group_shares(supply: pd.DataFrame | SupplyIndex, group: str, stage: str, sco
     """A group's shares aggregated from its members': ``share(c) = Σ_m w_m share_m(c) / Σ_m w_m`` over the
     members with rows at ``stage`` and ``scope``; ``w_m`` from ``weights`` (member → weight, e.g. world
     production), equal weights when None. Returns the shares (country → share) and the members used."""
+    supply = _index(supply)
     parts, used, w = [], [], []
     for m in members:
-        s = _shares(supply, m, stage, scope)
+        s = supply.shares(m, stage, scope)
         wm = 1.0 if weights is None else float(weights.get(m, 0.0))
         if len(s) and wm > 0:
             parts.append(s.groupby(level=0).sum() * wm)
@@ -164,7 +162,8 @@ def supply_for(supply: pd.DataFrame | SupplyIndex, material: str, stage: str, sc
     (:func:`group_shares`; basis ``"<group> (members, production-weighted)"`` when ``group_weights`` gives
     its weights, else ``"(members, equal weights)"``); for an element, the first group containing it that
     has rows. ``(empty, None)`` when none has."""
-    s = _shares(supply, material, stage, scope)
+    supply = _index(supply)
+    s = supply.shares(material, stage, scope)
     if len(s):
         return s, material
     if material in groups:
@@ -174,7 +173,7 @@ def supply_for(supply: pd.DataFrame | SupplyIndex, material: str, stage: str, sc
             how = "weighted" if w is not None else "equal weights"
             return agg, f"{material} (mean of {len(used)} members, {how})"
     for g in _groups_of(material, groups):
-        s = _shares(supply, g, stage, scope)
+        s = supply.shares(g, stage, scope)
         if len(s):
             return s, g
     return pd.Series(dtype=float), None

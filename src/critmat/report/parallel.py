@@ -96,6 +96,8 @@ def serve() -> None:
             task, args = _read(requests)
         except EOFError:  # the report is done: leave without the interpreter's teardown (~0.5 s the report
             proto.close()  # would wait for); every answer has been written and flushed
+            sys.stdout.flush()
+            sys.stderr.flush()
             os._exit(0)
         try:
             answer = ("ok", TASKS[task](*args))

@@ -221,9 +221,7 @@ class Composer:
              "length_km": "km", "units": "Units", "located": "With coordinates"}, t["cap_coverage"],
             {"asset_class": "class", "capacity_mw": "num", "length_km": "num", "units": "num"}))
         s4.blocks.append(self.table(
-            "crm_coverage", t["t_crm_coverage"], "crm_coverage",
-            # no data is not zero: those rows show "–" (not contained ones keep their 0)
-            lambda f: f.assign(**{c: f[c].where(f["status"] != "no_data") for c in ("mass_t", "low_t", "high_t")}),
+            "crm_coverage", t["t_crm_coverage"], "crm_coverage", lambda f: f,  # no data: NaN ("–"), not 0
             {"name": "Material", "srm_2024": "Strategic", "status": "Status", "mass_t": "t", "low_t": "5th pct.",
              "high_t": "95th pct.", "asset_classes": "Held in", "reason": "Why none"}, t["cap_crm_coverage"],
             {"mass_t": "num", "low_t": "num", "high_t": "num", "asset_classes": "shares"}))

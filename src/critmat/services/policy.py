@@ -63,13 +63,12 @@ def crm_material_ids(wh: TableSource) -> list[str]:
     """Material ids the 2023 EU list covers, groups expanded to their elements; bauxite adds aluminium (the EC
     assesses bauxite, alumina and aluminium together)."""
     from critmat.services import materials
+    from critmat.warehouse.access import material_groups
 
-    lst = materials.material_list(wh, "2023").frame
-    groups = _table(wh, "material_groups")
+    groups = material_groups(wh)
     out: list[str] = []
-    for mid in lst["id"]:
-        members = groups.loc[groups["group_id"] == mid, "material_id"].tolist() if len(groups) else []
-        out += members or [mid]
+    for mid in materials.material_list(wh, "2023").frame["id"]:
+        out += groups.get(mid, [mid])
         if mid == "bauxite":
             out.append("aluminium")
     return list(dict.fromkeys(out))
@@ -91,7 +90,10 @@ def indicators(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline
     from critmat.services import stock as stock_service
     from critmat.services.base import records
 
+    from critmat.warehouse.access import material_groups
+
     day = on or dt.date.today()
+    groups = set(material_groups(wh))
     defs = _table(wh, "policy_indicators")
     crm = set(crm_material_ids(wh))
     res = flows_service.run(wh, region, scenario, draws=flow_draws, seed=seed)
@@ -106,7 +108,6 @@ def indicators(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline
         if mats is not None:
             sel = sel[sel["material"].isin(mats)]
         else:
-            groups = set(_table(wh, "material_groups")["group_id"])
             sel = sel[~sel["material"].isin(groups)]
         return sel.groupby("year")["value"].sum()
 
@@ -187,7 +188,6 @@ def indicators(wh: TableSource, region: str = "nh-fl", scenario: str = "baseline
     def part8() -> None:
         ex = exposure_service.exposure(wh, region, on=day).frame
         ex = ex[(ex["stock_t"].fillna(0) > 0) | (ex["need_t_per_yr"].fillna(0) > 0)]
-        groups = set(_table(wh, "material_groups")["group_id"])
         ex = ex[~ex["material_id"].isin(groups)]
         need = ex["need_t_per_yr"].fillna(0)
         ctrl = need[ex["controls_active"].fillna(0) > 0].sum()

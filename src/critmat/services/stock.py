@@ -59,16 +59,15 @@ def run(wh: TableSource, region: str = "nh-fl", draws: int = 1000, seed: int = 0
 
     what = "pipeline" if pipeline else "stock"
     params = _params(draws, seed, pipeline, scale)
-    if _stored(wh, region, params) is not None:  # the build's run: a query, no inputs loaded
-        return memo(wh, ("stock", str(region), what),
-                    lambda: results.read(wh, "result_stock", str(region), what).drop(columns="scenario"))
-    inp = inputs(wh, region, scale)
-    if is_folder(region):
+    row = _stored(wh, region, params)  # the build's run under this id: a query, no inputs loaded
+    inp = inputs(wh, region, scale) if row is None else None
+    if inp is not None and is_folder(region):
         return regional_stock(inp, n_draws=draws, seed=seed, pipeline=pipeline, progress=progress)
-    if results.stored(wh, "stock", inp.region_id, what, params) is not None:
-        return memo(wh, ("stock", inp.region_id, what),
-                    lambda: results.read(wh, "result_stock", inp.region_id, what).drop(columns="scenario"))
-    return memo(wh, ("stock_run", inp.region_id, tuple(sorted(params.items()))),
+    rid = str(region) if inp is None else inp.region_id
+    if row is not None or results.stored(wh, "stock", rid, what, params) is not None:
+        return memo(wh, ("stock", rid, what),
+                    lambda: results.read(wh, "result_stock", rid, what).drop(columns="scenario"))
+    return memo(wh, ("stock_run", rid, tuple(sorted(params.items()))),
                 lambda: regional_stock(inp, n_draws=draws, seed=seed, pipeline=pipeline, progress=progress))
 
 

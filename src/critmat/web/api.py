@@ -69,16 +69,7 @@ async def health(request: Request) -> Health:
 
 def features() -> dict[str, bool]:
     """Optional services this version has (the dashboard hides what is missing)."""
-    import importlib.util
-
-    def has(mod: str) -> bool:
-        try:
-            return importlib.util.find_spec(mod) is not None
-        except ModuleNotFoundError:
-            return False
-
-    return {"policy": has("critmat.services.policy"),
-            "coverage": True, "boundaries": True}
+    return {"policy": True, "coverage": True, "boundaries": True}
 
 
 _table = J.table
