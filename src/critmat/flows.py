@@ -687,15 +687,16 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
 
 
 _SIDE_MEMO: dict[str, tuple] = {}
-#: Scenario settings that act on the assets (everything but the pathway, pretreatment and recovery shares).
-_ASSET_SIDE = ("region", "years", "registry_year", "commissioning_years", "pipeline", "lifetime_shift_years", "targets",
-               "ev_sales")
+#: Scenario settings that do not act on the assets: labels and the pathway, pretreatment and recovery shares.
+#: Every other field (a new one too) is part of the asset side's key, so a forgotten field can only cost a
+#: recomputation, never hand one scenario another's assets.
+_NOT_ASSET_SIDE = {"name", "title", "description", "extends", "source_id", "pathways", "pretreatment", "recovery"}
 
 
 def _asset_side_key(sc: Scenario) -> str:
     import json
 
-    return json.dumps(sc.model_dump(mode="json", include=set(_ASSET_SIDE)), sort_keys=True, default=str)
+    return json.dumps(sc.model_dump(mode="json", exclude=_NOT_ASSET_SIDE), sort_keys=True, default=str)
 
 
 def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: TableSource = None,

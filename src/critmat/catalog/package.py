@@ -428,6 +428,8 @@ def _frictionless_errors(path: Path, res: ResourceSpec) -> None:
 FAST_CHECK = True
 _SNIFF_DELIMITERS = ",\t;|"  # what frictionless's CSV parser sniffs among (formats/csv/parser.py)
 _SNIFF_LINES = 100
+#: Field constraints a cell's verdict depends on alone (what :func:`_proven_clean` proves).
+_CELL_CONSTRAINTS = {"required", "minimum", "maximum", "enum", "pattern"}
 _FIELD_CACHE: dict[str, tuple[list[Any], list[dict[str, tuple[Any, bool]]]]] = {}
 _MEMO_PER_FIELD = 5_000  # distinct strings remembered per field (a memo of unique ids would only grow)
 
@@ -458,7 +460,11 @@ def _proven_clean(data: bytes, res: ResourceSpec) -> list[tuple[str, ...]] | Non
     import io
 
     try:
-        if "foreignKeys" in table_schema(res):
+        schema = table_schema(res)
+        # what this proof covers; any other schema key or constraint (a row-spanning rule such as unique, a
+        # foreign key) sends the file to frictionless
+        if set(schema) - {"fields", "missingValues", "primaryKey"} or any(
+                set(f.get("constraints", {})) - _CELL_CONSTRAINTS for f in schema["fields"]):
             return None
         text = data.decode("utf-8")
         head = text.split("\n", 1)[0]
