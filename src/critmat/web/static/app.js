@@ -303,20 +303,21 @@
     // the provinces side by side (stock, end-of-life flows, own demand), shown when the region has several
     const provCard = h("div", { class: "card", id: "stock-provinces", hidden: true });
     const logScale = h("input", { type: "checkbox", id: "stock-log", checked: true, onchange: () => run() });
+    let provAsked = 0;  // only the latest request may fill the card (a slower, older reply is dropped)
     async function runProvinces() {
       const pp = ps.material ? { material: ps.material } : {};
+      const mine = ++provAsked;
       let d;
-      try { d = await api(`regions/${state.region}/provinces`, pp); } catch (e) { provCard.hidden = false; provCard.replaceChildren(errorBox(e)); return; }
+      try { d = await api(`regions/${state.region}/provinces`, pp); } catch (e) { if (mine !== provAsked) return; provCard.hidden = false; provCard.replaceChildren(errorBox(e)); return; }
+      if (mine !== provAsked) return;
       const several = new Set(d.rows.map(r => r.province_code)).size > 1;
       provCard.hidden = !several;
       if (several) provCard.replaceChildren(h("h2", {}, t("provinces_compared")),
         table(d, `regions/${state.region}/provinces`, pp, { columns: ["province_name", "material", "stock_t", "stock_low_t",
-          "stock_high_t", "stock_share", "outflow_t", "secondary_supply_t", "demand_t", "eol_rir"] }),
-        h("div", { class: "caption" }, d.caption || ""));
+          "stock_high_t", "stock_share", "outflow_t", "secondary_supply_t", "demand_t", "eol_rir"] }));
     }
     async function run() {
       tbl.replaceChildren(loading());
-      runProvinces();
       let d;
       try { d = await api(`regions/${state.region}/stock`, ps); } catch (e) { tbl.replaceChildren(errorBox(e)); return; }
       const label = r => r.name || r.area || r[ps.by] || nameOf[r.material] || r.material;
@@ -327,12 +328,13 @@
     }
     m.replaceChildren(h("h1", {}, t("nav_stock")), h("p", { class: "intro" }, t("stock_intro")),
       h("div", { class: "controls" },
-        control(t("material"), select("stock-material", mats, "", v => { ps.material = v; run(); })),
+        control(t("material"), select("stock-material", mats, "", v => { ps.material = v; run(); runProvinces(); })),
         control(t("by"), select("stock-by", [["material", "material"], ["asset_class", "asset_class"], ["municipality", "municipality"], ["province", "province"]], "material", v => { ps.by = v; run(); })),
         control(t("draws"), select("stock-draws", [[0, "0 (low/high)"], [200, "200"], [1000, "1000"], [5000, "5000"]], 1000, v => { ps.draws = +v; run(); })),
         h("label", {}, t("pipeline"), h("input", { type: "checkbox", id: "stock-pipeline", onchange: e => { ps.pipeline = e.target.checked; run(); } })),
         h("label", {}, t("log_scale"), logScale)),
       h("div", { class: "card" }, chart), h("div", { class: "card" }, tbl), provCard);
+    runProvinces();
     await run();
   }
 
