@@ -23,27 +23,14 @@ from critmat.catalog import package
 from critmat.catalog.package import _frictionless_errors, _proven_clean, read_spec
 from critmat.errors import DataError
 from critmat.paths import bundled_data
+from batchcheck import canonical, indicators
 
 PACK = bundled_data() / "regions" / "nh-fl"
 
 
-def _indicators() -> pd.DataFrame:
-    return pd.DataFrame({"material_id": ["neodymium", "copper", "dysprosium", "gallium"],
-                         "name": ["Nd", "Cu", "Dy", "Ga"], "sr": [3.9, 0.3, 5.0, 3.9]})
-
-
-def _sorted(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy()
-    for c in df.columns:
-        if isinstance(df[c].dtype, pd.CategoricalDtype):
-            df[c] = df[c].astype(str)
-    keys = [c for c in df.columns if df[c].dtype == object or c in ("year", "region", "scenario")]
-    return df.sort_values(keys).reset_index(drop=True)
-
-
 def test_shared_and_pooled_runs_equal_the_per_region_path(tmp_path):
     packs = synth_regions(1000, 3, seed=5, out=tmp_path / "packs")
-    kw = dict(draws=30, seed=3, scenarios=("baseline", "high-recovery"), indicators=_indicators())
+    kw = dict(draws=30, seed=3, scenarios=("baseline", "high-recovery"), indicators=indicators())
     with batch.per_region_reference():
         ref = batch.run(packs, tmp_path / "ref", **kw)
     new = batch.run(packs, tmp_path / "new", **kw)
@@ -52,10 +39,10 @@ def test_shared_and_pooled_runs_equal_the_per_region_path(tmp_path):
     for col in ("assets", "rows_stock", "rows_flows", "rows_exposure"):
         assert list(ref[col]) == list(new[col]) == list(pool[col])
     for part in batch.PARTS:
-        a = _sorted(batch.read(tmp_path / "ref", part))
+        a = canonical(batch.read(tmp_path / "ref", part))
         assert len(a) > 0
         for other in ("new", "pool"):
-            b = _sorted(batch.read(tmp_path / other, part))
+            b = canonical(batch.read(tmp_path / other, part))
             num = [c for c in a.columns if pd.api.types.is_float_dtype(a[c])]
             pd.testing.assert_frame_equal(a.drop(columns=num), b.drop(columns=num), check_exact=True)
             for c in num:  # the shared set-up sums in another order: equal to rounding

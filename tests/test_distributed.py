@@ -9,27 +9,14 @@ import pytest
 
 from critmat import batch
 from critmat.build.synth import synth_regions
-
-
-def _indicators() -> pd.DataFrame:
-    return pd.DataFrame({"material_id": ["neodymium", "copper", "dysprosium", "gallium"], "name": ["Nd", "Cu", "Dy", "Ga"],
-                         "sr": [3.9, 0.3, 5.0, 3.9]})
-
-
-def _sorted(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy()
-    for c in df.columns:
-        if isinstance(df[c].dtype, pd.CategoricalDtype):
-            df[c] = df[c].astype(str)
-    keys = [c for c in df.columns if df[c].dtype == object or c in ("year", "region", "scenario")]
-    return df.sort_values(keys).reset_index(drop=True)
+from batchcheck import canonical, indicators
 
 
 def test_local_and_distributed_runs_agree(tmp_path):
     pytest.importorskip("dask")
     distributed = pytest.importorskip("distributed")
     packs = synth_regions(300, 2, seed=4, out=tmp_path / "packs")
-    kw = dict(draws=40, seed=7, scenarios=("baseline", "high-recovery"), indicators=_indicators())
+    kw = dict(draws=40, seed=7, scenarios=("baseline", "high-recovery"), indicators=indicators())
     local = batch.run(packs, tmp_path / "local", **kw)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
             distributed.Client(cl) as client:
@@ -39,7 +26,7 @@ def test_local_and_distributed_runs_agree(tmp_path):
     for part in batch.PARTS:
         a, b = batch.read(tmp_path / "local", part), batch.read(tmp_path / "dist", part)
         assert len(a) > 0 and set(a["region"]) == {"synth-4-001", "synth-4-002"}
-        pd.testing.assert_frame_equal(_sorted(a), _sorted(b), check_exact=True)
+        pd.testing.assert_frame_equal(canonical(a), canonical(b), check_exact=True)
     # parts sum to wholes in what DuckDB reads: the classes of a cell add up to 'all'
     f = batch.read(tmp_path / "dist", "flows", where="area_type = 'region' AND scenario = 'baseline'")
     f = f.astype({"asset_class": str, "material": str})
