@@ -96,8 +96,11 @@ class Plan:
         return _Module()
 
 
-def render(fig: Figure, dpi: int = 150) -> tuple[str, bytes]:
-    """SVG (text, no metadata date so builds are reproducible) and PNG bytes of a figure."""
+def render(fig: Figure | Plan, dpi: int = 150) -> tuple[str, bytes]:
+    """SVG (text, no metadata date so builds are reproducible) and PNG bytes of a figure (a plan is made
+    first)."""
+    if isinstance(fig, Plan):
+        fig = fig.make()
     with _style():
         s = io.StringIO()
         fig.savefig(s, format="svg", metadata={"Date": None, "Creator": "critmat"})

@@ -38,10 +38,9 @@ _LEN = 8  # bytes of the length prefix
 
 
 def _render(fig_bytes: bytes) -> tuple[str, bytes]:
-    from critmat.report.figures import Plan, render
+    from critmat.report.figures import render
 
-    fig = pickle.loads(fig_bytes)
-    return render(fig.make() if isinstance(fig, Plan) else fig)
+    return render(pickle.loads(fig_bytes))
 
 
 def _pdf(html_text: str, path: str) -> int:
@@ -236,11 +235,7 @@ class Helper:
     def figure(self, fig: Any) -> Pending:
         """SVG text and PNG bytes of a matplotlib figure or a :class:`~critmat.report.figures.Plan` of one
         (:func:`critmat.report.figures.render`): a plan is made in the helper process."""
-        from critmat.report.figures import Plan
-        from critmat.report.figures import render as render_figure
-
-        def render(f: Any) -> tuple[str, bytes]:
-            return render_figure(f.make() if isinstance(f, Plan) else f)
+        from critmat.report.figures import render
 
         k = None
         if self.proc is not None:

@@ -70,7 +70,7 @@ class Composer:
         if self.helper is not None:
             self._pending.append((out, self.helper.figure(fig)))
         else:
-            out.svg, out.png = figures.render(fig.make() if isinstance(fig, Plan) else fig)
+            out.svg, out.png = figures.render(fig)
         return out
 
     def resolve(self) -> None:
