@@ -152,6 +152,28 @@ def test_help_reads_as_paragraphs() -> None:
         assert panel in res.stdout
 
 
+def test_a_command_line_loads_only_its_topic_and_answers_as_the_whole_app() -> None:
+    """``main`` builds an app of the first word's topic only (start-up); TOPICS must name every root command of
+    every topic module, and the one-topic app must give the same help, usage and errors as the whole app."""
+    import typer.main
+
+    from critmat.cli import TOPICS, make_app, topic_of
+
+    whole = typer.main.get_command(app)
+    assert sorted(whole.commands) == sorted(n for names in TOPICS.values() for n in names)
+    for topic, names in TOPICS.items():
+        assert sorted(typer.main.get_command(make_app([topic])).commands) == sorted(names), topic
+        for name in names:
+            assert topic_of([name, "--help"]) == topic
+            sub = whole.commands[name]
+            lines = [[name, "--help"], [name, "--no-such-option"],
+                     *([[name, c, "--help"] for c in getattr(sub, "commands", {})])]
+            for args in lines:
+                one, full = (runner.invoke(a, args, env={"COLUMNS": "100"}) for a in (make_app([topic]), app))
+                assert (one.exit_code, one.output) == (full.exit_code, full.output), args
+    assert topic_of([]) is None and topic_of(["--version"]) is None and topic_of(["nonsense"]) is None
+
+
 def test_usage_is_checked(db: Path) -> None:
     for args, needle in [(["assets", "--status", "broken"], "unknown --status 'broken'"),
                          (["region", "show", "nh-fl", "--table", "cables"], "unknown --table 'cables'"),

@@ -17,19 +17,26 @@ from rich.console import Console
 
 from critmat.errors import CritmatError
 
-TOPICS = ["materials", "risk", "regional", "stock", "flows", "capabilities", "report", "core", "serve"]
+# topic module -> the root commands and groups it registers (tests/test_cli_ux.py checks this against the
+# modules). A command line names its topic first, so only that module is imported and turned into click
+# commands; help at the root, or anything unknown, gets the whole app.
+TOPICS: dict[str, tuple[str, ...]] = {
+    "materials": ("materials",),
+    "risk": ("risk", "disrupt", "disrupt-component", "benchmarks"),
+    "regional": ("assets", "region"),
+    "stock": ("stock", "export"),
+    "flows": ("flows", "scenario"),
+    "capabilities": ("companies", "capabilities", "match"),
+    "report": ("report",),
+    "core": ("build", "sources", "data"),
+    "serve": ("serve",),
+}
+HELP = ("critmat: an observatory for critical raw materials (CRM) in a region.\n\n"
+        "Knowledge base of the EU CRM lists, supply, risk and export controls; regional stocks of CRM in "
+        "strategic assets; end-of-life flows; disruption scenarios; supply-chain capabilities. Every figure "
+        "carries its source (`critmat sources`). Tonnes (t) are metric tonnes of contained material; shares are "
+        "fractions 0..1. Every listing takes --format table|csv|json; errors exit with code 2.")
 
-app = typer.Typer(
-    name="critmat",
-    help="critmat: an observatory for critical raw materials (CRM) in a region.\n\n"
-    "Knowledge base of the EU CRM lists, supply, risk and export controls; regional stocks of CRM in "
-    "strategic assets; end-of-life flows; disruption scenarios; supply-chain capabilities. Every figure "
-    "carries its source (`critmat sources`). Tonnes (t) are metric tonnes of contained material; shares are "
-    "fractions 0..1. Every listing takes --format table|csv|json; errors exit with code 2.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
 
 def _version(value: bool) -> None:
     if value:
@@ -39,14 +46,39 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
                                        help="Print critmat's version and exit.")) -> None:
     """critmat: an observatory for critical raw materials (CRM) in a region."""
 
 
-for _topic in TOPICS:
-    importlib.import_module(f"critmat.cli.{_topic}").register(app)
+def make_app(topics: list[str] | None = None) -> typer.Typer:
+    """The root app with the commands of ``topics`` (default: all, in :data:`TOPICS` order)."""
+    root = typer.Typer(name="critmat", help=HELP, no_args_is_help=True, pretty_exceptions_enable=False,
+                       rich_markup_mode="rich")
+    root.callback()(_root)
+    for topic in topics or TOPICS:
+        importlib.import_module(f"critmat.cli.{topic}").register(root)
+    _reflow_all(root)
+    return root
+
+
+def topic_of(argv: list[str]) -> str | None:
+    """The topic module of a command line's first word (``materials show x`` -> ``materials``); None for a
+    root option (``--help``, ``--version``) or an unknown word, which the whole app answers."""
+    if not argv:
+        return None
+    return next((t for t, names in TOPICS.items() if argv[0] in names), None)
+
+
+_FULL: list[typer.Typer] = []
+
+
+def __getattr__(name: str) -> typer.Typer:  # PEP 562: ``critmat.cli.app``, the whole app, built on first use
+    if name == "app":
+        if not _FULL:
+            _FULL.append(make_app())
+        return _FULL[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def reflow(doc: str | None) -> str | None:
@@ -72,8 +104,6 @@ def _reflow_all(typer_app: typer.Typer) -> None:
         if grp.typer_instance is not None:
             _reflow_all(grp.typer_instance)
 
-
-_reflow_all(app)
 
 
 MAX_MESSAGE = 1000  # characters of an error line
@@ -118,7 +148,9 @@ def main() -> None:
     install_signal_handlers()  # SIGTERM: writers remove their temporary files, as for Ctrl-C
     try:
         clean_home()  # staging folders and temp files of killed critmat processes
-        app()  # standalone mode: usage errors and --help exit through SystemExit as usual
+        topic = topic_of(sys.argv[1:])
+        run = make_app([topic]) if topic else __getattr__("app")
+        run()  # standalone mode: usage errors and --help exit through SystemExit as usual
     except BrokenPipeError:  # `critmat ... | head`: the reader left; no message
         import os
 
