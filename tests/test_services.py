@@ -188,8 +188,8 @@ def test_two_services_give_the_same_number(wh) -> None:
 
 
 def test_read_commands_answer_the_same_without_the_data_folder(tmp_path: Path) -> None:
-    """An installed copy of critmat, built, then its data/ folder moved away: the README's read commands
-    give the same JSON (nothing after the build reads a package file)."""
+    """An installed copy of critmat, built, then its data/ folder moved away: the README's read commands and
+    the API's read routes give the same JSON (nothing after the build reads a package file)."""
     pkg = tmp_path / "site"
     shutil.copytree(Path(__import__("critmat").__file__).parent, pkg / "critmat",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -212,6 +212,16 @@ def test_read_commands_answer_the_same_without_the_data_folder(tmp_path: Path) -
         "    r = CliRunner().invoke(app, args + ['-f', 'json'])\n"
         "    assert r.exit_code == 0, (args, r.output, repr(r.exception))\n"
         "    out[' '.join(args)] = json.loads(r.stdout)\n"
+        "from fastapi.testclient import TestClient\n"
+        "from critmat.paths import default_db\n"
+        "from critmat.web.app import create_app\n"
+        "with TestClient(create_app(default_db())) as client:\n"
+        "    for route in ['materials', 'materials?list=all', 'materials/gallium', 'materials/gallium/supply', 'regions',"
+        " 'regions/nh-fl/assets', 'regions/nh-fl/municipalities', 'regions/nh-fl/summary', 'regions/nh-fl/stock',"
+        " 'regions/nh-fl/companies', 'regions/nh-fl/boundaries', 'sources', 'provenance']:\n"
+        "        r = client.get('/api/v1/' + route)\n"
+        "        assert r.status_code == 200, (route, r.text[:500])\n"
+        "        out['GET ' + route] = r.json()\n"
         "json.dump(out, sys.stdout)\n", encoding="utf-8")
 
     def tour() -> dict:

@@ -72,7 +72,6 @@ def features() -> dict[str, bool]:
     return {"policy": True, "coverage": True, "boundaries": True}
 
 
-_table = J.table
 
 
 # ------------------------------------------------------------------------------------------- materials
@@ -80,13 +79,10 @@ _table = J.table
             summary="Materials with their EU list memberships and 2023 SR/EI")
 def materials(request: Request, list_: Annotated[Literal["crm2023", "srm", "all"], Query(alias="list")] = "crm2023",
               fmt: FormatQ = None) -> Response:
-    from critmat.knowledge import list_materials
-
     st = state_of(request)
     which = {"crm2023": "2023", "srm": "srm", "all": "all"}[list_]
-    return respond(request, st, lambda: _table(list_materials(st.warehouse(), which), title="Materials",
-                                               params={"list": list_}),
-                   fmt=fmt, name=f"materials-{list_}", args=locals())
+    return respond(request, st, job=(J.materials, {"which": which}), fmt=fmt, name=f"materials-{list_}",
+                   args=locals())
 
 
 @router.get("/materials/{material}", response_model=Document, responses=DOC_RESPONSES, tags=["materials"],
@@ -113,11 +109,8 @@ def material_table(request: Request, material: MaterialQuery,
 @router.get("/regions", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
             summary="Region packs")
 def regions(request: Request, fmt: FormatQ = None) -> Response:
-    from critmat.regions import list_regions
-
     st = state_of(request)
-    return respond(request, st, lambda: _table(list_regions().drop(columns=["path"]), title="Region packs"),
-                   fmt=fmt, name="regions", args=locals())
+    return respond(request, st, job=(J.regions, {}), fmt=fmt, name="regions", args=locals())
 
 
 @router.get("/regions/{region}/assets", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
@@ -149,22 +142,17 @@ def boundaries(request: Request, region: RegionId) -> Response:
 @router.get("/regions/{region}/municipalities", response_model=Table, responses=TABLE_RESPONSES,
             tags=["regions"], summary="The region's municipalities (CBS codes) and provinces")
 def municipalities(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
-    from critmat.regions import load_region
-
     st = state_of(request)
-    return respond(request, st, lambda: _table(load_region(region).table("municipalities"),
-                                               title=f"Municipalities of {region}"), fmt=fmt,
+    return respond(request, st, job=(J.region_table, {"region": region, "name": "municipalities"}), fmt=fmt,
                    name=f"municipalities-{region}", args=locals())
 
 
 @router.get("/regions/{region}/summary", response_model=Table, responses=TABLE_RESPONSES, tags=["regions"],
             summary="The region's assets counted per class and status")
 def region_summary(request: Request, region: RegionId, fmt: FormatQ = None) -> Response:
-    from critmat.regions import load_region, summary
-
     st = state_of(request)
-    return respond(request, st, lambda: _table(summary(load_region(region)), title=f"Assets of {region} by class"),
-                   fmt=fmt, name=f"summary-{region}", args=locals())
+    return respond(request, st, job=(J.region_summary, {"region": region}), fmt=fmt, name=f"summary-{region}",
+                   args=locals())
 
 
 # ------------------------------------------------------------------------------------------- stock
@@ -369,13 +357,11 @@ def policy_indicators(request: Request, region: RegionId, fmt: FormatQ = None) -
             summary="Provenance of every warehouse table: package, sources, vintage, sha256, rows")
 def provenance(request: Request, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: _table(st.warehouse().table("provenance").drop(columns=["path"]),
-                                               title="Provenance"), fmt=fmt, name="provenance", args=locals())
+    return respond(request, st, job=(J.provenance, {}), fmt=fmt, name="provenance", args=locals())
 
 
 @router.get("/sources", response_model=Table, responses=TABLE_RESPONSES, tags=["sources"],
             summary="The source registry: every source a figure cites")
 def sources(request: Request, fmt: FormatQ = None) -> Response:
     st = state_of(request)
-    return respond(request, st, lambda: _table(st.warehouse().table("sources"), title="Sources"),
-                   fmt=fmt, name="sources", args=locals())
+    return respond(request, st, job=(J.sources, {}), fmt=fmt, name="sources", args=locals())

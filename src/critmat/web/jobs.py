@@ -104,32 +104,50 @@ def flow_units(frame: Any) -> dict[str, str]:
 
 # ------------------------------------------------------------------------------------------- materials
 def material_profile(wh: Any, material: str) -> Any:
-    from critmat.knowledge import material_profile as profile
+    from critmat.services.materials import profile
 
-    return profile(wh, material)
+    return profile(wh, material).doc
 
 
 def material_table(wh: Any, material: str, table_name: str) -> SimpleNamespace:
     import pandas as pd
 
-    from critmat.knowledge import material_profile as profile
-
-    doc = profile(wh, material)
+    doc = material_profile(wh, material)
     rows = doc.get(table_name) or []
     return table(pd.DataFrame(rows), title=f"{doc['name']}: {table_name}", sources=doc.get("sources", []),
                  params={"material": doc["id"], "table": table_name})
 
 
-# ------------------------------------------------------------------------------------------- regions
-def assets(wh: Any, region: str, asset_class: str | None = None, status: str | None = None) -> SimpleNamespace:
-    from critmat.regions import assets as region_assets
+def materials(wh: Any, which: str) -> Any:
+    from critmat.services.materials import material_list
 
-    df = region_assets(region, asset_class)
-    if status:
-        df = df[df["status"] == status].reset_index(drop=True)
-    return table(df, title=f"Assets of {region}", units={"capacity_mw": "MW", "length_km": "km",
-                                                       "units": "count", "lat": "deg", "lon": "deg"},
-                 sources=sorted(set(df["source_id"].dropna())), params={"asset_class": asset_class, "status": status})
+    return material_list(wh, which)
+
+
+# ------------------------------------------------------------------------------------------- regions
+def assets(wh: Any, region: str, asset_class: str | None = None, status: str | None = None) -> Any:
+    from critmat.services.regions import assets as assets_service
+
+    return assets_service(wh, region, asset_class, status)
+
+
+def regions(wh: Any) -> Any:
+    from critmat.services.regions import regions as regions_service
+
+    r = regions_service(wh)
+    return table(r.frame.drop(columns=["path"]), title=r.title)
+
+
+def region_table(wh: Any, region: str, name: str) -> Any:
+    from critmat.services.regions import table as table_service
+
+    return table_service(wh, region, name)
+
+
+def region_summary(wh: Any, region: str) -> Any:
+    from critmat.services.regions import summary
+
+    return summary(wh, region)
 
 
 ASSET_PROPERTIES = ["asset_id", "name", "asset_class", "technology_id", "status", "commissioning_year", "capacity_mw",
@@ -287,3 +305,19 @@ def policy_indicators(wh: Any, region: str) -> Any:
     from critmat.services.policy import indicators
 
     return indicators(wh, region)
+
+
+# ------------------------------------------------------------------------------------------- sources
+def provenance(wh: Any) -> SimpleNamespace:
+    """Per warehouse table: dataset, package, sources, vintage, rows, sha256 (the server's file path is not
+    shown to a client)."""
+    from critmat.services.sources import provenance as provenance_service
+
+    r = provenance_service(wh)
+    return table(r.frame, title=r.title, sources=r.sources)
+
+
+def sources(wh: Any) -> Any:
+    from critmat.services.sources import registry
+
+    return registry(wh)
