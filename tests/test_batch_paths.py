@@ -29,19 +29,28 @@ PACK = bundled_data() / "regions" / "nh-fl"
 
 
 def test_shared_and_pooled_runs_equal_the_per_region_path(tmp_path):
-    packs = synth_regions(1000, 3, seed=5, out=tmp_path / "packs")
+    packs = synth_regions(1000, 5, seed=5, out=tmp_path / "packs")
     kw = dict(draws=30, seed=3, scenarios=("baseline", "high-recovery"), indicators=indicators())
     with batch.per_region_reference():
         ref = batch.run(packs, tmp_path / "ref", **kw)
-    new = batch.run(packs, tmp_path / "new", **kw)
-    pool = batch.run(packs, tmp_path / "pool", workers=2, **kw)
-    assert list(ref["region"]) == list(new["region"]) == list(pool["region"])
+    new = batch.run(packs, tmp_path / "new", regions_per_task=5, **kw)  # one task of five regions
+    pool = batch.run(packs, tmp_path / "pool", workers=2, regions_per_task=2, **kw)  # tasks of 2, 2 and 1
+    assert len(list((tmp_path / "new" / "stock").rglob("*.parquet"))) == 1
+    assert len(list((tmp_path / "pool" / "flows" / "scenario=baseline").rglob("*.parquet"))) == 3
+    assert len(list((tmp_path / "ref" / "stock").rglob("*.parquet"))) == 5
+    # the chunk's stock is one model run (every region's cells at once): region by region gives the same
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(batch, "CHUNK_STOCK", False)
+    apart = batch.run(packs, tmp_path / "apart", regions_per_task=5, **kw)
+    monkey.undo()
+    assert list(ref["region"]) == list(new["region"]) == list(pool["region"]) == list(apart["region"])
     for col in ("assets", "rows_stock", "rows_flows", "rows_exposure"):
-        assert list(ref[col]) == list(new[col]) == list(pool[col])
+        assert list(ref[col]) == list(new[col]) == list(pool[col]) == list(apart[col])
     for part in batch.PARTS:
         a = canonical(batch.read(tmp_path / "ref", part))
         assert len(a) > 0
-        for other in ("new", "pool"):
+        assert list(a.columns) == list(batch.read(tmp_path / "new", part).columns)
+        for other in ("new", "pool", "apart"):
             b = canonical(batch.read(tmp_path / other, part))
             num = [c for c in a.columns if pd.api.types.is_float_dtype(a[c])]
             pd.testing.assert_frame_equal(a.drop(columns=num), b.drop(columns=num), check_exact=True)
@@ -186,3 +195,35 @@ def test_yaml_memo_hands_out_copies_and_sees_changed_files(tmp_path):
     f.write_text("a: [5\n", encoding="utf-8")  # invalid: never memoised, the error names the file
     with pytest.raises(Err, match="x.yaml"):
         safeyaml.load(f, Err)
+
+
+def test_chunk_stock_is_one_model_run_and_equals_region_by_region(tmp_path, monkeypatch):
+    """Four regions' stock as one run of the stock model (the fast path is the one taken) gives each region's
+    own rows: the same labels, the same numbers to rounding."""
+    import critmat.stock
+    from critmat.flows import region_pack
+
+    packs = synth_regions(800, 4, seed=8, out=tmp_path / "packs")
+    inputs = []
+    for p in packs:
+        inputs.append(region_pack(p)[0])
+    apart = pd.concat([critmat.stock.regional_stock(i, n_draws=50, seed=2) for i in inputs], ignore_index=True)
+
+    def refuse(*a, **k):
+        raise AssertionError("region by region")
+
+    monkeypatch.setattr(critmat.stock, "regional_stock", refuse)
+    together = batch.chunk_stock(inputs, n_draws=50, seed=2)
+    a, b = canonical(apart), canonical(together)
+    pd.testing.assert_frame_equal(a.drop(columns="value"), b.drop(columns="value"), check_exact=True)
+    np.testing.assert_allclose(b["value"].to_numpy(), a["value"].to_numpy(), rtol=1e-9, atol=1e-12)
+    # an error in one region is that region's own error (the chunk falls back to region by region)
+    monkeypatch.undo()
+    bad = inputs[2].assets.copy()
+    bad.loc[0, "technology_id"] = "no_such_technology"
+    broken = [inputs[0], inputs[1], type(inputs[2])(**{**inputs[2].__dict__, "assets": bad})]
+    with pytest.raises(DataError, match="no_such_technology") as got:
+        batch.chunk_stock(broken, n_draws=10)
+    with pytest.raises(DataError) as own:
+        critmat.stock.regional_stock(broken[2], n_draws=10)
+    assert str(got.value) == str(own.value)

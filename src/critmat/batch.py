@@ -1,23 +1,29 @@
 """Many regions at once: stock (Monte Carlo), flows per scenario and exposure of every region pack, written
-as partitioned Parquet, one chunk per region and result, on this machine or on a Dask cluster.
+as partitioned Parquet, on this machine or on a Dask cluster.
 
-Glue like :mod:`critmat.flows`: the numbers come from :func:`critmat.stock.regional_stock`,
-:func:`critmat.flows.flow_arrays` and :func:`critmat.models.exposure.material_exposure`. One task is one
-region (:func:`region_results`): regions are independent, a region's Monte Carlo draws are seeded by
-``seed`` alone, so the same region gives the same numbers wherever it runs. :func:`run` maps the task over
-the packs in this process (``client=None``) or with ``client.map`` on a ``dask.distributed`` cluster (a
-``LocalCluster`` or a real one, see ``docs/scale.md``) - the same function either way. Nothing is gathered
-but a small row of statistics per region: every result goes straight to Parquet.
+Glue like :mod:`critmat.flows`: the numbers come from :func:`critmat.stock.regional_stock` (or the same model
+run on several regions at once, :func:`chunk_stock`), :func:`critmat.flows.flow_arrays` and
+:func:`critmat.models.exposure.material_exposure`. One task is a chunk of consecutive regions
+(:func:`chunk_results`): regions are independent, a region's Monte Carlo draws are seeded by ``seed`` alone,
+so the same region gives the same numbers wherever and with whichever other regions it runs. :func:`run`
+maps the task over the chunks in this process (``client=None``), in a local process pool (``workers``) or
+with ``client.map`` on a ``dask.distributed`` cluster (a ``LocalCluster`` or a real one, see
+``docs/scale.md``) - the same function either way. Nothing is gathered but a small row of statistics per
+region: every result goes straight to Parquet.
 
-Layout under ``out`` (Hive partitions; DuckDB reads them with :func:`read`):
+Layout under ``out`` (Hive partitions; DuckDB reads them with :func:`read`), one file per task and result,
+the region a column of the file:
 
-* ``stock/region=<id>/part-0.parquet``: the stock model's long rows (``area_type, area, asset_class,
-  material, variable, unit, value``; ``mass_t``, ``low_t``, ``high_t`` and ``median_t`` with draws);
-* ``flows/scenario=<s>/region=<id>/part-0.parquet``: one row per cell, material and year with a column per
-  flow variable (:data:`critmat.flows.FLOW_VARIABLES`, tonnes), only the cells that hold the material;
-* ``exposure/scenario=<s>/region=<id>/part-0.parquet``: :func:`critmat.models.exposure.material_exposure`
+* ``stock/part-<task>.parquet``: the stock model's long rows (``area_type, area, asset_class,
+  material, variable, unit, value, region``; ``mass_t``, ``low_t``, ``high_t`` and ``median_t`` with draws);
+* ``flows/scenario=<s>/part-<task>.parquet``: one row per cell, material and year with a column per
+  flow variable (:data:`critmat.flows.FLOW_VARIABLES`, tonnes), only the cells that hold the material, one
+  row group per region;
+* ``exposure/scenario=<s>/part-<task>.parquet``: :func:`critmat.models.exposure.material_exposure`
   on the flows model's yearly need (replacement + new demand, region level) and the stock.
 
+The per-region path (:func:`region_results`, under :func:`per_region_reference`) writes one file per region
+and result (``stock/region=<id>/part-0.parquet`` ...); :func:`read` gives the same table from either layout.
 Strings are dictionary-encoded; a region's flows are written from the model's arrays without a long frame.
 """
 
@@ -40,14 +46,10 @@ STAT_COLUMNS = ["region", "assets", "load_s", "stock_s", "flows_s", "exposure_s"
 def _write(table: Any, path: Path) -> None:
     import pyarrow.parquet as pq
 
-    import pyarrow as pa
-
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     # dictionary pages for the labels only: trying them on the float columns cost half the write time
-    labels = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)
-              or pa.types.is_large_string(f.type)]
-    pq.write_table(table, tmp, compression="zstd", use_dictionary=labels)
+    pq.write_table(table, tmp, compression="zstd", use_dictionary=_labels(table))
     tmp.replace(path)
 
 
@@ -76,20 +78,36 @@ def flows_table(fa: Any) -> Any:
 def need_frame(fa: Any, stock: pd.DataFrame) -> pd.DataFrame:
     """The exposure model's yearly need (:data:`critmat.models.exposure.NEED_COLUMNS`) from the flows
     model's region-level demand per class and the stock (central, operational and under construction)."""
+    return _with_stock(_need_demand(fa), _region_stock(stock))
+
+
+def _need_demand(fa: Any) -> pd.DataFrame:
+    """The flows part of :func:`need_frame`: replacement and new demand per year, class and material."""
     from critmat.models.inventory import ALL_CLASSES
 
     rows = [i for i, (t, _a, c) in enumerate(fa.cells) if t == "region" and c != ALL_CLASSES]
     n_y = len(fa.years)
     k = len(rows) * len(fa.mats)
-    need = pd.DataFrame({"year": np.tile(fa.years, k),
+    return pd.DataFrame({"year": np.tile(fa.years, k),
                          "asset_class": np.repeat([fa.cells[i][2] for i in rows], len(fa.mats) * n_y),
                          "material": np.tile(np.repeat(fa.mats, n_y), len(rows)),
                          "replacement_t": fa.agg["demand_replacement"][rows].reshape(-1),
                          "pipeline_t": fa.agg["demand_new"][rows].reshape(-1)})
+
+
+def _region_stock(stock: pd.DataFrame) -> pd.DataFrame:
+    """The stock part of :func:`need_frame`: central tonnes per class and material at region level (with the
+    column ``region``)."""
+    from critmat.models.inventory import ALL_CLASSES
+
     s = stock[(stock["area_type"] == "region") & (stock["asset_class"] != ALL_CLASSES)
               & (stock["variable"] == "mass_t")]
-    s = s.rename(columns={"value": "stock_t"})[["asset_class", "material", "stock_t"]]
-    need = need.merge(s, on=["asset_class", "material"], how="left").fillna({"stock_t": 0.0})
+    return s.rename(columns={"value": "stock_t"})[["region", "asset_class", "material", "stock_t"]]
+
+
+def _with_stock(need: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
+    need = need.merge(s[["asset_class", "material", "stock_t"]], on=["asset_class", "material"],
+                      how="left").fillna({"stock_t": 0.0})
     need["need_t"] = need["replacement_t"] + need["pipeline_t"]
     return need[need[["stock_t", "need_t"]].to_numpy().any(axis=1)].reset_index(drop=True)
 
@@ -147,29 +165,235 @@ def region_results(pack: str | Path, out: str | Path, *, draws: int = 1000, seed
     return stats
 
 
+def chunk_results(packs: Sequence[str | Path], out: str | Path, *, part: int = 0, draws: int = 1000, seed: int = 0,
+                  scenarios: Sequence[str] = ("baseline",), indicators: pd.DataFrame | None = None,
+                  parts: Sequence[str] = PARTS, wh: Any = None) -> list[dict[str, Any]]:
+    """:func:`region_results` of several region packs as one task: the same numbers, with the steps that
+    cost per call run once over the chunk. Every pack is loaded and validated and its flows computed per
+    scenario (the flows model is per region), each region's flows appended to one Parquet file per scenario
+    (``flows/scenario=<s>/part-<part>.parquet``, one row group per region, the column ``region``); the stock
+    of all the chunk's regions is one run of the stock model on their assets (cells keyed by region, the
+    Monte Carlo draws are the same for every region) with one parts-sum-to-wholes check, written as
+    ``stock/part-<part>.parquet``; exposure per region, one file per scenario. Returns one row of
+    :data:`STAT_COLUMNS` per region: the steps run once per chunk (stock, exposure, writes of stock and
+    exposure) are shared evenly among its regions."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from critmat.flows import flow_arrays, region_pack
+    from critmat.models.exposure import material_exposure
+
+    out = Path(out)
+    name = f"part-{part:05d}.parquet"
+    want_stock = "stock" in parts or "exposure" in parts
+    want_flows = "flows" in parts or "exposure" in parts
+    rows: list[dict[str, Any]] = []
+    inputs_list = []
+    needs: dict[str, list[tuple[str, pd.DataFrame]]] = {sc: [] for sc in scenarios}
+    writers: dict[str, Any] = {}
+    tmp_paths: dict[str, tuple[Path, Path]] = {}
+    try:
+        for pack in packs:
+            t0 = time.perf_counter()
+            inputs, _reg = region_pack(pack)
+            rid = inputs.region_id
+            st: dict[str, Any] = {"region": rid, "assets": len(inputs.assets), "load_s": time.perf_counter() - t0,
+                                  "stock_s": 0.0, "flows_s": 0.0, "exposure_s": 0.0, "write_s": 0.0,
+                                  "rows_stock": 0, "rows_flows": 0, "rows_exposure": 0}
+            inputs_list.append(inputs)
+            for sc in scenarios if want_flows else ():
+                t = time.perf_counter()
+                fa = flow_arrays(pack, sc, wh=wh)
+                st["flows_s"] += time.perf_counter() - t
+                if "flows" in parts:
+                    t = time.perf_counter()
+                    tab = flows_table(fa)
+                    tab = tab.append_column("region", pa.DictionaryArray.from_arrays(
+                        pa.array(np.zeros(tab.num_rows, dtype=np.int32)), pa.array([rid])))
+                    if sc not in writers:
+                        path = out / "flows" / f"scenario={sc}" / name
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        tmp = path.with_name(f".{path.name}.tmp")
+                        tmp_paths[sc] = (tmp, path)
+                        writers[sc] = pq.ParquetWriter(tmp, tab.schema, compression="zstd",
+                                                       use_dictionary=_labels(tab))
+                    writers[sc].write_table(tab)
+                    st["write_s"] += time.perf_counter() - t
+                    st["rows_flows"] += tab.num_rows
+                if "exposure" in parts and indicators is not None:
+                    t = time.perf_counter()
+                    needs[sc].append((rid, _need_demand(fa)))
+                    st["exposure_s"] += time.perf_counter() - t
+                del fa
+            rows.append(st)
+        t = time.perf_counter()
+        for sc, w in writers.items():
+            w.close()
+            tmp, path = tmp_paths[sc]
+            tmp.replace(path)
+        writers.clear()
+        share_write = time.perf_counter() - t
+    finally:
+        for w in writers.values():
+            w.close()
+    n = max(len(rows), 1)
+    shared = {"stock_s": 0.0, "exposure_s": 0.0, "write_s": share_write}
+    stock = None
+    if want_stock:
+        t = time.perf_counter()
+        stock = chunk_stock(inputs_list, n_draws=draws, seed=seed)
+        shared["stock_s"] += time.perf_counter() - t
+        counts = stock["region"].value_counts()
+        for st in rows:
+            st["rows_stock"] = int(counts.get(st["region"], 0)) if "stock" in parts else 0
+        if "stock" in parts:
+            t = time.perf_counter()
+            cols = [c for c in stock.columns if c != "region"] + ["region"]
+            tab = pa.Table.from_pandas(stock[cols], preserve_index=False)
+            _write(tab.replace_schema_metadata(None), out / "stock" / name)
+            shared["write_s"] += time.perf_counter() - t
+    if "exposure" in parts and indicators is not None and stock is not None:
+        t = time.perf_counter()
+        s_reg = _region_stock(stock)
+        by_region = dict(tuple(s_reg.groupby("region", sort=False)))
+        empty = s_reg.iloc[:0]
+        n_exp = {st["region"]: 0 for st in rows}
+        for sc in scenarios:
+            frames = []
+            for rid, need in needs[sc]:
+                exp = material_exposure(_with_stock(need, by_region.get(rid, empty)), indicators)
+                n_exp[rid] += len(exp)
+                frames.append(exp.assign(region=rid))
+            if not frames:
+                continue
+            exp = pd.concat(frames, ignore_index=True)
+            shared["exposure_s"] += time.perf_counter() - t
+            t = time.perf_counter()
+            keep = [c for c in exp.columns if exp[c].map(lambda x: not isinstance(x, (list, tuple, dict))).all()]
+            _write(pa.Table.from_pandas(exp[keep], preserve_index=False).replace_schema_metadata(None),
+                   out / "exposure" / f"scenario={sc}" / name)
+            shared["write_s"] += time.perf_counter() - t
+            t = time.perf_counter()
+        for st in rows:
+            st["rows_exposure"] = n_exp[st["region"]]
+    for st in rows:
+        for k, v in shared.items():
+            st[k] += v / n
+    return rows
+
+
+def chunk_stock(inputs_list: Sequence[Any], *, n_draws: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """:func:`critmat.stock.regional_stock` of several regions, concatenated (column ``region``): one run of the
+    stock model on all their assets when they share the technologies, intensities and groups (the cells are
+    keyed by region, a region's percentiles are those of its own cells, the draws depend on the seed only),
+    and one parts-sum-to-wholes check. Any error, or inputs that differ, and each region runs on its own (so an
+    error is the one :func:`~critmat.stock.regional_stock` raises)."""
+    from critmat.models import inventory
+    from critmat.stock import regional_stock
+
+    def one_by_one() -> pd.DataFrame:
+        frames = [regional_stock(i, n_draws=n_draws, seed=seed) for i in inputs_list]
+        frames = [f for f in frames if len(f)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=inventory.OUTPUT_COLUMNS)
+
+    if len(inputs_list) < 2 or not CHUNK_STOCK:
+        return one_by_one()
+    first = inputs_list[0]
+    if any(not (i.technologies.equals(first.technologies) and i.intensities.equals(first.intensities)
+                and i.groups == first.groups) for i in inputs_list[1:]):
+        return one_by_one()
+    where: dict[str, str] = {}
+    for i in inputs_list:
+        for area, prov in i.municipality_province.items():
+            if where.setdefault(area, prov) != prov:  # an area in two provinces: check region by region
+                return one_by_one()
+    try:
+        assets = pd.concat([i.assets for i in inputs_list], ignore_index=True)
+        # asset ids are unique within a region: qualify them (the stock model refuses duplicates)
+        assets["asset_id"] = assets["region_id"].astype(str) + "\x1f" + assets["asset_id"].astype(str)
+        res = inventory.stock(assets, first.technologies, first.intensities, groups=first.groups,
+                              n_draws=n_draws, seed=seed)
+        if len(res):
+            inventory.assert_aggregate(res, where)
+    except Exception:  # noqa: BLE001 - the region-by-region run raises the error a region's own run raises
+        return one_by_one()
+    return res
+
+
+#: Run the stock of a chunk's regions as one model run (False: region by region, for comparisons).
+CHUNK_STOCK = True
+
+
+def _labels(table: Any) -> list[str]:
+    import pyarrow as pa
+
+    return [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)
+            or pa.types.is_large_string(f.type)]
+
+
 @contextmanager
 def per_region_reference() -> Iterator[None]:
-    """The per-region path this module's shared work replaced, for benchmarks and tests: every file through
-    frictionless (no :func:`critmat.catalog.package._proven_clean`), no set-up shared across regions
-    (unit profiles, vintage contents), no parsed-YAML memo. Same numbers; use with ``workers=1``."""
+    """The per-region path this module's shared work replaced, for benchmarks and tests: one task per region
+    (:func:`region_results`, one file per region and result), every file through frictionless (no
+    :func:`critmat.catalog.package._proven_clean`), no set-up shared across regions (unit profiles, vintage
+    contents), no parsed-YAML memo. Same numbers; use with ``workers=1``."""
     from critmat import safeyaml
     from critmat.catalog import package
     from critmat.models import eolflows
 
-    old = package.FAST_CHECK, eolflows.SHARE_SETUP, safeyaml._PARSED_MAX
-    package.FAST_CHECK, eolflows.SHARE_SETUP, safeyaml._PARSED_MAX = False, False, 0
+    global CHUNKS
+    old = package.FAST_CHECK, eolflows.SHARE_SETUP, safeyaml._PARSED_MAX, CHUNKS
+    package.FAST_CHECK, eolflows.SHARE_SETUP, safeyaml._PARSED_MAX, CHUNKS = False, False, 0, False
     try:
         yield
     finally:
-        package.FAST_CHECK, eolflows.SHARE_SETUP, safeyaml._PARSED_MAX = old
+        package.FAST_CHECK, eolflows.SHARE_SETUP, safeyaml._PARSED_MAX, CHUNKS = old
 
 
 def run(packs: Sequence[str | Path], out: str | Path, *, client: Any = None, workers: int = 1,
-        **kwargs: Any) -> pd.DataFrame:
-    """:func:`region_results` for every pack: in this process (``client=None``, ``workers=1``), in ``workers``
-    local processes (a process pool, regions handed out in order), or as one task per pack on a
-    ``dask.distributed.Client`` (same function, same numbers). Returns the statistics, one row per region."""
+        regions_per_task: int | None = None, **kwargs: Any) -> pd.DataFrame:
+    """The results of every pack, in this process (``client=None``, ``workers=1``), in ``workers`` local
+    processes (a process pool, tasks handed out in order), or on a ``dask.distributed.Client`` (same function,
+    same numbers). A task is :func:`chunk_results` on ``regions_per_task`` consecutive packs (default: about
+    eight tasks per worker, at most :data:`MAX_REGIONS_PER_TASK` regions a task); under
+    :func:`per_region_reference` a task is :func:`region_results` of one pack (one file per region and result).
+    Returns the statistics, one row per region, in the order of ``packs``."""
     packs = [str(p) for p in packs]
+    if not CHUNKS:
+        return _run_regions(packs, out, client=client, workers=workers, **kwargs)
+    n_proc = max(1, workers) if client is None else max(1, len(client.scheduler_info().get("workers", {})) or 1)
+    size = regions_per_task or max(1, min(MAX_REGIONS_PER_TASK, -(-len(packs) // (8 * n_proc))))
+    chunks = [packs[i:i + size] for i in range(0, len(packs), size)]
+    if client is None and workers > 1 and len(chunks) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        from functools import partial
+
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=ctx) as ex:
+            done = list(ex.map(partial(_chunk_task, out=str(out), **kwargs), enumerate(chunks), chunksize=1))
+    elif client is None:
+        done = [_chunk_task(c, out, **kwargs) for c in enumerate(chunks)]
+    else:
+        futures = client.map(_chunk_task, list(enumerate(chunks)), out=str(out), pure=False, **kwargs)
+        done = client.gather(futures)
+    return pd.DataFrame([r for rows in done for r in rows], columns=STAT_COLUMNS)
+
+
+#: At most this many regions in one task of :func:`run` (a task holds one region's flows at a time, the
+#: stock of all its regions).
+MAX_REGIONS_PER_TASK = 32
+#: Tasks of several regions (:func:`chunk_results`); False: one region a task (:func:`region_results`).
+CHUNKS = True
+
+
+def _chunk_task(chunk: tuple[int, Sequence[str]], out: str | Path, **kwargs: Any) -> list[dict[str, Any]]:
+    return chunk_results(chunk[1], out, part=chunk[0], **kwargs)
+
+
+def _run_regions(packs: Sequence[str], out: str | Path, *, client: Any = None, workers: int = 1,
+                 **kwargs: Any) -> pd.DataFrame:
+    """:func:`region_results` for every pack (the per-region path)."""
     if client is None and workers > 1 and len(packs) > 1:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
@@ -201,6 +425,9 @@ def read(out: str | Path, part: str, where: str | None = None) -> pd.DataFrame:
         sql += f" WHERE {where}"
     con = duckdb.connect()
     try:
-        return con.sql(sql).df()
+        df = con.sql(sql).df()
     finally:
         con.close()
+    # the partition columns last, as a file per region gives them (a chunk's file holds ``region``)
+    last = [c for c in ("scenario", "region") if c in df.columns]
+    return df[[c for c in df.columns if c not in last] + last]
