@@ -137,13 +137,14 @@ def register(app: typer.Typer) -> None:
         Unknown keys, shares outside 0..1, years out of order, a broken `extends`, and the materials and
         region it names (checked against the warehouse)."""
         from critmat.flows import check_scenario_ids
-        from critmat.regions import region_path
+        from critmat.services.regions import region
         from critmat.specs.scenarios import load_scenario
 
         sc = load_scenario(path)
-        check_scenario_ids(sc, warehouse(db))
+        wh = warehouse(db)
+        check_scenario_ids(sc, wh)
         if sc.region:
-            region_path(sc.region)
+            region(wh, sc.region)  # a region of the warehouse (UnknownIdError names the known ones)
         err.print(f"[green]ok[/]: {path} is a valid scenario '{sc.name}'"
                   + (f" (extends {sc.extends})" if sc.extends else ""), highlight=False)
 

@@ -50,12 +50,12 @@ def register(app: typer.Typer) -> None:
             from critmat.errors import CritmatError
 
             raise CritmatError('critmat serve needs the web extra: pip install "critmat[web]"') from None
-        from critmat.regions import load_region
+        from critmat.services.regions import region as region_of
 
         wh = warehouse(db)
         path = str(wh.path)
+        region_of(wh, region)  # an unknown region fails here, with its message, not in every request
         wh.close()
-        load_region(region)  # an unknown region fails here, with its message, not in every request
         if tiles:
             from critmat.web.security import tile_origin
 

@@ -147,9 +147,9 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
 
         say("opening the warehouse", 0.02)
         wh = critmat.open()
-    from critmat.specs.scenarios import load_scenario
+    from critmat.flows import scenario_spec
 
-    load_scenario(scenario)  # an unknown scenario fails here, before any work
+    scenario_spec(scenario, wh)  # an unknown scenario fails here, before any work (the warehouse's, or a YAML file)
     from critmat.errors import UnknownIdError
 
     from critmat.warehouse import access

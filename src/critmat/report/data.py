@@ -186,12 +186,6 @@ def provinces(inp: Inputs, section: str = "materials") -> Result:
                   units={k: v for k, v in r.units.items() if k in sec.frame.columns}, params=r.params)
 
 
-def scenarios(inp: Inputs) -> Result:
-    from critmat.specs.scenarios import list_scenarios
-
-    return Result(list_scenarios(), title="Flow scenarios")
-
-
 # --- exposure, disruption -------------------------------------------------------------------------------
 
 def exposure(inp: Inputs) -> Any:
