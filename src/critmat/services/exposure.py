@@ -187,7 +187,8 @@ def exposure(wh: TableSource, region: str, material: str | None = None, stage: s
                if rep.excluded_assets else ""), hint="Names, classes and one row per material: --format json."))
     return Result(full, title=title, caption=caption, hint=hint, units={"stock_t": "t", "need_t_per_yr": "t/yr"},
                   params={"region": rep.region_id, "on": day.isoformat(), "material": mid, "stage": stage,
-                          "top": top, "sort": sort, "crm_only": rep.crm_only, "need_basis": rep.need_basis},
+                          "top": top, "sort": sort, "crm_only": rep.crm_only, "need_basis": rep.need_basis,
+                          "need_years": [int(rep.years[0]), int(rep.years[-1])]},
                   doc=doc, sections=sections)
 
 

@@ -64,7 +64,7 @@
     const cols = (opts.columns || data.columns).filter(c => data.columns.includes(c));
     const rows = data.rows.slice(0, opts.max || 500);
     const head = h("div", { class: "tablehead" },
-      h("div", {}, h("strong", {}, opts.title || data.title || ""), " ",
+      h("div", {}, h("strong", {}, opts.title || title(csvPath ? csvPath.split("/").pop() : "", data)), " ",
         h("span", { class: "meta" }, `${data.rows.length} ${t("rows")}`)),
       csvPath ? h("a", { class: "download", href: url(csvPath, Object.assign({}, csvParams || {}, { format: "csv" })),
                          download: "" }, "⬇ " + t("download_csv")) : null);
@@ -76,6 +76,17 @@
       data.caption ? caption(data.caption) : null,
       h("div", { class: "tablewrap" }, tbl),
       data.sources && data.sources.length ? h("div", { class: "sources" }, `${t("sources")}: ${data.sources.join(", ")}`) : null);
+  }
+  /* a table's title: the service's own in English; in another language the template tt_<key> of the
+     answer's route (stock, flows, risk ...) filled from the parameters the answer reports it used */
+  function title(key, data) {
+    const tpl = I18N[state.lang] && I18N[state.lang]["tt_" + key];
+    if (!tpl) return data.title || "";
+    const p = Object.assign({ region: state.region }, data.params || {});
+    return tpl.replace(/\{(\w+)\}/g, (_, k) => {
+      const v = Array.isArray(p[k]) ? p[k].join("–") : (p[k] === null || p[k] === undefined ? "" : String(p[k]));
+      return k === "by" ? label("by", v) : v;
+    });
   }
   function caption(text) {
     // a long caption (a model's notes on single assets) is folded after its first part
@@ -381,7 +392,7 @@
       let s;
       try { s = await sReq; } catch (e) { if (my === seq) summary.replaceChildren(errorBox(e)); return; }
       if (my !== seq) return;
-      summary.replaceChildren(table(s, `regions/${state.region}/flows`, sParams, { title: `${s.title} — ${t("per_material")}` }));
+      summary.replaceChildren(table(s, `regions/${state.region}/flows`, sParams, { title: `${title("flows", s)} — ${t("per_material")}` }));
     }
     const shiftOut = h("output", {}, "0");
     const recOut = h("output", {}, t("recovery_default"));

@@ -1,4 +1,4 @@
-/* critmat dashboard: the interface in English and Dutch. Data (material names, table columns) stay as served. */
+/* critmat dashboard: the interface in English and Dutch. Table titles are translated (tt_*); data (material names, table columns) and the services' captions stay as served. */
 "use strict";
 window.CRITMAT_I18N = {
   en: {
@@ -98,5 +98,15 @@ window.CRITMAT_I18N = {
     provenance: "Herkomst", exposure: "Blootstellingsranglijst", risk: "Leveringsrisico",
     coverage: "Dekking", policy_items: "Beleidspunten (SWOT, kansen, aanbevelingen)",
     indicators: "Indicatoren (de eerste berekening duurt even)",
+    // table titles (the English ones are the services' own); {x}: a parameter of the answer
+    tt_materials: "Grondstoffen met hun EU-lijsten, SR en EI (2023)", tt_assets: "Objecten van {region}",
+    tt_companies: "Bedrijven in CRM-ketens, {region}", tt_stock: "Materiaalvoorraad van {region} per {by}, ton",
+    tt_provinces: "Per provincie en grondstof", tt_flows: "End-of-life-stromen van {region}, scenario {scenario}",
+    tt_matches: "Beste matches per stroom", tt_capabilities: "Dekking van de schakels per stroom, {region} (aantal bedrijven)",
+    tt_policy: "Beleidspunten van {region}", tt_indicators: "Beleidsindicatoren van {region}",
+    tt_risk: "Blootstelling van {region} per grondstof (behoefte gemiddeld over {need_years}; exportbeperkingen op {on})",
+    tt_coverage: "Dekking van {region} tegenover officiële tellingen", tt_shocks: "Meegeleverde verstoringen",
+    tt_sources: "Bronnenregister", tt_provenance: "Herkomst van de tabellen van het warehouse",
+    by_material: "grondstof", by_asset_class: "objectklasse", by_municipality: "gemeente", by_province: "provincie",
   },
 };
