@@ -138,16 +138,25 @@ class FlowArrays:
 # ------------------------------------------------------------------------------------------ parameters
 def circularity_tables(wh: TableSource = None) -> dict[str, pd.DataFrame]:
     """The circularity package's tables: from the warehouse when it has them, else the bundled package."""
+    return _circularity_tables(wh)[0]
+
+
+def _circularity_tables(wh: TableSource = None) -> tuple[dict[str, pd.DataFrame], dict[str, tuple]]:
+    """:func:`circularity_tables` and a content key of each table (:func:`_frame_key`; computed once per
+    process for the bundled package)."""
     if wh is not None and all(wh.has(t) for t in TABLES):
-        return {t: wh.table(t) for t in TABLES}
+        tabs = {t: wh.table(t) for t in TABLES}
+        return tabs, {t: _frame_key(f) for t, f in tabs.items()}
     key = _bundled_key("circularity", "intensities", "reference")
     if key not in _CIRC_CACHE:  # the bundled package, validated once per process while its files are unchanged
         _CIRC_CACHE.clear()
-        _CIRC_CACHE[key] = _bundled_circularity()
-    return {t: f.copy() for t, f in _CIRC_CACHE[key].items()}
+        frames = _bundled_circularity()
+        _CIRC_CACHE[key] = (frames, {t: _frame_key(f) for t, f in frames.items()})
+    frames, keys = _CIRC_CACHE[key]
+    return {t: f.copy() for t, f in frames.items()}, dict(keys)
 
 
-_CIRC_CACHE: dict[tuple, dict[str, pd.DataFrame]] = {}
+_CIRC_CACHE: dict[tuple, tuple[dict[str, pd.DataFrame], dict[str, tuple]]] = {}
 
 
 def _bundled_key(*packages: str) -> tuple:
@@ -262,8 +271,10 @@ def content_matrix(assets: pd.DataFrame, technologies: pd.DataFrame, intensities
     if assets.empty:
         return np.zeros((0, 0)), []
     _a, take, rows, q = inventory.pair_arrays(assets, technologies, ints)
-    mat = ints["material_id"].astype(str).to_numpy()[rows]
-    mats, code = np.unique(mat, return_inverse=True)
+    # the materials of the rows used, sorted, and each pair's: on the rows' integer codes, not per pair strings
+    used = np.unique(rows)
+    mats, code_of_used = np.unique(ints["material_id"].astype(str).to_numpy()[used], return_inverse=True)
+    code = code_of_used[np.searchsorted(used, rows)]
     mass = q * unit_factor("kg", "t") * ints["central_kg_per_basis"].to_numpy(float)[rows]
     content = np.zeros((len(assets), len(mats)))
     np.add.at(content, (take, code), mass)
@@ -345,8 +356,12 @@ def _registered_path(a: pd.DataFrame, tech: str, years: np.ndarray) -> np.ndarra
     """Basis units of ``tech`` the registered assets hold in each year (like-for-like replacement keeps a
     commissioned asset's stock; assets without a year are in use throughout)."""
     m = (a["technology_id"] == tech).to_numpy(dtype=bool)
-    cy = a["commissioning_year"].to_numpy(dtype=float)[m]
-    q = a["quantity"].to_numpy(dtype=float)[m]
+    return _registered(a["commissioning_year"].to_numpy(dtype=float)[m], a["quantity"].to_numpy(dtype=float)[m],
+                       years)
+
+
+def _registered(cy: np.ndarray, q: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """:func:`_registered_path` of the assets with commissioning years ``cy`` and quantities ``q``."""
     live = np.isnan(cy)[None, :] | (cy[None, :] <= years[:, None])
     return (live * q[None, :]).sum(axis=1)
 
@@ -399,6 +414,17 @@ def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_
     driven: dict[int, tuple[np.ndarray, ...]] = {}
     rows = []
     extra_rows = []
+    # the columns the targets read, as arrays once (the assets' positions are their index: a RangeIndex)
+    a_tech = a["technology_id"].to_numpy(object)
+    a_mode = a["mode"].to_numpy(object)
+    a_qty = a["quantity"].to_numpy(dtype=float)
+    a_cy = a["commissioning_year"].to_numpy(dtype=float)
+    a_cls = a["asset_class"].to_numpy(object)
+    a_prov = a["province_code"].to_numpy(object)
+
+    def mode_of(values: np.ndarray) -> Any:
+        return pd.Series(values, dtype=object).mode().iloc[0]
+
     for tech, tg in sorted(targets.items()):
         if tech not in cls_of:
             raise ScenarioError(f"scenario '{sc.name}': target for unknown technology '{tech}'")
@@ -406,11 +432,12 @@ def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_
             raise ScenarioError(f"scenario '{sc.name}': technology '{tech}' has no lifetime in the circularity package")
         pts = sorted(tg.points.items())
         factor = np.interp(hist, [p[0] for p in pts], [p[1] for p in pts])
-        reg = _registered_path(a, tech, hist)
+        is_tech = a_tech == tech
+        reg = _registered(a_cy[is_tech], a_qty[is_tech], hist)
         target = factor * reg if tg.relative else factor
         lt = by_tech[tech]
-        mine = a.index[(a["technology_id"] == tech)].to_numpy()
-        pop = mine[(a.loc[mine, "mode"] == "population").to_numpy()]
+        mine = np.flatnonzero(is_tech)
+        pop = mine[a_mode[mine] == "population"]
         in_years = np.isin(hist, years)
         at = np.isin(years, hist)  # years before the registry year: target fleets have no flows yet
 
@@ -420,7 +447,7 @@ def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_
             return out
 
         if len(pop) and len(pop) == len(mine):  # a fleet: follows the target as a whole
-            q = a.loc[pop, "quantity"].to_numpy(dtype=float)
+            q = a_qty[pop]
             st = since.get(tech)
             ff = fleets.target_fleet_flows(hist, target, lt, hist, since=st if st and st < hist[0] else None)
             share = q / q.sum() if q.sum() > 0 else np.full(len(q), 1.0 / len(q))
@@ -434,9 +461,8 @@ def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_
                 notes.append(f"target for '{tech}' is relative but the region has no such asset: no fleet")
             ff = fleets.target_fleet_flows(hist, extra, lt, hist)
             if extra.max(initial=0.0) > 0:
-                cls = a.loc[mine, "asset_class"].mode().iloc[0] if len(mine) else cls_of[tech]
-                prov = tg.province or (a.loc[mine, "province_code"].mode().iloc[0] if len(mine) else
-                                       a["province_code"].mode().iloc[0])
+                cls = mode_of(a_cls[mine]) if len(mine) else cls_of[tech]
+                prov = tg.province or (mode_of(a_prov[mine]) if len(mine) else mode_of(a_prov))
                 extra_rows.append({"asset_id": f"target:{tech}", "asset_class": cls, "technology_id": tech,
                                    "status": "planned", "commissioning_year": np.nan, "decommissioning_year": np.nan,
                                    "capacity_mw": 1.0, "length_km": 1.0, "units": 1.0,
@@ -445,7 +471,7 @@ def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_
                                    "mode": "target", "_flows": (on_years(ff.outflow), on_years(ff.replacement),
                                                                 on_years(ff.growth))})
             stock, registered = reg + ff.stock, reg
-        row_cls = cls_of[tech] if not len(mine) else a.loc[mine, "asset_class"].mode().iloc[0]
+        row_cls = cls_of[tech] if not len(mine) else mode_of(a_cls[mine])
         for k, y in enumerate(hist):
             rows.append({"technology_id": tech, "asset_class": row_cls, "year": int(y), "target": float(target[k]),
                          "registered": float(registered[k]), "stock": float(stock[k]), "inflow": float(ff.inflow[k]),
@@ -460,6 +486,35 @@ def apply_targets(a: pd.DataFrame, sc: Scenario, technologies: pd.DataFrame, by_
             driven[len(a) - len(add) + k] = f
     fl = pd.DataFrame(rows, columns=FLEET_COLUMNS)
     return a, driven, fl, notes
+
+
+def _parameters(tables: dict[str, pd.DataFrame], table_keys: dict[str, tuple], classes: tuple[str, ...],
+                mats: Sequence[str], years: np.ndarray, sc: Scenario) -> circ.PathwayParameters:
+    """:func:`critmat.models.circularity.resolve_parameters` of the scenario, shared by the regions with the
+    same classes and materials (read-only arrays; the last few kept)."""
+    def make() -> circ.PathwayParameters:
+        return circ.resolve_parameters(tables["eol_pathways"], tables["recovery_rates"], classes, mats, years,
+                                       pathway_overrides=sc.pathway_overrides(),
+                                       stage_overrides=sc.stage_overrides())
+
+    if not eol.SHARE_SETUP:
+        return make()
+    key = (table_keys["eol_pathways"], table_keys["recovery_rates"], tuple(classes), tuple(mats),
+           np.asarray(years).tobytes(), repr(sorted(sc.pathway_overrides().items())),
+           repr(sorted(sc.stage_overrides().items())))
+    hit = _PARAMS_MEMO.get(key)
+    if hit is None:
+        hit = make()
+        for v in vars(hit).values():
+            if isinstance(v, np.ndarray):
+                v.setflags(write=False)
+        if len(_PARAMS_MEMO) >= 8:
+            _PARAMS_MEMO.clear()
+        _PARAMS_MEMO[key] = hit
+    return hit
+
+
+_PARAMS_MEMO: dict[tuple, circ.PathwayParameters] = {}
 
 
 def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "baseline", *, wh: TableSource = None,
@@ -490,13 +545,13 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
     years = np.arange(start, end + 1)
     inputs, events = _region_inputs(region, wh)
     region_id = inputs.region_id
-    tables = circularity_tables(wh)
+    tables, table_keys = _circularity_tables(wh)
     benchmark = recycling_benchmark(wh)
     techs, ints = inputs.technologies, inputs.intensities
     # the assets' side (pack, asset-side scenario settings, lifetimes) is shared by the scenarios of a region
     # that differ only in their pathway and recovery settings (one memo: the last region and settings)
     key1 = ("assets", start, end, None if materials is None else tuple(materials), _asset_side_key(sc),
-            tuple(_frame_key(tables[t]) for t in ("lifetimes", "material_lifetimes", "fleet_buildup")))
+            tuple(table_keys[t] for t in ("lifetimes", "material_lifetimes", "fleet_buildup")))
     hit = _SIDE_MEMO.get("assets")
     if hit is not None and hit[0] == key1 and hit[1] is inputs and eol.SHARE_SETUP:
         a, notes, driven, fleet_table, content, all_mats, mats, n, n_m, vint, by_tech, by_mat, since = hit[2]
@@ -535,9 +590,7 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
         raise ModelError(f"no lifetime for technology '{missing[0]}' in the circularity package (lifetimes)")
     shift = sc.lifetime_shift_years
     classes = tuple(sorted(set(a["asset_class"])))
-    params = circ.resolve_parameters(tables["eol_pathways"], tables["recovery_rates"], classes, mats, years,
-                                     pathway_overrides=sc.pathway_overrides(),
-                                     stage_overrides=sc.stage_overrides())
+    params = _parameters(tables, table_keys, classes, mats, years, sc)
     check_scenario_ids(sc, wh, extra=all_mats)
     notes += list(params.notes)
     key2 = (key1, params.replacement.tobytes(), params.replacement.shape, tuple(params.index(c) for c in classes))
