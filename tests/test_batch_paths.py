@@ -227,3 +227,28 @@ def test_chunk_stock_is_one_model_run_and_equals_region_by_region(tmp_path, monk
     with pytest.raises(DataError) as own:
         critmat.stock.regional_stock(broken[2], n_draws=10)
     assert str(got.value) == str(own.value)
+
+
+def test_chunk_exposure_equals_material_exposure_region_by_region():
+    """The grouped exposure of several regions gives each region's material_exposure rows, in order, exactly
+    (regions with and without need, materials unknown to the indicators, a missing supply risk)."""
+    from critmat.models.exposure import material_exposure
+
+    rng = np.random.default_rng(3)
+    ind = indicators()
+    ind.loc[3, "sr"] = np.nan
+    needs, stocks = [], []
+    for k, mats in enumerate((["copper", "neodymium", "boron"], ["copper"], [], ["gallium", "zinc", "copper"])):
+        rows = [(y, c, m) for y in range(2025, 2031) for c in ("wind_onshore", "vehicle") for m in mats]
+        need = pd.DataFrame(rows, columns=["year", "asset_class", "material"])
+        need["replacement_t"] = rng.random(len(need)) * (rng.random(len(need)) > 0.3)
+        need["pipeline_t"] = rng.random(len(need)) * (rng.random(len(need)) > 0.5)
+        needs.append((f"r{k}", need))
+        stocks.append(pd.DataFrame({"region": f"r{k}", "asset_class": "vehicle", "material": mats,
+                                    "stock_t": rng.random(len(mats))}))
+    stock = pd.concat(stocks, ignore_index=True)
+    got = batch.chunk_exposure(needs, stock, ind)
+    for rid, need in needs:
+        own = material_exposure(batch._with_stock(need, stock[stock["region"] == rid]), ind)
+        mine = got[got["region"] == rid].drop(columns="region").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, own, check_exact=True)
