@@ -48,6 +48,7 @@ class ServerState:
     generation: int = 0                 # bumped when a new build is adopted
     warm: bool = False                  # the start-up warm-up has rendered the default answers
     pool: Any = None                    # a ProcessPoolExecutor of compute processes (None: compute in-process)
+    pool_size: int = 0                  # its number of processes
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _cache: OrderedDict[str, Entry] = field(default_factory=OrderedDict, repr=False)
     _alias: OrderedDict[str, str] = field(default_factory=OrderedDict, repr=False)
@@ -252,6 +253,7 @@ class ServerState:
         from critmat.web import jobs
 
         if processes > 0 and self.pool is None:
+            self.pool_size = processes
             self.pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=jobs.prepare, initargs=(str(self.db),))
 
@@ -260,6 +262,11 @@ class ServerState:
         pool, self.pool = self.pool, None
         if pool is None:
             return
+        if hasattr(pool, "terminate_workers"):  # Python >= 3.14: the public way
+            pool.terminate_workers()
+            return
+        # before 3.14 no public call names a pool's processes (multiprocessing.active_children() would also
+        # take other children of a test process): the executor's own map
         procs = list(getattr(pool, "_processes", {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         for p in procs:
@@ -284,7 +291,7 @@ class ServerState:
                 status, value = pool.submit(jobs.run, str(self.db), fn, params, kind, csv, name, build).result()
                 break
             except BrokenProcessPool:
-                processes = pool._max_workers  # noqa: SLF001 - the size it was started with
+                processes = self.pool_size
                 with self._lock:
                     if self.pool is pool:
                         self.pool = None
