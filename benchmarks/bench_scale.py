@@ -10,10 +10,11 @@ synthetic packs (``critmat.build.synth``, each validated by the region pack writ
 not part of the measured pipeline), then ``critmat.batch.run`` over them (*run*, the end-to-end pipeline):
 load and validate each pack, stock with ``--draws`` draws, flows under each ``--scenarios`` scenario,
 exposure (the flows model's need x EC supply risk), every result written as partitioned Parquet under
-``--out`` (read back with DuckDB for a row count, not timed). The baseline, measured in the same child on
-the first ``--baseline-regions`` packs, is the per-region path the shared work replaced
-(``critmat.batch.per_region_reference``: frictionless on every file, nothing shared across regions, one
-process), next to the new path in one process on the same packs; the script prints both per region, their
+``--out`` (read back with DuckDB for a row count, not timed); wall and CPU seconds (this process and its pool
+workers). The baseline, measured in the same child on the first ``--baseline-regions`` packs, is the
+per-region path the shared work replaced (``critmat.batch.per_region_reference``: one task per region,
+frictionless on every file, nothing shared across regions, one process), next to the new path in one process
+on the same packs (one task of those regions); the script prints both per region, their
 ratio, the ratios of every size to the smallest and the growth exponent b of time ~ assets^b (least squares
 on the log-log points). Not a test; results and discussion in docs/benchmarks.md and docs/scale.md.
 """
@@ -48,6 +49,7 @@ def _child(args: argparse.Namespace) -> dict:
     ind = pd.read_parquet(args.indicators) if args.indicators else None
     kw = dict(draws=args.draws, seed=args.seed, scenarios=tuple(args.scenarios), indicators=ind)
     t = time.perf_counter()
+    c0 = _cpu()
     if args.workers:
         from distributed import Client, LocalCluster
 
@@ -57,6 +59,7 @@ def _child(args: argparse.Namespace) -> dict:
     else:
         stats = batch.run(packs, out / "results", workers=args.processes, **kw)
     run_s = time.perf_counter() - t
+    run_cpu = _cpu() - c0  # this process and its finished children (the pool's workers; not a Dask cluster's)
     run_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak of build + run (before reading back)
     import duckdb
 
@@ -64,7 +67,7 @@ def _child(args: argparse.Namespace) -> dict:
     for p in batch.PARTS:
         glob = str(out / "results" / p / "**" / "*.parquet")
         rows[p] = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning=true)").fetchall()[0][0]
-    res = {"assets": args.assets, "regions": len(packs), "synth_s": synth_s, "run_s": run_s,
+    res = {"assets": args.assets, "regions": len(packs), "synth_s": synth_s, "run_s": run_s, "run_cpu_s": run_cpu,
            "processes": args.processes, "synth_peak_rss_mb": synth_rss,
            "load_s": stats["load_s"].sum(), "stock_s": stats["stock_s"].sum(), "flows_s": stats["flows_s"].sum(),
            "exposure_s": stats["exposure_s"].sum(), "write_s": stats["write_s"].sum(),
@@ -73,15 +76,21 @@ def _child(args: argparse.Namespace) -> dict:
            "rows": rows, "parquet_mb": sum(f.stat().st_size for f in (out / "results").rglob("*.parquet")) / 1e6}
     if args.baseline_regions:
         sub = packs[: args.baseline_regions]
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         with batch.per_region_reference():
             batch.run(sub, out / "baseline", **kw)
-        res["baseline_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        batch.run(sub, out / "same", **kw)
-        res["same_s"] = time.perf_counter() - t
+        res["baseline_s"], res["baseline_cpu_s"] = time.perf_counter() - t, _cpu() - c
+        t, c = time.perf_counter(), _cpu()
+        batch.run(sub, out / "same", regions_per_task=len(sub), **kw)  # one task of these regions
+        res["same_s"], res["same_cpu_s"] = time.perf_counter() - t, _cpu() - c
         res["baseline_regions"] = len(sub)
     return res
+
+
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and of its children that have finished."""
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
 def _indicators(home: Path) -> Path:
@@ -159,15 +168,18 @@ def main() -> None:
 
     base = results[0]
     print(f"\n{'assets':>9} {'regions':>7} {'synth s':>8} {'load s':>7} {'stock s':>8} {'flows s':>8} "
-          f"{'expo s':>7} {'write s':>8} {'run s':>7} {'x smallest':>10} {'peak RSS MB':>11} {'flow rows':>11}")
+          f"{'expo s':>7} {'write s':>8} {'run s':>7} {'run CPU s':>9} {'x smallest':>10} {'peak RSS MB':>11} "
+          f"{'flow rows':>11}")
     for r in results:
         rss = max(r["peak_rss_mb"], r["workers_peak_rss_mb"])
         print(f"{r['assets']:>9,} {r['regions']:>7} {r['synth_s']:>8.1f} {r['load_s']:>7.1f} {r['stock_s']:>8.1f} "
               f"{r['flows_s']:>8.1f} {r['exposure_s']:>7.1f} {r['write_s']:>8.1f} {r['run_s']:>7.1f} "
+              f"{r.get('run_cpu_s', float('nan')):>9.1f} "
               f"{r['run_s'] / base['run_s']:>10.1f} {rss:>11.0f} "
               f"{r['rows']['flows']:>11,}" + (f"  sampled {r['measured']['regions']} regions x{r['scale']:.0f}"
                                                 if "measured" in r else ""))
-    print("(step times are summed over regions, i.e. CPU-side seconds of the workers; run s is wall time. "
+    print("(step times are wall seconds summed over regions (both workers; steps run once per task are shared "
+          "among its regions); run s is wall time, run CPU s the CPU seconds of the parent and its pool workers. "
           f"processes={args.processes}: peak RSS is the largest process; the total is at most processes x it "
           "plus the parent's)")
     if len(results) > 1:
@@ -181,7 +193,9 @@ def main() -> None:
             print(f"baseline (same run, {r['assets']:,} assets): per-region reference path {r['baseline_s'] / k:.2f} s "
                   f"per region vs the new path in one process {r['same_s'] / k:.2f} s per region on the same {k} "
                   f"packs ({r['baseline_s'] / r['same_s']:.1f}x); x{r['regions']} regions: "
-                  f"{r['baseline_s'] / k * r['regions']:.0f} s vs {r['same_s'] / k * r['regions']:.0f} s")
+                  f"{r['baseline_s'] / k * r['regions']:.0f} s vs {r['same_s'] / k * r['regions']:.0f} s; CPU "
+                  f"{r['baseline_cpu_s'] / k:.2f} vs {r['same_cpu_s'] / k:.2f} s per region "
+                  f"({r['baseline_cpu_s'] / r['same_cpu_s']:.1f}x)")
     print(f"results: {out}")
 
 
