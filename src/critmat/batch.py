@@ -389,14 +389,14 @@ def run(packs: Sequence[str | Path], out: str | Path, *, client: Any = None, wor
     """The results of every pack, in this process (``client=None``, ``workers=1``), in ``workers`` local
     processes (a process pool, tasks handed out in order), or on a ``dask.distributed.Client`` (same function,
     same numbers). A task is :func:`chunk_results` on ``regions_per_task`` consecutive packs (default: about
-    eight tasks per worker, at most :data:`MAX_REGIONS_PER_TASK` regions a task); under
+    :data:`TASKS_PER_WORKER` tasks per worker, at most :data:`MAX_REGIONS_PER_TASK` regions a task); under
     :func:`per_region_reference` a task is :func:`region_results` of one pack (one file per region and result).
     Returns the statistics, one row per region, in the order of ``packs``."""
     packs = [str(p) for p in packs]
     if not CHUNKS:
         return _run_regions(packs, out, client=client, workers=workers, **kwargs)
     n_proc = max(1, workers) if client is None else max(1, len(client.scheduler_info().get("workers", {})) or 1)
-    size = regions_per_task or max(1, min(MAX_REGIONS_PER_TASK, -(-len(packs) // (8 * n_proc))))
+    size = regions_per_task or max(1, min(MAX_REGIONS_PER_TASK, -(-len(packs) // (TASKS_PER_WORKER * n_proc))))
     chunks = [packs[i:i + size] for i in range(0, len(packs), size)]
     if client is None and workers > 1 and len(chunks) > 1:
         import multiprocessing as mp
@@ -417,6 +417,9 @@ def run(packs: Sequence[str | Path], out: str | Path, *, client: Any = None, wor
 #: At most this many regions in one task of :func:`run` (a task holds one region's flows at a time, the
 #: stock of all its regions).
 MAX_REGIONS_PER_TASK = 32
+#: About this many tasks per worker by default: enough that the workers end together, few enough that the
+#: once-per-task steps stay a small share.
+TASKS_PER_WORKER = 16
 #: Tasks of several regions (:func:`chunk_results`); False: one region a task (:func:`region_results`).
 CHUNKS = True
 

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,13 +101,34 @@ class FlowArrays:
     agg: dict[str, np.ndarray]
     present: np.ndarray
     rates: dict[str, np.ndarray]
-    indicators: pd.DataFrame
-    summary: pd.DataFrame
     bands: mc.FlowBands | None
     benchmark: float | None
     n_draws: int | None
     notes: list[str]
     fleets: pd.DataFrame
+
+    @cached_property
+    def indicators(self) -> pd.DataFrame:
+        """Per material and year (region, all classes): :func:`critmat.models.circularity.indicator_frame`
+        (made when first asked for: a batch that writes the arrays never needs it)."""
+        rec, dem, idx = self._region_all()
+        return circ.indicator_frame(pd.Series(rec.ravel(), idx), pd.Series(dem.ravel(), idx), self.benchmark)
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """Window totals per material (region, all classes): :func:`critmat.models.circularity.summary_frame`
+        and the outflow, reused and lost tonnes."""
+        rec, dem, idx = self._region_all()
+        summ = circ.summary_frame(pd.Series(rec.ravel(), idx), pd.Series(dem.ravel(), idx), self.benchmark)
+        reg_all = self.cells.index(("region", self.region, inventory.ALL_CLASSES))
+        for var in ("outflow", "reused", "lost"):
+            summ[f"{var}_t"] = self.agg[var][reg_all].sum(axis=1)
+        return summ
+
+    def _region_all(self) -> tuple[np.ndarray, np.ndarray, pd.MultiIndex]:
+        reg_all = self.cells.index(("region", self.region, inventory.ALL_CLASSES))
+        idx = pd.MultiIndex.from_product([self.mats, self.years], names=["material", "year"])
+        return self.agg["recovered"][reg_all], self.agg["demand"][reg_all], idx
 
     def result(self) -> FlowsResult:
         """The long-format :class:`FlowsResult` (see the module docstring)."""
@@ -583,6 +605,9 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
         vint = vintage_content(techs, ints, a["technology_id"], years, mats)
         _SIDE_MEMO.clear()
         if eol.SHARE_SETUP:
+            # handed to the next scenario as they are: the arrays read-only (an in-place change would raise);
+            # the frame ``a`` is only read below (s_frame is a copy); notes and the fleet table are copied
+            _read_only(content, *vint.values(), *(x for d in driven.values() for x in d))
             _SIDE_MEMO["assets"] = (key1, inputs, (a, list(notes), driven, fleet_table.copy(), content, all_mats, mats, n,
                                                    n_m, vint, by_tech, by_mat, since))
     missing = sorted(set(a["technology_id"]) - set(by_tech))
@@ -687,6 +712,8 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
         for arr in raw.values():
             arr.setflags(write=False)
         if eol.SHARE_SETUP:
+            _read_only(cls_names, cls_idx, tech, vintage, mode, qty, c_year, single, successor, fine, key_class,
+                       *(v for v in vars(plan).values() if isinstance(v, np.ndarray)))
             _SIDE_MEMO["plan"] = (key2, inputs, (cls_names, cls_idx, tech_ids, tech, vintage, mode, qty, c_year,
                                                  single, s_frame, ex, successor, s_lts, s_events, plan, cells, fine,
                                                  member, n_f, key_class, raw))
@@ -694,20 +721,17 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
     resid = circ.balance_residual(parts)
     if np.abs(resid).max(initial=0.0) > 1e-9 * max(1.0, float(parts["outflow"].max(initial=0.0))):
         raise ModelError("mass balance broken: outflow != reused + recovered + lost")
-    agg = eol.roll_up(member, {v: parts[v] for v in FLOW_VARIABLES})
-    present = np.zeros((len(cells), n_m), dtype=bool)
-    for v in FLOW_VARIABLES:
-        present |= (agg[v] != 0).any(axis=2)
+    stack = eol.rolled(member, [parts[v] for v in FLOW_VARIABLES])  # (cells, V, M, Y)
+    agg = dict(zip(FLOW_VARIABLES, stack.transpose(1, 0, 2, 3)))
+    present = (stack != 0).any(axis=(1, 3))
 
     # -- indicators (region, all classes) -------------------------------------------------------------
+    # (the indicator and summary frames are made when first asked for: FlowArrays.indicators, .summary)
     reg_all = cells.index(("region", region_id, inventory.ALL_CLASSES))
     rec = agg["recovered"][reg_all]   # (M, Y)
     dem = agg["demand"][reg_all]
-    idx = pd.MultiIndex.from_product([mats, years], names=["material", "year"])
-    ind = circ.indicator_frame(pd.Series(rec.ravel(), idx), pd.Series(dem.ravel(), idx), benchmark)
-    summ = circ.summary_frame(pd.Series(rec.ravel(), idx), pd.Series(dem.ravel(), idx), benchmark)
-    for var in ("outflow", "reused", "lost"):
-        summ[f"{var}_t"] = agg[var][reg_all].sum(axis=1)
+    if benchmark is not None:
+        circ._check_share(benchmark, "CRMA recycling benchmark")  # checked here as before (the frames are lazy)
     rates = dict(zip(RATE_VARIABLES, circ.recycling_input_rate(rec, dem)))
 
     # -- Monte Carlo bands ----------------------------------------------------------------------------
@@ -734,12 +758,18 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
         bands = mc.simulate(fd, params, f_int, f_rec, all_label=inventory.ALL_CLASSES, benchmark=benchmark,
                             progress=progress)
     return FlowArrays(region=region_id, scenario=sc, years=years, mats=list(mats), cells=cells, agg=agg,
-                      present=present, rates=rates, indicators=ind, summary=summ, bands=bands, benchmark=benchmark,
+                      present=present, rates=rates, bands=bands, benchmark=benchmark,
                       n_draws=int(n_draws) if n_draws else None, notes=list(dict.fromkeys(notes)),
                       fleets=fleet_table)
 
 
 _SIDE_MEMO: dict[str, tuple] = {}
+
+
+def _read_only(*arrays: Any) -> None:
+    for x in arrays:
+        if isinstance(x, np.ndarray):
+            x.setflags(write=False)
 #: Scenario settings that do not act on the assets: labels and the pathway, pretreatment and recovery shares.
 #: Every other field (a new one too) is part of the asset side's key, so a forgotten field can only cost a
 #: recomputation, never hand one scenario another's assets.

@@ -102,7 +102,7 @@ _UNIT_CACHE: dict[tuple, tuple[np.ndarray, ...]] = {}
 #: here, vintage contents in :func:`critmat.flows.vintage_content`); False recomputes it per call (the
 #: per-region reference path of ``critmat.batch.per_region_reference``).
 SHARE_SETUP = True
-_UNIT_CACHE_MAX = 100_000
+_UNIT_CACHE_MAX = 20_000  # entries of ~1 KB (three arrays of the years): at most ~20 MB a process
 
 
 def _memo(key: tuple, make: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
@@ -323,15 +323,23 @@ def area_cells(region: str, province: np.ndarray, municipality: np.ndarray, asse
 
 def roll_up(member: sparse.csr_matrix, parts: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """``{variable: (cells, M, Y)}`` from ``{variable: (keys, Y, M)}`` and the membership (cells x keys)."""
-    if not parts:
-        return {}
     names = list(parts)
-    k, n_y, n_m = parts[names[0]].shape
-    # one sparse product for every variable (a product per variable spent its time in call overhead)
-    stacked = np.concatenate([parts[v].reshape(k, n_y * n_m) for v in names], axis=1)
-    res = np.asarray(member @ stacked)
+    if not names:
+        return {}
+    return dict(zip(names, rolled(member, [parts[v] for v in names]).transpose(1, 0, 2, 3)))
+
+
+def rolled(member: sparse.csr_matrix, parts: Sequence[np.ndarray]) -> np.ndarray:
+    """:func:`roll_up` as one C-contiguous array ``(cells, variables, M, Y)`` (``parts`` ``(keys, Y, M)`` each):
+    a cell's years of a material are adjacent, so picking (cell, material) pairs reads whole runs."""
+    k, n_y, n_m = parts[0].shape
     w = n_y * n_m
-    return {v: res[:, i * w:(i + 1) * w].reshape(-1, n_y, n_m).transpose(0, 2, 1) for i, v in enumerate(names)}
+    # one sparse product for every variable (a product per variable spent its time in call overhead)
+    stacked = np.empty((k, len(parts), n_m, n_y))
+    for i, a in enumerate(parts):
+        stacked[:, i] = np.swapaxes(a, 1, 2)
+    res = np.asarray(member @ stacked.reshape(k, len(parts) * w))
+    return res.reshape(-1, len(parts), n_m, n_y)
 
 
 def pathways(parts: Mapping[str, np.ndarray], params: circ.PathwayParameters, key_class: np.ndarray
