@@ -11,6 +11,7 @@ message. :func:`excerpt` shortens a value for an error message (never print a wh
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +149,9 @@ def load(path: str | Path, error: type[Exception]) -> Any:
         raise error(f"{p}: is a folder, not a YAML file") from None
     hit = _PARSED.get(text) if _PARSED_MAX else None
     if hit is None:
-        hit = parse(text, str(p), error)
+        hit = _parse_blocks(text, str(p), error) if _PARSED_MAX else None
+        if hit is None:
+            hit = parse(text, str(p), error)
         if not _PARSED_MAX or len(text) > _PARSED_TEXT_MAX:
             return hit
         if len(_PARSED) >= _PARSED_MAX:
@@ -163,3 +166,62 @@ def load(path: str | Path, error: type[Exception]) -> Any:
 _PARSED: dict[str, Any] = {}
 _PARSED_MAX = 512
 _PARSED_TEXT_MAX = 256_000  # larger files are parsed each time (the memo stays under ~130 MB)
+
+_KEY_LINE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*:(?: |$)")
+_BLOCKS: dict[str, Any] = {}
+_BLOCKS_MAX = 2048
+
+
+def _parse_blocks(text: str, where: str, error: type[Exception]) -> dict | None:
+    """The value of a YAML text that is a plain top-level mapping, parsed one top-level key at a time with the
+    blocks seen before taken from a memo (region packs' ``resources.yaml`` differ only in their name, title and
+    description: the rest, most of the text, is parsed once per process); None when the text is not of that
+    simple form or anything is in doubt, and :func:`parse` decides (and reports any error, with its line).
+
+    The form: every line at column 0 starts a key (``name:``, a plain word), is an entry of a sequence under the
+    key before it (``- ``), a comment or blank; no
+    anchor, alias or tag-like character (``&``, ``*``) anywhere, no line break other than ``\n``, and the text
+    far below :data:`MAX_NODES`. A key's block (its line and the indented lines after it) is then parsed by
+    the same bounded loader as a one-key mapping; a value can span lines only indented (a plain, quoted,
+    flow or block scalar that reaches column 0 is unfinished in its block: an error, so :func:`parse`
+    decides). Keys repeated across blocks also go to :func:`parse` (which names the duplicate)."""
+    if len(text) >= MAX_NODES or any(c in text for c in ("&", "*", "\r", "\x85", "\u2028", "\u2029", "\ufeff")):
+        return None
+    blocks: list[list[str]] = []
+    pending: list[str] = []
+    for line in text.split("\n"):
+        head = line[:1]
+        if head in (" ", "#") or not line.strip(" ") or line == "-" or line.startswith("- "):
+            if not blocks:
+                if head != "#" and line.strip(" "):
+                    return None
+                pending.append(line)
+            else:
+                blocks[-1].append(line)
+        elif _KEY_LINE.match(line):
+            blocks.append([*pending, line])
+            pending = []
+        else:
+            return None
+    if not blocks or len(blocks) < 2:
+        return None
+    out: dict = {}
+    try:
+        for lines in blocks:
+            chunk = "\n".join(lines) + "\n"
+            value = _BLOCKS.get(chunk)
+            if value is None:
+                value = parse(chunk, where, error)
+                if not isinstance(value, dict) or len(value) != 1:
+                    return None
+                if len(chunk) <= _PARSED_TEXT_MAX:
+                    if len(_BLOCKS) >= _BLOCKS_MAX:
+                        _BLOCKS.clear()
+                    _BLOCKS[chunk] = value
+            ((key, val),) = value.items()
+            if key in out:
+                return None
+            out[key] = val
+    except Exception:  # noqa: BLE001 - any doubt: the whole text is parsed and reports its own error
+        return None
+    return out
