@@ -48,8 +48,7 @@ def _write(table: Any, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    # dictionary pages for the labels only: trying them on the float columns cost half the write time
-    pq.write_table(table, tmp, compression="zstd", use_dictionary=_labels(table))
+    pq.write_table(table, tmp, **_options(table.schema))
     tmp.replace(path)
 
 
@@ -214,8 +213,7 @@ def chunk_results(packs: Sequence[str | Path], out: str | Path, *, part: int = 0
                         path.parent.mkdir(parents=True, exist_ok=True)
                         tmp = path.with_name(f".{path.name}.tmp")
                         tmp_paths[sc] = (tmp, path)
-                        writers[sc] = pq.ParquetWriter(tmp, tab.schema, compression="zstd",
-                                                       use_dictionary=_labels(tab))
+                        writers[sc] = pq.ParquetWriter(tmp, tab.schema, **_options(tab.schema))
                     writers[sc].write_table(tab)
                     st["write_s"] += time.perf_counter() - t
                     st["rows_flows"] += tab.num_rows
@@ -358,11 +356,20 @@ def chunk_stock(inputs_list: Sequence[Any], *, n_draws: int = 1000, seed: int = 
 CHUNK_STOCK = True
 
 
-def _labels(table: Any) -> list[str]:
+def _options(schema: Any) -> dict[str, Any]:
+    """How results are written: LZ4 (a flows table of 110,000 rows wrote in 31 ms with zstd, 20 with LZ4, files
+    7 % larger); dictionary pages for the labels only (trying them on the float columns cost half the write
+    time); min/max statistics for the labels and integers only (what a query filters on: area, class,
+    material, year; the float columns' statistics were a quarter of the write time)."""
     import pyarrow as pa
 
-    return [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)
-            or pa.types.is_large_string(f.type)]
+    labels = [f.name for f in schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)
+              or pa.types.is_large_string(f.type)]
+    stats = labels + [f.name for f in schema if pa.types.is_integer(f.type)]
+    return {"compression": COMPRESSION, "use_dictionary": labels, "write_statistics": stats}
+
+
+COMPRESSION = "lz4"
 
 
 @contextmanager
