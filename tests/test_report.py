@@ -309,6 +309,14 @@ def test_helper_process_draws_the_same_files():
         assert h.proc is not None
         got = h.figure(fig())()
     assert got[0] == local[0] and got[1] == local[1]
+    # as the report asks: the PNGs first (the helper keeps the figures), then all SVGs in one task
+    with Helper(workers=1) as h:
+        drawn = [h.figure(fig()) for _ in range(3)]
+        assert [d.png() for d in drawn] == [local[1]] * 3
+        h.request_svgs()
+        assert [d.svg() for d in drawn] == [local[0]] * 3
+        d = h.figure(fig())  # drawn after the SVGs were asked for: its SVG is asked for when wanted
+        assert d() == local
     with Helper(workers=0) as h:
         assert h.proc is None and h.figure(fig())() == local
     # a plan (function name + arguments) is made where it is drawn: in the helper, the same files

@@ -64,10 +64,14 @@ def _xlsx_engine() -> str:
 
 def write(out: Path, tables: list[Table], figures: list[Figure], meta: dict) -> list[Path]:
     """Write data/*.csv + data/datapackage.json and report_data.xlsx; return the paths."""
+    return write_frames(out, frames(tables, figures), meta)
+
+
+def write_frames(out: Path, fr: dict[str, tuple[str, pd.DataFrame]], meta: dict) -> list[Path]:
+    """:func:`write` from :func:`frames` (what the report's helper process is given)."""
     ddir = out / "data"
     ddir.mkdir(parents=True, exist_ok=True)
     resources = []
-    fr = frames(tables, figures)
     for name, (title, df) in fr.items():
         df = _clean(df.reset_index(drop=True))
         df.to_csv(ddir / f"{name}.csv", index=False)

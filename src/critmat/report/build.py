@@ -197,7 +197,9 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
     src = src[src["source_id"].isin(cited)].sort_values("source_id")
     known_ids = set(src["source_id"])
     say("drawing figures", 0.7)
-    c.resolve()  # the helper process has been drawing them since they were composed
+    if pdf and c._pending:
+        render.warm_pdf()  # WeasyPrint's import, while the helper process finishes the PNGs
+    c.resolve()  # the PNGs: the helper has been drawing them since they were composed; it now draws the SVGs
     timings["figures"] = time.perf_counter() - t0
     policy_ctx = _policy_context(c, lang, prev_ind)
     params = {"region": f"{region} ({region_name})", "scenario": scenario, "date (controls in force)":
@@ -211,6 +213,19 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
                    figures=figures, params=params, source_list=src.to_dict("records"),
                    cite=lambda ids: ", ".join(i for i in dict.fromkeys(ids) if i in known_ids) or "critmat",
                    policy=policy_ctx["policy"], policy_ind=True, names={**c.names, **c.classes, **{k: t[k] for k in TERMS}})
+    meta = {"region": region, "title": context["title"], "created": dt.datetime.now(dt.timezone.utc).isoformat(
+        timespec="seconds"), "scenario": scenario, "lang": lang, "on": inp.on.isoformat(), "build": build_id,
+        "sources": [f"{r['source_id']}: {r['citation']}" for r in context["source_list"]]}
+    # the data appendix: written by the helper process (after the SVGs) while this one paginates the PDF
+    appendix_done = helper.appendix(out, appendix.frames(tables, figures), meta)
+    pdf_path, pages = None, None
+    if pdf:
+        say("paginating the PDF", 0.74)
+        pages = render.pdf(render.html(context, raster=True), out / "report.pdf")
+        pdf_path = out / "report.pdf"
+    timings["pdf"] = time.perf_counter() - t0
+    say("rendering HTML", 0.92)
+    c.resolve_svg()
     fdir = out / "figures"
     fdir.mkdir(exist_ok=True)
     fig_paths = []
@@ -219,26 +234,14 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
         (fdir / f"{stem}.svg").write_text(f.svg, encoding="utf-8")
         (fdir / f"{stem}.png").write_bytes(f.png)
         fig_paths += [fdir / f"{stem}.svg", fdir / f"{stem}.png"]
-    say("rendering HTML", 0.74)
     html_text = render.html(context)
     html_path = out / "report.html"
     html_path.write_text(html_text, encoding="utf-8")
     timings["html"] = time.perf_counter() - t0
-    pdf_done = None
-    if pdf:  # paginated in the helper process while this one writes the data appendix
-        pdf_done = helper.pdf(render.html(context, raster=True), out / "report.pdf")
-    say("writing the data appendix", 0.78)
-    meta = {"region": region, "title": context["title"], "created": dt.datetime.now(dt.timezone.utc).isoformat(
-        timespec="seconds"), "scenario": scenario, "lang": lang, "on": inp.on.isoformat(), "build": build_id,
-        "sources": [f"{r['source_id']}: {r['citation']}" for r in context["source_list"]]}
-    paths = appendix.write(out, tables, figures, meta)
+    say("writing the data appendix", 0.96)
+    paths = appendix_done()
     kf.to_csv(out / "data" / "key_figures.csv", index=False)
     ind.drop(columns=[]).to_csv(out / "data" / "indicators.csv", index=False)
-    pdf_path, pages = None, None
-    if pdf_done is not None:
-        say("paginating the PDF", 0.85)
-        pages = pdf_done()
-        pdf_path = out / "report.pdf"
     timings["total"] = time.perf_counter() - t0
     say("done", 1.0)
     return ReportResult(out, html_path, pdf_path, fig_paths, paths, tables, figures, c, timings, pages)

@@ -96,21 +96,36 @@ class Plan:
         return _Module()
 
 
-def render(fig: Figure | Plan, dpi: int = 150) -> tuple[str, bytes]:
-    """SVG (text, no metadata date so builds are reproducible) and PNG bytes of a figure (a plan is made
-    first)."""
-    if isinstance(fig, Plan):
-        fig = fig.make()
+def png(fig: Figure, dpi: int = 150) -> bytes:
+    """PNG bytes of a figure; its layout is done here, at the PNG's dpi, and then kept (positions are fractions
+    of the figure, the same at any dpi), so that :func:`svg` afterwards draws the same figure without a new
+    layout pass."""
     with _style():
-        s = io.StringIO()
-        fig.savefig(s, format="svg", metadata={"Date": None, "Creator": "critmat"})
-        # the layout is done (positions are fractions of the figure, the same at any dpi): don't redo it
-        if fig.get_layout_engine() is not None:
-            fig.set_layout_engine("none")
         p = io.BytesIO()
         fig.savefig(p, format="png", dpi=dpi, metadata={"Software": "critmat"},
                     pil_kwargs={"compress_level": 1})  # zlib level 1: 5x faster than the default, files ~1.5x
-    return s.getvalue(), p.getvalue()
+        if fig.get_layout_engine() is not None:
+            fig.set_layout_engine("none")
+    return p.getvalue()
+
+
+def svg(fig: Figure) -> str:
+    """SVG text of a figure (no metadata date, so builds are reproducible); after :func:`png`, which lays it
+    out."""
+    with _style():
+        s = io.StringIO()
+        fig.savefig(s, format="svg", metadata={"Date": None, "Creator": "critmat"})
+    return s.getvalue()
+
+
+def render(fig: Figure | Plan, dpi: int = 150) -> tuple[str, bytes]:
+    """SVG text and PNG bytes of a figure (a plan is made first): :func:`png`, then :func:`svg` on the same
+    layout. The report's helper process calls the two apart (the PNG for the PDF first, the SVG later) and
+    gets the same files."""
+    if isinstance(fig, Plan):
+        fig = fig.make()
+    p = png(fig, dpi)
+    return svg(fig), p
 
 
 @styled

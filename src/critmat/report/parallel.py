@@ -1,11 +1,16 @@
-"""A helper process for the report's drawing work: figure files (SVG + PNG) and the PDF pagination.
+"""A helper process for the report's drawing work: figure files (PNG, then SVG) and the data appendix.
 
-The report's own process asks the services and builds the figures; drawing them to files (matplotlib's
-layout, SVG and PNG encoding) and paginating the PDF (WeasyPrint) are pure CPU work on data already
-computed, so they run in one helper process on the second core while the main process goes on: figures
-are drawn while the next sections are composed, and the PDF is paginated while the data appendix is
-written. The helper runs the same functions on a pickled figure, so the files are the same as drawn
-in-process.
+The report's own process asks the services and composes the sections; making and drawing the figures
+(matplotlib) needs no data access, only CPU, so it runs in one helper process on the second core while the
+main process goes on. The work is split so that both processes stay busy:
+
+1. while the main process composes, the helper makes each figure, lays it out and draws its PNG (what the
+   PDF shows), and keeps the figure;
+2. while the main process paginates the PDF (WeasyPrint, the longest single step), the helper draws the
+   kept figures' SVGs (for report.html and the figure files) and writes the data appendix (CSV, XLSX).
+
+The helper runs the same functions as the in-process path (:func:`critmat.report.figures.png`, then
+:func:`~critmat.report.figures.svg` on the same layout), so the files are the same as drawn in-process.
 
 The helper is ``python -m critmat.report.parallel`` talking over its stdin/stdout (length-prefixed
 pickles, answers in order), not :mod:`multiprocessing`: a spawned multiprocessing child re-imports the
@@ -37,19 +42,34 @@ Pending = Callable[[], Any]
 _LEN = 8  # bytes of the length prefix
 
 
-def _render(fig_bytes: bytes) -> tuple[str, bytes]:
-    from critmat.report.figures import render
-
-    return render(pickle.loads(fig_bytes))
+_FIGS: dict[int, Any] = {}  # in the helper: the figures drawn to PNG, kept for their SVG
 
 
-def _pdf(html_text: str, path: str) -> int:
-    from critmat.report.render import pdf
+def _figure(k: int, fig_bytes: bytes) -> bytes:
+    """Make figure ``k`` (a pickled plan or figure), lay it out and draw its PNG; keep it for :func:`_svgs`."""
+    from critmat.report.figures import Plan, png
 
-    return pdf(html_text, Path(path))
+    fig = pickle.loads(fig_bytes)
+    if isinstance(fig, Plan):
+        fig = fig.make()
+    _FIGS[k] = fig
+    return png(fig)
 
 
-TASKS: dict[str, Callable[..., Any]] = {"figure": _render, "pdf": _pdf}
+def _svgs(keys: list[int]) -> list[str]:
+    """The SVGs of figures drawn by :func:`_figure` (on their PNG's layout); the figures are then let go."""
+    from critmat.report.figures import svg
+
+    return [svg(_FIGS.pop(k)) if k in _FIGS else None for k in keys]  # None: its PNG failed, drawn there
+
+
+def _appendix(out: str, frames: dict, meta: dict) -> list[str]:
+    from critmat.report.appendix import write_frames
+
+    return [str(p) for p in write_frames(Path(out), frames, meta)]
+
+
+TASKS: dict[str, Callable[..., Any]] = {"figure": _figure, "svgs": _svgs, "appendix": _appendix}
 
 
 def _warm() -> None:
@@ -59,11 +79,6 @@ def _warm() -> None:
     figures._mpl()
     import matplotlib.backends.backend_agg  # noqa: F401
     import matplotlib.backends.backend_svg  # noqa: F401
-
-    try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError):  # no PDF then (the main process says why); the figures still draw
-        pass
 
 
 def _read(stream: Any) -> Any:
@@ -152,11 +167,61 @@ class HelperError(RuntimeError):
     pass
 
 
-class Helper:
-    """Runs figure drawing and PDF pagination in a helper process when it can, in-process otherwise.
+class Drawing:
+    """A figure being drawn: :meth:`png` and :meth:`svg` give its files, waiting for the helper process when it
+    draws them (and drawing them here if it failed); calling it gives both, ``(svg, png)``."""
 
-    Each call returns a function that gives the result when asked (waiting for the helper if needed); if
-    the helper fails, that function does the work in-process instead.
+    def __init__(self, helper: Helper | None, fig: Any, k: int | None) -> None:
+        self._helper, self._fig, self._k = helper, fig, k  # k: index of the helper's PNG answer, None: here
+        self._png: bytes | None = None
+        self._svg: str | None = None
+        self._svg_at: tuple[int, int] | None = None  # (index of the helper's "svgs" answer, position in it)
+        self.key = -1                    # the helper's number for the figure it keeps
+        if k is None:
+            self._here()
+
+    def _here(self) -> None:
+        from critmat.report.figures import render
+
+        self._svg, self._png = render(self._fig)
+
+    def png(self) -> bytes:
+        if self._png is None:
+            assert self._helper is not None and self._k is not None
+            try:
+                self._png = self._helper._wait(self._k)
+            except HelperError:
+                self._here()
+        assert self._png is not None
+        return self._png
+
+    def svg(self) -> str:
+        if self._svg is None:
+            assert self._helper is not None
+            if self._svg_at is None:
+                self._helper.request_svgs()
+            try:
+                if self._svg_at is None:
+                    raise HelperError("no SVG was asked for")
+                self._svg = self._helper._wait(self._svg_at[0])[self._svg_at[1]]
+                if self._svg is None:
+                    raise HelperError("the helper does not hold this figure")
+            except HelperError:
+                from critmat.report.figures import render
+
+                self._svg = render(self._fig)[0]  # made and laid out again: the same file
+        assert self._svg is not None
+        return self._svg
+
+    def __call__(self) -> tuple[str, bytes]:
+        return self.svg(), self.png()
+
+
+class Helper:
+    """Runs figure drawing and the data appendix in a helper process when it can, in-process otherwise.
+
+    Each call returns something that gives the result when asked (waiting for the helper if needed); if the
+    helper fails, the work is done in-process instead.
     """
 
     def __init__(self, workers: int | None = None) -> None:
@@ -166,6 +231,8 @@ class Helper:
         self._cond = threading.Condition()
         self._broken = False
         self._out: queue.Queue = queue.Queue()
+        self._unsvg: list[Drawing] = []  # drawn to PNG by the helper, SVG not asked for yet
+        self._nfig = 0                   # figures sent to the helper before those in _unsvg
         if (workers_wanted() if workers is None else workers) <= 0:
             return
         try:
@@ -232,42 +299,50 @@ class Helper:
         return value
 
     # -- tasks ----------------------------------------------------------------------------------------------
-    def figure(self, fig: Any) -> Pending:
-        """SVG text and PNG bytes of a matplotlib figure or a :class:`~critmat.report.figures.Plan` of one
-        (:func:`critmat.report.figures.render`): a plan is made in the helper process."""
-        from critmat.report.figures import render
-
+    def figure(self, fig: Any) -> Drawing:
+        """A matplotlib figure or a :class:`~critmat.report.figures.Plan` of one, to be drawn: the helper makes
+        it and draws its PNG now, its SVG when :meth:`request_svgs` asks (or when the SVG is first wanted)."""
         k = None
         if self.proc is not None:
             try:
-                k = self._submit("figure", pickle.dumps(fig, protocol=pickle.HIGHEST_PROTOCOL))
+                data = pickle.dumps(fig, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception:  # noqa: BLE001 - a figure that does not pickle is drawn here
-                k = None
-        if k is None:
-            out = render(fig)
-            return lambda: out
+                data = None
+            if data is not None:
+                k = self._submit("figure", len(self._unsvg) + self._nfig, data)
+        d = Drawing(self, fig, k)
+        if k is not None:
+            d.key = len(self._unsvg) + self._nfig  # the helper keeps the figure under this number
+            self._unsvg.append(d)
+        return d
 
-        def get() -> tuple[str, bytes]:
+    def request_svgs(self) -> None:
+        """Ask the helper for the SVGs of every figure it has drawn to PNG so far (one task: it draws them while
+        this process paginates the PDF)."""
+        todo, self._unsvg = self._unsvg, []
+        self._nfig += len(todo)
+        if not todo:
+            return
+        k = self._submit("svgs", [d.key for d in todo])
+        if k is None:
+            return  # Drawing.svg draws it here
+        for i, d in enumerate(todo):
+            d._svg_at = (k, i)
+
+    def appendix(self, out: Path, frames: dict, meta: dict) -> Pending:
+        """Write the data appendix (:func:`critmat.report.appendix.write_frames`); gives its paths."""
+        from critmat.report.appendix import write_frames
+
+        k = self._submit("appendix", str(out), frames, meta)
+        if k is None:
+            paths = write_frames(out, frames, meta)
+            return lambda: paths
+
+        def get() -> list[Path]:
             try:
-                return self._wait(k)
+                return [Path(p) for p in self._wait(k)]
             except HelperError:
-                return render(fig)
-        return get
-
-    def pdf(self, html_text: str, path: Path) -> Pending:
-        """Paginate ``html_text`` into ``path`` (:func:`critmat.report.render.pdf`); gives the page count."""
-        from critmat.report.render import pdf
-
-        k = self._submit("pdf", html_text, str(path))
-        if k is None:
-            pages = pdf(html_text, path)
-            return lambda: pages
-
-        def get() -> int:
-            try:
-                return int(self._wait(k))
-            except HelperError:  # redone here: a real WeasyPrint problem raises with its own message
-                return pdf(html_text, path)
+                return write_frames(out, frames, meta)
         return get
 
     def close(self, kill: bool = False) -> None:

@@ -74,9 +74,17 @@ class Composer:
         return out
 
     def resolve(self) -> None:
-        """Wait for the figure files drawn by the helper process (a no-op when drawn in-process)."""
-        for f, get in self._pending:
-            f.svg, f.png = get()
+        """Wait for the figures' PNGs drawn by the helper process (a no-op when drawn in-process), and ask it
+        for their SVGs, which it draws while this process goes on (:meth:`resolve_svg`)."""
+        for f, d in self._pending:
+            f.png = d.png()
+        if self._pending:
+            self.helper.request_svgs()
+
+    def resolve_svg(self) -> None:
+        """Wait for the figures' SVGs drawn by the helper process."""
+        for f, d in self._pending:
+            f.svg = d.svg()
         self._pending.clear()
 
     # -- sections ------------------------------------------------------------------------------------------
