@@ -105,6 +105,10 @@ def serve() -> None:
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the answers
     requests = sys.stdin.buffer
     _warm()
+    import gc
+
+    gc.freeze()  # matplotlib's objects: out of the collector's passes, and fewer passes (see build.fewer_collections)
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])
     while True:
         try:
             task, args = _read(requests)
