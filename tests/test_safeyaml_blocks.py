@@ -65,6 +65,25 @@ def test_edge_cases(text):
     _agree(text)
 
 
+@pytest.mark.parametrize("text", [
+    "# head\n\na: 1\nb: {c: 2, d: [3, 4]}\n",
+    "a: |\n  one\n\n  two\n# c\nb: x\n",
+    "a: abc\n  def\nb: x\n",
+    "a: 1\nb:\n- x\n- y\n",
+])
+def test_simple_mappings_take_the_block_path(text):
+    assert _agree(text)
+
+
+def test_a_text_over_the_node_limit_is_refused_as_by_the_whole_parse():
+    """Each block is under the limit, together they are over it: the whole parse refuses, so must load()."""
+    text = "a: [" + "?," * 45_000 + "]\nb: [" + "?," * 45_000 + "]\n"
+    assert not _whole(text)[0]
+    assert safeyaml._parse_blocks(text, "x.yaml", DataError) is None
+    small = "a: [" + "?," * 100 + "]\nb: [" + "?," * 100 + "]\n"
+    assert _agree(small)
+
+
 def test_random_mutations_of_a_pack_spec(tmp_path):
     pack = synth_regions(100, 1, seed=2, out=tmp_path / "packs")[0]
     base = (pack / "resources.yaml").read_text(encoding="utf-8")

@@ -169,7 +169,19 @@ _PARSED_TEXT_MAX = 256_000  # larger files are parsed each time (the memo stays 
 
 _KEY_LINE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*:(?: |$)")
 _BLOCKS: dict[str, Any] = {}
-_BLOCKS_MAX = 2048
+_BLOCKS_MAX = 2048  # entries
+_BLOCKS_CHARS_MAX = 4_000_000  # characters of the blocks held (their values are a few times that in memory)
+_BLOCKS_CHARS = [0]
+
+
+def _nodes(value: Any) -> int:
+    """Values in a parsed YAML value (each mapping, sequence, key and scalar counts one), the measure the
+    whole-text parse bounds by :data:`MAX_NODES` (no aliases here: the block path refuses them)."""
+    if isinstance(value, dict):
+        return 1 + sum(_nodes(k) + _nodes(v) for k, v in value.items())
+    if isinstance(value, list):
+        return 1 + sum(_nodes(v) for v in value)
+    return 1
 
 
 def _parse_blocks(text: str, where: str, error: type[Exception]) -> dict | None:
@@ -185,7 +197,8 @@ def _parse_blocks(text: str, where: str, error: type[Exception]) -> dict | None:
     the same bounded loader as a one-key mapping; a value can span lines only indented (a plain, quoted,
     flow or block scalar that reaches column 0 is unfinished in its block: an error, so :func:`parse`
     decides). Keys repeated across blocks also go to :func:`parse` (which names the duplicate)."""
-    if len(text) >= MAX_NODES or any(c in text for c in ("&", "*", "\r", "\x85", "\u2028", "\u2029", "\ufeff")):
+    # the text is short enough for load() to memoise and deep-copy (the values of _BLOCKS are shared)
+    if len(text) >= min(MAX_NODES, _PARSED_TEXT_MAX) or any(c in text for c in ("&", "*", "\r", "\x85", "\u2028", "\u2029", "\ufeff")):
         return None
     blocks: list[list[str]] = []
     pending: list[str] = []
@@ -214,14 +227,19 @@ def _parse_blocks(text: str, where: str, error: type[Exception]) -> dict | None:
                 value = parse(chunk, where, error)
                 if not isinstance(value, dict) or len(value) != 1:
                     return None
-                if len(chunk) <= _PARSED_TEXT_MAX:
-                    if len(_BLOCKS) >= _BLOCKS_MAX:
-                        _BLOCKS.clear()
-                    _BLOCKS[chunk] = value
+                if len(_BLOCKS) >= _BLOCKS_MAX or _BLOCKS_CHARS[0] + len(chunk) > _BLOCKS_CHARS_MAX:
+                    _BLOCKS.clear()
+                    _BLOCKS_CHARS[0] = 0
+                _BLOCKS[chunk] = value
+                _BLOCKS_CHARS[0] += len(chunk)
             ((key, val),) = value.items()
             if key in out:
                 return None
             out[key] = val
     except Exception:  # noqa: BLE001 - any doubt: the whole text is parsed and reports its own error
+        return None
+    # each block is bounded on its own; the whole text must be too (a flow sequence makes up to 1.5 values a
+    # character): a large value goes to the whole-text parse, which bounds it (with half the limit to spare)
+    if _nodes(out) > MAX_NODES // 2:
         return None
     return out
