@@ -58,6 +58,30 @@ def test_shared_and_pooled_runs_equal_the_per_region_path(tmp_path):
                 np.testing.assert_allclose(b[c].to_numpy(), a[c].to_numpy(), rtol=1e-9, atol=1e-12, err_msg=c)
 
 
+def test_a_run_refuses_what_it_could_not_read_back(tmp_path):
+    """Two packs of one region (their assets would add up in one region's cells), a folder holding an earlier
+    run's results (read() would mix them in); and a failing task leaves no hidden half-written file."""
+    from critmat.errors import CritmatError, RegionError
+
+    packs = synth_regions(200, 2, seed=7, out=tmp_path / "packs")
+    twin = tmp_path / "twin"
+    shutil.copytree(packs[0], twin)
+    with pytest.raises(RegionError, match="again"):
+        batch.run([*packs, twin], tmp_path / "dup", draws=5, parts=("stock",))
+    assert not (tmp_path / "dup").exists()
+    batch.run(packs, tmp_path / "out", draws=5, parts=("stock",), regions_per_task=1)
+    with pytest.raises(CritmatError, match="earlier run"):
+        batch.run(packs, tmp_path / "out", draws=5, parts=("stock",), regions_per_task=2)
+    assert len(batch.read(tmp_path / "out", "stock").groupby("region")) == 2
+    broken = tmp_path / "broken"
+    shutil.copytree(packs[1], broken)
+    (broken / "assets.csv").write_text((broken / "assets.csv").read_text(encoding="utf-8") + "x,y\n", encoding="utf-8")
+    with pytest.raises(DataError):
+        batch.run([packs[0], broken], tmp_path / "fail", draws=5, scenarios=("baseline",), parts=("flows",),
+                  regions_per_task=2)
+    assert not [p for p in (tmp_path / "fail").rglob("*") if p.is_file()]
+
+
 def _verdicts(path: Path, res) -> tuple[bool, bool]:
     """(frictionless finds nothing, the fast check proves the file clean)."""
     data = path.read_bytes()

@@ -66,8 +66,11 @@ def flows_table(fa: Any) -> Any:
     rep = np.repeat(np.arange(len(ci)), n_y)
     for j, name in enumerate(("area_type", "area", "asset_class")):
         u, inv = np.unique(cells[:, j].astype(str), return_inverse=True)
-        cols[name] = pa.DictionaryArray.from_arrays(pa.array(inv[ci][rep].astype(np.int32)), pa.array(u))
-    cols["material"] = pa.DictionaryArray.from_arrays(pa.array(mi[rep].astype(np.int32)), pa.array(fa.mats))
+        cols[name] = pa.DictionaryArray.from_arrays(pa.array(inv[ci][rep].astype(np.int32)),
+                                                    pa.array(u, type=pa.string()))
+    # typed even when empty: every region's table of a chunk goes into one file of one schema
+    cols["material"] = pa.DictionaryArray.from_arrays(pa.array(mi[rep].astype(np.int32)),
+                                                      pa.array(list(fa.mats), type=pa.string()))
     cols["year"] = pa.array(np.tile(fa.years.astype(np.int16), len(ci)))
     for v in FLOW_VARIABLES:
         cols[v] = pa.array(fa.agg[v][ci, mi].reshape(-1))
@@ -231,8 +234,9 @@ def chunk_results(packs: Sequence[str | Path], out: str | Path, *, part: int = 0
         writers.clear()
         share_write = time.perf_counter() - t
     finally:
-        for w in writers.values():
+        for sc, w in writers.items():  # a failed task leaves no hidden half-written file
             w.close()
+            tmp_paths[sc][0].unlink(missing_ok=True)
     n = max(len(rows), 1)
     shared = {"stock_s": 0.0, "exposure_s": 0.0, "write_s": share_write}
     stock = None
@@ -400,6 +404,7 @@ def run(packs: Sequence[str | Path], out: str | Path, *, client: Any = None, wor
     :func:`per_region_reference` a task is :func:`region_results` of one pack (one file per region and result).
     Returns the statistics, one row per region, in the order of ``packs``."""
     packs = [str(p) for p in packs]
+    _check_run(packs, out, kwargs.get("parts", PARTS))
     if not CHUNKS:
         return _run_regions(packs, out, client=client, workers=workers, **kwargs)
     n_proc = max(1, workers) if client is None else max(1, len(client.scheduler_info().get("workers", {})) or 1)
@@ -429,6 +434,26 @@ MAX_REGIONS_PER_TASK = 32
 TASKS_PER_WORKER = 16
 #: Tasks of several regions (:func:`chunk_results`); False: one region a task (:func:`region_results`).
 CHUNKS = True
+
+
+def _check_run(packs: Sequence[str], out: str | Path, parts: Sequence[str]) -> None:
+    """Refuse a run whose results would be wrong to read back: two packs of one region id (their assets would
+    be summed into one region's cells), or an ``out`` already holding results of a part (:func:`read` reads
+    every file of a part, and a run of other chunks would not replace them all)."""
+    from critmat.errors import CritmatError, RegionError
+    from critmat.regions import read_region_config
+
+    seen: dict[str, str] = {}
+    for pack in packs:
+        rid = read_region_config(Path(pack)).id
+        if rid in seen:
+            raise RegionError(f"{pack}: region '{rid}' again (also {seen[rid]}); each region once per run")
+        seen[rid] = pack
+    for part in parts:
+        d = Path(out) / part
+        if d.is_dir() and next(d.rglob("*.parquet"), None) is not None:
+            raise CritmatError(f"{d}: holds results of an earlier run (read() would mix them with this one's); "
+                               "remove it or write to another folder")
 
 
 def _chunk_task(chunk: tuple[int, Sequence[str]], out: str | Path, **kwargs: Any) -> list[dict[str, Any]]:
