@@ -525,7 +525,14 @@ def _int_col(frame: pd.DataFrame, col: str, what: str, *, required: bool = True)
         return np.full(len(frame), np.nan)
     vals = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
     raw = frame[col].to_numpy()
-    for i, (v, r) in enumerate(zip(vals, raw, strict=True)):
+    # the row rule below on the rows that may break it (empty or fractional), in order: the same first error
+    nan = np.isnan(vals)
+    with np.errstate(invalid="ignore"):
+        suspect = (nan & (required | ~np.asarray(pd.isna(raw), dtype=bool))) | (np.isfinite(vals)
+                                                                               & (vals != np.round(vals)))
+    for i in np.flatnonzero(suspect):
+        i = int(i)
+        v, r = vals[i], raw[i]
         if (np.isnan(v) and not pd.isna(r)) or (np.isfinite(v) and v != np.round(v)):
             raise ModelError(f"{what} row {i}, column '{col}': not a whole number: {r!r}")
         if required and np.isnan(v):
