@@ -464,12 +464,23 @@ def _unique_columns(A: sparse.csc_matrix) -> tuple[np.ndarray, np.ndarray]:
     same = np.zeros(n, dtype=bool)
     same[1:] = (nnz[order][1:] == nnz[order][:-1]) & (h1[order][1:] == h1[order][:-1]) & (h2[order][1:] == h2[order][:-1])
     inverse = np.arange(n)
-    for k in np.flatnonzero(same):
-        a, b = int(order[k - 1]), int(order[k])
-        ra = inverse[a]  # the representative of the previous column in sorted order
-        if (np.array_equal(A.indices[ptr[ra]:ptr[ra + 1]], A.indices[ptr[b]:ptr[b + 1]])
-                and np.array_equal(A.data[ptr[ra]:ptr[ra + 1]], A.data[ptr[b]:ptr[b + 1]])):
-            inverse[b] = ra
+    # each candidate against the first column of its run of equal (nnz, h1, h2), all pairs at once; if any pair
+    # differs (two hashes colliding) the column-by-column rule below decides instead
+    cand = np.flatnonzero(same)
+    run_start = np.maximum.accumulate(np.where(same, 0, np.arange(n)))
+    b_all, r_all = order[cand], order[run_start[cand]]
+    length = nnz[b_all]
+    offs = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    ib, ir = np.repeat(ptr[b_all], length) + offs, np.repeat(ptr[r_all], length) + offs
+    if ((A.indices[ib] == A.indices[ir]) & (A.data[ib] == A.data[ir])).all():
+        inverse[b_all] = r_all
+    else:
+        for k in cand:
+            a, b = int(order[k - 1]), int(order[k])
+            ra = inverse[a]  # the representative of the previous column in sorted order
+            if (np.array_equal(A.indices[ptr[ra]:ptr[ra + 1]], A.indices[ptr[b]:ptr[b + 1]])
+                    and np.array_equal(A.data[ptr[ra]:ptr[ra + 1]], A.data[ptr[b]:ptr[b + 1]])):
+                inverse[b] = ra
     first = np.flatnonzero(inverse == np.arange(n))
     pos = np.full(n, -1, dtype=np.int64)
     pos[first] = np.arange(len(first))
