@@ -56,10 +56,28 @@ def _figure(k: int, fig_bytes: bytes) -> bytes:
     return png(fig)
 
 
+_NICED: list[bool] = []
+
+
+def _yield_cpu() -> None:
+    """Lower this process's priority for the rest of the report: from here on the main process's PDF is the
+    critical path and this process's work (SVGs, appendix: ~3 CPU s against the PDF's ~4.5) has slack, so
+    on a machine whose cores are shared with other work the PDF should get the CPU first. No effect on two
+    free cores."""
+    if _NICED:
+        return
+    _NICED.append(True)
+    try:
+        os.nice(5)
+    except (AttributeError, OSError):  # no nice() on this platform
+        pass
+
+
 def _svgs(keys: list[int]) -> list[str]:
     """The SVGs of figures drawn by :func:`_figure` (on their PNG's layout); the figures are then let go."""
     from critmat.report.figures import svg
 
+    _yield_cpu()
     return [svg(_FIGS.pop(k)) if k in _FIGS else None for k in keys]  # None: its PNG failed, drawn there
 
 
