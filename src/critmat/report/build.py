@@ -217,10 +217,7 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
     src = src[src["source_id"].isin(cited)].sort_values("source_id")
     known_ids = set(src["source_id"])
     say("drawing figures", 0.7)
-    if pdf and c._pending:
-        render.warm_pdf()  # WeasyPrint's import, while the helper process finishes the PNGs
-    c.resolve()  # the PNGs: the helper has been drawing them since they were composed; it now draws the SVGs
-    timings["figures"] = time.perf_counter() - t0
+    c.request_svgs()  # the helper draws them after the PNGs it may still be drawing
     policy_ctx = _policy_context(c, lang, prev_ind)
     params = {"region": f"{region} ({region_name})", "scenario": scenario, "date (controls in force)":
               inp.on.isoformat(), "stock Monte Carlo": f"{inp.draws} draws, seed {inp.seed}",
@@ -241,11 +238,12 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
     pdf_path, pages = None, None
     if pdf:
         say("paginating the PDF", 0.74)
-        pages = render.pdf(render.html(context, raster=True), out / "report.pdf")
+        # each figure's PNG is taken when WeasyPrint reaches it (waiting for the helper if it is still drawing)
+        pages = render.pdf(render.html(context, raster=True), out / "report.pdf", images=c.png)
         pdf_path = out / "report.pdf"
     timings["pdf"] = time.perf_counter() - t0
     say("rendering HTML", 0.92)
-    c.resolve_svg()
+    c.resolve()
     fdir = out / "figures"
     fdir.mkdir(exist_ok=True)
     fig_paths = []
@@ -286,15 +284,13 @@ def _build_id(wh) -> str:
 
 def _policy_context(c: Composer, lang: str, prev_ind: pd.DataFrame | None) -> dict:
     """Opportunities and recommendations with their indicators (value, sparkline, change since last build)."""
-    from critmat.report.render import png_uri
-
     pol = c.get("policy")
     ind = c.get("policy_indicators")
     title_col = "title_nl" if lang == "nl" else "title"
     old = dict(zip(prev_ind["indicator_id"], prev_ind["value"])) if prev_ind is not None else {}
     by_id = {}
     for r in ind.frame.itertuples():
-        spark = png_uri(c.sparks[r.indicator_id].png) if r.indicator_id in c.sparks else None
+        spark = c.sparks.get(r.indicator_id)  # the Figure: its PNG is drawn into the page when rendered
         delta = ""
         if r.indicator_id in old and r.value is not None and not pd.isna(r.value) and not pd.isna(old[r.indicator_id]):
             d = r.value - old[r.indicator_id]

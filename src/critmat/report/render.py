@@ -8,6 +8,7 @@ import re
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -121,9 +122,13 @@ def swot(table: Table) -> list[tuple[str, list[dict[str, str]]]]:
     return out
 
 
+FIGURE_URL = "critmat-figure:"  # + a figure's key: its PNG, handed to WeasyPrint by pdf()'s ``images``
+
+
 def html(context: dict[str, Any], raster: bool = False) -> str:
     """Render the Jinja2 template with the document context; CSS is inlined. Figures are SVG data URIs, or
-    PNG with ``raster`` (for the PDF: WeasyPrint draws PNG much faster than matplotlib's SVG)."""
+    with ``raster`` (for the PDF: WeasyPrint draws PNG much faster than matplotlib's SVG) ``critmat-figure:``
+    URLs that :func:`pdf` resolves to each figure's PNG when it gets to it."""
     import jinja2
 
     tdir = files("critmat.report") / "templates"
@@ -131,29 +136,47 @@ def html(context: dict[str, Any], raster: bool = False) -> str:
                              trim_blocks=True, lstrip_blocks=True)
     lang = context["lang"]
     css = (files("critmat.report") / "style.css").read_text(encoding="utf-8")
+    png_src = (lambda f: FIGURE_URL + f.key) if raster else (lambda f: png_uri(f.png))
     return env.get_template("report.html.j2").render(
         css=css, rows=lambda t: rows(t, lang, context.get("names")), swot=swot,
-        colwidths=lambda t, cells: colwidths(t, cells, lang), header=lambda h: header(h, lang), svg_uri=(lambda f: png_uri(f.png)) if raster else svg_uri, **context)
+        colwidths=lambda t, cells: colwidths(t, cells, lang), header=lambda h: header(h, lang),
+        svg_uri=png_src if raster else svg_uri, png_src=png_src, **context)
 
 
-def warm_pdf() -> None:
-    """Import WeasyPrint ahead of :func:`pdf` (when this process would otherwise wait); a missing library is
-    reported by :func:`pdf` itself."""
+def _fetcher(images: Callable[[str], bytes]) -> Any:
+    """A WeasyPrint URL fetcher that answers ``critmat-figure:<key>`` with ``images(key)`` (the PNG; it may
+    wait for the helper process to finish drawing it) and leaves every other URL to WeasyPrint."""
     try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError):
-        pass
+        from weasyprint.urls import URLFetcher, URLFetcherResponse
+    except ImportError:  # WeasyPrint < 66: a fetcher is a function returning a dict
+        from weasyprint import default_url_fetcher
+
+        def fetch(url: str, *args: Any, **kwargs: Any) -> dict:
+            if url.startswith(FIGURE_URL):
+                return {"string": images(url[len(FIGURE_URL):]), "mime_type": "image/png"}
+            return default_url_fetcher(url, *args, **kwargs)
+        return fetch
+
+    class Fetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith(FIGURE_URL):
+                return URLFetcherResponse(url, images(url[len(FIGURE_URL):]), {"Content-Type": "image/png"})
+            return super().fetch(url, headers)
+    return Fetcher()
 
 
-def pdf(html_text: str, path: Path) -> int:
+def pdf(html_text: str, path: Path, images: Callable[[str], bytes] | None = None) -> int:
     """Paginate the HTML with WeasyPrint into ``path`` (print media: A4, running footer, TOC page numbers,
-    footnotes); returns the number of pages."""
+    footnotes); returns the number of pages. ``images(key)``: the PNG of a ``critmat-figure:`` URL of
+    :func:`html` with ``raster``, asked for when WeasyPrint reaches the figure (after parsing and styling
+    the whole document, so the report's helper process can still be drawing the last figures)."""
     import logging
 
     from weasyprint import HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    doc = HTML(string=html_text, base_url=None).render()
+    kw = {"url_fetcher": _fetcher(images)} if images is not None else {}
+    doc = HTML(string=html_text, base_url=None, **kw).render()
     doc.write_pdf(path)
     return len(doc.pages)

@@ -30,7 +30,9 @@ class Composer:
                  helper: Any = None) -> None:
         self.inp, self.t, self.lang = inp, t, lang
         self.helper = helper          # critmat.report.parallel.Helper: draws figure files in a helper process
-        self._pending: list[tuple[Figure, Callable[[], tuple[str, bytes]]]] = []
+        self._pending: list[tuple[Figure, Any]] = []  # (figure, parallel.Drawing) drawn by the helper
+        self._figures: dict[str, Figure] = {}
+        self._drawings: dict[str, Any] = {}
         self.step = step or (lambda _msg: None)
         self.results: dict[str, Result] = {}
         self.sparks: dict[str, Figure] = {}
@@ -67,23 +69,30 @@ class Composer:
                data: pd.DataFrame | None = None) -> Figure:
         out = Figure(key=key, title=title, svg="", png=b"", caption=caption, sources=sources or [])
         out.data = data  # type: ignore[attr-defined]  # the numbers drawn, for the data appendix
+        self._figures[key] = out
         if self.helper is not None:
-            self._pending.append((out, self.helper.figure(fig)))
+            self._drawings[key] = self.helper.figure(fig)
+            self._pending.append((out, self._drawings[key]))
         else:
             out.svg, out.png = figures.render(fig)
         return out
 
-    def resolve(self) -> None:
-        """Wait for the figures' PNGs drawn by the helper process (a no-op when drawn in-process), and ask it
-        for their SVGs, which it draws while this process goes on (:meth:`resolve_svg`)."""
-        for f, d in self._pending:
-            f.png = d.png()
+    def request_svgs(self) -> None:
+        """Ask the helper process for the SVGs of every figure it draws (it draws them after their PNGs)."""
         if self._pending:
             self.helper.request_svgs()
 
-    def resolve_svg(self) -> None:
-        """Wait for the figures' SVGs drawn by the helper process."""
+    def png(self, key: str) -> bytes:
+        """The PNG of the figure ``key``, waiting for the helper process if it is still drawing it."""
+        f = self._figures[key]
+        if not f.png:
+            f.png = self._drawings[key].png()
+        return f.png
+
+    def resolve(self) -> None:
+        """Wait for the figures drawn by the helper process, PNG and SVG (a no-op when drawn in-process)."""
         for f, d in self._pending:
+            f.png = d.png()
             f.svg = d.svg()
         self._pending.clear()
 
