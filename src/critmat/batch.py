@@ -114,6 +114,20 @@ def _with_stock(need: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
     return need[need[["stock_t", "need_t"]].to_numpy().any(axis=1)].reset_index(drop=True)
 
 
+def _stats(region: str, assets: int, load_s: float) -> dict[str, Any]:
+    """A region's row of :data:`STAT_COLUMNS`, before its steps run."""
+    return {"region": region, "assets": assets, "load_s": load_s, "stock_s": 0.0, "flows_s": 0.0,
+            "exposure_s": 0.0, "write_s": 0.0, "rows_stock": 0, "rows_flows": 0, "rows_exposure": 0}
+
+
+def _write_exposure(exp: pd.DataFrame, path: Path) -> None:
+    """The exposure rows without their nested columns (lists, mappings: no Parquet column of one type)."""
+    import pyarrow as pa
+
+    keep = [c for c in exp.columns if exp[c].map(lambda x: not isinstance(x, (list, tuple, dict))).all()]
+    _write(pa.Table.from_pandas(exp[keep], preserve_index=False).replace_schema_metadata(None), path)
+
+
 def region_results(pack: str | Path, out: str | Path, *, draws: int = 1000, seed: int = 0,
                    scenarios: Sequence[str] = ("baseline",), indicators: pd.DataFrame | None = None,
                    parts: Sequence[str] = PARTS, wh: Any = None) -> dict[str, Any]:
@@ -130,9 +144,7 @@ def region_results(pack: str | Path, out: str | Path, *, draws: int = 1000, seed
     t0 = time.perf_counter()
     inputs, _reg = region_pack(pack)
     rid = inputs.region_id
-    stats: dict[str, Any] = {"region": rid, "assets": len(inputs.assets), "load_s": time.perf_counter() - t0,
-                             "stock_s": 0.0, "flows_s": 0.0, "exposure_s": 0.0, "write_s": 0.0, "rows_stock": 0,
-                             "rows_flows": 0, "rows_exposure": 0}
+    stats = _stats(rid, len(inputs.assets), time.perf_counter() - t0)
     stock = None
     if "stock" in parts or "exposure" in parts:
         t = time.perf_counter()
@@ -159,9 +171,7 @@ def region_results(pack: str | Path, out: str | Path, *, draws: int = 1000, seed
             exp = material_exposure(need_frame(fa, stock), indicators)
             stats["exposure_s"] += time.perf_counter() - t
             t = time.perf_counter()
-            keep = [c for c in exp.columns if exp[c].map(lambda x: not isinstance(x, (list, tuple, dict))).all()]
-            _write(pa.Table.from_pandas(exp[keep], preserve_index=False).replace_schema_metadata(None),
-                   out / "exposure" / f"scenario={sc}" / f"region={rid}" / "part-0.parquet")
+            _write_exposure(exp, out / "exposure" / f"scenario={sc}" / f"region={rid}" / "part-0.parquet")
             stats["write_s"] += time.perf_counter() - t
             stats["rows_exposure"] += len(exp)
     return stats
@@ -198,9 +208,7 @@ def chunk_results(packs: Sequence[str | Path], out: str | Path, *, part: int = 0
             t0 = time.perf_counter()
             inputs, _reg = region_pack(pack)
             rid = inputs.region_id
-            st: dict[str, Any] = {"region": rid, "assets": len(inputs.assets), "load_s": time.perf_counter() - t0,
-                                  "stock_s": 0.0, "flows_s": 0.0, "exposure_s": 0.0, "write_s": 0.0,
-                                  "rows_stock": 0, "rows_flows": 0, "rows_exposure": 0}
+            st = _stats(rid, len(inputs.assets), time.perf_counter() - t0)
             inputs_list.append(inputs)
             for sc in scenarios if want_flows else ():
                 t = time.perf_counter()
@@ -265,9 +273,7 @@ def chunk_results(packs: Sequence[str | Path], out: str | Path, *, part: int = 0
                 n_exp[rid] += int(k)
             shared["exposure_s"] += time.perf_counter() - t
             t = time.perf_counter()
-            keep = [c for c in exp.columns if exp[c].map(lambda x: not isinstance(x, (list, tuple, dict))).all()]
-            _write(pa.Table.from_pandas(exp[keep], preserve_index=False).replace_schema_metadata(None),
-                   out / "exposure" / f"scenario={sc}" / name)
+            _write_exposure(exp, out / "exposure" / f"scenario={sc}" / name)
             shared["write_s"] += time.perf_counter() - t
         for st in rows:
             st["rows_exposure"] = n_exp[st["region"]]
