@@ -4,7 +4,8 @@
 
 Writes ``--regions + 1`` synthetic packs (the first one warms the process up and is not measured), then runs
 ``critmat.batch.run`` on the others twice in one process: under ``batch.per_region_reference()`` (the per-region
-path: frictionless on every file, nothing shared) and as is, each under cProfile, and prints the cumulative
+path: one task a region, frictionless on every file, nothing shared) and as is (one task of all the regions),
+each under cProfile, and prints the cumulative
 time of each step per region and its share. Profiled times run ~30 % above unprofiled ones. The exposure step
 needs the EC indicators from a warehouse (built once under ``--out``, not timed). Results in docs/scale.md.
 """
@@ -27,12 +28,12 @@ GROUPS = {
     "fast validate (_proven_clean)": [r"\(_proven_clean\)"],
     "CSV to frames (_read_frame)": [r"\(_read_frame\)"],
     "YAML": [r"safeyaml\.py:\d+\(load\)"],
-    "stock total": [r"\(regional_stock\)"],
+    "stock total": [r"\(regional_stock\)", r"\(chunk_stock\)"],
     "  stock kernels (sparse product, partition, PERT)": [r"\(_percentile_block\)", r"\(pert_draws\)"],
     "flows total": [r"\(flow_arrays\)"],
     "  flows kernels (accumulate, pathways, roll_up)": [r"eolflows\.py:\d+\((accumulate|pathways|roll_up)\)"],
-    "Parquet write": [r"batch\.py:\d+\(_write\)"],
-    "exposure": [r"\(material_exposure\)", r"\(need_frame\)"],
+    "Parquet write (tables and files)": [r"batch\.py:\d+\((_write|_append|_finish|flows_table)\)"],
+    "exposure": [r"\(material_exposure\)", r"\(need_frame\)", r"\(chunk_exposure\)", r"\(_need_demand\)"],
 }
 
 
@@ -58,6 +59,7 @@ def main() -> None:
     k = args.regions
     packs = synth_regions(args.assets_per_region * (k + 1), k + 1, seed=2, out=out / "packs")
     kw = dict(draws=args.draws, scenarios=("baseline", "high-recovery"), indicators=ind)
+    shutil.rmtree(out / "warm", ignore_errors=True)
     batch.run(packs[:1], out / "warm", **kw)
     for label, ctx in (("before (per_region_reference)", batch.per_region_reference), ("after", contextlib.nullcontext)):
         shutil.rmtree(out / "res", ignore_errors=True)
@@ -65,7 +67,7 @@ def main() -> None:
             pr = cProfile.Profile()
             t = time.perf_counter()
             pr.enable()
-            batch.run(packs[1:], out / "res", **kw)
+            batch.run(packs[1:], out / "res", regions_per_task=k, **kw)  # the reference: one task a region
             pr.disable()
             wall = time.perf_counter() - t
         st = pstats.Stats(pr).stats  # type: ignore[attr-defined]

@@ -525,11 +525,17 @@ def _read_frame(path: Path, res: ResourceSpec, cols: list[tuple[str, ...]] | Non
     """The typed frame of a validated file; ``cols``: its columns as parsed by :func:`_proven_clean` (the same
     strings ``read_csv(dtype=str, keep_default_na=False)`` gives), else the file is read."""
     defs = {f.name: f for f in res.field_defs()}
-    if cols is not None:
-        df = pd.DataFrame({name: list(c) for name, c in zip(res.fields, cols)})
+    if cols is not None:  # object columns with None for empty cells, built as arrays (not a frame-wide replace)
+        data = {}
+        for name, c in zip(res.fields, cols):
+            arr = np.empty(len(c), dtype=object)
+            arr[:] = c
+            arr[arr == ""] = None
+            data[name] = arr
+        df = pd.DataFrame(data)
     else:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    df = df.replace({"": None})
+        df = df.replace({"": None})
     for name, f in defs.items():
         if f.type in ("number", "integer", "year"):
             num = pd.to_numeric(df[name], errors="coerce").astype("float64")
