@@ -82,33 +82,43 @@ def colwidths(table: Table, cells: list[list[tuple[str, str]]], lang: str) -> di
     gets at least its longest word (its whole text where it does not wrap), and what is left of the page
     width goes to the columns in proportion to how much more their longest line needs. Given these widths,
     the PDF lays a table out in one pass (``table-layout: fixed``) instead of measuring every cell's text
-    first (about 0.5-1 s of a report's pagination). ``{"cols": ["12.5%", ...], "width": None}``, or widths in
-    em and the table's own width when even the longest words do not fit the page (as the automatic layout:
-    the table then runs into the right margin)."""
+    first (about 0.5-1 s of a report's pagination).
+
+    Gives ``{"cols": ["12.5%", ...], "width": None, "wrap_heads": False}``. When the numbers with their
+    unwrapped headings are wider than the page, the headings of number columns may wrap
+    (``wrap_heads``: "Eigen behoefte t" on two lines) so that the table keeps to the page; only when even
+    that does not fit are the widths given in em with the table's own width (as the automatic layout: the
+    table then runs into the right margin)."""
     cols = [c for c in table.columns if c in table.frame.columns]
     if not cols:
         return None
-    lo, hi = [], []
+    lo, hi, lo_wrapped = [], [], []
     for j, c in enumerate(cols):
         head = header(table.columns[c], lang)
         texts = [r[j][0] for r in cells]
+        head_words = max([text_em(w, bold=True) for w in _BREAKS.split(head)] + [0.0])
         mx = max([text_em(x) for x in texts] + [text_em(head, bold=True)])
         if table.formats.get(c, "text") in NOWRAP:
             mn = mx
+            mn_wrapped = max([text_em(x) for x in texts] + [head_words])
         else:
-            mn = max([text_em(w) for x in texts for w in _BREAKS.split(x)] +
-                     [text_em(w, bold=True) for w in _BREAKS.split(head)] + [0.0])
+            mn = mn_wrapped = max([text_em(w) for x in texts for w in _BREAKS.split(x)] + [head_words])
         lo.append(mn + CELL_PAD)
+        lo_wrapped.append(mn_wrapped + CELL_PAD)
         hi.append(mx + CELL_PAD)
     room = TABLE_EM
-    if sum(lo) >= room:  # the longest words alone are wider than the page
-        return {"cols": [f"{w:.2f}em" for w in lo], "width": f"{sum(lo):.2f}em"}
+    wrap_heads = False
+    if sum(lo) >= room:
+        if sum(lo_wrapped) >= room:  # the longest words alone are wider than the page
+            return {"cols": [f"{w:.2f}em" for w in lo_wrapped], "width": f"{sum(lo_wrapped):.2f}em",
+                    "wrap_heads": True}
+        lo, wrap_heads = lo_wrapped, True
     if sum(hi) <= room:  # every cell fits on one line: the spare width in proportion to the widths
         ws = [h * room / sum(hi) for h in hi]
     else:
         extra = [h - m for h, m in zip(hi, lo)]
         ws = [m + (room - sum(lo)) * e / sum(extra) for m, e in zip(lo, extra)]
-    return {"cols": [f"{100 * w / room:.2f}%" for w in ws], "width": None}
+    return {"cols": [f"{100 * w / room:.2f}%" for w in ws], "width": None, "wrap_heads": wrap_heads}
 
 
 def swot(table: Table) -> list[tuple[str, list[dict[str, str]]]]:
