@@ -334,6 +334,30 @@ def test_helper_process_draws_the_same_files():
         assert h.figure(plan)() == here
 
 
+def test_helper_failure_falls_back_to_in_process(tmp_path):
+    """A helper that dies after drawing the PNGs: the SVGs and the data appendix are made in-process, the
+    same files."""
+    from critmat.report import appendix
+    from critmat.report import figures as F
+    from critmat.report.parallel import Helper
+
+    plan = F.Plan("critmat.report.figures", "empty", ("nothing to draw",))
+    here = F.render(plan.make())
+    frames = {"table_01_x": ("Table 1. x", pd.DataFrame({"a": [1, 2]}))}
+    meta = {"region": "r", "title": "t", "created": "2026-01-01T00:00:00+00:00"}
+    with Helper(workers=1) as h:
+        d = h.figure(plan)
+        assert d.png() == here[1]
+        h.proc.kill()
+        h.proc.wait()
+        h.request_svgs()
+        assert d.svg() == here[0]
+        paths = h.appendix(tmp_path, frames, meta)()
+    assert [p.name for p in paths] == ["datapackage.json", "report_data.xlsx"] and all(p.exists() for p in paths)
+    assert (tmp_path / "data" / "table_01_x.csv").read_text() == "a\n1\n2\n"
+    assert appendix.frames([], []) == {}
+
+
 def test_provinces_table_is_the_comparison_service(built):
     """Section 'Provinces compared': the rows of critmat.services.compare.provinces (what `critmat region
     compare --region nh-fl` prints) for the report's CRM materials, and the assets per province."""

@@ -269,25 +269,27 @@ class Helper:
     # -- pipes ----------------------------------------------------------------------------------------------
     def _feed(self) -> None:
         assert self.proc is not None and self.proc.stdin is not None
+        stdin = self.proc.stdin  # close() may drop self.proc while this thread still runs
         while True:
             item = self._out.get()
             if item is None:
                 break
             try:
-                _write(self.proc.stdin, item)
+                _write(stdin, item)
             except (OSError, ValueError):
                 self._fail()
                 break
         try:
-            self.proc.stdin.close()
-        except OSError:
+            stdin.close()
+        except (OSError, ValueError):
             pass
 
     def _drain(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
+        stdout = self.proc.stdout
         while True:
             try:
-                answer = _read(self.proc.stdout)
+                answer = _read(stdout)
             except (EOFError, OSError, pickle.UnpicklingError):
                 self._fail()
                 return
