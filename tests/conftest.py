@@ -13,6 +13,36 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+_CACHE_ENV = ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "MPLCONFIGDIR", "IXMP4_STORAGE_DIRECTORY")
+_SAVED: dict[str, str | None] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before collection imports anything: libraries' caches and state go to a scratch folder, not the user's
+    home (matplotlib's config and font list, iam-units' unit cache, chromium's crash reports under the XDG folders;
+    ixmp4, which pyam imports, makes ~/.local/share/ixmp4 at import)."""
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="critmat-test-caches-"))
+    _SAVED.update({k: os.environ.get(k) for k in _CACHE_ENV})
+    _SAVED["_scratch"] = str(scratch)
+    os.environ["XDG_CACHE_HOME"] = str(scratch / "cache")
+    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")
+    os.environ["MPLCONFIGDIR"] = str(scratch / "matplotlib")
+    os.environ["IXMP4_STORAGE_DIRECTORY"] = str(scratch / "ixmp4")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    scratch = _SAVED.pop("_scratch", None)
+    for k, v in _SAVED.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Before any module or session fixture runs: never read or write the user's real CRITMAT_HOME."""
