@@ -79,3 +79,60 @@ def test_synthetic_pack_agrees_with_the_reference(tmp_path):
     for scenario in ("baseline", "accelerated-repowering"):
         kw = dict(wh=_Wh(), n_draws=30, seed=2)
         assert_same(reference.run_flows(path, scenario, **kw), run_flows(path, scenario, **kw), f"synth {scenario}")
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "high-recovery", "accelerated-repowering"])
+def test_pathways_on_pairs_equal_the_full_arrays(monkeypatch, tmp_path, scenario):
+    """flow_arrays applies the pathways and the roll-up on the non-zero (key, material) pairs only; the full
+    arrays (what it does when a check fails) give the same numbers, bit for bit, on nh-fl and a synthetic
+    pack of several provinces and classes."""
+    from critmat import flows
+    from critmat.build.synth import synth_regions
+    from critmat.models import eolflows as eol
+
+    packs = ["nh-fl", synth_regions(400, 2, seed=5, out=tmp_path)[0]]
+    for region in packs:
+        flows._SIDE_MEMO.clear()
+        new = flows.flow_arrays(region, scenario)
+        with monkeypatch.context() as m:
+            m.setattr(eol, "pair_pathways", lambda *a, **k: None)
+            flows._SIDE_MEMO.clear()
+            full = flows.flow_arrays(region, scenario)
+        assert np.array_equal(new.present, full.present)
+        assert new.present.any()
+        for v in full.agg:
+            assert new.agg[v].shape == full.agg[v].shape
+            assert np.array_equal(new.agg[v], full.agg[v]), v
+        for k in full.rates:
+            assert np.array_equal(new.rates[k], full.rates[k], equal_nan=True)
+
+
+def test_pathways_on_pairs_leave_failed_checks_to_the_full_arrays():
+    """A share out of range anywhere in a used class (also for a material no key holds) gives no pair result:
+    the full arrays raise the error they always raised."""
+    from critmat.models import circularity as circ
+    from critmat.models import eolflows as eol
+
+    k, n_y, n_m = 3, 4, 5
+    raw = {v: np.zeros((k, n_y, n_m)) for v in eol.VARIABLES}
+    raw["outflow"][0, :, 1] = 2.0
+    raw["demand_new"][2, 1, 3] = 1.0
+    member = eol.sparse.csr_matrix(np.array([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]))
+    pr = eol.pair_roll_up(member, raw)
+    assert list(zip(pr.keys, pr.mats)) == [(0, 1), (2, 3)]
+    ones = np.ones((1, n_y))
+    params = circ.PathwayParameters(classes=("c",), materials=tuple("abcde"), years=np.arange(n_y),
+                                    export_reuse=0.1 * ones, collection=0.5 * ones, replacement=ones,
+                                    pretreatment=np.full((1, n_m, n_y), 0.9), recovery=np.full((1, n_m, n_y), 0.8))
+    key_class = np.zeros(k, dtype=np.int64)
+    p = eol.pair_pathways(pr, params, key_class)
+    full = eol.pathways(raw, params, key_class)
+    names = list(full)
+    stack, present = eol.pair_rolled(pr, [p[v] for v in names])
+    ref = eol.rolled(member, [full[v] for v in names])
+    assert np.array_equal(stack.transpose(0, 2, 1, 3), ref)
+    assert np.array_equal(present, (ref != 0).any(axis=(1, 3)))
+    params.recovery[0, 4, 2] = 1.5  # material 'e': held by no key
+    assert eol.pair_pathways(pr, params, key_class) is None
+    with pytest.raises(Exception, match="recovery must be a share"):
+        eol.pathways(raw, params, key_class)

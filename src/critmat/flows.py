@@ -622,7 +622,7 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
     hit = _SIDE_MEMO.get("plan")
     if hit is not None and hit[0] == key2 and hit[1] is inputs and eol.SHARE_SETUP:
         (cls_names, cls_idx, tech_ids, tech, vintage, mode, qty, c_year, single, s_frame, ex, successor, s_lts,
-         s_events, plan, cells, fine, member, n_f, key_class, raw) = hit[2]
+         s_events, plan, cells, fine, member, n_f, key_class, raw, pairs) = hit[2]
     else:
         cls_names = a["asset_class"].to_numpy(object)
         cls_idx = np.array([params.index(c) for c in classes])[pd.Index(classes).get_indexer(cls_names)] \
@@ -711,19 +711,29 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
         raw = eol.accumulate(plan, fine, n_f)
         for arr in raw.values():
             arr.setflags(write=False)
+        pairs = eol.pair_roll_up(member, raw)
+        _read_only(pairs.keys, pairs.mats, pairs.rows, *pairs.raw.values())
         if eol.SHARE_SETUP:
             _read_only(cls_names, cls_idx, tech, vintage, mode, qty, c_year, single, successor, fine, key_class,
                        *(v for v in vars(plan).values() if isinstance(v, np.ndarray)))
             _SIDE_MEMO["plan"] = (key2, inputs, (cls_names, cls_idx, tech_ids, tech, vintage, mode, qty, c_year,
                                                  single, s_frame, ex, successor, s_lts, s_events, plan, cells, fine,
-                                                 member, n_f, key_class, raw))
-    parts = eol.pathways(raw, params, key_class)
+                                                 member, n_f, key_class, raw, pairs))
+    # pathways and roll-up on the (key, material) pairs that hold something (the same numbers as on the full
+    # arrays); a check that fails is raised by the full arrays, with the message it always had
+    parts = eol.pair_pathways(pairs, params, key_class)
+    if parts is None:
+        parts = eol.pathways(raw, params, key_class)
     resid = circ.balance_residual(parts)
     if np.abs(resid).max(initial=0.0) > 1e-9 * max(1.0, float(parts["outflow"].max(initial=0.0))):
         raise ModelError("mass balance broken: outflow != reused + recovered + lost")
-    stack = eol.rolled(member, [parts[v] for v in FLOW_VARIABLES])  # (cells, V, M, Y)
-    agg = dict(zip(FLOW_VARIABLES, stack.transpose(1, 0, 2, 3)))
-    present = (stack != 0).any(axis=(1, 3))
+    if parts["outflow"].ndim == 2:
+        stack, present = eol.pair_rolled(pairs, [parts[v] for v in FLOW_VARIABLES])  # (cells, M, V, Y)
+        agg = dict(zip(FLOW_VARIABLES, stack.transpose(2, 0, 1, 3)))
+    else:
+        stack = eol.rolled(member, [parts[v] for v in FLOW_VARIABLES])  # (cells, V, M, Y)
+        agg = dict(zip(FLOW_VARIABLES, stack.transpose(1, 0, 2, 3)))
+        present = (stack != 0).any(axis=(1, 3))
 
     # -- indicators (region, all classes) -------------------------------------------------------------
     # (the indicator and summary frames are made when first asked for: FlowArrays.indicators, .summary)

@@ -355,3 +355,90 @@ def pathways(parts: Mapping[str, np.ndarray], params: circ.PathwayParameters, ke
     p["demand_new"] = parts["demand_new"]
     p["demand"] = parts["demand_replacement"] + parts["demand_new"]
     return p
+
+
+# ------------------------------------------------------------------ on the non-zero (key, material) pairs
+@dataclass
+class PairRollUp:
+    """The accumulated parts on the (key, material) pairs that are non-zero in some part and year (a key holds
+    the materials of its class's technologies only: ~20 % of a synthetic region's pairs), and the roll-up of
+    pair values to the (cell, material) rows they reach.
+
+    ``keys``, ``mats`` ``(P,)`` the pairs, key-major; ``raw`` ``{variable: (P, Y)}`` the parts' values on them;
+    ``rows`` ``(R,)`` the reached rows ``cell * M + material``, ascending; ``to_rows`` ``(R x P)`` the membership
+    of the cells on the pairs, each row's entries in ascending key (the order of the product over all keys)."""
+
+    keys: np.ndarray
+    mats: np.ndarray
+    raw: dict[str, np.ndarray]
+    rows: np.ndarray
+    to_rows: sparse.csr_matrix
+    n_cells: int
+    n_mats: int
+
+
+def pair_roll_up(member: sparse.csr_matrix, raw: Mapping[str, np.ndarray]) -> PairRollUp:
+    """:class:`PairRollUp` of the parts ``raw`` ``{variable: (keys, Y, M)}`` and the membership (cells x keys)."""
+    first = next(iter(raw.values()))
+    k, n_y, n_m = first.shape
+    nz = np.zeros((k, n_m), dtype=bool)
+    for a in raw.values():
+        nz |= np.logical_or.reduce(a != 0, axis=1)
+    kk, mm = np.nonzero(nz)
+    # gathered on flat indices (fancy indexing around a slice is several times slower)
+    src = (kk * (n_y * n_m) + mm)[:, None] + np.arange(n_y) * n_m      # (P, Y) into a (K, Y, M) array
+    vals = {v: np.ascontiguousarray(a).ravel().take(src) for v, a in raw.items()}
+    pid = np.full((k, n_m), -1, dtype=np.int64)
+    pid[kk, mm] = np.arange(len(kk))
+    m = sparse.csr_matrix(member)
+    m.sort_indices()
+    n_c = m.shape[0]
+    e_cell = np.repeat(np.arange(n_c), np.diff(m.indptr))
+    cand = pid[m.indices]                                             # (entries, M): each entry's pairs
+    ei, mi = np.nonzero(cand >= 0)
+    rows, inv = np.unique(e_cell[ei] * n_m + mi, return_inverse=True)
+    to_rows = sparse.csr_matrix((m.data[ei], (inv.ravel(), cand[ei, mi])), shape=(len(rows), len(kk)))
+    to_rows.sort_indices()
+    return PairRollUp(keys=kk, mats=mm, raw=vals, rows=rows, to_rows=to_rows, n_cells=n_c, n_mats=n_m)
+
+
+def pair_pathways(pr: PairRollUp, params: circ.PathwayParameters, key_class: np.ndarray
+                  ) -> dict[str, np.ndarray] | None:
+    """:func:`pathways` on the pairs of ``pr`` (``{variable: (P, Y)}``, element by element the same
+    arithmetic), or None when a check of :func:`critmat.models.circularity.apply_pathways` would fail (an
+    outflow or share out of range: the caller runs :func:`pathways` on the full arrays for its error). A pair
+    left out is zero in every part, so every variable is zero there (shares are finite)."""
+    used = np.unique(key_class)
+    out = pr.raw["outflow"]
+    for a in (params.export_reuse[used], params.collection[used], params.pretreatment[used],
+              params.recovery[used]):
+        if not (np.isfinite(a).all() and (a >= 0).all() and (a <= 1).all()):
+            return None
+    if not (np.isfinite(out).all() and (out >= 0).all()):
+        return None
+    cls = key_class[pr.keys]
+    p = {k: np.asarray(v) for k, v in circ.apply_pathways(
+        out, params.export_reuse[cls], params.collection[cls], params.pretreatment[cls, pr.mats],
+        params.recovery[cls, pr.mats]).items()}
+    p["demand_replacement"] = pr.raw["demand_replacement"]
+    p["demand_new"] = pr.raw["demand_new"]
+    p["demand"] = pr.raw["demand_replacement"] + pr.raw["demand_new"]
+    return p
+
+
+def pair_rolled(pr: PairRollUp, values: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``(stack, present)``: the roll-up of pair values ``values`` (``(P, Y)`` each, in the order of the
+    variables) as one C-contiguous array ``(cells, M, variables, Y)`` (zero where no pair reaches) and
+    ``present`` ``(cells, M)``: a value is non-zero. The same sums, term by term in the same order, as
+    :func:`rolled` on the full arrays (the terms left out are zeros)."""
+    n_v = len(values)
+    n_y = values[0].shape[1] if n_v else 0
+    x = np.empty((len(pr.keys), n_v, n_y))
+    for i, a in enumerate(values):
+        x[:, i] = a
+    res = np.asarray(pr.to_rows @ x.reshape(len(pr.keys), n_v * n_y))
+    stack = np.zeros((pr.n_cells * pr.n_mats, n_v * n_y))
+    stack[pr.rows] = res
+    present = np.zeros(pr.n_cells * pr.n_mats, dtype=bool)
+    present[pr.rows] = (res != 0).any(axis=1)
+    return stack.reshape(pr.n_cells, pr.n_mats, n_v, n_y), present.reshape(pr.n_cells, pr.n_mats)
