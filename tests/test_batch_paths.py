@@ -82,6 +82,38 @@ def test_a_run_refuses_what_it_could_not_read_back(tmp_path):
     assert not [p for p in (tmp_path / "fail").rglob("*") if p.is_file()]
 
 
+def test_chunk_stock_runs_region_by_region_when_the_regions_inputs_differ(tmp_path):
+    """One model run for a chunk only when its regions share technologies, intensities and groups and no area
+    lies in two provinces; otherwise each region's own run (here: the second region's intensities doubled)."""
+    import dataclasses
+
+    from critmat.flows import region_pack
+    from critmat.stock import regional_stock
+
+    packs = synth_regions(300, 2, seed=11, out=tmp_path / "packs")
+    a, b = (region_pack(p)[0] for p in packs)
+    cols = ["low_kg_per_basis", "central_kg_per_basis", "high_kg_per_basis"]
+    cols = [c for c in cols if c in b.intensities]
+    assert cols
+    b2 = dataclasses.replace(b, intensities=b.intensities.assign(**{c: b.intensities[c] * 2 for c in cols}))
+    key = ["region", "area_type", "area", "asset_class", "material", "variable"]
+
+    def tidy(df):
+        return df.sort_values(key).reset_index(drop=True)
+
+    own = tidy(pd.concat([regional_stock(a, n_draws=20, seed=1), regional_stock(b2, n_draws=20, seed=1)],
+                         ignore_index=True))
+    got = tidy(batch.chunk_stock([a, b2], n_draws=20, seed=1))
+    pd.testing.assert_frame_equal(got[own.columns], own, check_exact=False, rtol=1e-12)
+    same = tidy(batch.chunk_stock([a, b], n_draws=20, seed=1))  # shared inputs: one run, the same numbers
+    both = tidy(pd.concat([regional_stock(a, n_draws=20, seed=1), regional_stock(b, n_draws=20, seed=1)],
+                          ignore_index=True))
+    pd.testing.assert_frame_equal(same[both.columns], both, check_exact=False, rtol=1e-12)
+    b_mass = own[(own["region"] == b.region_id) & (own["variable"] == "mass_t") & (own["area_type"] == "region")]
+    b_same = both[(both["region"] == b.region_id) & (both["variable"] == "mass_t") & (both["area_type"] == "region")]
+    assert (b_mass["value"].sum() > 1.5 * b_same["value"].sum())  # the doubled intensities were used
+
+
 def _verdicts(path: Path, res) -> tuple[bool, bool]:
     """(frictionless finds nothing, the fast check proves the file clean)."""
     data = path.read_bytes()
