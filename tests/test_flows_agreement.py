@@ -128,10 +128,14 @@ def test_pathways_on_pairs_leave_failed_checks_to_the_full_arrays():
     p = eol.pair_pathways(pr, params, key_class)
     full = eol.pathways(raw, params, key_class)
     names = list(full)
-    stack, present = eol.pair_rolled(pr, [p[v] for v in names])
+    agg = eol.pair_rolled(pr, names, [p[v] for v in names])
     ref = eol.rolled(member, [full[v] for v in names])
-    assert np.array_equal(stack.transpose(0, 2, 1, 3), ref)
-    assert np.array_equal(present, (ref != 0).any(axis=(1, 3)))
+    for i, v in enumerate(names):
+        assert np.array_equal(agg.take(v, [2, 0]), ref[[2, 0], i])
+        assert np.array_equal(agg[v], ref[:, i])
+    assert np.array_equal(agg.present, (ref != 0).any(axis=(1, 3)))
+    ci, mi, _ = agg.present_rows()
+    assert [ci.tolist(), mi.tolist()] == [x.tolist() for x in np.nonzero(agg.present)]
     params.recovery[0, 4, 2] = 1.5  # material 'e': held by no key
     assert eol.pair_pathways(pr, params, key_class) is None
     with pytest.raises(Exception, match="recovery must be a share"):

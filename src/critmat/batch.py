@@ -59,7 +59,11 @@ def flows_table(fa: Any) -> Any:
 
     from critmat.flows import FLOW_VARIABLES
 
-    ci, mi = np.nonzero(fa.present)
+    rows = getattr(fa.agg, "present_rows", None)  # the rolled rows (no dense array per variable)
+    if rows is not None:
+        ci, mi, k = rows()
+    else:
+        ci, mi = np.nonzero(fa.present)
     n_y = len(fa.years)
     cells = np.array(fa.cells, dtype=object).reshape(-1, 3)
     cols: dict[str, Any] = {}
@@ -73,7 +77,8 @@ def flows_table(fa: Any) -> Any:
                                                       pa.array(list(fa.mats), type=pa.string()))
     cols["year"] = pa.array(np.tile(fa.years.astype(np.int16), len(ci)))
     for v in FLOW_VARIABLES:
-        cols[v] = pa.array(fa.agg[v][ci, mi].reshape(-1))
+        vals = fa.agg.values[k, fa.agg.names.index(v)] if rows is not None else fa.agg[v][ci, mi]
+        cols[v] = pa.array(vals.reshape(-1))
     return pa.table(cols)
 
 
@@ -93,8 +98,14 @@ def _need_demand(fa: Any) -> pd.DataFrame:
     return pd.DataFrame({"year": np.tile(fa.years, k),
                          "asset_class": np.repeat([fa.cells[i][2] for i in rows], len(fa.mats) * n_y),
                          "material": np.tile(np.repeat(fa.mats, n_y), len(rows)),
-                         "replacement_t": fa.agg["demand_replacement"][rows].reshape(-1),
-                         "pipeline_t": fa.agg["demand_new"][rows].reshape(-1)})
+                         "replacement_t": _cells(fa, "demand_replacement", rows).reshape(-1),
+                         "pipeline_t": _cells(fa, "demand_new", rows).reshape(-1)})
+
+
+def _cells(fa: Any, v: str, rows: list[int]) -> np.ndarray:
+    """``fa.agg[v][rows]`` (without a dense array per variable when the flows hold the rolled rows)."""
+    take = getattr(fa.agg, "take", None)
+    return take(v, rows) if take is not None else fa.agg[v][rows]
 
 
 def _region_stock(stock: pd.DataFrame) -> pd.DataFrame:

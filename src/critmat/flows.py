@@ -48,7 +48,7 @@ inventory` (what they contain) and :mod:`critmat.models.circularity` (where it g
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -89,7 +89,8 @@ class FlowArrays:
     """The numbers of a flows run per output cell, before any long frame (:func:`flow_arrays`).
 
     ``cells`` ``(area_type, area, asset_class)``; ``agg[variable]`` ``(cells, M, Y)`` tonnes for
-    :data:`FLOW_VARIABLES`; ``present`` ``(cells, M)``: a cell holds the material (some variable is non-zero
+    :data:`FLOW_VARIABLES` (a :class:`critmat.models.eolflows.RolledPairs`: the reached rows, each variable made
+    dense when first asked for); ``present`` ``(cells, M)``: a cell holds the material (some variable is non-zero
     in some year); ``rates[variable]`` ``(M, Y)`` for :data:`RATE_VARIABLES` (region, all classes); ``bands``
     the Monte Carlo percentiles (or None)."""
 
@@ -98,7 +99,7 @@ class FlowArrays:
     years: np.ndarray
     mats: list[str]
     cells: list[tuple[str, str, str]]
-    agg: dict[str, np.ndarray]
+    agg: Mapping[str, np.ndarray]
     present: np.ndarray
     rates: dict[str, np.ndarray]
     bands: mc.FlowBands | None
@@ -727,19 +728,19 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
     resid = circ.balance_residual(parts)
     if np.abs(resid).max(initial=0.0) > 1e-9 * max(1.0, float(parts["outflow"].max(initial=0.0))):
         raise ModelError("mass balance broken: outflow != reused + recovered + lost")
+    reg_all = cells.index(("region", region_id, inventory.ALL_CLASSES))
     if parts["outflow"].ndim == 2:
-        stack, present = eol.pair_rolled(pairs, [parts[v] for v in FLOW_VARIABLES])  # (cells, M, V, Y)
-        agg = dict(zip(FLOW_VARIABLES, stack.transpose(2, 0, 1, 3)))
+        agg = eol.pair_rolled(pairs, FLOW_VARIABLES, [parts[v] for v in FLOW_VARIABLES])
+        present = agg.present
+        rec, dem = (agg.take(v, [reg_all])[0] for v in ("recovered", "demand"))  # (M, Y)
     else:
         stack = eol.rolled(member, [parts[v] for v in FLOW_VARIABLES])  # (cells, V, M, Y)
         agg = dict(zip(FLOW_VARIABLES, stack.transpose(1, 0, 2, 3)))
         present = (stack != 0).any(axis=(1, 3))
+        rec, dem = agg["recovered"][reg_all], agg["demand"][reg_all]
 
     # -- indicators (region, all classes) -------------------------------------------------------------
     # (the indicator and summary frames are made when first asked for: FlowArrays.indicators, .summary)
-    reg_all = cells.index(("region", region_id, inventory.ALL_CLASSES))
-    rec = agg["recovered"][reg_all]   # (M, Y)
-    dem = agg["demand"][reg_all]
     if benchmark is not None:
         circ._check_share(benchmark, "CRMA recycling benchmark")  # checked here as before (the frames are lazy)
     rates = dict(zip(RATE_VARIABLES, circ.recycling_input_rate(rec, dem)))

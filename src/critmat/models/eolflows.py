@@ -426,19 +426,68 @@ def pair_pathways(pr: PairRollUp, params: circ.PathwayParameters, key_class: np.
     return p
 
 
-def pair_rolled(pr: PairRollUp, values: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """``(stack, present)``: the roll-up of pair values ``values`` (``(P, Y)`` each, in the order of the
-    variables) as one C-contiguous array ``(cells, M, variables, Y)`` (zero where no pair reaches) and
-    ``present`` ``(cells, M)``: a value is non-zero. The same sums, term by term in the same order, as
-    :func:`rolled` on the full arrays (the terms left out are zeros)."""
+def pair_rolled(pr: PairRollUp, names: Sequence[str], values: Sequence[np.ndarray]) -> "RolledPairs":
+    """The roll-up of pair values ``values`` (``(P, Y)`` each, variables ``names``) to the (cell, material)
+    rows the pairs reach (:class:`RolledPairs`: ``{variable: (cells, M, Y)}``). The same sums, term by term in
+    the same order, as :func:`rolled` on the full arrays (the terms left out are zeros)."""
     n_v = len(values)
     n_y = values[0].shape[1] if n_v else 0
     x = np.empty((len(pr.keys), n_v, n_y))
     for i, a in enumerate(values):
         x[:, i] = a
-    res = np.asarray(pr.to_rows @ x.reshape(len(pr.keys), n_v * n_y))
-    stack = np.zeros((pr.n_cells * pr.n_mats, n_v * n_y))
-    stack[pr.rows] = res
-    present = np.zeros(pr.n_cells * pr.n_mats, dtype=bool)
-    present[pr.rows] = (res != 0).any(axis=1)
-    return stack.reshape(pr.n_cells, pr.n_mats, n_v, n_y), present.reshape(pr.n_cells, pr.n_mats)
+    res = np.asarray(pr.to_rows @ x.reshape(len(pr.keys), n_v * n_y)).reshape(-1, n_v, n_y)
+    return RolledPairs(names, pr.rows, res, pr.n_cells, pr.n_mats)
+
+
+class RolledPairs(Mapping):
+    """``{variable: (cells, M, Y)}`` tonnes, held as the reached (cell, material) rows only: ``rows`` ``(R,)``
+    ``cell * M + material`` ascending, ``values`` ``(R, variables, Y)``; zero elsewhere. A variable's dense
+    array is made when first asked for (a batch reads the rows: :meth:`take`, :attr:`present`)."""
+
+    def __init__(self, names: Sequence[str], rows: np.ndarray, values: np.ndarray, n_cells: int, n_mats: int
+                 ) -> None:
+        self.names = tuple(names)
+        self.rows, self.values, self.n_cells, self.n_mats = rows, values, n_cells, n_mats
+        self._dense: dict[str, np.ndarray] = {}
+        present = np.zeros(n_cells * n_mats, dtype=bool)
+        present[rows] = (values != 0).any(axis=(1, 2))
+        #: ``(cells, M)``: some variable is non-zero in some year
+        self.present = present.reshape(n_cells, n_mats)
+
+    def _index(self, v: str) -> int:
+        if v not in self.names:
+            raise KeyError(v)
+        return self.names.index(v)
+
+    def __getitem__(self, v: str) -> np.ndarray:
+        if v not in self._dense:
+            i = self._index(v)
+            a = np.zeros((self.n_cells * self.n_mats, self.values.shape[2]))
+            a[self.rows] = self.values[:, i]
+            self._dense[v] = a.reshape(self.n_cells, self.n_mats, -1)
+        return self._dense[v]
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def take(self, v: str, cells: Sequence[int] | np.ndarray) -> np.ndarray:
+        """``self[v][cells]`` ``(len(cells), M, Y)`` without the dense array."""
+        i = self._index(v)
+        cells = np.asarray(cells, dtype=np.int64)
+        where = np.full(self.n_cells, -1, dtype=np.int64)
+        where[cells] = np.arange(len(cells))
+        out = np.zeros((len(cells) * self.n_mats, self.values.shape[2]))
+        pos = where[self.rows // self.n_mats]
+        sel = pos >= 0
+        out[pos[sel] * self.n_mats + self.rows[sel] % self.n_mats] = self.values[sel, i]
+        return out.reshape(len(cells), self.n_mats, -1)
+
+    def present_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(ci, mi, k)``: the present (cell, material) pairs in the order of ``np.nonzero(present)`` and their
+        positions in :attr:`values`."""
+        k = np.flatnonzero(self.present.ravel()[self.rows])
+        r = self.rows[k]
+        return r // self.n_mats, r % self.n_mats, k
