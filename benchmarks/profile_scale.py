@@ -31,7 +31,8 @@ GROUPS = {
     "stock total": [r"\(regional_stock\)", r"\(chunk_stock\)"],
     "  stock kernels (sparse product, partition, PERT)": [r"\(_percentile_block\)", r"\(pert_draws\)"],
     "flows total": [r"\(flow_arrays\)"],
-    "  flows kernels (accumulate, pathways, roll-up)": [r"eolflows\.py:\d+\((accumulate|pathways|rolled)\)"],
+    "  flows kernels (accumulate, pathways, roll-up)": [
+        r"eolflows\.py:\d+\((accumulate|pathways|rolled|pair_roll_up|pair_pathways|pair_rolled)\)"],
     "Parquet write (tables and files)": [r"batch\.py:\d+\((_write|_append|_finish|flows_table)\)"],
     "exposure": [r"\(material_exposure\)", r"\(need_frame\)", r"\(chunk_exposure\)", r"\(_need_demand\)"],
 }
