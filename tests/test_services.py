@@ -117,7 +117,11 @@ def test_scenario_controls_run_a_variant_through_the_flows_service(wh) -> None:
     plain = flows.flows(wh, "nh-fl", "baseline", material="copper")
     assert r.params["recovery"] == 0.42 and "recovery" not in plain.params
     assert not r.sections[0].frame.equals(plain.sections[0].frame)
-    assert flows.variant(wh, "baseline") == flows.run(wh, "nh-fl", "baseline").scenario
+    from critmat.warehouse import access
+
+    assert flows.variant(wh, "baseline") == access.scenario(wh, "baseline")  # no controls: the scenario itself
+    label = flows.run(wh, "nh-fl", "baseline").scenario  # the stored answer keeps its name and title
+    assert (label.name, label.title) == (access.scenario(wh, "baseline").name, access.scenario(wh, "baseline").title)
 
 
 def test_boundaries_come_from_the_warehouse(wh) -> None:

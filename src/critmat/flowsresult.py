@@ -14,14 +14,24 @@ if TYPE_CHECKING:
     from critmat.specs.scenarios import Scenario
 
 
+@dataclass(frozen=True)
+class ScenarioLabel:
+    """What a stored answer keeps of its scenario: its name and title (the faces show no more). Reading them
+    from the warehouse's spec needs no validation of the whole scenario (pydantic: ~90 ms at a first call)."""
+
+    name: str
+    title: str = ""
+
+
 @dataclass
 class FlowsResult:
     """Output of :func:`critmat.flows.run_flows` (see :mod:`critmat.flows`): ``flows`` the long rows (region,
     area_type, area, scenario, asset_class, material, year, variable, unit, value), ``indicators`` and
-    ``summary`` per material, ``fleets`` the fleet rows, ``years`` the scenario's years."""
+    ``summary`` per material, ``fleets`` the fleet rows, ``years`` the scenario's years; ``scenario``: the
+    scenario run, or its :class:`ScenarioLabel` for the build's stored answer."""
 
     region: str
-    scenario: Scenario
+    scenario: Scenario | ScenarioLabel
     years: np.ndarray
     flows: pd.DataFrame
     indicators: pd.DataFrame

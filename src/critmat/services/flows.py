@@ -39,7 +39,7 @@ def _stored(wh: TableSource, region: str, scenario: str) -> FlowsResult | None:
     m = row["meta"]
     frames = {k: results.read(wh, f"result_flows_{k}", region, scenario).drop(columns=["region", "scenario"])
               for k in results.FLOW_FRAMES}
-    return FlowsResult(region=region, scenario=access.scenario(wh, scenario),
+    return FlowsResult(region=region, scenario=access.scenario_label(wh, scenario),
                        years=np.arange(m["years"][0], m["years"][1] + 1),
                        flows=results.read(wh, "result_flows", region, scenario), benchmark=m["benchmark"],
                        n_draws=m["n_draws"], notes=list(m["notes"]), sampled=tuple(m["sampled"]),

@@ -17,6 +17,7 @@ import pandas as pd
 from critmat.errors import UnknownIdError
 
 if TYPE_CHECKING:
+    from critmat.flowsresult import ScenarioLabel
     from critmat.models.matching import StreamSpec
     from critmat.regions import Region
     from critmat.specs.scenarios import Scenario
@@ -182,6 +183,14 @@ def scenario(src: TableSource, name: str) -> Scenario:
     from critmat.specs.scenarios import Scenario
 
     return Scenario.model_validate_json(_spec(src, "scenario", name))
+
+
+def scenario_label(src: TableSource, name: str) -> ScenarioLabel:
+    """A bundled scenario's name and title, read from its stored spec (no validation of the whole scenario)."""
+    from critmat.flowsresult import ScenarioLabel
+
+    spec = json.loads(_spec(src, "scenario", name))
+    return ScenarioLabel(name=str(spec.get("name") or name), title=str(spec.get("title") or ""))
 
 
 def shock(src: TableSource, name: str) -> ShockSpec:
