@@ -421,3 +421,12 @@ def test_helper_starts_on_a_free_core(monkeypatch):
     assert parallel.workers_wanted() == 0
     monkeypatch.setenv("CRITMAT_REPORT_WORKERS", "1")
     assert parallel.workers_wanted() == 1
+
+
+def test_small_numbers_read_positionally() -> None:
+    """A table of tonnes shows 0.000013, not 1.3e-05 (two significant digits, the decimal comma in Dutch)."""
+    from critmat.report.i18n import fmt_num
+
+    assert fmt_num(1.32e-5) == "0.000013" and fmt_num(2.2e-6, "nl") == "0,0000022"
+    assert fmt_num(0.123) == "0.12" and fmt_num(0.5) == "0.5" and fmt_num(1234.5) == "1\u2009234"
+    assert all("e" not in fmt_num(10.0 ** -k) for k in range(1, 12))

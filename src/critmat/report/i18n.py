@@ -425,8 +425,9 @@ def fmt_num(v: object, lang: str = "en", digits: int | None = None) -> str:
         s = f"{x:,.0f}"
     elif abs(x) >= 1:
         s = f"{x:,.2f}".rstrip("0").rstrip(".")
-    else:
-        s = f"{x:.2g}"
+    else:  # two significant digits, positional (a reader of a table of tonnes stumbles on "1.3e-05")
+        s = f"{x:.{max(2 - 1 - math.floor(math.log10(abs(x))), 0)}f}"
+        s = s.rstrip("0").rstrip(".") if "." in s else s
     if lang == "nl":
         s = s.replace(",", "\u2009").replace(".", ",")
     else:
