@@ -71,7 +71,7 @@ def assets(wh: TableSource, region_id: str = "nh-fl", asset_class: str | None = 
     caption = f"{len(df)} rows; capacity_mw: MW (MWp for PV); length_km: km; units: turbines, stations or cars"
     hint = "--all-columns or --format csv for technology, province, coordinates and notes."
     return Result(df, title=title, caption=caption, hint=hint,
-                  units={"capacity_mw": "MW", "length_km": "km", "units": "count"},
+                  units={"capacity_mw": "MW", "length_km": "km", "units": "count", "lat": "degree", "lon": "degree"},
                   sources=sorted(set(df["source_id"].dropna())),
                   params={"region": region_id, "asset_class": asset_class, "status": status},
                   sections=[Section("assets", shown, title, caption, hint=hint)])
