@@ -130,9 +130,14 @@ def test_pathways_on_pairs_leave_failed_checks_to_the_full_arrays():
     names = list(full)
     agg = eol.pair_rolled(pr, names, [p[v] for v in names])
     ref = eol.rolled(member, [full[v] for v in names])
+    member_before = (member.indices.copy(), member.indptr.copy())
     for i, v in enumerate(names):
+        assert v in agg and not agg._dense.get(v)  # asking does not make the dense array
         assert np.array_equal(agg.take(v, [2, 0]), ref[[2, 0], i])
+        assert np.array_equal(agg.take(v, [1, 1, 0, 1]), ref[[1, 1, 0, 1], i])  # a cell asked twice
         assert np.array_equal(agg[v], ref[:, i])
+    assert "nothing" not in agg
+    assert all(np.array_equal(a, b) for a, b in zip(member_before, (member.indices, member.indptr)))
     assert np.array_equal(agg.present, (ref != 0).any(axis=(1, 3)))
     ci, mi, _ = agg.present_rows()
     assert [ci.tolist(), mi.tolist()] == [x.tolist() for x in np.nonzero(agg.present)]
@@ -140,3 +145,19 @@ def test_pathways_on_pairs_leave_failed_checks_to_the_full_arrays():
     assert eol.pair_pathways(pr, params, key_class) is None
     with pytest.raises(Exception, match="recovery must be a share"):
         eol.pathways(raw, params, key_class)
+
+
+def test_the_batch_reads_the_rolled_rows_as_it_would_the_dense_arrays(tmp_path):
+    """``batch.flows_table`` and the exposure need read a :class:`RolledPairs` through its rows; given the same
+    flows as plain dense arrays they must write the same table and need (nh-fl and a synthetic pack)."""
+    import dataclasses
+
+    from critmat import batch, flows
+    from critmat.build.synth import synth_regions
+
+    packs = ["nh-fl", synth_regions(400, 2, seed=4, out=tmp_path)[0]]
+    for pack in packs:
+        fa = flows.flow_arrays(pack, "baseline")
+        dense = dataclasses.replace(fa, agg={v: np.array(fa.agg[v]) for v in fa.agg})
+        assert batch.flows_table(fa).equals(batch.flows_table(dense))
+        assert batch._need_demand(fa).equals(batch._need_demand(dense))

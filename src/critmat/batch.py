@@ -77,7 +77,7 @@ def flows_table(fa: Any) -> Any:
                                                       pa.array(list(fa.mats), type=pa.string()))
     cols["year"] = pa.array(np.tile(fa.years.astype(np.int16), len(ci)))
     for v in FLOW_VARIABLES:
-        vals = fa.agg.values[k, fa.agg.names.index(v)] if rows is not None else fa.agg[v][ci, mi]
+        vals = fa.agg.column(v, k) if rows is not None else fa.agg[v][ci, mi]
         cols[v] = pa.array(vals.reshape(-1))
     return pa.table(cols)
 

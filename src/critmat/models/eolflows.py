@@ -390,8 +390,7 @@ def pair_roll_up(member: sparse.csr_matrix, raw: Mapping[str, np.ndarray]) -> Pa
     vals = {v: np.ascontiguousarray(a).ravel().take(src) for v, a in raw.items()}
     pid = np.full((k, n_m), -1, dtype=np.int64)
     pid[kk, mm] = np.arange(len(kk))
-    m = sparse.csr_matrix(member)
-    m.sort_indices()
+    m = sparse.csr_matrix(member).sorted_indices()  # a copy: the caller's (memoised) matrix stays as it is
     n_c = m.shape[0]
     e_cell = np.repeat(np.arange(n_c), np.diff(m.indptr))
     cand = pid[m.indices]                                             # (entries, M): each entry's pairs
@@ -441,13 +440,13 @@ def pair_rolled(pr: PairRollUp, names: Sequence[str], values: Sequence[np.ndarra
 
 class RolledPairs(Mapping):
     """``{variable: (cells, M, Y)}`` tonnes, held as the reached (cell, material) rows only: ``rows`` ``(R,)``
-    ``cell * M + material`` ascending, ``values`` ``(R, variables, Y)``; zero elsewhere. A variable's dense
-    array is made when first asked for (a batch reads the rows: :meth:`take`, :attr:`present`)."""
+    ``cell * M + material`` ascending, ``row_values`` ``(R, variables, Y)``; zero elsewhere. A variable's dense
+    array is made when first asked for (a batch reads the rows: :meth:`take`, :meth:`column`, :attr:`present`)."""
 
     def __init__(self, names: Sequence[str], rows: np.ndarray, values: np.ndarray, n_cells: int, n_mats: int
                  ) -> None:
         self.names = tuple(names)
-        self.rows, self.values, self.n_cells, self.n_mats = rows, values, n_cells, n_mats
+        self.rows, self.row_values, self.n_cells, self.n_mats = rows, values, n_cells, n_mats
         self._dense: dict[str, np.ndarray] = {}
         present = np.zeros(n_cells * n_mats, dtype=bool)
         present[rows] = (values != 0).any(axis=(1, 2))
@@ -462,10 +461,13 @@ class RolledPairs(Mapping):
     def __getitem__(self, v: str) -> np.ndarray:
         if v not in self._dense:
             i = self._index(v)
-            a = np.zeros((self.n_cells * self.n_mats, self.values.shape[2]))
-            a[self.rows] = self.values[:, i]
+            a = np.zeros((self.n_cells * self.n_mats, self.row_values.shape[2]))
+            a[self.rows] = self.row_values[:, i]
             self._dense[v] = a.reshape(self.n_cells, self.n_mats, -1)
         return self._dense[v]
+
+    def __contains__(self, v: object) -> bool:  # without making the dense array (Mapping's would)
+        return v in self.names
 
     def __iter__(self):  # noqa: ANN204
         return iter(self.names)
@@ -474,20 +476,24 @@ class RolledPairs(Mapping):
         return len(self.names)
 
     def take(self, v: str, cells: Sequence[int] | np.ndarray) -> np.ndarray:
-        """``self[v][cells]`` ``(len(cells), M, Y)`` without the dense array."""
+        """``self[v][cells]`` ``(len(cells), M, Y)`` without the dense array (a cell may be asked twice)."""
         i = self._index(v)
-        cells = np.asarray(cells, dtype=np.int64)
+        cells, back = np.unique(np.asarray(cells, dtype=np.int64), return_inverse=True)
         where = np.full(self.n_cells, -1, dtype=np.int64)
         where[cells] = np.arange(len(cells))
-        out = np.zeros((len(cells) * self.n_mats, self.values.shape[2]))
+        out = np.zeros((len(cells) * self.n_mats, self.row_values.shape[2]))
         pos = where[self.rows // self.n_mats]
         sel = pos >= 0
-        out[pos[sel] * self.n_mats + self.rows[sel] % self.n_mats] = self.values[sel, i]
-        return out.reshape(len(cells), self.n_mats, -1)
+        out[pos[sel] * self.n_mats + self.rows[sel] % self.n_mats] = self.row_values[sel, i]
+        return out.reshape(len(cells), self.n_mats, -1)[back.ravel()]
 
-    def present_rows(self) -> tuple[np.ndarray, np.ndarray]:
+    def column(self, v: str, k: np.ndarray) -> np.ndarray:
+        """Variable ``v`` at the rows ``k`` (positions in :attr:`rows`): ``(len(k), Y)``."""
+        return self.row_values[k, self._index(v)]
+
+    def present_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(ci, mi, k)``: the present (cell, material) pairs in the order of ``np.nonzero(present)`` and their
-        positions in :attr:`values`."""
+        positions in :attr:`rows` (and :attr:`row_values`)."""
         k = np.flatnonzero(self.present.ravel()[self.rows])
         r = self.rows[k]
         return r // self.n_mats, r % self.n_mats, k
