@@ -337,7 +337,6 @@ def test_helper_process_draws_the_same_files():
 def test_helper_failure_falls_back_to_in_process(tmp_path):
     """A helper that dies after drawing the PNGs: the SVGs and the data appendix are made in-process, the
     same files."""
-    from critmat.report import appendix
     from critmat.report import figures as F
     from critmat.report.parallel import Helper
 
@@ -355,7 +354,6 @@ def test_helper_failure_falls_back_to_in_process(tmp_path):
         paths = h.appendix(tmp_path, frames, meta)()
     assert [p.name for p in paths] == ["datapackage.json", "report_data.xlsx"] and all(p.exists() for p in paths)
     assert (tmp_path / "data" / "table_01_x.csv").read_text() == "a\n1\n2\n"
-    assert appendix.frames([], []) == {}
 
 
 def test_provinces_table_is_the_comparison_service(built):
@@ -430,3 +428,48 @@ def test_small_numbers_read_positionally() -> None:
     assert fmt_num(1.32e-5) == "0.000013" and fmt_num(2.2e-6, "nl") == "0,0000022"
     assert fmt_num(0.123) == "0.12" and fmt_num(0.5) == "0.5" and fmt_num(1234.5) == "1\u2009234"
     assert all("e" not in fmt_num(10.0 ** -k) for k in range(1, 12))
+
+
+@pytest.mark.skipif(not PDF, reason="WeasyPrint/Pango not available")
+def test_a_failed_pdf_keeps_the_rest_of_the_report(warehouse_db, tmp_path, monkeypatch):
+    """The PDF fails (a figure that cannot be drawn, Pango...): report.html, the figure files and the data
+    appendix are still written, then the error is raised; no report.pdf without its figures."""
+    import critmat
+    from critmat.report import build_report, render
+
+    def broken(key):
+        raise RuntimeError(f"figure {key} could not be drawn")
+
+    real = render.pdf
+    monkeypatch.setattr(render, "pdf", lambda html_text, path, images=None: real(html_text, path, images=broken))
+    with pytest.raises(RuntimeError, match="could not be drawn"):
+        build_report("nh-fl", tmp_path, wh=critmat.open(db=str(warehouse_db)))
+    assert (tmp_path / "report.html").stat().st_size > 10_000
+    assert (tmp_path / "data" / "datapackage.json").is_file() and (tmp_path / "report_data.xlsx").is_file()
+    assert len(list((tmp_path / "figures").glob("*.png"))) >= 16
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_fewer_collections_restores_the_collector(monkeypatch):
+    """Nested reports leave the thresholds to the outermost; a caller's own gc.freeze() is kept."""
+    import gc
+
+    from critmat.report.build import fewer_collections
+
+    before, frozen_before = gc.get_threshold(), gc.get_freeze_count()
+    with fewer_collections():
+        with fewer_collections():
+            assert gc.get_threshold()[0] == 10_000
+        assert gc.get_threshold()[0] == 10_000  # the inner one did not restore it under the outer
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0 or frozen_before > 0  # unfrozen, unless someone had frozen before
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with fewer_collections():
+            pass
+        assert gc.get_freeze_count() >= frozen  # not unfrozen
+    finally:
+        if frozen_before == 0:
+            gc.unfreeze()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -142,17 +143,31 @@ def fewer_collections(gen0: int = 10_000) -> Iterator[None]:
     (imports, the warehouse) are frozen out of its passes and the youngest generation is collected every
     ``gen0`` allocations instead of 700. WeasyPrint's pagination and matplotlib allocate millions of small
     objects; each full pass over the heap they trigger cost the PDF about 1 CPU s in 5.5 (measured), and
-    the peak memory stays the same. Restored afterwards."""
+    the peak memory stays the same. Restored afterwards by the outermost of nested or concurrent reports; when
+    the caller had frozen objects itself (``gc.freeze()``), nothing is unfrozen."""
     import gc
 
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(gen0, old[1], old[2])
+    with _GC_LOCK:
+        _GC_DEPTH[0] += 1
+        if _GC_DEPTH[0] == 1:  # the outermost report sets it; nested or concurrent ones leave it
+            _GC_SAVED[:] = [gc.get_threshold(), gc.get_freeze_count()]
+            gc.freeze()
+            gc.set_threshold(gen0, _GC_SAVED[0][1], _GC_SAVED[0][2])
     try:
         yield
     finally:
-        gc.set_threshold(*old)
-        gc.unfreeze()
+        with _GC_LOCK:
+            _GC_DEPTH[0] -= 1
+            if _GC_DEPTH[0] == 0:
+                old, frozen = _GC_SAVED
+                gc.set_threshold(*old)
+                if frozen == 0:  # a caller's own gc.freeze() stays as it was
+                    gc.unfreeze()
+
+
+_GC_LOCK = threading.Lock()
+_GC_DEPTH = [0]
+_GC_SAVED: list = []
 
 
 def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], wh, pdf: bool,
@@ -235,12 +250,14 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
         "sources": [f"{r['source_id']}: {r['citation']}" for r in context["source_list"]]}
     # the data appendix: written by the helper process (after the SVGs) while this one paginates the PDF
     appendix_done = helper.appendix(out, appendix.frames(tables, figures), meta)
-    pdf_path, pages = None, None
+    pdf_path, pages, pdf_error = None, None, None
     if pdf:
         say("paginating the PDF", 0.74)
-        # each figure's PNG is taken when WeasyPrint reaches it (waiting for the helper if it is still drawing)
-        pages = render.pdf(render.html(context, raster=True), out / "report.pdf", images=c.png)
-        pdf_path = out / "report.pdf"
+        try:  # each figure's PNG is taken when WeasyPrint reaches it (waiting for the helper if it still draws)
+            pages = render.pdf(render.html(context, raster=True), out / "report.pdf", images=c.png)
+            pdf_path = out / "report.pdf"
+        except Exception as exc:  # noqa: BLE001 - raised below, once the HTML, figures and appendix are written
+            pdf_error = exc
     timings["pdf"] = time.perf_counter() - t0
     say("rendering HTML", 0.92)
     c.resolve()
@@ -260,6 +277,8 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
     paths = appendix_done()
     kf.to_csv(out / "data" / "key_figures.csv", index=False)
     ind.drop(columns=[]).to_csv(out / "data" / "indicators.csv", index=False)
+    if pdf_error is not None:
+        raise pdf_error
     timings["total"] = time.perf_counter() - t0
     say("done", 1.0)
     return ReportResult(out, html_path, pdf_path, fig_paths, paths, tables, figures, c, timings, pages)

@@ -153,9 +153,18 @@ def html(context: dict[str, Any], raster: bool = False) -> str:
         svg_uri=png_src if raster else svg_uri, png_src=png_src, **context)
 
 
-def _fetcher(images: Callable[[str], bytes]) -> Any:
+def _fetcher(images: Callable[[str], bytes], errors: list[BaseException]) -> Any:
     """A WeasyPrint URL fetcher that answers ``critmat-figure:<key>`` with ``images(key)`` (the PNG; it may
-    wait for the helper process to finish drawing it) and leaves every other URL to WeasyPrint."""
+    wait for the helper process to finish drawing it) and leaves every other URL to WeasyPrint. A figure that
+    fails is appended to ``errors`` (WeasyPrint would log it and paginate without the figure)."""
+
+    def figure(url: str) -> bytes:
+        try:
+            return images(url[len(FIGURE_URL):])
+        except Exception as exc:
+            errors.append(exc)
+            raise
+
     try:
         from weasyprint.urls import URLFetcher, URLFetcherResponse
     except ImportError:  # WeasyPrint < 66: a fetcher is a function returning a dict
@@ -163,14 +172,14 @@ def _fetcher(images: Callable[[str], bytes]) -> Any:
 
         def fetch(url: str, *args: Any, **kwargs: Any) -> dict:
             if url.startswith(FIGURE_URL):
-                return {"string": images(url[len(FIGURE_URL):]), "mime_type": "image/png"}
+                return {"string": figure(url), "mime_type": "image/png"}
             return default_url_fetcher(url, *args, **kwargs)
         return fetch
 
     class Fetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url.startswith(FIGURE_URL):
-                return URLFetcherResponse(url, images(url[len(FIGURE_URL):]), {"Content-Type": "image/png"})
+                return URLFetcherResponse(url, figure(url), {"Content-Type": "image/png"})
             return super().fetch(url, headers)
     return Fetcher()
 
@@ -186,7 +195,10 @@ def pdf(html_text: str, path: Path, images: Callable[[str], bytes] | None = None
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    kw = {"url_fetcher": _fetcher(images)} if images is not None else {}
+    errors: list[BaseException] = []
+    kw = {"url_fetcher": _fetcher(images, errors)} if images is not None else {}
     doc = HTML(string=html_text, base_url=None, **kw).render()
+    if errors:  # a PDF without one of its figures is not written
+        raise errors[0]
     doc.write_pdf(path)
     return len(doc.pages)
