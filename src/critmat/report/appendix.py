@@ -62,13 +62,9 @@ def _xlsx_engine() -> str:
     return "xlsxwriter" if importlib.util.find_spec("xlsxwriter") is not None else "openpyxl"
 
 
-def write(out: Path, tables: list[Table], figures: list[Figure], meta: dict) -> list[Path]:
-    """Write data/*.csv + data/datapackage.json and report_data.xlsx; return the paths."""
-    return write_frames(out, frames(tables, figures), meta)
-
-
 def write_frames(out: Path, fr: dict[str, tuple[str, pd.DataFrame]], meta: dict) -> list[Path]:
-    """:func:`write` from :func:`frames` (what the report's helper process is given)."""
+    """Write data/*.csv + data/datapackage.json and report_data.xlsx from :func:`frames` (what the report's
+    helper process is given); return the paths."""
     ddir = out / "data"
     ddir.mkdir(parents=True, exist_ok=True)
     resources = []

@@ -138,7 +138,7 @@ def build_report(region: str, out: Path, scenario: str = "baseline", lang: str =
 
 
 @contextlib.contextmanager
-def fewer_collections(gen0: int = 10_000) -> Iterator[None]:
+def fewer_collections(gen0: int | None = None) -> Iterator[None]:
     """Python's cyclic garbage collector less often while a report is made: the objects that exist already
     (imports, the warehouse) are frozen out of its passes and the youngest generation is collected every
     ``gen0`` allocations instead of 700. WeasyPrint's pagination and matplotlib allocate millions of small
@@ -147,6 +147,9 @@ def fewer_collections(gen0: int = 10_000) -> Iterator[None]:
     the caller had frozen objects itself (``gc.freeze()``), nothing is unfrozen."""
     import gc
 
+    from critmat.report.parallel import GC_GEN0
+
+    gen0 = gen0 or GC_GEN0
     with _GC_LOCK:
         _GC_DEPTH[0] += 1
         if _GC_DEPTH[0] == 1:  # the outermost report sets it; nested or concurrent ones leave it

@@ -18,8 +18,9 @@ caller's ``__main__``, which would rerun any script that calls :func:`critmat.re
 an ``if __name__ == "__main__"`` guard. Two threads of the main process feed and drain the pipes so that
 neither side waits on a full pipe.
 
-By default the helper starts when half a core is free (1-minute load average < CPUs - 0.5); on a machine
-whose cores are all busy it would only add its start-up. ``CRITMAT_REPORT_WORKERS=1`` forces it, ``=0`` draws
+By default the helper starts when half a core is free (the 1-minute load average and the processes running
+now, other than this one, both below CPUs - 0.5: :func:`workers_wanted`); on a machine whose cores are all
+busy it would only add its start-up. ``CRITMAT_REPORT_WORKERS=1`` forces it, ``=0`` draws
 in-process (as does any failure of the helper).
 
 Figures arrive as :class:`~critmat.report.figures.Plan` objects (a figure function's name and its frames): the
@@ -117,6 +118,11 @@ def _write(stream: Any, obj: Any) -> None:
     stream.flush()
 
 
+#: Allocations between two collections of the youngest generation while a report is made (Python's default:
+#: 700); see :func:`critmat.report.build.fewer_collections`.
+GC_GEN0 = 10_000
+
+
 def serve() -> None:
     """The helper's loop: read (task, args), answer ("ok", result) or ("error", message), in order."""
     proto = os.fdopen(os.dup(1), "wb")
@@ -125,8 +131,8 @@ def serve() -> None:
     _warm()
     import gc
 
-    gc.freeze()  # matplotlib's objects: out of the collector's passes, and fewer passes (see build.fewer_collections)
-    gc.set_threshold(10_000, *gc.get_threshold()[1:])
+    gc.freeze()  # matplotlib's objects: out of the collector's passes, and fewer passes (build.fewer_collections)
+    gc.set_threshold(GC_GEN0, *gc.get_threshold()[1:])
     while True:
         try:
             task, args = _read(requests)

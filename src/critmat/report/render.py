@@ -56,8 +56,8 @@ def rows(table: Table, lang: str, names: dict[str, str] | None = None) -> list[l
     return out
 
 
-# DejaVu Sans (the report's font) advance widths of the characters 32-126, in hundredths of an em; bold is ~10 %
-# wider. Enough to choose table column widths the way an automatic table layout would (:func:`colwidths`).
+# DejaVu Sans (the report's font) advance widths of the characters 32-126, in hundredths of an em; bold is ~12 %
+# wider (:func:`text_em`). Enough to choose table column widths the way an automatic table layout would (:func:`colwidths`).
 _ADV = [32, 40, 46, 84, 64, 95, 78, 27, 39, 39, 50, 84, 32, 36, 32, 34, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 34,
         34, 84, 84, 84, 53, 100, 68, 69, 70, 77, 63, 58, 77, 75, 29, 29, 66, 56, 86, 75, 79, 60, 79, 69, 63, 61, 73,
         68, 99, 69, 61, 69, 39, 34, 39, 84, 50, 50, 61, 63, 55, 63, 62, 35, 63, 63, 28, 28, 58, 28, 97, 63, 61, 63,

@@ -60,8 +60,9 @@ def items(wh: TableSource, region: str = "nh-fl") -> Result:
 
 
 def crm_material_ids(wh: TableSource) -> list[str]:
-    """Material ids the 2023 EU list covers, groups expanded to their elements; bauxite adds aluminium (the EC
-    assesses bauxite, alumina and aluminium together)."""
+    """Material ids the 2023 EU list covers, groups expanded to their elements, plus what a listed material is
+    counted as (:data:`critmat.models.coverage.PROXIES`: bauxite as aluminium)."""
+    from critmat.models.coverage import PROXIES
     from critmat.services import materials
     from critmat.warehouse.access import material_groups
 
@@ -69,8 +70,8 @@ def crm_material_ids(wh: TableSource) -> list[str]:
     out: list[str] = []
     for mid in materials.material_list(wh, "2023").frame["id"]:
         out += groups.get(mid, [mid])
-        if mid == "bauxite":
-            out.append("aluminium")
+        if mid in PROXIES:
+            out.append(PROXIES[mid][0])
     return list(dict.fromkeys(out))
 
 
