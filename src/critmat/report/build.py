@@ -234,7 +234,7 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
     cited = sorted({s for b in [*tables, *figures] for s in b.sources} | {"hcss_2025"})
     src = src[src["source_id"].isin(cited)].sort_values("source_id")
     known_ids = set(src["source_id"])
-    say("drawing figures", 0.7)
+    say("figure files (SVG)", 0.7)
     c.request_svgs()  # the helper draws them after the PNGs it may still be drawing
     policy_ctx = _policy_context(c, lang, prev_ind)
     params = {"region": f"{region} ({region_name})", "scenario": scenario, "date (controls in force)":
