@@ -237,3 +237,21 @@ def test_statuses_on_vectorised_matches_rowwise() -> None:
     s = statuses_on(m, D(2025, 12, 1))
     assert list(s) == [status_on(r, D(2025, 12, 1), m) for r in m.to_dict("records")]
     assert s.iloc[1] == "suspended"
+
+
+@given(st.lists(st.integers(min_value=-400, max_value=4000), min_size=1, max_size=12))
+def test_no_status_changes_inside_a_status_period(offsets: list[int]) -> None:
+    """Every day of a period of :func:`status_periods` has the statuses of its first day (suspensions too),
+    and the periods cover every day, in order."""
+    from critmat.models.trade import status_periods
+
+    m = measures_frame()
+    periods = status_periods(m)
+    assert periods[0][0] is None and periods[-1][1] is None
+    assert all(a[1] == b[0] for a, b in zip(periods, periods[1:]))
+    for off in offsets:
+        day = D(2023, 1, 1) + dt.timedelta(days=off)
+        start, end = next((a, b) for a, b in periods if (a is None or a <= day) and (b is None or day < b))
+        first = start or (end - dt.timedelta(days=1))
+        last = (end - dt.timedelta(days=1)) if end else day
+        assert list(statuses_on(m, day)) == list(statuses_on(m, first)) == list(statuses_on(m, last))

@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from critmat.errors import CritmatError, UnknownIdError
-from critmat.models import disruption, exposure, rankings
+from critmat.models import exposure, rankings
 from critmat.models.countries import EU27
-from critmat.specs.shocks import ShockSpec, resolve_ids
 from critmat.warehouse import Warehouse
 
 if TYPE_CHECKING:
+    from critmat.models import disruption
+    from critmat.specs.shocks import ShockSpec
     from critmat.warehouse.access import TableSource
 
 #: Years of the exposure horizon (need is averaged over them), starting with the year of the date asked for.
@@ -111,23 +112,41 @@ def risk_data(wh: Warehouse) -> RiskData:
 
 
 def indicators(data: RiskData, on: dt.date | None = None, destination: str | None = "NLD") -> pd.DataFrame:
-    """Risk indicators of every material (:func:`critmat.models.exposure.material_indicators`); computed
-    once per warehouse build, day and destination when the data come from a warehouse (a copy is returned)."""
+    """Risk indicators of every material (:func:`critmat.models.exposure.material_indicators`); from a
+    warehouse: read from the tables its build stored (:func:`indicator_tables`) when it holds them for
+    ``destination``, else computed, once per build, day and destination (a copy is returned)."""
     from critmat.warehouse.access import is_warehouse
 
     if is_warehouse(data.wh, "materials"):
-        from critmat.services.context import memo
+        from critmat.warehouse import results
 
         day = on or dt.date.today()
-        return memo(data.wh, ("indicators", day.isoformat(), destination),
-                    lambda: _indicators(data, day, destination)).copy()
+        return results.indicators(data.wh, day, destination, compute=lambda: _indicators(data, day, destination))
     return _indicators(data, on, destination)
 
 
-def _indicators(data: RiskData, on: dt.date | None, destination: str | None) -> pd.DataFrame:
+def indicator_tables(data: RiskData, destination: str | None = None) -> dict[str, pd.DataFrame]:
+    """What the build stores so that :func:`indicators` is a query on any day
+    (:func:`critmat.warehouse.results.indicators` reads them): ``result_indicators``, the day-independent
+    columns of every material's indicators, and ``result_controls``, the control columns per period of
+    unchanged measure statuses (:func:`critmat.models.exposure.control_periods`), for ``destination``."""
+    from critmat.warehouse.results import STORED_DESTINATION
+
+    destination = destination or STORED_DESTINATION
+    base = _indicators(data, None, destination, controls=False)
+    ctl = pd.DataFrame(columns=["valid_from", "valid_to", "material_id", *exposure.CONTROL_COLUMNS])
+    if data.measures is not None and data.measure_materials is not None:
+        ctl = exposure.control_periods(base["material_id"], data.measures, data.measure_materials,
+                                       groups=data.groups, destination=destination)
+    return {"result_indicators": base.drop(columns=exposure.CONTROL_COLUMNS).assign(destination=destination),
+            "result_controls": ctl.assign(destination=destination)}
+
+
+def _indicators(data: RiskData, on: dt.date | None, destination: str | None, controls: bool = True) -> pd.DataFrame:
     return exposure.material_indicators(data.materials, data.supply_shares, data.criticality, groups=data.groups,
                                         measures=data.measures, measure_materials=data.measure_materials,
-                                        on=on or dt.date.today(), eu_members=data.eu_members,
+                                        on=(on or dt.date.today()) if controls else None,
+                                        eu_members=data.eu_members,
                                         destination=destination, stage_sr=data.risk_inputs,
                                         group_weights=data.group_weights)
 
@@ -400,6 +419,7 @@ def exposure_report(data: RiskData, region: str, on: dt.date | None = None,
 def resolve_shock(wh: Warehouse, spec: ShockSpec, data: RiskData | None = None) -> ShockSpec:
     """The spec with material ids resolved and country/sources checked against the warehouse."""
     from critmat.knowledge import material_index
+    from critmat.specs.shocks import resolve_ids
 
     data = data or risk_data(wh)
     idx = material_index(wh)
@@ -413,6 +433,8 @@ def run_shock(wh: Warehouse, spec: ShockSpec, region: str | None = None, *,
     projects and secondary supply (from its end-of-life flows, unless ``secondary`` is given) are used.
     With the flows model, ``secondary_t_per_yr`` is its recovery averaged over the shock's years weighted by
     the share of each year inside the shock, so that ``secondary_t_per_yr × Σ f(y) = Σ recovered(y) f(y)``."""
+    from critmat.models import disruption
+
     data = risk_data(wh)
     spec = resolve_shock(wh, spec, data)
     yf = disruption.year_fractions(spec.start, spec.months)

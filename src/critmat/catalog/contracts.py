@@ -25,6 +25,15 @@ DERIVED = {  # tables the build adds beside the packages' resources (critmat.war
     "result_flows_summary": "the flows model's per-material window totals, with region and scenario",
     "result_flows_indicators": "the flows model's per-material, per-year indicators, with region and scenario",
     "result_flows_fleets": "the target fleets of the flows model (stock-driven), with region and scenario",
+    "result_indicators": "supply-risk indicators of every material without the export-control columns "
+                         "(SR, EI, HHI and China's share per stage, CRMA check, gaps), for one destination "
+                         "(NLD); critmat.risk_report.indicator_tables",
+    "result_controls": "the export-control columns of the indicators per period in which no measure's status "
+                       "changes: valid_from, valid_to (exclusive; empty: open), material_id, controls_active, "
+                       "control_ids, control_scopes, destination",
+    "answers": "the services' default answers (stock, pipeline and flows of every region pack), stored so that "
+               "a first question is one query: service, question (its arguments as JSON), result_json, "
+               "doc_json, frames (Arrow IPC); critmat.services.stored",
     "results": "one row per stored run: kind, region, scenario, params_json, inputs_hash (the build's input "
                "fingerprint), meta_json, rows",
     "sources": "the source registry (data/sources/*.yaml)",

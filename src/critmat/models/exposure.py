@@ -278,18 +278,48 @@ def material_indicators(materials: pd.DataFrame, supply_shares: pd.DataFrame, cr
         rec["supply_basis"] = ";".join(sorted(bases)) or None
         rec["crma_exceeds"] = bool(exceeds) if crma_parts else None
         rec["crma_detail"] = "; ".join(crma_parts) or None
-        ids: list[str] = []
-        scopes: list[str] = []
+        act = pd.DataFrame(columns=["measure_id", "forms"])
         if linked is not None and trade.related_materials(mid, groups) & linked:  # else no measure names it
             act = active_controls(mid, measures, measure_materials, on, groups, destination, status)
-            ids = list(act["measure_id"])
-            scopes = [f"{i}={f.replace(';', '|')}" for i, f in zip(act["measure_id"], act["forms"].fillna(""))]
-        rec["controls_active"] = len(ids)
-        rec["control_ids"] = ";".join(ids) or None
-        rec["control_scopes"] = ";".join(scopes) or None
+        rec.update(_control_cells(zip(act["measure_id"], act["forms"])))
         rec["gaps"] = _gap_reasons(rec, mid, groups) or None
         rows.append(rec)
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+
+
+CONTROL_COLUMNS = ["controls_active", "control_ids", "control_scopes"]
+
+
+def _control_cells(active: Iterable[tuple[object, object]]) -> dict[str, object]:
+    """The control columns of one material from its measures in force, in order: (measure id, forms)."""
+    pairs = [(str(i), "" if f is None or f is pd.NA or (isinstance(f, float) and math.isnan(f)) else str(f))
+             for i, f in active]
+    return {"controls_active": len(pairs), "control_ids": ";".join(i for i, _ in pairs) or None,
+            "control_scopes": ";".join(f"{i}={f.replace(';', '|')}" for i, f in pairs) or None}
+
+
+def control_periods(materials: Iterable[str], measures: pd.DataFrame, measure_materials: pd.DataFrame, *,
+                    groups: Mapping[str, Sequence[str]], destination: str | None = "NLD") -> pd.DataFrame:
+    """The control columns of :func:`material_indicators` for every day at once: one row per period in which
+    no measure's status changes (:func:`critmat.models.trade.status_periods`) and material, with
+    ``valid_from`` (None: from the start of time) and ``valid_to`` (exclusive; None: open) and the columns of
+    :data:`CONTROL_COLUMNS`; the same cells as ``material_indicators(..., on=day)`` for any day of the period
+    (tested). Materials no measure names have no rows (0 controls, empty cells)."""
+    ids = [str(m) for m in materials]
+    linked = set(measure_materials["material_id"].astype(str))
+    candidates = {}  # material -> its measures for the destination, in force or not, in the order shown
+    for mid in ids:
+        if trade.related_materials(mid, groups) & linked:
+            found = active_controls(mid, measures, measure_materials, None, groups, destination)
+            candidates[mid] = list(zip(found["measure_id"].astype(str), found["forms"]))
+    rows = []
+    for start, end in trade.status_periods(measures):
+        day = start or (end - dt.timedelta(days=1))
+        status = dict(zip(measures["measure_id"].astype(str), trade.statuses_on(measures, day)))
+        for mid, cands in candidates.items():
+            rows.append({"valid_from": start, "valid_to": end, "material_id": mid,
+                         **_control_cells((i, f) for i, f in cands if status.get(i) == "active")})
+    return pd.DataFrame(rows, columns=["valid_from", "valid_to", "material_id", *CONTROL_COLUMNS])
 
 
 def _gap_reasons(rec: Mapping[str, object], mid: str, groups: Mapping[str, Sequence[str]]) -> str:

@@ -118,6 +118,22 @@ def statuses_on(measures: pd.DataFrame, on: dt.date | str) -> pd.Series:
                      index=measures.index, dtype="string", name="status_on")
 
 
+def status_periods(measures: pd.DataFrame) -> list[tuple[dt.date | None, dt.date | None]]:
+    """The periods ``[start, end)`` in which no measure's status changes, in order, covering every day
+    (the first starts at None, the last ends at None). A status changes only on a measure's announced or
+    effective date, or the day after its end date; a suspension's status is a measure's status too, so the
+    same days bound it."""
+    days: set[dt.date] = set()
+    for row in measures.to_dict("records"):
+        mid = _text(row.get("measure_id")) or "?"
+        for col, shift in (("announced_date", 0), ("effective_date", 0), ("end_date", 1)):
+            d = _as_date(row.get(col), f"{mid}.{col}")
+            if d is not None:
+                days.add(d + dt.timedelta(days=shift))
+    bounds: list[dt.date | None] = [None, *sorted(days), None]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
 def related_materials(material_id: str, groups: Groups | None = None) -> set[str]:
     """Ids whose measures affect ``material_id``: itself, its members and every overlapping group.
 

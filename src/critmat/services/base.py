@@ -48,9 +48,9 @@ class Result:
 
     def __getattribute__(self, name: str) -> Any:
         value = object.__getattribute__(self, name)
-        if name == "doc" and callable(value):  # a document built on first use (a table face never needs it)
-            value = value()
-            object.__setattr__(self, "doc", value)
+        if name in ("doc", "frame") and callable(value):  # built or read on first use (a table face never
+            value = value()                                   # needs the document, a stored answer's long
+            object.__setattr__(self, name, value)             # rows are read when asked for)
         return value
 
     def document(self) -> Any:

@@ -76,8 +76,12 @@ def build_id(wh: TableSource) -> str:
     import uuid
 
     # a stand-in (the build's own frames) gets a fresh id: id() of a collected object may come back
-    parts = ([str(wh.meta(k)) for k in ("checksum", "built_at", "fingerprint")] if hasattr(wh, "meta")
-             else [uuid.uuid4().hex])
+    keys = ("checksum", "built_at", "fingerprint")
+    if hasattr(wh, "rows"):  # one query
+        found = dict(wh.rows("SELECT key, value FROM meta WHERE key IN (?, ?, ?)", list(keys)))
+        parts = [str(found.get(k)) for k in keys]
+    else:
+        parts = [str(wh.meta(k)) for k in keys] if hasattr(wh, "meta") else [uuid.uuid4().hex]
     bid = hashlib.sha256("\0".join(parts).encode()).hexdigest()
     try:
         wh._critmat_build_id = bid
@@ -119,23 +123,31 @@ def clear() -> None:
 
 def answer(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Memoise a service function per (build, function, arguments, today's date): a repeated question is a
-    lookup. Not kept: calls with a progress callback, or naming a file or folder (``/``, ``.yaml``: it may
-    change between calls). Callers get a shallow copy (rebinding its attributes is safe; the frames are
-    shared: do not mutate them)."""
+    lookup; a first one reads the answer the build stored when there is one
+    (:func:`critmat.services.stored.lookup`), else computes. Not kept: calls naming a file or folder (``/``,
+    ``.yaml``: it may change between calls), and computed answers of calls with a progress callback. Callers
+    get a shallow copy (rebinding its attributes is safe; the frames are shared: do not mutate them)."""
     import copy
     import datetime as dt
     import functools
 
     @functools.wraps(fn)
     def wrapper(wh: TableSource, *args: Any, **kwargs: Any) -> Any:
+        from critmat.services import stored
         from critmat.warehouse.access import is_folder
 
         named = [*args, *kwargs.values()]
-        if kwargs.get("progress") is not None or any(
-                isinstance(v, (str, Path)) and (is_folder(v) or str(v).endswith((".yaml", ".yml"))) for v in named):
+        if any(isinstance(v, (str, Path)) and (is_folder(v) or str(v).endswith((".yaml", ".yml"))) for v in named):
             return fn(wh, *args, **kwargs)
+
+        def first() -> Any:
+            hit = stored.lookup(wh, fn, args, kwargs)
+            return hit if hit is not None else fn(wh, *args, **kwargs)
+
+        if kwargs.get("progress") is not None:
+            return first()
         key = (fn.__module__, fn.__qualname__, repr(args), repr(sorted(kwargs.items())), dt.date.today())
-        res = copy.copy(memo(wh, key, lambda: fn(wh, *args, **kwargs)))  # a lazy document stays lazy
+        res = copy.copy(memo(wh, key, first))  # a lazy document or frame stays lazy
         res.sections, res.params = list(res.sections), dict(res.params)
         return res
 

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from critmat.errors import UnknownIdError
+from critmat.models.risk import check_stage
 from critmat.services.base import Result, Section, flag_groups, fmt_number, group_ids, records
 from critmat.services.context import answer
 
@@ -62,15 +63,18 @@ def projects_by_asset(projects: pd.DataFrame) -> pd.DataFrame:
 
 
 def _question(wh: TableSource, material: str | None, stage: str | None, on: dt.date | None
-              ) -> tuple[dt.date, Any, str | None, set[str]]:
-    """What both risk views start from: the day, the risk data (per build), the material id and group ids."""
-    from critmat.knowledge import material_index
-    from critmat.models.risk import check_stage
-
+              ) -> tuple[dt.date, str | None, set[str]]:
+    """What both risk views start from: the day, the material id and the group ids."""
     if stage is not None:
         check_stage(stage)
-    mid = material_index(wh).resolve(material) if material else None
-    return on or dt.date.today(), _risk_data(wh), mid, group_ids(wh.table("materials"))
+    mid = None
+    if material:
+        from critmat.knowledge import material_index
+
+        mid = material_index(wh).resolve(material)
+    kinds = (wh.small("SELECT material_id, material_kind FROM materials") if hasattr(wh, "small")
+             else wh.table("materials"))
+    return on or dt.date.today(), mid, group_ids(kinds)
 
 
 def _risk_data(wh: TableSource) -> Any:
@@ -84,10 +88,16 @@ def _risk_data(wh: TableSource) -> Any:
 def supply_risk(wh: TableSource, material: str | None = None, stage: str | None = None, top: int | None = None,
                 on: dt.date | None = None) -> Result:
     """SR, EI, HHI and China's share per stage, the CRMA 65 % flag and the controls in force on ``on``."""
-    from critmat import risk_report as rr
+    from critmat.warehouse import results
 
-    day, data, mid, groups = _question(wh, material, stage, on)
-    table = rr.indicators(data, day)
+    day, mid, groups = _question(wh, material, stage, on)
+
+    def compute() -> pd.DataFrame:
+        from critmat import risk_report as rr
+
+        return rr.indicators(_risk_data(wh), day)
+
+    table = results.indicators(wh, day, results.STORED_DESTINATION, compute=compute)
     table = table[table["sr"].notna() | table["hhi_extraction"].notna() | table["hhi_processing"].notna()]
     table = table.sort_values(["sr", "material_id"], ascending=[False, True], na_position="last")
     if mid is not None:
@@ -106,7 +116,7 @@ def supply_risk(wh: TableSource, material: str | None = None, stage: str | None 
     shown = flag_groups(table[[c for c in cols if c != "name"]], "material_id", groups)
     return Result(full, title=title, caption=caption, units={"china_extraction": "1", "china_processing": "1"},
                   params={"on": day.isoformat(), "material": mid, "stage": stage, "top": top},
-                  doc={"on": day.isoformat(), "materials": records(full)},
+                  doc=lambda: {"on": day.isoformat(), "materials": records(full)},
                   sections=[Section("materials", shown, title, caption, hint=hint)], hint=hint)
 
 
@@ -121,7 +131,8 @@ def exposure(wh: TableSource, region: str, material: str | None = None, stage: s
 
     if sort not in SORT_COLUMNS:
         raise UnknownIdError(f"--sort '{sort}': expected one of {', '.join(SORT_COLUMNS)}")
-    day, data, mid, groups = _question(wh, material, stage, on)
+    day, mid, groups = _question(wh, material, stage, on)
+    data = _risk_data(wh)
     rep = memo(wh, ("exposure", str(region), day.isoformat(), not all_materials),
                lambda: rr.exposure_report(data, region, day, crm_only=not all_materials))
     mats = rep.materials

@@ -20,6 +20,7 @@ Readers: :mod:`critmat.services.stock` and :mod:`critmat.services.flows`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -28,11 +29,14 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from critmat.warehouse.access import TableSource
+    from critmat.warehouse.store import Warehouse
 
 STOCK_DRAWS = 1000
 SEED = 0
 FLOW_LEVELS = ("region", "province", "unallocated")
 FLOW_FRAMES = ("summary", "indicators", "fleets")
+#: The destination whose export controls the build stores per period (the Netherlands: critmat's regions).
+STORED_DESTINATION = "NLD"
 RESULT_COLUMNS = ["kind", "region", "scenario", "params_json", "inputs_hash", "meta_json", "rows"]
 
 
@@ -90,6 +94,51 @@ def compute(src: Any, inputs_hash: str, say: Callable[[str], None] | None = None
         for k in FLOW_FRAMES:
             out[f"result_flows_{k}"] = pd.concat(frames[k], ignore_index=True)
     return out
+
+
+def after_write(wh: Warehouse, say: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
+    """Tables computed from the build's written tables (``wh``): the risk indicators per period of export
+    control statuses (:func:`critmat.risk_report.indicator_tables`) and the stored answers
+    (:mod:`critmat.services.stored`)."""
+    from critmat import risk_report as rr
+    from critmat.services import stored
+
+    (say or (lambda _m: None))("results: supply-risk indicators per period of export controls")
+    return {**rr.indicator_tables(rr.risk_data(wh)), stored.TABLE: stored.compute(wh, say)}
+
+
+def indicators(wh: TableSource, day: dt.date, destination: str | None,
+               compute: Callable[[], pd.DataFrame] | None = None) -> pd.DataFrame | None:
+    """Every material's risk indicators on ``day`` (columns of
+    :data:`critmat.models.exposure.INDICATOR_COLUMNS`) from the tables the build stored, once per build, day
+    and destination (a copy is returned); when it stored none for ``destination``: ``compute()``, or None."""
+    from critmat.services.context import memo
+
+    def read() -> pd.DataFrame | None:
+        from critmat.models.exposure import CONTROL_COLUMNS, INDICATOR_COLUMNS
+
+        if not (hasattr(wh, "sql") and wh.has("result_indicators") and wh.has("result_controls")):
+            return None
+        cols = ", ".join("coalesce(c.controls_active, 0) AS controls_active" if c == "controls_active" else
+                         f"c.{c}" if c in CONTROL_COLUMNS else f"i.{c}" for c in INDICATOR_COLUMNS)
+        found = getattr(wh, "small", wh.sql)(f"SELECT {cols} FROM result_indicators i LEFT JOIN (SELECT * FROM result_controls "
+                       "WHERE destination = ? AND (valid_from IS NULL OR valid_from <= ?) "
+                       "AND (valid_to IS NULL OR ? < valid_to)) c ON c.material_id = i.material_id "
+                       "WHERE i.destination = ? ORDER BY i.rowid", [destination, day, day, destination])
+        if found.empty:  # the build stored no indicators for this destination
+            return None
+        # the computed frame's dtypes (floats, counts, True/False/None, text/None) are those of the Python
+        # values, but for a numeric column without any value (object of None there, float NaN here)
+        for c in ("sr", "ei", *(f"{k}_{st}" for k in ("hhi", "china") for st in ("extraction", "processing"))):
+            if found[c].dtype == object:
+                found[c] = found[c].astype("float64")
+        return found
+
+    key = (day.isoformat(), destination)
+    found = memo(wh, ("indicators stored", *key), read)
+    if found is None and compute is not None:
+        found = memo(wh, ("indicators computed", *key), compute)
+    return None if found is None else found.copy()
 
 
 def stored(wh: TableSource, kind: str, region: str, scenario: str, params: dict[str, Any]) -> dict[str, Any] | None:
