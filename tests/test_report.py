@@ -356,6 +356,34 @@ def test_helper_failure_falls_back_to_in_process(tmp_path):
     assert (tmp_path / "data" / "table_01_x.csv").read_text() == "a\n1\n2\n"
 
 
+def test_a_stalled_or_failing_helper_is_given_up_and_says_why(monkeypatch, caplog):
+    """A helper that never answers is stopped after STALL_SECONDS and the figure is drawn here; one that exits
+    names its last stderr line in the error."""
+    import sys
+    import time
+
+    from critmat.report import figures as F
+    from critmat.report import parallel
+    from critmat.report.parallel import Helper, HelperError
+
+    plan = F.Plan("critmat.report.figures", "empty", ("nothing to draw",))
+    here = F.render(plan.make())
+    monkeypatch.setattr(parallel, "STALL_SECONDS", 1.0)
+    monkeypatch.setattr(parallel, "HELPER_COMMAND", [sys.executable, "-c", "import time; time.sleep(60)"])
+    with Helper(workers=1) as h:
+        d = h.figure(plan)
+        t0 = time.monotonic()
+        assert d.png() == here[1] and time.monotonic() - t0 < 20
+        assert h.proc.wait(timeout=10) is not None  # stopped
+    assert "gave no answer for 1 s" in caplog.text
+    monkeypatch.setattr(parallel, "HELPER_COMMAND", [
+        sys.executable, "-c", "import sys; sys.stdin.buffer.read(8); sys.stderr.write('boom: no memory\\n'); sys.exit(3)"])
+    with Helper(workers=1) as h:
+        d = h.figure(plan)
+        with pytest.raises(HelperError, match="stopped: boom: no memory"):
+            h._wait(d._k)
+
+
 def test_provinces_table_is_the_comparison_service(built):
     """Section 'Provinces compared': the rows of critmat.services.compare.provinces (what `critmat region
     compare --region nh-fl` prints) for the report's CRM materials, and the assets per province."""

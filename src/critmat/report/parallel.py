@@ -41,6 +41,11 @@ from typing import Any
 
 Pending = Callable[[], Any]
 _LEN = 8  # bytes of the length prefix
+#: Seconds the main process waits for the helper's next answer before it gives up on the helper (stops it and
+#: does the rest in-process). One figure or the appendix takes under 2 s; a 20-figure report's SVGs ~5 s.
+STALL_SECONDS = 120.0
+#: How the helper process is started (tests start one that never answers).
+HELPER_COMMAND = [sys.executable, "-m", "critmat.report.parallel"]
 
 
 _FIGS: dict[int, Any] = {}  # in the helper: the figures drawn to PNG, kept for their SVG
@@ -218,7 +223,8 @@ class Drawing:
             assert self._helper is not None and self._k is not None
             try:
                 self._png = self._helper._wait(self._k)
-            except HelperError:
+            except HelperError as exc:
+                self._helper.note(exc)
                 self._here()
         assert self._png is not None
         return self._png
@@ -234,9 +240,10 @@ class Drawing:
                 self._svg = self._helper._wait(self._svg_at[0])[self._svg_at[1]]
                 if self._svg is None:
                     raise HelperError("the helper does not hold this figure")
-            except HelperError:
+            except HelperError as exc:
                 from critmat.report.figures import render
 
+                self._helper.note(exc)
                 self._svg = render(self._fig)[0]  # made and laid out again: the same file
         assert self._svg is not None
         return self._svg
@@ -261,13 +268,18 @@ class Helper:
         self._out: queue.Queue = queue.Queue()
         self._unsvg: list[Drawing] = []  # drawn to PNG by the helper, SVG not asked for yet
         self._nfig = 0                   # figures sent to the helper before those in _unsvg
+        self._noted = False              # a fallback to in-process work was logged
         if (workers_wanted() if workers is None else workers) <= 0:
             return
+        import tempfile
+
+        self._stderr = tempfile.TemporaryFile()  # what the helper says when it fails, for the error message
         try:
-            self.proc = subprocess.Popen([sys.executable, "-m", "critmat.report.parallel"], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(HELPER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=self._stderr)
         except OSError:
             self.proc = None
+            self._stderr.close()
             return
         threading.Thread(target=self._feed, daemon=True).start()
         threading.Thread(target=self._drain, daemon=True).start()
@@ -318,15 +330,45 @@ class Helper:
         return k
 
     def _wait(self, k: int) -> Any:
+        """Answer ``k``, once the helper gives it; :class:`HelperError` if it stopped, failed the task, or
+        gave no answer for :data:`STALL_SECONDS` (then it is stopped)."""
+        import time
+
         with self._cond:
+            last = (len(self._answers), time.monotonic())
             while len(self._answers) <= k and not self._broken:
-                self._cond.wait()
+                if len(self._answers) != last[0]:
+                    last = (len(self._answers), time.monotonic())
+                left = STALL_SECONDS - (time.monotonic() - last[1])
+                if left <= 0:
+                    self._broken = True
+                    if self.proc is not None:
+                        self.proc.kill()
+                    raise HelperError(f"the helper process gave no answer for {STALL_SECONDS:g} s; stopped")
+                self._cond.wait(timeout=left)
             if len(self._answers) <= k:
-                raise HelperError("the helper process stopped")
+                raise HelperError(f"the helper process stopped{self._said()}")
             status, value = self._answers[k]
         if status != "ok":
             raise HelperError(value)
         return value
+
+    def note(self, exc: HelperError) -> None:
+        """Log, once, why the rest is done in this process (the report is the same, only slower)."""
+        if not self._noted and "no SVG was asked for" not in str(exc) and "does not hold" not in str(exc):
+            import logging
+
+            self._noted = True
+            logging.getLogger("critmat.report").warning("report helper: %s; drawing the rest here", exc)
+
+    def _said(self) -> str:
+        """``: <the last line the helper wrote to stderr>``, or nothing."""
+        try:
+            self._stderr.seek(0)
+            lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        except (AttributeError, OSError, ValueError):
+            return ""
+        return f": {lines[-1][:300]}" if lines else ""
 
     # -- tasks ----------------------------------------------------------------------------------------------
     def figure(self, fig: Any) -> Drawing:
@@ -371,7 +413,8 @@ class Helper:
         def get() -> list[Path]:
             try:
                 return [Path(p) for p in self._wait(k)]
-            except HelperError:
+            except HelperError as exc:
+                self.note(exc)
                 return write_frames(out, frames, meta)
         return get
 
@@ -388,6 +431,7 @@ class Helper:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+        self._stderr.close()
 
     def __enter__(self) -> Helper:
         return self
