@@ -24,6 +24,15 @@ def material_index(wh: Warehouse) -> MaterialIndex:
     return MaterialIndex(wh.table("materials"), wh.table("material_aliases"), wh.table("material_lists"))
 
 
+def resolve(wh: Warehouse, query: str) -> str:
+    """The material id of ``query`` (:meth:`MaterialIndex.resolve`); a material id as given is found with one
+    query, without building the index of every spelling."""
+    q = str(query).strip()
+    if hasattr(wh, "rows") and wh.rows("SELECT 1 FROM materials WHERE material_id = ?", [q]):
+        return q
+    return material_index(wh).resolve(query)
+
+
 def groups(wh: Warehouse) -> dict[str, list[str]]:
     """Group id → member material ids (REE, HREE, LREE, PGM, REE for magnets); the one group map
     (:func:`critmat.warehouse.access.material_groups`)."""
@@ -70,11 +79,12 @@ def export_controls(wh: Warehouse, mid: str, on: dt.date | None = None) -> list[
                                on=on or dt.date.today(), groups=groups(wh), statuses=trade.STATUSES)
     cols = ["measure_id", "country_iso3", "title", "instrument", "announced_date", "effective_date", "end_date",
             "status_on", "destinations", "measure_stage", "products", "via", "source_id"]
-    found = found[[c for c in cols if c in found.columns]].copy()
-    for c in ("announced_date", "effective_date", "end_date"):
-        if c in found:
-            found[c] = pd.to_datetime(found[c]).dt.strftime("%Y-%m-%d").where(found[c].notna(), None)
-    return found.to_dict(orient="records")
+    rows = found[[c for c in cols if c in found.columns]].to_dict(orient="records")
+    for row in rows:
+        for c in ("announced_date", "effective_date", "end_date"):
+            if c in row:
+                row[c] = None if row[c] is None or pd.isna(row[c]) else pd.Timestamp(row[c]).strftime("%Y-%m-%d")
+    return rows
 
 
 def material_profile(wh: Warehouse, query: str, on: dt.date | None = None) -> dict[str, Any]:
@@ -87,17 +97,17 @@ def material_profile(wh: Warehouse, query: str, on: dt.date | None = None) -> di
     EU sourcing where the EC reports it, else on global supply as a proxy), export_controls, members (for
     groups), sources.
     """
-    idx = material_index(wh)
-    mid = idx.resolve(query)
-    mats = wh.table("materials").set_index("material_id")
-    row = mats.loc[mid]
     from critmat.warehouse.access import where
 
+    mid = resolve(wh, query)
+    row = where(wh, "materials", "material_id", mid).iloc[0]
     mine = where(wh, "material_lists", "material_id", mid)
     crit = where(wh, "criticality", "material_id", mid).sort_values("year")
     supply = where(wh, "supply_shares", "material_id", mid).sort_values(["scope", "stage", "share"],
                                                                         ascending=[True, True, False])
-    countries = wh.table("countries").set_index("country_iso3")
+    names = dict(wh.rows("SELECT country_iso3, country_name FROM countries WHERE country_iso3 IN "
+                         "(SELECT country_iso3 FROM supply_shares WHERE material_id = ?)", [mid])
+                 if hasattr(wh, "rows") else wh.table("countries")[["country_iso3", "country_name"]].values)
 
     conc_g = risk.concentration_table(supply[supply.scope == "global"], eu_members=EU27).set_index("stage")
     conc_eu = risk.concentration_table(supply[supply.scope == "eu_sourcing"], eu_members=EU27).set_index("stage")
@@ -122,8 +132,8 @@ def material_profile(wh: Warehouse, query: str, on: dt.date | None = None) -> di
                               "supply_basis": r.sr_supply_basis, "source_id": r.source_id})
     src = set(mine.source_id) | set(crit.source_id) | set(supply.source_id) | {row.source_id}
     src |= {c["source_id"] for c in controls if c.get("source_id")} | {i["source_id"] for i in sr_inputs}
-    prov = wh.provenance.set_index("dataset")
-    complete = "imported" in str(prov.at["supply_shares", "title"]) if "supply_shares" in prov.index else False
+    prov = where(wh, "provenance", "dataset", "supply_shares")
+    complete = "imported" in str(prov["title"].iloc[0]) if len(prov) else False
     return {
         "id": mid,
         "name": row["name"],
@@ -135,7 +145,7 @@ def material_profile(wh: Warehouse, query: str, on: dt.date | None = None) -> di
         "criticality": [{"year": int(r.year), "sr": _num(r.supply_risk), "ei": _num(r.economic_importance),
                          "source_id": r.source_id} for r in crit.itertuples()],
         "supply": [{"stage": r.stage, "scope": r.scope, "country": r.country_iso3,
-                    "country_name": countries.at[r.country_iso3, "country_name"] if r.country_iso3 in countries.index else None,
+                    "country_name": names.get(r.country_iso3),
                     "share": round(float(r.share), 4), "source_id": r.source_id} for r in supply.itertuples()],
         "supply_coverage": "complete (imported EC dataset)" if complete else
                            "main suppliers only (bundled: top five plus China per stage); HHI is a lower bound",

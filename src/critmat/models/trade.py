@@ -67,6 +67,11 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _plain(value: Any) -> str:
+    """A cell as text as it stands ("" when empty)."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
 def _lookup(measures: pd.DataFrame, measure_id: str) -> Mapping[str, Any]:
     hit = measures[measures["measure_id"].astype(str) == measure_id]
     if hit.empty:
@@ -180,20 +185,26 @@ def controls_for(material_id: str, measures: pd.DataFrame, measure_materials: pd
     cols = list(measures.columns) + ["via", "scope_note", "forms", "status_on"]
     if links.empty:
         return pd.DataFrame(columns=cols)
-    notes = links.get("scope_note", pd.Series(pd.NA, index=links.index)).astype("string")
-    forms = links["forms"].astype("string").fillna("") if "forms" in links else pd.Series("", index=links.index)
-    grouped = (links.assign(scope_note=notes.fillna(""), forms=forms)
-               .sort_values(["measure_id", "material_id"])
-               .groupby("measure_id", sort=False)
-               .agg(via=("material_id", lambda s: ";".join(map(str, s))),
-                    scope_note=("scope_note", lambda s: " | ".join(x for x in map(str, s) if x)),
-                    forms=("forms", lambda s: ";".join(sorted({f for x in map(str, s) for f in x.split(";")
-                                                               if f})))))
-    out = measures[measures["measure_id"].astype(str).isin(grouped.index.astype(str))].copy()
+    # per measure: the linked materials (sorted), their scope notes and the union of their forms (a few dozen
+    # links: Python, not a pandas group-by)
+    per: dict[str, list[tuple[str, str, str]]] = {}
+    for measure, material, note, form in zip(
+            links["measure_id"].astype(str), links["material_id"].astype(str),
+            links["scope_note"] if "scope_note" in links else [None] * len(links),
+            links["forms"] if "forms" in links else [None] * len(links)):
+        per.setdefault(measure, []).append((material, _plain(note), _plain(form)))
+    grouped = {}
+    for measure, rows in per.items():
+        rows.sort(key=lambda r: r[0])
+        grouped[measure] = (";".join(r[0] for r in rows), " | ".join(r[1] for r in rows if r[1]),
+                            ";".join(sorted({f for r in rows for f in r[2].split(";") if f})))
+    out = measures[measures["measure_id"].astype(str).isin(list(grouped))].copy()
     if not include_suspensions:
         out = out[out["instrument"].astype(str) != "suspension"]
     out = out.drop(columns=[c for c in ("via", "scope_note", "forms", "status_on") if c in out.columns])
-    out = out.join(grouped, on="measure_id")
+    ids = out["measure_id"].astype(str)
+    for i, col in enumerate(("via", "scope_note", "forms")):
+        out[col] = [grouped[m][i] for m in ids]
     if on is None:
         out["status_on"] = pd.Series(pd.NA, index=out.index, dtype="string")
     else:

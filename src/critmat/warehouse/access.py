@@ -156,7 +156,10 @@ def material_groups(src: TableSource, group_ids: Any = None) -> dict[str, list[s
         if unknown:
             raise UnknownIdError(f"unknown material group '{unknown[0]}' (not in reference material_groups)")
         mg = mg[mg["group_id"].isin(list(group_ids))]
-    return {str(g): sorted(map(str, m)) for g, m in mg.groupby("group_id")["material_id"]}
+    out: dict[str, list[str]] = {}
+    for g, m in zip(mg["group_id"].astype(str), mg["material_id"].astype(str)):
+        out.setdefault(g, []).append(m)
+    return {g: sorted(out[g]) for g in sorted(out)}
 
 
 def _spec(src: TableSource, kind: str, name: str) -> str:
