@@ -31,7 +31,7 @@ DERIVED = {  # tables the build adds beside the packages' resources (critmat.war
     "result_controls": "the export-control columns of the indicators per period in which no measure's status "
                        "changes: valid_from, valid_to (exclusive; empty: open), material_id, controls_active, "
                        "control_ids, control_scopes, destination",
-    "answers": "the services' default answers (stock, pipeline and flows of every region pack), stored so that "
+    "answers": "the services' default answers (stock, pipeline and flows of every region pack and scenario), stored so that "
                "a first question is one query: service, question (its arguments as JSON), result_json, "
                "doc_json, frames (Arrow IPC); critmat.services.stored",
     "results": "one row per stored run: kind, region, scenario, params_json, inputs_hash (the build's input "

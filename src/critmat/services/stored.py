@@ -1,8 +1,8 @@
 """Answers the build stores: the default results of the services, so that a first question is one query.
 
 After ``critmat build`` has written the tables, it asks every question of :func:`questions` (for each region
-pack: its stock, its pipeline and its flows under every bundled scenario, with the services' default
-parameters) and stores each :class:`~critmat.services.base.Result` in the table ``answers``
+pack: its stock, its pipeline and its flows under every bundled scenario, by material, year and asset class,
+with the services' other parameters at their defaults) and stores each :class:`~critmat.services.base.Result` in the table ``answers``
 (:func:`compute`). A service decorated with :func:`critmat.services.context.answer` looks there first
 (:func:`lookup`) and computes only what was not stored. The answers live in the warehouse file of the build
 they came from, so none outlives it; a test asks every stored question again and compares.
@@ -77,7 +77,8 @@ def question(fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> str
 
 def questions(wh: TableSource) -> Iterator[tuple[Callable[..., Any], tuple, dict[str, Any]]]:
     """The default questions the build answers: per region pack, ``stock`` (the stock and the pipeline)
-    and ``flows`` under every bundled scenario (the faces' defaults: by material, region level)."""
+    and ``flows`` under every bundled scenario, its table by material (the command line's default), year
+    (the dashboard's) and asset class, at region level."""
     from critmat.services import flows, stock
     from critmat.warehouse import access
 
@@ -85,7 +86,8 @@ def questions(wh: TableSource) -> Iterator[tuple[Callable[..., Any], tuple, dict
         yield stock.stock, (rid,), {}
         yield stock.stock, (rid,), {"pipeline": True}
         for name in access.spec_names(wh, "scenario"):
-            yield flows.flows, (rid, name), {}
+            for by in flows.BY:
+                yield flows.flows, (rid, name), {} if by == "material" else {"by": by}
 
 
 def compute(wh: TableSource, say: Callable[[str], None] | None = None) -> pd.DataFrame:
