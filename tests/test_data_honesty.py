@@ -365,3 +365,23 @@ def test_no_bundled_table_reproduces_a_shared_file(shared_index: SharedIndex):
         header, rows = _read_csv(DATA / rel)
         used = {r[header.index("source_id")] for r in rows}
         assert used <= allowed, f"{rel} must cite the original publisher only, not {used - allowed}"
+
+
+def test_every_material_has_a_dutch_name_and_the_cbs_spellings_name_crms() -> None:
+    """reference/material_names.csv: one Dutch name per material; the rows citing CBS (2023) are materials of
+    the EU list of 2023 (CBS's box lists those), the others cite critmat's translation (an assumption)."""
+    import pandas as pd
+
+    from critmat.paths import bundled_data
+
+    ref = bundled_data() / "packages" / "reference"
+    mats = pd.read_csv(ref / "materials.csv")
+    names = pd.read_csv(ref / "material_names.csv")
+    lists = pd.read_csv(ref / "material_lists.csv")
+    nl = names[names["language"] == "nl"]
+    assert sorted(nl["material_id"]) == sorted(mats["material_id"]) and nl["name"].str.strip().ne("").all()
+    crm = set(lists.loc[lists["list_id"] == "crm_2023", "material_id"])
+    cbs = set(nl.loc[nl["source_id"] == "cbs_2023_kritieke_grondstoffen", "material_id"])
+    # CBS names the two REE groups of the list together: "zeldzame aardmetalen (licht en zwaar)"
+    assert cbs <= crm | {"rare_earth_elements"} and len(cbs) >= 25
+    assert set(nl["source_id"]) == {"cbs_2023_kritieke_grondstoffen", "critmat_nl_material_names"}

@@ -211,6 +211,10 @@ def test_second_build_reports_what_changed(built, warehouse_db, tmp_path):
     assert "Wat er veranderde sinds de vorige build" in html
     n = int(kf.loc[kf["key"] == "assets", "value"].iloc[0])
     assert f"{n} → {n - 5}" in html
+    # a Dutch reader reads the materials' Dutch names (reference/material_names.csv), in tables and figures
+    assert '<td class="text">Wolfraam</td>' in html and "Zware zeldzame aardmetalen (HREE)" in html
+    assert '<td class="text">Tungsten</td>' not in html
+    assert '<td class="text">Tungsten</td>' in h.unescape((out / "report.html").read_text(encoding="utf-8"))
 
 
 def test_languages_have_the_same_keys():

@@ -52,6 +52,10 @@ def list_materials(wh: Warehouse, which: ListChoice = "2023") -> pd.DataFrame:
     crit = wh.table("criticality")
     years = lists.groupby("material_id")["list_year"].apply(lambda s: ", ".join(str(y) for y in sorted(s)))
     out = mats[["material_id", "name", "symbol", "material_kind"]].rename(columns={"material_id": "id"})
+    if wh.has("material_names"):  # the Dutch name, for Dutch readers (reference/material_names.csv)
+        from critmat.warehouse.access import material_names
+
+        out.insert(2, "name_nl", out["id"].map(material_names(wh, "nl")))
     out["lists"] = out["id"].map(years).fillna("")
     out["crm_2023"] = out["id"].isin(lists.loc[lists.list_id == "crm_2023", "material_id"])
     out["strategic"] = out["id"].isin(lists.loc[lists.list_id == "srm_2024", "material_id"])

@@ -5,6 +5,7 @@ figures from the same frames. Nothing here computes a number.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -38,21 +39,40 @@ class Composer:
         self.sparks: dict[str, Figure] = {}
         self.missing: dict[str, str] = {}
         self.classes = ASSET_CLASSES[lang]
-        mats = inp.wh.table("materials")
-        self.names = dict(zip(mats["material_id"], mats["name"].str.replace(r" \(.*\)$", "", regex=True)))
+        from critmat.warehouse.access import material_names
+
+        # short names: without a trailing "(HREE)"; English ones also without their note ("Boron (borates)")
+        short = re.compile(r" \(.*\)$" if lang == "en" else r" \([A-Z]+\)$")
+        self.full_names = material_names(inp.wh, lang)
+        self.names = {k: short.sub("", v) for k, v in self.full_names.items()}
 
     # -- helpers -------------------------------------------------------------------------------------------
     def get(self, fn: str, **kw: Any) -> Result:
         key = fn + "".join(f":{k}={v}" for k, v in sorted(kw.items()))
         if key not in self.results:
             try:
-                self.results[key] = getattr(D, fn)(self.inp, **kw)
+                self.results[key] = self._named(getattr(D, fn)(self.inp, **kw))
             except CritmatError as exc:  # data this region does not have: shown as missing, never hidden
                 self.missing[key] = str(exc)
                 self.results[key] = Result(pd.DataFrame(), title=fn, caption=str(exc),
                                            doc={"gaps": pd.DataFrame(), "streams": pd.DataFrame(),
                                                 "totals": {}, "trends": {}})
         return self.results[key]
+
+    def _named(self, res: Result) -> Result:
+        """``res`` with the ``name`` column of a frame of materials in the report's language (the services
+        give the English names of the EC's lists)."""
+        f = res.frame
+        if self.lang == "en" or "name" not in f.columns:
+            return res
+        ids = "material_id" if "material_id" in f.columns else ("id" if "material_kind" in f.columns else None)
+        if ids is None:
+            return res
+        import copy
+
+        res = copy.copy(res)
+        res.frame = f.assign(name=[self.full_names.get(i, n) for i, n in zip(f[ids], f["name"])])
+        return res
 
     def table(self, key: str, title: str, fn: str, pick: Callable[[pd.DataFrame], pd.DataFrame],
               columns: dict[str, str], caption: str = "", formats: dict[str, str] | None = None,

@@ -148,6 +148,18 @@ def intensities(src: TableSource) -> tuple[pd.DataFrame, pd.DataFrame]:
     return typed(src, src.table("technologies")), typed(src, src.table("material_intensities"))
 
 
+def material_names(src: TableSource, language: str = "en") -> dict[str, str]:
+    """Material id → its display name in ``language``: the ``materials`` table's (English) for ``en``, else
+    the ``material_names`` rows of that language, the English name where a material has none."""
+    mats = src.table("materials")
+    names = dict(zip(mats["material_id"].astype(str), mats["name"].astype(str)))
+    if language != "en" and src.has("material_names"):
+        other = src.table("material_names")
+        other = other[other["language"] == language]
+        names.update(zip(other["material_id"].astype(str), other["name"].astype(str)))
+    return names
+
+
 def material_groups(src: TableSource, group_ids: Any = None) -> dict[str, list[str]]:
     """Material group id → sorted member ids (all groups, or only ``group_ids``)."""
     mg = src.table("material_groups")

@@ -103,7 +103,7 @@
   function control(label, input) { return h("label", {}, label, input); }
   async function materialOptions(withAll, list) {
     const d = await api("materials", { list: list || "crm2023" });
-    const opts = d.rows.map(r => [r.id, r.name]);
+    const opts = d.rows.map(r => [r.id, (state.lang === "nl" && r.name_nl) || r.name]);
     return withAll ? [["", t("all")]].concat(opts) : opts;
   }
 
