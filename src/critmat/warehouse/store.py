@@ -179,9 +179,11 @@ def build(db: str | Path | None = None, packages: list[Path] | None = None,
           progress: Progress | None = None, results: bool | None = None) -> BuildReport:
     """Validate every package and (re)write the warehouse atomically; returns table row counts.
 
-    ``results``: also compute the default stock and flows of every region pack
-    (:mod:`critmat.warehouse.results`), so that reading them is a query; None: yes unless the environment
-    sets ``CRITMAT_BUILD_RESULTS=0`` (then every answer is computed on first use, with the same numbers)."""
+    ``results``: also compute the default stock and flows of every region pack, the supply-risk indicators
+    per period of export-control statuses (:mod:`critmat.warehouse.results`) and the services' default
+    answers (:mod:`critmat.services.stored`), so that reading them is a query; None: yes unless the
+    environment sets ``CRITMAT_BUILD_RESULTS=0`` (then every answer is computed on first use, with the same
+    numbers)."""
     if results is None:
         results = os.environ.get("CRITMAT_BUILD_RESULTS", "1").strip() not in ("0", "false", "no")
     from critmat.catalog.fields import field_dictionary
