@@ -119,3 +119,44 @@ def test_stored_indicators_equal_the_model_on_every_period(wh) -> None:
     pd.testing.assert_frame_equal(got, computed)
     assert asked == [1]
     assert results.indicators(wh, dt.date.today(), "DEU") is None
+
+
+def test_a_damaged_stored_row_is_computed_instead() -> None:
+    """A stored row whose JSON or Arrow bytes are damaged (an edited or cut file) is not an error: the
+    service computes the answer."""
+    ok = pd.DataFrame({"material": ["gallium"], "mass_t": [1.5]})
+    res = Result(ok, title="t", sections=[Section("table", ok)])
+    result_json, doc_json, frames = stored.encode(res)
+
+    def raw(wh, region="x"):
+        return res
+
+    class Stub:
+        closed = False
+
+        def __init__(self, row):
+            self.row = row
+
+        def has(self, name):
+            return name == stored.TABLE
+
+        def rows(self, query, params=None):
+            if "question FROM" in query:
+                return [(stored.service_name(raw), stored.question(raw, (), {}))]
+            return [self.row]
+
+        _critmat_build_id = "stub"
+
+    from critmat.services import context
+
+    for row in [("{not json", doc_json, frames), (result_json, doc_json, frames[: len(frames) // 2]),
+                (result_json, doc_json, b"\0" * len(frames))]:
+        context.clear()
+        hit = stored.lookup(Stub(row), raw, (), {})
+        assert hit is None  # the section's frame cannot be read: computed by the caller
+    # the main frame is read only when asked for: a damaged one is computed then
+    long = pd.DataFrame({"v": range(10)})
+    lres = Result(long, sections=[])
+    rj, dj, fr = stored.encode(lres)
+    back = stored.decode(rj, dj, b"\0" * len(fr), compute=lambda: lres)
+    pd.testing.assert_frame_equal(back.frame, long)

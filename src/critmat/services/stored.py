@@ -40,6 +40,9 @@ TABLE = "answers"
 COLUMNS = ["service", "question", "result_json", "doc_json", "frames"]
 SKIP = ("progress",)  # arguments that do not change the answer
 SIMPLE = (str, int, float, bool, type(None))
+#: Errors of a damaged stored row (bad JSON, cut or foreign Arrow bytes: pyarrow raises ArrowInvalid, a
+#: ValueError, or ArrowIOError, an OSError): the service then computes the answer.
+UNREADABLE = (ValueError, KeyError, TypeError, IndexError, OSError)
 FRAME_MAX = 256 * 1024  # bytes of Arrow IPC; a longer frame is computed when asked for (DuckDB reads a large
 #                         BLOB column whole: one 5 MB frame made every stored answer ~30 ms slower to read)
 
@@ -183,7 +186,16 @@ def decode(result_json: str, doc_json: str | None, frames: bytes,
 
     computed = functools.cache(compute)
     sections = [Section(frame=frame(i + 1), **s) for i, s in enumerate(meta["sections"])]
-    main = functools.cache(lambda: frame(0) if meta["frame"] == "stored" else computed().frame)
+
+    @functools.cache
+    def main() -> pd.DataFrame:
+        if meta["frame"] == "stored":
+            try:
+                return frame(0)
+            except UNREADABLE:  # a damaged row: the service computes it
+                pass
+        return computed().frame
+
     if meta["doc"] == "stored":
         doc: Any = functools.cache(lambda: json.loads(doc_json))
     elif meta["doc"] == "lazy":
@@ -219,4 +231,7 @@ def lookup(wh: TableSource, fn: Callable[..., Any], args: tuple, kwargs: dict[st
     if not found:
         return None
     result_json, doc_json, frames = found[0]
-    return decode(result_json, doc_json, frames, lambda: fn(wh, *args, **kwargs))
+    try:
+        return decode(result_json, doc_json, frames, lambda: fn(wh, *args, **kwargs))
+    except UNREADABLE:  # a damaged row (the file was edited or cut): the service computes the answer
+        return None
