@@ -104,8 +104,13 @@ def compute(wh: TableSource, say: Callable[[str], None] | None = None) -> pd.Dat
         q = question(raw, args, kwargs)
         if q is None:
             raise ValueError(f"{service_name(raw)}{args}: not a question that can be stored")
-        say(f"answers: {raw.__name__} {' '.join(map(str, args))} {' '.join(f'{k}={v}' for k, v in kwargs.items())}")
-        result_json, doc_json, frames = encode(raw(wh, *args, **kwargs))
+        what = f"{raw.__name__} {' '.join(map(str, args))} {' '.join(f'{k}={v}' for k, v in kwargs.items())}"
+        say(f"answers: {what}")
+        try:
+            result_json, doc_json, frames = encode(raw(wh, *args, **kwargs))
+        except NotStorable as exc:  # computed on first use instead, with the same numbers
+            say(f"answers: {what} not stored ({exc})")
+            continue
         rows.append((service_name(raw), q, result_json, doc_json, frames))
     return pd.DataFrame(rows, columns=COLUMNS)
 
