@@ -140,14 +140,21 @@ def test_a_table_downloads_as_csv(page, base_url: str) -> None:
 
 def test_the_dashboard_speaks_dutch(page, base_url: str) -> None:
     _open(page, base_url, "stock")
+    chart = page.locator("#stock-chart")
+    assert "Synthetic graphite" in chart.inner_text() and "synthetic_graphite" not in chart.inner_text()
     page.click("#lang")
     _settled(page, "stock")
     assert page.locator("nav a[href='#/stock']").inner_text() == "Voorraad"
     assert page.evaluate("document.documentElement.lang") == "nl"
+    # material names in Dutch (reference/material_names.csv), the groupings too
+    assert "Synthetisch grafiet" in chart.inner_text() and "Staal" in chart.inner_text()
+    assert page.locator("#stock-by option[value='asset_class']").inner_text() == "objectklasse"
     # table titles too, filled from the answer's parameters (the English title is the service's own)
     titles = page.locator("main .tablehead strong").all_inner_texts()
     assert "Materiaalvoorraad van nh-fl per grondstof, ton" in titles, titles
     assert not [t for t in titles if t.startswith(("Material stock", "Provinces compared"))], titles
+    _open(page, base_url, "flows")
+    assert "uitstroom" in page.locator("#flows-chart").inner_text()
     _open(page, base_url, "policy")
     risk = [t for t in page.locator("main .tablehead strong").all_inner_texts() if t.startswith("Blootstelling")]
     assert risk and re.search(r"gemiddeld over 20\d\d–20\d\d; exportbeperkingen op \d{4}-\d\d-\d\d", risk[0]), risk

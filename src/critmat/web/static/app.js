@@ -331,16 +331,18 @@
       tbl.replaceChildren(loading());
       let d;
       try { d = await api(`regions/${state.region}/stock`, ps); } catch (e) { tbl.replaceChildren(errorBox(e)); return; }
-      const label = r => r.name || r.area || r[ps.by] || nameOf[r.material] || r.material;
+      const matName = id => nameOf[id] || id;  // the material's name in the interface's language
+      const barLabel = r => ps.by === "material" ? matName(r.material)
+        : (r.name || r.area || (ps.by === "asset_class" ? label("cls", r.asset_class) : r[ps.by]));
       // a group (rare earths) would stand beside its members in the chart: the table keeps it, flagged
       const rows = d.rows.filter(r => !r.is_group).sort((a, b) => b.mass_t - a.mass_t);
-      C.bars(chart, { bars: rows.map(r => ({ label: String(label(r)) + (ps.by !== "material" && !ps.material ? ` · ${r.material}` : ""), value: r.mass_t, lo: r.low_t, hi: r.high_t })), unit: "t", max: 30, log: logScale.checked });
+      C.bars(chart, { bars: rows.map(r => ({ label: String(barLabel(r)) + (ps.by !== "material" && !ps.material ? ` · ${matName(r.material)}` : ""), value: r.mass_t, lo: r.low_t, hi: r.high_t })), unit: "t", max: 30, log: logScale.checked });
       tbl.replaceChildren(table(d, `regions/${state.region}/stock`, ps));
     }
     m.replaceChildren(h("h1", {}, t("nav_stock")), h("p", { class: "intro" }, t("stock_intro")),
       h("div", { class: "controls" },
         control(t("material"), select("stock-material", mats, "", v => { ps.material = v; run(); runProvinces(); })),
-        control(t("by"), select("stock-by", [["material", "material"], ["asset_class", "asset_class"], ["municipality", "municipality"], ["province", "province"]], "material", v => { ps.by = v; run(); })),
+        control(t("by"), select("stock-by", ["material", "asset_class", "municipality", "province"].map(b => [b, label("by", b)]), "material", v => { ps.by = v; run(); })),
         control(t("draws"), select("stock-draws", [[0, "0 (low/high)"], [200, "200"], [1000, "1000"], [5000, "5000"]], 1000, v => { ps.draws = +v; run(); })),
         h("label", {}, t("pipeline"), h("input", { type: "checkbox", id: "stock-pipeline", onchange: e => { ps.pipeline = e.target.checked; run(); } })),
         h("label", {}, t("log_scale"), logScale)),
@@ -381,7 +383,7 @@
       try { d = await api(`regions/${state.region}/flows`, params); }
       catch (e) { tbl.replaceChildren(errorBox(e)); return; }
       if (my !== seq) return;
-      const series = VARS.filter(v => d.columns.includes(v)).map(v => ({ name: v,
+      const series = VARS.filter(v => d.columns.includes(v)).map(v => ({ name: label("var", v),
         points: d.rows.map(r => ({ x: r.year, y: d.columns.includes(v + "_p50") ? r[v + "_p50"] : r[v] })),
         band: d.columns.includes(v + "_p05") ? d.rows.map(r => ({ x: r.year, lo: r[v + "_p05"], hi: r[v + "_p95"] })) : null }));
       C.line(chart, { title: d.title, series, integerX: true, yLabel: "t/yr", log: logScale.checked });

@@ -1,4 +1,6 @@
-/* critmat dashboard: the interface in English and Dutch. Table titles are translated (tt_*); data (material names, table columns) and the services' captions stay as served. */
+/* critmat dashboard: the interface in English and Dutch. Table titles are translated (tt_*), material names come from
+   the API in both languages (name, name_nl); table columns and the services' captions stay as served. by_*, var_*:
+   Dutch labels of the stock's groupings and the flows' series (English: the ids as served). */
 "use strict";
 window.CRITMAT_I18N = {
   en: {
@@ -108,5 +110,6 @@ window.CRITMAT_I18N = {
     tt_coverage: "Dekking van {region} tegenover officiële tellingen", tt_shocks: "Meegeleverde verstoringen",
     tt_sources: "Bronnenregister", tt_provenance: "Herkomst van de tabellen van het warehouse",
     by_material: "grondstof", by_asset_class: "objectklasse", by_municipality: "gemeente", by_province: "provincie",
+    var_outflow: "uitstroom", var_recovered: "teruggewonnen", var_demand: "behoefte", var_lost: "verloren",
   },
 };
