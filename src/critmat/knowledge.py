@@ -28,7 +28,8 @@ def resolve(wh: Warehouse, query: str) -> str:
     """The material id of ``query`` (:meth:`MaterialIndex.resolve`); a material id as given is found with one
     query, without building the index of every spelling."""
     q = str(query).strip()
-    if hasattr(wh, "rows") and wh.rows("SELECT 1 FROM materials WHERE material_id = ?", [q]):
+    if (wh.rows("SELECT 1 FROM materials WHERE material_id = ?", [q]) if hasattr(wh, "rows")
+            else (wh.table("materials")["material_id"] == q).any()):
         return q
     return material_index(wh).resolve(query)
 
