@@ -86,3 +86,17 @@ def test_pint_is_not_imported_at_cli_start_or_model_import():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "PINT False" in out.stdout
+
+
+def test_the_written_factors_are_pints():
+    """critmat/catalog/unit_factors.py (read by units.factor without building the registry) is what pint
+    computes now: regenerate it with `python -m critmat.catalog.units src/critmat/catalog/unit_factors.py`."""
+    from pathlib import Path
+
+    from critmat.catalog import unit_factors, units
+
+    assert unit_factors.FACTORS == units.pint_factors()
+    assert Path(unit_factors.__file__).read_text(encoding="utf-8") == units.write_factors()
+    assert units.factor("kg", "t") == 0.001 and units.factor("g/m^2", "g/m^2") == 1.0
+    with pytest.raises(DataError):
+        units.factor("kg", "MW")  # not in the table: pint says why
