@@ -60,6 +60,7 @@ import pandas as pd
 from critmat.catalog.units import factor as unit_factor
 from critmat.errors import ModelError, ScenarioError, UnknownIdError
 from critmat.flowsresult import FlowsResult
+from critmat.stock import region_pack  # noqa: F401  (the flows model's inputs; its home is critmat.stock)
 from critmat.models import circularity as circ
 from critmat.models import eolflows as eol
 from critmat.models import fleets, inventory
@@ -803,41 +804,6 @@ def run_flows(region: str | Path = "nh-fl", scenario: str | Path | Scenario = "b
 
 
 _EXIT_COLUMNS = ["asset_id", "commissioning_year", "quantity", "lt_key", "units", "status", "decommissioning_year"]
-_INPUTS_CACHE: dict[tuple, tuple[Any, Any]] = {}
-
-
-def region_pack(region: str | Path, wh: TableSource = None) -> tuple[Any, Any]:
-    """``(StockInputs, Region)``: :func:`critmat.stock.load_inputs` and the validated region pack.
-
-    With a warehouse that holds the region (``wh``), both come from it and are cached per process for
-    that build (:func:`critmat.services.context.memo`); otherwise from the pack's files, cached while the
-    region pack and the intensities package are unchanged (file names, sizes and modification times).
-    Shared with :mod:`critmat.risk_report`; do not mutate."""
-    from critmat.stock import load_inputs
-
-    from critmat.warehouse import access
-
-    if access.is_warehouse(wh) and not access.is_folder(region):
-        from critmat.services.context import memo
-
-        def load() -> tuple[Any, Any]:
-            reg = access.region(wh, str(region))
-            return load_inputs(str(region), loaded=reg, source=wh), reg
-
-        return memo(wh, ("region_pack", str(region)), load)
-    from critmat.paths import bundled_packages
-    from critmat.regions import load_region, region_path
-
-    pack = Path(region) if Path(str(region)).is_dir() else region_path(str(region))
-    files = sorted([*pack.iterdir(), *(bundled_packages() / "intensities").iterdir()])
-    key = (str(pack), tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()))
-    if key not in _INPUTS_CACHE:
-        _INPUTS_CACHE.clear()
-        reg = load_region(region)
-        _INPUTS_CACHE[key] = (load_inputs(region, loaded=reg), reg)
-    return _INPUTS_CACHE[key]
-
-
 def scenario_spec(scenario: str | Path, wh: TableSource = None) -> Scenario:
     """A scenario by name from the warehouse (stored at build) when ``wh`` holds specs, else a bundled
     name or YAML file read by :func:`critmat.specs.scenarios.load_scenario`."""

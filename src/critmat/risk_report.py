@@ -167,7 +167,7 @@ class RegionAssets:
 
 
 def _region_assets(region: str, wh: TableSource = None) -> RegionAssets:
-    from critmat.flows import region_pack
+    from critmat.stock import region_pack
     from critmat.models.inventory import asset_content
 
     inp, reg = region_pack(region, wh)  # loaded once per process (and build), shared with the flows model

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from critmat.errors import UnknownIdError
 from critmat.models import inventory
@@ -217,3 +217,36 @@ def summarize(result: pd.DataFrame, by: str = "material", material: str | None =
     extra = ["median_t"] if "median_t" in w.columns else []
     return w.sort_values("mass_t", ascending=False)[cols + ["mass_t", *extra, "low_t", "high_t"]].reset_index(
         drop=True)
+
+
+_INPUTS_CACHE: dict[tuple, tuple[Any, Any]] = {}
+
+
+def region_pack(region: str | Path, wh: TableSource = None) -> tuple[Any, Any]:
+    """``(StockInputs, Region)``: :func:`critmat.stock.load_inputs` and the validated region pack.
+
+    With a warehouse that holds the region (``wh``), both come from it and are cached per process for
+    that build (:func:`critmat.services.context.memo`); otherwise from the pack's files, cached while the
+    region pack and the intensities package are unchanged (file names, sizes and modification times).
+    Shared by the flows model and :mod:`critmat.risk_report`; do not mutate."""
+    from critmat.warehouse import access
+
+    if access.is_warehouse(wh) and not access.is_folder(region):
+        from critmat.services.context import memo
+
+        def load() -> tuple[Any, Any]:
+            reg = access.region(wh, str(region))
+            return load_inputs(str(region), loaded=reg, source=wh), reg
+
+        return memo(wh, ("region_pack", str(region)), load)
+    from critmat.paths import bundled_packages
+    from critmat.regions import load_region, region_path
+
+    pack = Path(region) if Path(str(region)).is_dir() else region_path(str(region))
+    files = sorted([*pack.iterdir(), *(bundled_packages() / "intensities").iterdir()])
+    key = (str(pack), tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()))
+    if key not in _INPUTS_CACHE:
+        _INPUTS_CACHE.clear()
+        reg = load_region(region)
+        _INPUTS_CACHE[key] = (load_inputs(region, loaded=reg), reg)
+    return _INPUTS_CACHE[key]
