@@ -72,9 +72,9 @@ def _question(wh: TableSource, material: str | None, stage: str | None, on: dt.d
         from critmat.knowledge import material_index
 
         mid = material_index(wh).resolve(material)
-    kinds = (wh.small("SELECT material_id, material_kind FROM materials") if hasattr(wh, "small")
-             else wh.table("materials"))
-    return on or dt.date.today(), mid, group_ids(kinds)
+    groups = ({r[0] for r in wh.rows("SELECT material_id FROM materials WHERE material_kind = 'group'")}
+              if hasattr(wh, "rows") else group_ids(wh.table("materials")))
+    return on or dt.date.today(), mid, groups
 
 
 def _risk_data(wh: TableSource) -> Any:
