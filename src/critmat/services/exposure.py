@@ -113,7 +113,7 @@ def supply_risk(wh: TableSource, material: str | None = None, stage: str | None 
                "force that apply to NLD.")
     hint = "--stage for one stage, --region nh-fl for exposure, --format json for the detail columns."
     full = flag_groups(table[cols + DETAIL_COLUMNS[:6]], "material_id", groups)
-    shown = flag_groups(table[[c for c in cols if c != "name"]], "material_id", groups)
+    shown = full[[c for c in full.columns if c in cols and c != "name" or c == "is_group"]]
     return Result(full, title=title, caption=caption, units={"china_extraction": "1", "china_processing": "1"},
                   params={"on": day.isoformat(), "material": mid, "stage": stage, "top": top},
                   doc=lambda: {"on": day.isoformat(), "materials": records(full)},
