@@ -3,6 +3,7 @@ first question reads them, and each one equals the service computing it again.""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,10 @@ def test_a_long_main_frame_is_left_to_the_service() -> None:
     pd.testing.assert_frame_equal(back.sections[0].frame, long.head(3))
     assert asked == []
     assert back.document() == {"n": len(long)} and len(back.frame) == len(long) and asked == [1]  # computed once
+    # fewer rows but too many bytes: not stored either
+    wide = pd.DataFrame(np.random.default_rng(0).random((stored.FRAME_ROWS, 10)), columns=[f"c{i}" for i in range(10)])
+    assert json.loads(stored.encode(Result(wide))[0])["frame"] == "lazy"
+    assert json.loads(stored.encode(Result(wide.head(10)))[0])["frame"] == "stored"
 
 
 def test_stored_indicators_equal_the_model_on_every_period(wh) -> None:

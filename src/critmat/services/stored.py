@@ -16,8 +16,8 @@ Table ``answers``, one row per question (no pickle: data never runs code):
   byte range of each frame in ``frames``;
 - ``frames``: the main frame and each section's frame as Arrow IPC streams, one after the other (a frame is
   stored only when it reads back equal: dtypes, index and column names). A main frame over
-  :data:`FRAME_MAX` is not stored: the long rows of a flows answer come from the service when asked for (a
-  CSV), while the tables a reader sees are stored;
+  :data:`FRAME_ROWS` rows or :data:`FRAME_MAX` bytes is not stored: the long rows of a flows answer come
+  from the service when asked for (a CSV), while the tables a reader sees are stored;
 - ``doc_json``: the JSON document when the service built it eagerly; NULL when it is built on first use (a
   lazy ``doc``, e.g. the 46,000 flow rows as JSON, ~13 MB): then the service computes it when asked.
 """
@@ -43,6 +43,7 @@ SIMPLE = (str, int, float, bool, type(None))
 #: Errors of a damaged stored row (bad JSON, cut or foreign Arrow bytes: pyarrow raises ArrowInvalid, a
 #: ValueError, or ArrowIOError, an OSError): the service then computes the answer.
 UNREADABLE = (ValueError, KeyError, TypeError, IndexError, OSError)
+FRAME_ROWS = 5_000  # a main frame with more rows is not even encoded (the build's time)
 FRAME_MAX = 256 * 1024  # bytes of Arrow IPC; a longer frame is computed when asked for (DuckDB reads a large
 #                         BLOB column whole: one 5 MB frame made every stored answer ~30 ms slower to read)
 
@@ -118,8 +119,9 @@ def compute(wh: TableSource, say: Callable[[str], None] | None = None) -> pd.Dat
 # ------------------------------------------------------------------------------------------ format
 
 
-def _frame_bytes(df: pd.DataFrame, what: str) -> bytes:
-    """``df`` as one Arrow IPC stream; :class:`NotStorable` unless it reads back equal."""
+def _frame_bytes(df: pd.DataFrame, what: str, limit: int | None = None) -> bytes:
+    """``df`` as one Arrow IPC stream; :class:`NotStorable` unless it reads back equal (not checked when it
+    is longer than ``limit`` bytes: it will not be stored)."""
     import pandas as pd
     import pyarrow as pa
 
@@ -131,6 +133,8 @@ def _frame_bytes(df: pd.DataFrame, what: str) -> bytes:
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     data = sink.getvalue().to_pybytes()
+    if limit is not None and len(data) > limit:
+        return data
     try:
         pd.testing.assert_frame_equal(_read_frame(data), df, check_exact=True)
     except AssertionError as exc:
@@ -152,10 +156,11 @@ def encode(res: Result) -> tuple[str, str | None, bytes]:
     ranges: list[list[int] | None] = []
     pos = 0
     for i, frame in enumerate([res.frame, *(s.frame for s in res.sections)]):
-        if frame is None:
+        if frame is None or (i == 0 and len(frame) > FRAME_ROWS):  # long rows: computed when asked for
             ranges.append(None)
             continue
-        data = _frame_bytes(frame, "the main frame" if i == 0 else f"section {res.sections[i - 1].name!r}")
+        data = _frame_bytes(frame, "the main frame" if i == 0 else f"section {res.sections[i - 1].name!r}",
+                            FRAME_MAX)
         if len(data) > FRAME_MAX:
             if i:
                 raise NotStorable(f"section {res.sections[i - 1].name!r}: {len(data):,} bytes")
