@@ -165,3 +165,16 @@ def test_a_damaged_stored_row_is_computed_instead() -> None:
     rj, dj, fr = stored.encode(lres)
     back = stored.decode(rj, dj, b"\0" * len(fr), compute=lambda: lres)
     pd.testing.assert_frame_equal(back.frame, long)
+
+
+def test_a_scenario_label_carries_the_registry_year(wh) -> None:
+    """The exposure's need reads the scenario's registry year from its stored spec without validating the
+    scenario (no pydantic model): the same year as the validated one."""
+    from critmat import risk_report as rr
+    from critmat.warehouse import access
+
+    names = access.spec_names(wh, "scenario")
+    assert names
+    for name in names:
+        assert access.scenario_label(wh, name).registry_year == access.scenario(wh, name).registry_year
+    assert rr._registry_year(rr.risk_data(wh), names[0]) == access.scenario(wh, names[0]).registry_year

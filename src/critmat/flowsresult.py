@@ -21,6 +21,7 @@ class ScenarioLabel:
 
     name: str
     title: str = ""
+    registry_year: int | None = None  # the year whose registry the run starts from (None: not recorded)
 
 
 @dataclass

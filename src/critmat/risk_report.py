@@ -291,7 +291,6 @@ def flows_demand(data: RiskData, region: str, years: list[int],
 
 
 def _flows_demand(data: RiskData, region: str, years: list[int], scenario: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from critmat.flows import run_flows
     from critmat.models.inventory import ALL_CLASSES
 
     from critmat.warehouse.access import is_warehouse
@@ -304,6 +303,8 @@ def _flows_demand(data: RiskData, region: str, years: list[int], scenario: str) 
         if int(whole.years[0]) <= min(years) and max(years) <= int(whole.years[-1]):
             res = whole
     if res is None:
+        from critmat.flows import run_flows
+
         res = run_flows(region, scenario, wh=_flows_source(data), start=min(years), end=max(years))
     f = res.flows[(res.flows["area_type"] == "region") & res.flows["year"].isin(years)]
     d = f[(f["asset_class"] != ALL_CLASSES) & f["variable"].isin(["demand_replacement", "demand_new"])]
@@ -319,17 +320,29 @@ def _flows_demand(data: RiskData, region: str, years: list[int], scenario: str) 
     return demand, recovered
 
 
+def _registry_year(data: RiskData, scenario: str) -> int:
+    """The scenario's registry year: from its stored spec when the warehouse holds it (no model import),
+    else from the validated scenario."""
+    from critmat.warehouse import access
+
+    if access.is_warehouse(data.wh, "specs") and str(scenario) in access.spec_names(data.wh, "scenario"):
+        year = access.scenario_label(data.wh, str(scenario)).registry_year
+        if year is not None:
+            return year
+    from critmat.flows import scenario_spec
+
+    return scenario_spec(scenario, data.wh).registry_year
+
+
 def region_need(data: RiskData, ra: RegionAssets, years: list[int], scenario: str = NEED_SCENARIO) -> RegionNeed:
     """The region's need over ``years``: from the flows model when it runs for the region and every year is
     after its registry year, else the steady state (see the module docstring)."""
-    from critmat.flows import scenario_spec
-
     ys = sorted({int(y) for y in years})
     reason = None
     try:
-        sc = scenario_spec(scenario, data.wh)
-        if ys[0] <= sc.registry_year:
-            reason = (f"year {ys[0]} is not after the flows model's registry year {sc.registry_year} "
+        registry_year = _registry_year(data, scenario)
+        if ys[0] <= registry_year:
+            reason = (f"year {ys[0]} is not after the flows model's registry year {registry_year} "
                       f"(scenario {scenario})")
         else:
             demand, recovered = flows_demand(data, ra.region_id, list(range(ys[0], ys[-1] + 1)), scenario)

@@ -201,11 +201,14 @@ def scenario(src: TableSource, name: str) -> Scenario:
 
 
 def scenario_label(src: TableSource, name: str) -> ScenarioLabel:
-    """A bundled scenario's name and title, read from its stored spec (no validation of the whole scenario)."""
+    """A bundled scenario's name, title and registry year, read from its stored spec (no validation of the
+    whole scenario)."""
     from critmat.flowsresult import ScenarioLabel
 
     spec = json.loads(_spec(src, "scenario", name))
-    return ScenarioLabel(name=str(spec.get("name") or name), title=str(spec.get("title") or ""))
+    year = spec.get("registry_year")
+    return ScenarioLabel(name=str(spec.get("name") or name), title=str(spec.get("title") or ""),
+                         registry_year=int(year) if year is not None else None)
 
 
 def shock(src: TableSource, name: str) -> ShockSpec:
