@@ -304,3 +304,17 @@ def test_region_compare_prints_the_comparison_service(wh, warehouse_db: Path) ->
     assert got["stock_t"].sum() == pytest.approx(want["stock_t"].sum())
     nd = stock.stock(wh, "nh-fl", material="neodymium").frame.set_index("material").loc["neodymium", "mass_t"]
     assert got["stock_t"].sum() == pytest.approx(nd, rel=1e-9)  # provinces add up to the region's stock
+
+
+def test_what_changed_is_one_rule():
+    """compare.changes: a figure changed when it moved by more than 0.1 % of its old value; a figure the
+    previous build did not have, or an empty one, has no delta."""
+    from critmat.services.compare import changes
+
+    now = pd.DataFrame({"key": ["a", "b", "c", "d", "e"], "value": [100.0, 100.05, 0.0, 5.0, None]})
+    before = pd.DataFrame({"key": ["a", "b", "c", "e"], "value": [90.0, 100.0, 0.0, 1.0]})
+    ch = changes(now, before).set_index("key")
+    assert list(ch["changed"]) == [True, False, False, False, False]
+    assert ch.at["a", "delta"] == 10.0 and ch.at["a", "before"] == 90.0
+    assert pd.isna(ch.at["d", "before"]) and pd.isna(ch.at["d", "delta"]) and pd.isna(ch.at["e", "delta"])
+    assert not changes(now, None)["changed"].any()

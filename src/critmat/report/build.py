@@ -1,6 +1,7 @@
 """``critmat report``: orchestrate the services' results into report.html, report.pdf, figures/ and the data
 appendix. Key figures and what changed since the previous build in the same folder (read from its
-``data/key_figures.csv``) are the only things this module assembles; every value comes from a service."""
+``data/key_figures.csv``; the rule of what counts as a change is :func:`critmat.services.compare.changes`) are the
+only things this module assembles; every value comes from a service."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from critmat.report import data as D
 from critmat.report.i18n import fmt_num, fmt_share, strings
 from critmat.report.model import Figure, Table, number
 from critmat.report.sections import Composer
+from critmat.services import compare
 
 Progress = Callable[[str, float], None]   # (message, fraction done 0..1)
 TERMS = ("lt_1y", "y1_3", "national_government", "provinces", "municipalities", "strength", "weakness",
@@ -108,22 +110,11 @@ def _previous(out: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str 
     return (pd.read_csv(kf) if kf.exists() else None, pd.read_csv(ind) if ind.exists() else None, when)
 
 
-def changes(now: pd.DataFrame, before: pd.DataFrame | None, lang: str, key: str = "key",
-            label: str = "label") -> list[str]:
-    """Sentences for the figures that differ from the previous build (relative change above 0.1 %)."""
-    if before is None:
-        return []
-    old = dict(zip(before[key], before["value"]))
-    out = []
-    for r in now.itertuples():
-        k, v = getattr(r, key), r.value
-        if k not in old or pd.isna(v):
-            continue
-        o = old[k]
-        if pd.isna(o) or (abs(v - o) <= 1e-3 * max(abs(o), 1e-12)):
-            continue
-        out.append(f"{getattr(r, label)}: {_fmt(o, r.unit, lang)} → {_fmt(v, r.unit, lang)}")
-    return out
+def changes(ch: pd.DataFrame, lang: str, label: str = "label") -> list[str]:
+    """Sentences for the figures that changed since the previous build (rows of
+    :func:`critmat.services.compare.changes`)."""
+    return [f"{getattr(r, label)}: {_fmt(r.before, r.unit, lang)} → {_fmt(r.value, r.unit, lang)}"
+            for r in ch[ch["changed"]].itertuples()]
 
 
 def build_report(region: str, out: Path, scenario: str = "baseline", lang: str = "en", *, wh=None,
@@ -215,17 +206,12 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
     kf = key_figures(c)
     ind = c.get("policy_indicators").frame
     region_name = _region_name(wh, region)
-    keys = []
-    old = dict(zip(prev_kf["key"], prev_kf["value"])) if prev_kf is not None else {}
-    for r in kf.itertuples():
-        delta = ""
-        if r.key in old and not pd.isna(r.value) and not pd.isna(old[r.key]) and abs(r.value - old[r.key]) > 1e-9:
-            delta = f"{_fmt(old[r.key], r.unit, lang)} → {_fmt(r.value, r.unit, lang)}"
-        keys.append({"value": _fmt(r.value, r.unit, lang), "label": r.label, "delta": delta})
-    chg = changes(kf, prev_kf, lang)
-    ind_now = ind.assign(key=ind["indicator_id"], label=ind["title_nl" if lang == "nl" else "title"])
-    chg += changes(ind_now, prev_ind.rename(columns={"indicator_id": "key"}) if prev_ind is not None else None,
-                   lang)
+    kf_ch = compare.changes(kf, prev_kf)
+    keys = [{"value": _fmt(r.value, r.unit, lang), "label": r.label,
+             "delta": f"{_fmt(r.before, r.unit, lang)} → {_fmt(r.value, r.unit, lang)}" if r.changed else ""}
+            for r in kf_ch.itertuples()]
+    ind_ch = compare.changes(ind, prev_ind, key="indicator_id")
+    chg = changes(kf_ch, lang) + changes(ind_ch, lang, label="title_nl" if lang == "nl" else "title")
     change_note = t["changed_none"] if prev_kf is None else t["changed_same"].format(date=prev_when or "?")
     build_id = _build_id(wh)
     generated = t["generated"].format(date=inp.on.isoformat(), version=__version__, build=build_id,
@@ -309,14 +295,12 @@ def _policy_context(c: Composer, lang: str, prev_ind: pd.DataFrame | None) -> di
     pol = c.get("policy")
     ind = c.get("policy_indicators")
     title_col = "title_nl" if lang == "nl" else "title"
-    old = dict(zip(prev_ind["indicator_id"], prev_ind["value"])) if prev_ind is not None else {}
     by_id = {}
-    for r in ind.frame.itertuples():
+    for r in compare.changes(ind.frame, prev_ind, key="indicator_id").itertuples():
         spark = c.sparks.get(r.indicator_id)  # the Figure: its PNG is drawn into the page when rendered
         delta = ""
-        if r.indicator_id in old and r.value is not None and not pd.isna(r.value) and not pd.isna(old[r.indicator_id]):
-            d = r.value - old[r.indicator_id]
-            delta = "=" if abs(d) <= 1e-9 else (("+" if d > 0 else "") + _fmt(d, r.unit, lang))
+        if not pd.isna(r.delta):
+            delta = (("+" if r.delta > 0 else "") + _fmt(r.delta, r.unit, lang)) if r.changed else "="
         value = _fmt(r.value, r.unit, lang) + ("" if r.unit in ("share", "count") else f" {r.unit}")
         if r.unit == "share" and r.target_share is not None and not pd.isna(r.target_share):
             value += f" (≥ {fmt_share(r.target_share, lang)})"

@@ -21,6 +21,8 @@ from critmat.services.base import Result, Section
 if TYPE_CHECKING:
     from critmat.warehouse.access import TableSource
 
+#: A figure has changed since the previous build when it moved by more than this share of its old value.
+CHANGE_SHARE = 1e-3
 COLUMNS = ["province_code", "province_name", "region", "material", "stock_t", "stock_low_t", "stock_high_t",
            "stock_share", "outflow_t", "secondary_supply_t", "demand_t", "eol_rir"]
 ASSET_COLUMNS = ["province_code", "province_name", "region", "assets", "wind_mw", "solar_mw", "datacentre_mw",
@@ -28,6 +30,18 @@ ASSET_COLUMNS = ["province_code", "province_name", "region", "assets", "wind_mw"
 UNITS = {"stock_t": "t", "stock_low_t": "t", "stock_high_t": "t", "stock_share": "fraction", "outflow_t": "t",
          "secondary_supply_t": "t", "demand_t": "t", "eol_rir": "fraction", "wind_mw": "MW", "solar_mw": "MWp",
          "datacentre_mw": "MW", "grid_km": "km", "vehicles": "units"}
+
+
+def changes(now: pd.DataFrame, before: pd.DataFrame | None, key: str = "key") -> pd.DataFrame:
+    """``now`` (rows with ``key`` and ``value``) with ``before`` (the value the previous build gave under the same
+    key; NaN when it gave none), ``delta`` (``value - before``) and ``changed`` (moved by more than
+    :data:`CHANGE_SHARE` of the old value): the one rule by which the report says a figure changed."""
+    old = dict(zip(before[key], pd.to_numeric(before["value"], errors="coerce"))) if before is not None else {}
+    out = now.copy()
+    out["before"] = np.array([old.get(k, np.nan) for k in out[key]], dtype="float64")
+    out["delta"] = pd.to_numeric(out["value"], errors="coerce").astype("float64") - out["before"]
+    out["changed"] = out["delta"].abs() > CHANGE_SHARE * np.maximum(out["before"].abs(), 1e-12)
+    return out
 
 
 def province_table(stock: pd.DataFrame, flows: pd.DataFrame | None, names: dict[str, str],
