@@ -505,3 +505,38 @@ def test_fewer_collections_restores_the_collector(monkeypatch):
     finally:
         if frozen_before == 0:
             gc.unfreeze()
+
+
+def test_column_widths_follow_the_text():
+    """render.colwidths: widths in % summing to the page when the text fits; a number column never narrower than
+    its longest number; headings of number columns wrap before the table runs off the page; only when the
+    longest words alone are wider than the page are widths given in em, with the table's own width."""
+    from critmat.report.model import Table
+    from critmat.report.render import CELL_PAD, TABLE_EM, colwidths, rows, text_em
+
+    def widths(frame, formats, columns=None):
+        t = Table("k", "t", frame, columns=columns or {c: c for c in frame.columns}, formats=formats)
+        return colwidths(t, rows(t, "en"), "en")
+
+    w = widths(pd.DataFrame({"name": ["a long description of a material"] * 3, "t": [1.0, 22.0, 333.0]}),
+               {"t": "num"})
+    pcts = [float(x.rstrip("%")) for x in w["cols"]]
+    assert w["width"] is None and not w["wrap_heads"] and abs(sum(pcts) - 100) < 0.05
+    assert pcts[0] > pcts[1]  # the longer text gets more of the spare width
+    # a long text column wraps; the number column keeps its longest number on one line
+    long_text = " ".join(["word"] * 200)
+    f = pd.DataFrame({"name": [long_text], "t": [123456789.0]})
+    w = widths(f, {"t": "num"})
+    shown = rows(Table("k", "t", f, columns={"name": "name", "t": "t"}, formats={"t": "num"}), "en")[0][1][0]
+    num_em = float(w["cols"][1].rstrip("%")) / 100 * TABLE_EM
+    assert num_em >= text_em(shown) + CELL_PAD - 0.01 and float(w["cols"][0].rstrip("%")) > 50
+    # many wide number columns with long headings: the headings wrap, the table stays on the page
+    heads = {f"c{i}": f"Secondary supply share {i}" for i in range(9)}
+    f = pd.DataFrame({c: [123456.0] for c in heads})
+    w = widths(f, {c: "num" for c in heads}, heads)
+    assert w["wrap_heads"] and w["width"] is None
+    # words wider than the page together: em widths and the table's own width
+    f = pd.DataFrame({f"c{i}": ["Xy" * 30] for i in range(6)})
+    w = widths(f, {})
+    assert w["width"].endswith("em") and all(x.endswith("em") for x in w["cols"])
+    assert widths(pd.DataFrame({"a": [1]}), {}, {"zzz": "Z"}) is None  # no shown column
