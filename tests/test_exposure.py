@@ -255,3 +255,23 @@ def test_no_group_row_without_a_figure_or_a_reason(warehouse_db) -> None:
     # the report's point: China's near-total share of the rare-earth groups is shown
     assert ind.loc["rare_earth_elements_heavy", "china_processing"] == pytest.approx(1.0)
     assert ind.loc["rare_earth_elements_light", "china_processing"] > 0.8
+
+
+def test_control_periods_give_the_indicators_controls_on_any_day() -> None:
+    """control_periods (what the build stores): on each period's days the control cells of
+    material_indicators; a measures table without a row is one period without controls."""
+    m, mm = _measures()
+    mats = ["dysprosium", "terbium", "copper"]
+    per = ex.control_periods(mats, m, mm, groups=GROUPS)
+    assert per["valid_from"].iloc[0] is None and per["valid_to"].iloc[-1] is None
+    for day in ["2020-01-01", "2025-01-01", "2026-01-01", "2031-06-30"]:
+        d = pd.Timestamp(day).date()
+        at = per[per["valid_from"].map(lambda v: v is None or v <= d) & per["valid_to"].map(lambda v: v is None or d < v)]
+        got = at.set_index("material_id")[ex.CONTROL_COLUMNS]
+        want = _indicators(day).set_index("material_id").loc[got.index, ex.CONTROL_COLUMNS]
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    none = ex.control_periods(mats, m.iloc[0:0], mm.iloc[0:0], groups=GROUPS)
+    assert none.empty and list(none.columns) == ["valid_from", "valid_to", "material_id", *ex.CONTROL_COLUMNS]
+    dateless = ex.control_periods(mats, m.assign(announced_date=None, effective_date=None, end_date=None), mm,
+                                  groups=GROUPS)
+    assert dateless[["valid_from", "valid_to"]].isna().all().all()

@@ -314,7 +314,8 @@ def control_periods(materials: Iterable[str], measures: pd.DataFrame, measure_ma
             candidates[mid] = list(zip(found["measure_id"].astype(str), found["forms"]))
     rows = []
     for start, end in trade.status_periods(measures):
-        day = start or (end - dt.timedelta(days=1))
+        # any day of the period ("measures" without a date: one period, every day alike)
+        day = start if start is not None else (end - dt.timedelta(days=1) if end is not None else dt.date(2000, 1, 1))
         status = dict(zip(measures["measure_id"].astype(str), trade.statuses_on(measures, day)))
         for mid, cands in candidates.items():
             rows.append({"valid_from": start, "valid_to": end, "material_id": mid,

@@ -131,8 +131,12 @@ def flag_groups(df: pd.DataFrame, column: str, group_ids: Any) -> pd.DataFrame:
     return df
 
 
-def group_ids(materials: pd.DataFrame) -> set[str]:
-    """Ids of material groups (``material_kind == 'group'``: REE, LREE, HREE, PGM ...)."""
+def group_ids(src: Any) -> set[str]:
+    """Ids of material groups (``material_kind == 'group'``: REE, LREE, HREE, PGM ...) of a table source's
+    ``materials`` (a warehouse answers with one query)."""
+    if hasattr(src, "rows"):
+        return {r[0] for r in src.rows("SELECT material_id FROM materials WHERE material_kind = 'group'")}
+    materials = src.table("materials")
     if "material_kind" not in materials:
         return set()
     return set(materials.loc[materials["material_kind"] == "group", "material_id"])

@@ -72,9 +72,7 @@ def _question(wh: TableSource, material: str | None, stage: str | None, on: dt.d
         from critmat.knowledge import material_index
 
         mid = material_index(wh).resolve(material)
-    groups = ({r[0] for r in wh.rows("SELECT material_id FROM materials WHERE material_kind = 'group'")}
-              if hasattr(wh, "rows") else group_ids(wh.table("materials")))
-    return on or dt.date.today(), mid, groups
+    return on or dt.date.today(), mid, group_ids(wh)
 
 
 def _risk_data(wh: TableSource) -> Any:
@@ -91,13 +89,11 @@ def supply_risk(wh: TableSource, material: str | None = None, stage: str | None 
     from critmat.warehouse import results
 
     day, mid, groups = _question(wh, material, stage, on)
-
-    def compute() -> pd.DataFrame:
+    table = results.indicators(wh, day, results.STORED_DESTINATION)  # the build's (no risk data to load)
+    if table is None:
         from critmat import risk_report as rr
 
-        return rr.indicators(_risk_data(wh), day)
-
-    table = results.indicators(wh, day, results.STORED_DESTINATION, compute=compute)
+        table = rr.indicators(_risk_data(wh), day)
     table = table[table["sr"].notna() | table["hhi_extraction"].notna() | table["hhi_processing"].notna()]
     table = table.sort_values(["sr", "material_id"], ascending=[False, True], na_position="last")
     if mid is not None:

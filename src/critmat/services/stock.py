@@ -110,7 +110,7 @@ def stock(wh: TableSource, region: str = "nh-fl", by: str = "material", material
             for r in scaling.itertuples()) + ". " + caption)
     if facts["not_counted"]:
         caption += f"; not counted (no capacity/length/units): {', '.join(facts['not_counted'])}"
-    table = flag_groups(table, "material", group_ids(wh.table("materials")))
+    table = flag_groups(table, "material", group_ids(wh))
     units = {c: "t" for c in table.columns if c.endswith("_t")}
     return Result(table, title=f"Material {what} of {region_id} by {by}, tonnes", caption=caption, units=units,
                   sources=list(facts["sources"]), params={"region": region_id, "by": by, "material": mat,

@@ -116,20 +116,25 @@ def indicators(wh: TableSource, day: dt.date, destination: str | None,
 
     def read() -> pd.DataFrame | None:
         from critmat.models.exposure import CONTROL_COLUMNS, INDICATOR_COLUMNS
+        from critmat.models.risk import STAGES
 
         if not (hasattr(wh, "sql") and wh.has("result_indicators") and wh.has("result_controls")):
             return None
         cols = ", ".join("coalesce(c.controls_active, 0) AS controls_active" if c == "controls_active" else
                          f"c.{c}" if c in CONTROL_COLUMNS else f"i.{c}" for c in INDICATOR_COLUMNS)
-        found = getattr(wh, "small", wh.sql)(f"SELECT {cols} FROM result_indicators i LEFT JOIN (SELECT * FROM result_controls "
-                       "WHERE destination = ? AND (valid_from IS NULL OR valid_from <= ?) "
-                       "AND (valid_to IS NULL OR ? < valid_to)) c ON c.material_id = i.material_id "
-                       "WHERE i.destination = ? ORDER BY i.rowid", [destination, day, day, destination])
+        query = (f"SELECT {cols} FROM result_indicators i LEFT JOIN (SELECT * FROM result_controls "
+                 "WHERE destination = ? AND (valid_from IS NULL OR valid_from <= ?) "
+                 "AND (valid_to IS NULL OR ? < valid_to)) c ON c.material_id = i.material_id "
+                 "WHERE i.destination = ? ORDER BY i.rowid")
+        params = [destination, day, day, destination]
+        # a hundred rows: built from Python values (DuckDB's pandas conversion costs more on its first use)
+        found = (pd.DataFrame(wh.rows(query, params), columns=INDICATOR_COLUMNS) if hasattr(wh, "rows")
+                 else wh.sql(query, params))
         if found.empty:  # the build stored no indicators for this destination
             return None
         # the computed frame's dtypes (floats, counts, True/False/None, text/None) are those of the Python
         # values, but for a numeric column without any value (object of None there, float NaN here)
-        for c in ("sr", "ei", *(f"{k}_{st}" for k in ("hhi", "china") for st in ("extraction", "processing"))):
+        for c in ("sr", "ei", *(f"{k}_{st}" for k in ("hhi", "china") for st in STAGES)):
             if found[c].dtype == object:
                 found[c] = found[c].astype("float64")
         return found

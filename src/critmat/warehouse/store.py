@@ -453,13 +453,6 @@ class Warehouse:
         """Run a read-only SQL query (DuckDB dialect) and return a DataFrame."""
         return self._con.execute(query, params or []).df()
 
-    def small(self, query: str, params: list | None = None) -> pd.DataFrame:
-        """:meth:`sql` for a few hundred rows, built from Python values (2-3 ms less than DuckDB's pandas
-        conversion on its first use in a process): NULL is None in text and boolean columns, NaN in numeric
-        ones; a column of only NULLs is of dtype object."""
-        cur = self._con.execute(query, params or [])
-        return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
-
     def rows(self, query: str, params: list | None = None) -> list[tuple]:
         """Run a read-only SQL query and return its rows as tuples (no DataFrame: a few rows, fast)."""
         return self._con.execute(query, params or []).fetchall()
