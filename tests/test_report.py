@@ -204,6 +204,10 @@ def test_second_build_reports_what_changed(built, warehouse_db, tmp_path):
     kf = pd.read_csv(out / "data" / "key_figures.csv")
     kf.loc[kf["key"] == "assets", "value"] += 5
     kf.to_csv(prev / "data" / "key_figures.csv", index=False)
+    ind = pd.read_csv(out / "data" / "indicators.csv")  # one policy indicator 10 t lower, one unchanged
+    moved, same = ind.loc[ind["unit"] == "t", "indicator_id"].iloc[:2]
+    ind.loc[ind["indicator_id"] == moved, "value"] -= 10
+    ind.to_csv(prev / "data" / "indicators.csv", index=False)
     res = build_report("nh-fl", prev, wh=critmat.open(db=str(warehouse_db)), pdf=False, lang="nl")
     import html as h
 
@@ -211,6 +215,13 @@ def test_second_build_reports_what_changed(built, warehouse_db, tmp_path):
     assert "Wat er veranderde sinds de vorige build" in html
     n = int(kf.loc[kf["key"] == "assets", "value"].iloc[0])
     assert f"{n} → {n - 5}" in html
+    # the indicator: in the change list (old → new) and beside it in the policy table (+10), the other "="
+    title = ind.set_index("indicator_id").at[moved, "title_nl"]
+    assert re.search(re.escape(title) + r": [\d.,\s]+ → ", html), title
+    row = re.search(r"<td>" + re.escape(title) + r"<br>.*?</tr>", html, re.S).group(0)
+    assert '<td class="num">+10</td>' in row, row[-200:]
+    other = ind.set_index("indicator_id").at[same, "title_nl"]
+    assert re.search(r"<td>" + re.escape(other) + r"<br>.*?<td class=\"num\">=</td></tr>", html, re.S), other
     # a Dutch reader reads the materials' Dutch names (reference/material_names.csv), in tables and figures
     assert '<td class="text">Wolfraam</td>' in html and "Zware zeldzame aardmetalen (HREE)" in html
     assert '<td class="text">Tungsten</td>' not in html
@@ -487,14 +498,15 @@ def test_fewer_collections_restores_the_collector(monkeypatch):
     import gc
 
     from critmat.report.build import fewer_collections
+    from critmat.report.parallel import GC_GEN0
 
     before, frozen_before = gc.get_threshold(), gc.get_freeze_count()
     with fewer_collections():
         with fewer_collections():
-            assert gc.get_threshold()[0] == 10_000
-        assert gc.get_threshold()[0] == 10_000  # the inner one did not restore it under the outer
+            assert gc.get_threshold()[0] == GC_GEN0
+        assert gc.get_threshold()[0] == GC_GEN0  # the inner one did not restore it under the outer
     assert gc.get_threshold() == before
-    assert gc.get_freeze_count() == 0 or frozen_before > 0  # unfrozen, unless someone had frozen before
+    assert gc.get_freeze_count() == frozen_before  # what it froze is unfrozen; an earlier freeze is kept
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()

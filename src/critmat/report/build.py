@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,11 +111,15 @@ def _previous(out: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str 
     return (pd.read_csv(kf) if kf.exists() else None, pd.read_csv(ind) if ind.exists() else None, when)
 
 
+def _moved(r: Any, lang: str) -> str:
+    """``before → now`` of a row of :func:`critmat.services.compare.changes`."""
+    return f"{_fmt(r.before, r.unit, lang)} → {_fmt(r.value, r.unit, lang)}"
+
+
 def changes(ch: pd.DataFrame, lang: str, label: str = "label") -> list[str]:
     """Sentences for the figures that changed since the previous build (rows of
     :func:`critmat.services.compare.changes`)."""
-    return [f"{getattr(r, label)}: {_fmt(r.before, r.unit, lang)} → {_fmt(r.value, r.unit, lang)}"
-            for r in ch[ch["changed"]].itertuples()]
+    return [f"{getattr(r, label)}: {_moved(r, lang)}" for r in ch[ch["changed"]].itertuples()]
 
 
 def build_report(region: str, out: Path, scenario: str = "baseline", lang: str = "en", *, wh=None,
@@ -208,7 +213,7 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
     region_name = _region_name(wh, region)
     kf_ch = compare.changes(kf, prev_kf)
     keys = [{"value": _fmt(r.value, r.unit, lang), "label": r.label,
-             "delta": f"{_fmt(r.before, r.unit, lang)} → {_fmt(r.value, r.unit, lang)}" if r.changed else ""}
+             "delta": _moved(r, lang) if r.changed else ""}
             for r in kf_ch.itertuples()]
     ind_ch = compare.changes(ind, prev_ind, key="indicator_id")
     chg = changes(kf_ch, lang) + changes(ind_ch, lang, label="title_nl" if lang == "nl" else "title")
@@ -222,7 +227,7 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
     known_ids = set(src["source_id"])
     say("figure files (SVG)", 0.7)
     c.request_svgs()  # the helper draws them after the PNGs it may still be drawing
-    policy_ctx = _policy_context(c, lang, prev_ind)
+    policy_ctx = _policy_context(c, lang, ind_ch)
     params = {"region": f"{region} ({region_name})", "scenario": scenario, "date (controls in force)":
               inp.on.isoformat(), "stock Monte Carlo": f"{inp.draws} draws, seed {inp.seed}",
               "flows Monte Carlo": f"{inp.flow_draws} lifetime draws, seed {inp.seed}",
@@ -290,13 +295,13 @@ def _build_id(wh) -> str:
         return "?"
 
 
-def _policy_context(c: Composer, lang: str, prev_ind: pd.DataFrame | None) -> dict:
-    """Opportunities and recommendations with their indicators (value, sparkline, change since last build)."""
+def _policy_context(c: Composer, lang: str, ind_ch: pd.DataFrame) -> dict:
+    """Opportunities and recommendations with their indicators (value, sparkline, change since last build:
+    ``ind_ch``, the indicators' rows of :func:`critmat.services.compare.changes`)."""
     pol = c.get("policy")
-    ind = c.get("policy_indicators")
     title_col = "title_nl" if lang == "nl" else "title"
     by_id = {}
-    for r in compare.changes(ind.frame, prev_ind, key="indicator_id").itertuples():
+    for r in ind_ch.itertuples():
         spark = c.sparks.get(r.indicator_id)  # the Figure: its PNG is drawn into the page when rendered
         delta = ""
         if not pd.isna(r.delta):
