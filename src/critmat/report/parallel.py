@@ -204,12 +204,12 @@ class Drawing:
     """A figure being drawn: :meth:`png` and :meth:`svg` give its files, waiting for the helper process when it
     draws them (and drawing them here if it failed); calling it gives both, ``(svg, png)``."""
 
-    def __init__(self, helper: Helper | None, fig: Any, k: int | None) -> None:
+    def __init__(self, helper: Helper | None, fig: Any, k: int | None, key: int = -1) -> None:
         self._helper, self._fig, self._k = helper, fig, k  # k: index of the helper's PNG answer, None: here
         self._png: bytes | None = None
         self._svg: str | None = None
         self._svg_at: tuple[int, int] | None = None  # (index of the helper's "svgs" answer, position in it)
-        self.key = -1                    # the helper's number for the figure it keeps
+        self.key = key                   # the helper's number for the figure it keeps
         if k is None:
             self._here()
 
@@ -234,18 +234,15 @@ class Drawing:
             assert self._helper is not None
             if self._svg_at is None:
                 self._helper.request_svgs()
-            try:
-                if self._svg_at is None:
-                    raise HelperError("no SVG was asked for")
-                self._svg = self._helper._wait(self._svg_at[0])[self._svg_at[1]]
-                if self._svg is None:
-                    raise HelperError("the helper does not hold this figure")
-            except HelperError as exc:
+            if self._svg_at is not None:  # asked of the helper (not when it had already failed)
+                try:
+                    self._svg = self._helper._wait(self._svg_at[0])[self._svg_at[1]]  # None: it does not hold it
+                except HelperError as exc:
+                    self._helper.note(exc)
+            if self._svg is None:
                 from critmat.report.figures import render
 
-                self._helper.note(exc)
                 self._svg = render(self._fig)[0]  # made and laid out again: the same file
-        assert self._svg is not None
         return self._svg
 
     def __call__(self) -> tuple[str, bytes]:
@@ -267,7 +264,7 @@ class Helper:
         self._broken = False
         self._out: queue.Queue = queue.Queue()
         self._unsvg: list[Drawing] = []  # drawn to PNG by the helper, SVG not asked for yet
-        self._nfig = 0                   # figures sent to the helper before those in _unsvg
+        self._nfig = 0                   # figures sent to the helper: the next one's number
         self._noted = False              # a fallback to in-process work was logged
         if (workers_wanted() if workers is None else workers) <= 0:
             return
@@ -355,7 +352,7 @@ class Helper:
 
     def note(self, exc: HelperError) -> None:
         """Log, once, why the rest is done in this process (the report is the same, only slower)."""
-        if not self._noted and "no SVG was asked for" not in str(exc) and "does not hold" not in str(exc):
+        if not self._noted:
             import logging
 
             self._noted = True
@@ -381,18 +378,18 @@ class Helper:
             except Exception:  # noqa: BLE001 - a figure that does not pickle is drawn here
                 data = None
             if data is not None:
-                k = self._submit("figure", len(self._unsvg) + self._nfig, data)
-        d = Drawing(self, fig, k)
-        if k is not None:
-            d.key = len(self._unsvg) + self._nfig  # the helper keeps the figure under this number
-            self._unsvg.append(d)
+                k = self._submit("figure", self._nfig, data)  # the helper keeps the figure under this number
+        if k is None:
+            return Drawing(self, fig, None)
+        d = Drawing(self, fig, k, key=self._nfig)
+        self._nfig += 1
+        self._unsvg.append(d)
         return d
 
     def request_svgs(self) -> None:
         """Ask the helper for the SVGs of every figure it has drawn to PNG so far (one task: it draws them while
         this process paginates the PDF)."""
         todo, self._unsvg = self._unsvg, []
-        self._nfig += len(todo)
         if not todo:
             return
         k = self._submit("svgs", [d.key for d in todo])

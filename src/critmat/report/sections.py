@@ -13,7 +13,6 @@ import pandas as pd
 
 from critmat.errors import CritmatError
 from critmat.report import data as D
-from critmat.report import figures
 from critmat.report.figures import Plan
 from critmat.report.i18n import ASSET_CLASSES, fmt_num, fmt_share
 from critmat.report.model import Figure, Result, Section, Table, Text
@@ -30,10 +29,13 @@ class Composer:
     def __init__(self, inp: D.Inputs, t: dict[str, str], lang: str, step: Step | None = None,
                  helper: Any = None) -> None:
         self.inp, self.t, self.lang = inp, t, lang
+        if helper is None:  # figures drawn in this process
+            from critmat.report.parallel import Helper
+
+            helper = Helper(workers=0)
         self.helper = helper          # critmat.report.parallel.Helper: draws figure files in a helper process
-        self._pending: list[tuple[Figure, Any]] = []  # (figure, parallel.Drawing) drawn by the helper
         self._figures: dict[str, Figure] = {}
-        self._drawings: dict[str, Any] = {}
+        self._drawings: dict[str, Any] = {}  # figure key -> its parallel.Drawing (PNG and SVG when asked)
         self.step = step or (lambda _msg: None)
         self.results: dict[str, Result] = {}
         self.sparks: dict[str, Figure] = {}
@@ -90,16 +92,12 @@ class Composer:
         out = Figure(key=key, title=title, svg="", png=b"", caption=caption, sources=sources or [])
         out.data = data  # type: ignore[attr-defined]  # the numbers drawn, for the data appendix
         self._figures[key] = out
-        if self.helper is not None:
-            self._drawings[key] = self.helper.figure(fig)
-            self._pending.append((out, self._drawings[key]))
-        else:
-            out.svg, out.png = figures.render(fig)
+        self._drawings[key] = self.helper.figure(fig)
         return out
 
     def request_svgs(self) -> None:
         """Ask the helper process for the SVGs of every figure it draws (it draws them after their PNGs)."""
-        if self._pending:
+        if self._drawings:
             self.helper.request_svgs()
 
     def png(self, key: str) -> bytes:
@@ -110,11 +108,10 @@ class Composer:
         return f.png
 
     def resolve(self) -> None:
-        """Wait for the figures drawn by the helper process, PNG and SVG (a no-op when drawn in-process)."""
-        for f, d in self._pending:
-            f.png = d.png()
-            f.svg = d.svg()
-        self._pending.clear()
+        """Every figure's PNG and SVG, waiting for the helper process where it draws them."""
+        for key, d in self._drawings.items():
+            f = self._figures[key]
+            f.png, f.svg = d.png(), d.svg()
 
     # -- sections ------------------------------------------------------------------------------------------
     def compose(self) -> list[Section]:
