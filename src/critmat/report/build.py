@@ -134,10 +134,10 @@ def build_report(region: str, out: Path, scenario: str = "baseline", lang: str =
 
 
 @contextlib.contextmanager
-def fewer_collections(gen0: int | None = None) -> Iterator[None]:
+def fewer_collections() -> Iterator[None]:
     """Python's cyclic garbage collector less often while a report is made: the objects that exist already
     (imports, the warehouse) are frozen out of its passes and the youngest generation is collected every
-    ``gen0`` allocations instead of 700. WeasyPrint's pagination and matplotlib allocate millions of small
+    :data:`~critmat.report.parallel.GC_GEN0` allocations instead of 700. WeasyPrint's pagination and matplotlib allocate millions of small
     objects; each full pass over the heap they trigger cost the PDF about 1 CPU s in 5.5 (measured), and
     the peak memory stays the same. Restored afterwards by the outermost of nested or concurrent reports; when
     the caller had frozen objects itself (``gc.freeze()``), nothing is unfrozen."""
@@ -145,13 +145,12 @@ def fewer_collections(gen0: int | None = None) -> Iterator[None]:
 
     from critmat.report.parallel import GC_GEN0
 
-    gen0 = gen0 or GC_GEN0
     with _GC_LOCK:
         _GC_DEPTH[0] += 1
         if _GC_DEPTH[0] == 1:  # the outermost report sets it; nested or concurrent ones leave it
             _GC_SAVED[:] = [gc.get_threshold(), gc.get_freeze_count()]
             gc.freeze()
-            gc.set_threshold(gen0, _GC_SAVED[0][1], _GC_SAVED[0][2])
+            gc.set_threshold(GC_GEN0, _GC_SAVED[0][1], _GC_SAVED[0][2])
     try:
         yield
     finally:
