@@ -87,7 +87,7 @@ def test_chunk_stock_runs_region_by_region_when_the_regions_inputs_differ(tmp_pa
     lies in two provinces; otherwise each region's own run (here: the second region's intensities doubled)."""
     import dataclasses
 
-    from critmat.flows import region_pack
+    from critmat.stock import region_pack
     from critmat.stock import regional_stock
 
     packs = synth_regions(300, 2, seed=11, out=tmp_path / "packs")
@@ -216,7 +216,7 @@ def test_copy_of_a_pack_loads_the_same_with_and_without_the_fast_check(tmp_path)
 def test_stock_percentiles_of_identical_cells_are_computed_once_and_equal(tmp_path, monkeypatch):
     """Cells with the same column of the stock matrix (a one-province region and its province) share their
     percentiles: the same numbers, bit for bit, as computing every cell."""
-    from critmat.flows import region_pack
+    from critmat.stock import region_pack
     from critmat.models import inventory as inv
 
     pack = synth_regions(600, 13, seed=2, out=tmp_path / "packs")[0]  # 13 regions: one province each
@@ -257,7 +257,7 @@ def test_chunk_stock_is_one_model_run_and_equals_region_by_region(tmp_path, monk
     """Four regions' stock as one run of the stock model (the fast path is the one taken) gives each region's
     own rows: the same labels, the same numbers to rounding."""
     import critmat.stock
-    from critmat.flows import region_pack
+    from critmat.stock import region_pack
 
     packs = synth_regions(800, 4, seed=8, out=tmp_path / "packs")
     inputs = []

@@ -282,3 +282,21 @@ def test_every_monte_carlo_central_value_lies_inside_its_band(wh: Warehouse) -> 
     assert t.loc["neodymium", "secondary_supply_det_t"] == pytest.approx(s.loc["neodymium", "secondary_supply_t"])
     assert (t["secondary_supply_p05_t"] <= t["secondary_supply_t"]).all()
     assert (t["secondary_supply_t"] <= t["secondary_supply_p95_t"]).all()
+
+
+def test_a_recycling_benchmark_that_is_no_share_is_refused_where_it_is_read():
+    """The CRMA recycling benchmark is a share: 25 (a percentage typed in) stops the flows model with the
+    table's name, before any model runs."""
+    import pandas as pd
+
+    from critmat.errors import ModelError
+    from critmat.flows import recycling_benchmark
+    from critmat.warehouse.access import FrameSource
+
+    def src(v):
+        return FrameSource({"crma_benchmarks": pd.DataFrame({"benchmark_stage": ["recycling"], "used": [True],
+                                                             "value_share": [v]})})
+
+    assert recycling_benchmark(src(0.25)) == 0.25
+    with pytest.raises(ModelError, match="CRMA recycling benchmark: share must be between 0 and 1, got 25"):
+        recycling_benchmark(src(25.0))

@@ -125,6 +125,16 @@ def _with_stock(need: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
     return need[need[["stock_t", "need_t"]].to_numpy().any(axis=1)].reset_index(drop=True)
 
 
+@contextmanager
+def _timed(stats: dict[str, Any], key: str) -> Iterator[None]:
+    """Add the seconds the block takes to ``stats[key]``."""
+    t = time.perf_counter()
+    try:
+        yield
+    finally:
+        stats[key] += time.perf_counter() - t
+
+
 def _stats(region: str, assets: int, load_s: float) -> dict[str, Any]:
     """A region's row of :data:`STAT_COLUMNS`, before its steps run."""
     return {"region": region, "assets": assets, "load_s": load_s, "stock_s": 0.0, "flows_s": 0.0,
@@ -147,7 +157,8 @@ def region_results(pack: str | Path, out: str | Path, *, draws: int = 1000, seed
     (:func:`critmat.risk_report.indicators`), needed for ``exposure``."""
     import pyarrow as pa
 
-    from critmat.flows import flow_arrays, region_pack
+    from critmat.flows import flow_arrays
+    from critmat.stock import region_pack
     from critmat.models.exposure import material_exposure
     from critmat.stock import regional_stock
 
@@ -158,32 +169,26 @@ def region_results(pack: str | Path, out: str | Path, *, draws: int = 1000, seed
     stats = _stats(rid, len(inputs.assets), time.perf_counter() - t0)
     stock = None
     if "stock" in parts or "exposure" in parts:
-        t = time.perf_counter()
-        stock = regional_stock(inputs, n_draws=draws, seed=seed)
-        stats["stock_s"] = time.perf_counter() - t
+        with _timed(stats, "stock_s"):
+            stock = regional_stock(inputs, n_draws=draws, seed=seed)
         if "stock" in parts:
-            t = time.perf_counter()
-            tab = pa.Table.from_pandas(stock.drop(columns="region"), preserve_index=False)
-            _write(tab.replace_schema_metadata(None), out / "stock" / f"region={rid}" / "part-0.parquet")
-            stats["write_s"] += time.perf_counter() - t
+            with _timed(stats, "write_s"):
+                tab = pa.Table.from_pandas(stock.drop(columns="region"), preserve_index=False)
+                _write(tab.replace_schema_metadata(None), out / "stock" / f"region={rid}" / "part-0.parquet")
             stats["rows_stock"] = len(stock)
     for sc in scenarios if ("flows" in parts or "exposure" in parts) else ():
-        t = time.perf_counter()
-        fa = flow_arrays(pack, sc, wh=wh)
-        stats["flows_s"] += time.perf_counter() - t
+        with _timed(stats, "flows_s"):
+            fa = flow_arrays(pack, sc, wh=wh)
         if "flows" in parts:
-            t = time.perf_counter()
-            tab = flows_table(fa)
-            _write(tab, out / "flows" / f"scenario={sc}" / f"region={rid}" / "part-0.parquet")
-            stats["write_s"] += time.perf_counter() - t
+            with _timed(stats, "write_s"):
+                tab = flows_table(fa)
+                _write(tab, out / "flows" / f"scenario={sc}" / f"region={rid}" / "part-0.parquet")
             stats["rows_flows"] += tab.num_rows
         if "exposure" in parts and indicators is not None:
-            t = time.perf_counter()
-            exp = material_exposure(need_frame(fa, stock), indicators)
-            stats["exposure_s"] += time.perf_counter() - t
-            t = time.perf_counter()
-            _write_exposure(exp, out / "exposure" / f"scenario={sc}" / f"region={rid}" / "part-0.parquet")
-            stats["write_s"] += time.perf_counter() - t
+            with _timed(stats, "exposure_s"):
+                exp = material_exposure(need_frame(fa, stock), indicators)
+            with _timed(stats, "write_s"):
+                _write_exposure(exp, out / "exposure" / f"scenario={sc}" / f"region={rid}" / "part-0.parquet")
             stats["rows_exposure"] += len(exp)
     return stats
 
@@ -203,7 +208,8 @@ def chunk_results(packs: Sequence[str | Path], out: str | Path, *, part: int = 0
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from critmat.flows import flow_arrays, region_pack
+    from critmat.flows import flow_arrays
+    from critmat.stock import region_pack
 
     out = Path(out)
     name = f"part-{part:05d}.parquet"
@@ -222,27 +228,24 @@ def chunk_results(packs: Sequence[str | Path], out: str | Path, *, part: int = 0
             st = _stats(rid, len(inputs.assets), time.perf_counter() - t0)
             inputs_list.append(inputs)
             for sc in scenarios if want_flows else ():
-                t = time.perf_counter()
-                fa = flow_arrays(pack, sc, wh=wh)
-                st["flows_s"] += time.perf_counter() - t
+                with _timed(st, "flows_s"):
+                    fa = flow_arrays(pack, sc, wh=wh)
                 if "flows" in parts:
-                    t = time.perf_counter()
-                    tab = flows_table(fa)
-                    tab = tab.append_column("region", pa.DictionaryArray.from_arrays(
-                        pa.array(np.zeros(tab.num_rows, dtype=np.int32)), pa.array([rid])))
-                    if sc not in writers:
-                        path = out / "flows" / f"scenario={sc}" / name
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        tmp = path.with_name(f".{path.name}.tmp")
-                        tmp_paths[sc] = (tmp, path)
-                        writers[sc] = pq.ParquetWriter(tmp, tab.schema, **_options(tab.schema))
-                    _append(writers[sc], tab)
-                    st["write_s"] += time.perf_counter() - t
+                    with _timed(st, "write_s"):
+                        tab = flows_table(fa)
+                        tab = tab.append_column("region", pa.DictionaryArray.from_arrays(
+                            pa.array(np.zeros(tab.num_rows, dtype=np.int32)), pa.array([rid])))
+                        if sc not in writers:
+                            path = out / "flows" / f"scenario={sc}" / name
+                            path.parent.mkdir(parents=True, exist_ok=True)
+                            tmp = path.with_name(f".{path.name}.tmp")
+                            tmp_paths[sc] = (tmp, path)
+                            writers[sc] = pq.ParquetWriter(tmp, tab.schema, **_options(tab.schema))
+                        _append(writers[sc], tab)
                     st["rows_flows"] += tab.num_rows
                 if "exposure" in parts and indicators is not None:
-                    t = time.perf_counter()
-                    needs[sc].append((rid, _need_demand(fa)))
-                    st["exposure_s"] += time.perf_counter() - t
+                    with _timed(st, "exposure_s"):
+                        needs[sc].append((rid, _need_demand(fa)))
                 del fa
             rows.append(st)
         t = time.perf_counter()

@@ -60,7 +60,7 @@ import pandas as pd
 from critmat.catalog.units import factor as unit_factor
 from critmat.errors import ModelError, ScenarioError, UnknownIdError
 from critmat.flowsresult import FlowsResult
-from critmat.stock import region_pack  # noqa: F401  (the flows model's inputs; its home is critmat.stock)
+from critmat.stock import region_pack
 from critmat.models import circularity as circ
 from critmat.models import eolflows as eol
 from critmat.models import fleets, inventory
@@ -207,7 +207,7 @@ def recycling_benchmark(wh: TableSource = None) -> float | None:
         return None
     b = wh.table("crma_benchmarks")
     sel = b[(b["benchmark_stage"] == "recycling") & (b["used"].astype(bool))]
-    return float(sel["value_share"].iloc[0]) if len(sel) else None
+    return circ._check_share(float(sel["value_share"].iloc[0]), "CRMA recycling benchmark") if len(sel) else None
 
 
 def _lifetimes(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, Lifetime], dict[tuple[str, str], Lifetime]]:
@@ -529,14 +529,19 @@ def _parameters(tables: dict[str, pd.DataFrame], table_keys: dict[str, tuple], c
     hit = _PARAMS_MEMO.get(key)
     if hit is None:
         hit = make()
-        for v in vars(hit).values():
-            if isinstance(v, np.ndarray):
-                v.setflags(write=False)
+        _read_only(*vars(hit).values())
         if len(_PARAMS_MEMO) >= 8:
             _PARAMS_MEMO.clear()
         _PARAMS_MEMO[key] = hit
     return hit
 
+
+
+def _read_only(*arrays: Any) -> None:
+    """Make the arrays among ``arrays`` read-only (memoised inputs shared between runs)."""
+    for x in arrays:
+        if isinstance(x, np.ndarray):
+            x.setflags(write=False)
 
 _PARAMS_MEMO: dict[tuple, circ.PathwayParameters] = {}
 
@@ -711,8 +716,7 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
         key_class = np.zeros(n_f, dtype=np.int64)
         key_class[fine] = cls_idx
         raw = eol.accumulate(plan, fine, n_f)
-        for arr in raw.values():
-            arr.setflags(write=False)
+        _read_only(*raw.values())
         pairs = eol.pair_roll_up(member, raw)
         _read_only(pairs.keys, pairs.mats, pairs.rows, *pairs.raw.values())
         if eol.SHARE_SETUP:
@@ -742,8 +746,6 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
 
     # -- indicators (region, all classes) -------------------------------------------------------------
     # (the indicator and summary frames are made when first asked for: FlowArrays.indicators, .summary)
-    if benchmark is not None:
-        circ._check_share(benchmark, "CRMA recycling benchmark")  # checked here as before (the frames are lazy)
     rates = dict(zip(RATE_VARIABLES, circ.recycling_input_rate(rec, dem)))
 
     # -- Monte Carlo bands ----------------------------------------------------------------------------
@@ -777,11 +779,6 @@ def flow_arrays(region: str | Path = "nh-fl", scenario: str | Path | Scenario = 
 
 _SIDE_MEMO: dict[str, tuple] = {}
 
-
-def _read_only(*arrays: Any) -> None:
-    for x in arrays:
-        if isinstance(x, np.ndarray):
-            x.setflags(write=False)
 #: Scenario settings that do not act on the assets: labels and the pathway, pretreatment and recovery shares.
 #: Every other field (a new one too) is part of the asset side's key, so a forgotten field can only cost a
 #: recomputation, never hand one scenario another's assets.
