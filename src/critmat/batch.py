@@ -340,8 +340,9 @@ def chunk_stock(inputs_list: Sequence[Any], *, n_draws: int = 1000, seed: int = 
     """:func:`critmat.stock.regional_stock` of several regions, concatenated (column ``region``): one run of the
     stock model on all their assets when they share the technologies, intensities and groups (the cells are
     keyed by region, a region's percentiles are those of its own cells, the draws depend on the seed only),
-    and one parts-sum-to-wholes check. Any error, or inputs that differ, and each region runs on its own (so an
-    error is the one :func:`~critmat.stock.regional_stock` raises)."""
+    and one parts-sum-to-wholes check. A data error, or inputs that differ, and each region runs on its own (so an
+    error is the one :func:`~critmat.stock.regional_stock` raises; a fault of the code is raised as it is)."""
+    from critmat.errors import CritmatError
     from critmat.models import inventory
     from critmat.stock import regional_stock
 
@@ -369,7 +370,7 @@ def chunk_stock(inputs_list: Sequence[Any], *, n_draws: int = 1000, seed: int = 
                               n_draws=n_draws, seed=seed)
         if len(res):
             inventory.assert_aggregate(res, where)
-    except Exception:  # noqa: BLE001 - the region-by-region run raises the error a region's own run raises
+    except CritmatError:  # bad data: the region-by-region run raises the error that region's own run raises
         return one_by_one()
     return res
 
