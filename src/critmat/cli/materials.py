@@ -28,14 +28,16 @@ def list_cmd(
     SR and EI are the EC 2023 criticality scores (dimensionless; critical when SR >= 1 and EI >= 2.8).
     lists: the years of the EU CRM lists the material was on (2024: strategic, Reg. (EU) 2024/1252).
     A material_kind of group (REE, PGM) is assessed as a whole; its elements are listed with --list all.
+    --format csv/json also give name_nl, the Dutch name.
     """
     from critmat.services.materials import material_list
 
     if which not in ("2023", "srm", "all"):
         raise typer.BadParameter(f"'{which}' is not one of 2023, srm, all", param_hint="--list")
     res = material_list(warehouse(db), which)
-    if fmt is Format.table and which == "2023" and "crm_2023" in res.frame:
-        res.frame = res.frame.drop(columns="crm_2023")  # all yes on this list
+    if fmt is Format.table:  # a terminal's width: the Dutch name is in --format csv/json (and the dashboard)
+        drop = ["name_nl", *(["crm_2023"] if which == "2023" else [])]  # crm_2023: all yes on this list
+        res.frame = res.frame.drop(columns=[c for c in drop if c in res.frame])
     show(res, fmt)
 
 
