@@ -269,7 +269,7 @@ def _build(region: str, out: Path, scenario: str, lang: str, t: dict[str, str], 
     say("writing the data appendix", 0.96)
     paths = appendix_done()
     kf.to_csv(out / "data" / "key_figures.csv", index=False)
-    ind.drop(columns=[]).to_csv(out / "data" / "indicators.csv", index=False)
+    ind.to_csv(out / "data" / "indicators.csv", index=False)
     if pdf_error is not None:
         raise pdf_error
     timings["total"] = time.perf_counter() - t0
